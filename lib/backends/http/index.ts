@@ -8,6 +8,7 @@ export { sanitizeMessage, MAX_UPSTREAM_MESSAGE_CHARS } from './sanitize-message.
 export { readBodyBytes, readBodyText, parseJsonOrUndefined, MAX_ERROR_BODY_BYTES } from './read-body-text.js';
 export { upstreamStatusError, upstreamStreamError, malformedFrame, parseFrame, relayableStatus, saysContextExceeded, type UpstreamStatusInfo } from './upstream-status-error.js';
 export { errorMessageOf } from './error-message-of.js';
+export { streamErrorKind, type StreamErrorKind } from './stream-error-kind.js';
 export { readWholeResponse, parseResponseBody, malformedResponse, DEFAULT_MAX_RESPONSE_BYTES, type ResponseDecoder, type WholeRead } from './read-whole-response.js';
 export { UpstreamIdentity, presentedIdentity, DEFAULT_UPSTREAM_IDENTITY } from './upstream-identity.js';
 export { endpointUrl, basePath } from './endpoint-url.js';

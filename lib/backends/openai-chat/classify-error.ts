@@ -1,24 +1,14 @@
 import { isRetryableStatus, type LipError } from '../../errors/index.js';
-import { errorMessageOf, parseJsonOrUndefined, upstreamStatusError, upstreamStreamError, type HeaderMap } from '../http/index.js';
+import { errorMessageOf, parseJsonOrUndefined, streamErrorKind, upstreamStatusError, upstreamStreamError, type HeaderMap } from '../http/index.js';
 
 type Json = Record<string, any>;
 
-/** Upstream error types that mean "try again elsewhere" when they arrive inside a stream. */
-const TRANSIENT_TYPES = new Set([
-  'server_error', 'api_error', 'overloaded_error', 'rate_limit_error', 'rate_limit_exceeded', 'timeout', 'service_unavailable',
-  // vLLM's exception class names
-  'InternalServerError', 'ServiceUnavailableError',
-]);
-
-/**
- * The HTTP status an in-stream error names: a numeric `code` or `status` (OpenRouter
- * `{"code":502}`, vLLM `{"code":500}`), else 429 for the rate-limit types.
- */
-function statusOf(error: Json | undefined, type: string | undefined): number | undefined {
+/** The HTTP status a numeric `code` or `status` of an in-stream error names (OpenRouter `{"code":502}`, vLLM `{"code":500}`). */
+function numericStatusOf(error: Json | undefined): number | undefined {
   for (const value of [error?.code, error?.status]) {
     if (Number.isInteger(value) && value >= 400 && value <= 599) return value as number;
   }
-  return type === 'rate_limit_error' || type === 'rate_limit_exceeded' ? 429 : undefined;
+  return undefined;
 }
 
 /**
@@ -54,9 +44,10 @@ export function classifyChatStatus(backendId: string, status: number, text: stri
 
 /**
  * A `data: {"error": {...}}` frame inside a Chat Completions stream (or a 200 body that is an
- * error). Server-side errors may fail over before output: a transient type or code, or a numeric
- * `code` of 408, 409, 429 or 5xx (OpenRouter, vLLM). The error keeps the status that code names,
- * so a rate limit is the 429 it is and a request error the 400, not a 502 the SDKs retry.
+ * error). A numeric `code` (OpenRouter, vLLM) is the status, retryable for 408, 409, 429 and 5xx;
+ * else the error type or string code decides both, as for the Responses and Messages backends
+ * (streamErrorKind): a rate limit is the 429 it is and a request error the 400, not a 502 the SDKs
+ * retry, and server-side errors may fail over before output.
  *
  * ```ts
  * chatStreamError('or', { error: { code: 502, message: 'Provider returned error', metadata: { provider_name: 'Anthropic', raw: 'overloaded' } } }, [])
@@ -65,10 +56,8 @@ export function classifyChatStatus(backendId: string, status: number, text: stri
  * @see spec/backends/openai-chat/classify-error.spec.ts
  */
 export function chatStreamError(backendId: string, frame: Json, secrets: readonly string[]): LipError {
-  const { message, type } = messageOf(frame, '');
-  const error = frame.error as Json | undefined;
-  const code = error?.code;
-  const status = statusOf(error, type);
-  const transient = (type !== undefined && TRANSIENT_TYPES.has(type)) || (typeof code === 'string' && TRANSIENT_TYPES.has(code)) || (status !== undefined && isRetryableStatus(status));
-  return upstreamStreamError(backendId, message, secrets, { retryable: transient, ...(type ? { upstreamType: type } : {}), ...(status !== undefined ? { status } : {}) });
+  const { message, type, code } = messageOf(frame, '');
+  const numeric = numericStatusOf(frame.error as Json | undefined);
+  const kind = numeric !== undefined ? { status: numeric, retryable: isRetryableStatus(numeric) } : streamErrorKind(code, type);
+  return upstreamStreamError(backendId, message, secrets, { retryable: kind?.retryable ?? false, ...(type ? { upstreamType: type } : {}), ...(kind ? { status: kind.status } : {}) });
 }
