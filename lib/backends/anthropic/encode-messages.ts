@@ -45,7 +45,7 @@ export function encodeMessages(messages: readonly Message[]): { messages: Json[]
     assistant: (m) => m.parts.flatMap((p) => (p.type === 'web_search' ? searchBlocks(p) : [cached(assistantBlock(p), p)])).filter((b): b is Json => b !== undefined),
     tool: (m) => m.parts.filter((p): p is ToolResultPart => p.type === 'tool_result').map((p) => cached(toolResultBlock(p, toolsets?.get(p.callId)), p)!),
   });
-  if (turns.length === 0) throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', 'anthropic: the messages hold nothing to send (text that is empty or only whitespace is left out: the Messages API refuses it)');
+  if (turns.length === 0) throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', 'anthropic: the messages hold nothing to send (text that is empty or only whitespace is left out: the Messages API refuses it)', { retryable: true });
   const last = turns.length - 1;
   return { messages: turns.map((t, i) => ({ role: t.role, content: i === last ? trimmedPrefill(t.role, t.blocks) : t.blocks })), system };
 }

@@ -56,7 +56,7 @@ export function encodeMessages(messages: readonly Message[], cachePoints = false
     },
     tool: (m) => blocks(m.parts.filter((p): p is ToolResultPart => p.type === 'tool_result'), (p) => toolResultBlock(p as ToolResultPart, named)),
   });
-  if (turns.length === 0) throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', 'bedrock (Converse): the messages hold nothing to send (text that is empty or only whitespace is left out: Converse refuses it)');
+  if (turns.length === 0) throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', 'bedrock (Converse): the messages hold nothing to send (text that is empty or only whitespace is left out: Converse refuses it)', { retryable: true });
   return { messages: turns.map((t) => ({ role: t.role, content: t.blocks })), system };
 }
 

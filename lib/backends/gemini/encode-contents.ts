@@ -51,7 +51,7 @@ export function encodeContents(messages: readonly Message[], unsignedCall?: stri
     tool: (m) => toolParts(m.parts.filter((p): p is ToolResultPart => p.type === 'tool_result'), toolNames, resultOf),
     keepOrder: true,
   });
-  if (turns.length === 0) throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', 'gemini: the messages hold nothing to send (empty text is left out: Gemini refuses a part with nothing in it)');
+  if (turns.length === 0) throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', 'gemini: the messages hold nothing to send (empty text is left out: Gemini refuses a part with nothing in it)', { retryable: true });
   for (const turn of turns) if (turn.role === 'user') inCallOrder(turn.blocks, toolNames, resultOf);
   return { contents: turns.map((t) => ({ role: t.role, parts: t.blocks })), system };
 }
