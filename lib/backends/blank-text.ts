@@ -1,9 +1,4 @@
-import { cacheable, cacheMarkOf, marked, type CacheablePrompt, type CacheMark, type Part, type ToolResultPart } from '../canonical/index.js';
-
-/** Whether text may be a text block: Anthropic's Messages API and Bedrock's Converse refuse one that is empty or only whitespace. */
-export function visibleText(text: string): boolean {
-  return /\S/u.test(text);
-}
+import { cacheable, cacheMarkOf, marked, visibleText, type CacheablePrompt, type CacheMark, type Part, type ToolResultPart } from '../canonical/index.js';
 
 const blank = (part: { readonly type?: string; readonly text?: string }) => part.type === 'text' && !visibleText(part.text ?? '');
 
@@ -25,8 +20,9 @@ function hasBlankText(prompt: CacheablePrompt): boolean {
 }
 
 /**
- * The prompt without its blank text (empty or only whitespace), which the Messages API refuses
- * ("text content blocks must contain non-whitespace text"): system blocks, message text parts, the
+ * The prompt without its blank text (empty or only whitespace), which Anthropic's Messages API
+ * ("text content blocks must contain non-whitespace text") and Bedrock's Converse ("The text field
+ * in the ContentBlock object ... is blank") refuse: system blocks, message text parts, the
  * text parts of a tool result's content (a result of nothing but blank text has empty content,
  * which the API takes). A cache mark on a block left out moves to the block before it in prompt
  * order (tools, system, message blocks, a tool result's content before the result), whose

@@ -64,7 +64,12 @@ function markLastOf<T extends object>(items: readonly T[], canCarry: (item: T) =
 export function cacheable(part: Part): boolean {
   if (part.type === 'reasoning' || part.type === 'web_search') return false;
   if (part.type === 'hosted_tool' && part.block.type === 'mcp_tool_listing') return false;
-  return part.type !== 'text' || /\S/u.test(part.text);
+  return part.type !== 'text' || visibleText(part.text);
+}
+
+/** Whether text shows anything: not empty nor only whitespace, which Anthropic's Messages API and Bedrock's Converse refuse as a text block. */
+export function visibleText(text: string): boolean {
+  return /\S/u.test(text);
 }
 
 /** Every mark in a prompt, in prompt order: tools, system blocks, message blocks and the blocks inside tool results. */

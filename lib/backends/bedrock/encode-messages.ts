@@ -1,7 +1,6 @@
 import type { FilePart, ImagePart, Message, Part, TextPart, ToolResultPart } from '../../canonical/index.js';
 import { REASONING_DIALECTS } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
-import { visibleText } from '../blank-text.js';
 import { encodeTurns, toolInputObject } from '../encode-turns.js';
 import { imageTypeRefusal } from '../media-refusal.js';
 import { searchResultText } from '../search-results.js';
@@ -22,9 +21,9 @@ const DOCUMENT_FORMATS: ReadonlyMap<string, string> = new Map(Object.entries({
  * tool results are `toolResult` blocks of a user turn (status `error` for failed tools),
  * consecutive turns of one role are merged, and a system message in the middle of a
  * conversation joins the top-level `system`. Converse refuses text blocks that are empty or only
- * whitespace, so those are left out (a turn left with nothing is left out too, its neighbours
- * merged), a tool result with no other content says `(no output)`, and a conversation with
- * nothing but blank text is refused (400) before sending.
+ * whitespace (the request leaves blank text out before: withoutBlankText; a turn left with nothing
+ * is left out too, its neighbours merged), so a tool result with no content says `(no output)`,
+ * and a conversation with nothing left to send is refused (400) before sending.
  *
  * Images and documents travel inline (`source.bytes`, base64): Converse takes no URLs, so an
  * http(s) image or document is refused with a 400 naming the part. Reasoning is replayed as
@@ -66,17 +65,12 @@ export const CACHE_POINT: Readonly<Json> = { cachePoint: { type: 'default' } };
 /** What an empty tool result says: Converse takes no blank text, and a result must have content. */
 const NO_OUTPUT = '(no output)';
 
-/** A text block, or none for blank text. */
-function textBlock(text: string): Json | undefined {
-  return visibleText(text) ? { text } : undefined;
-}
-
 /** A document's name for its filename, unique in the request. */
 type DocumentNames = (filename: string | undefined) => string;
 
 function userBlock(part: Part, named: DocumentNames): Json | undefined {
   switch (part.type) {
-    case 'text': return textBlock(part.text);
+    case 'text': return { text: part.text };
     case 'image': return imageBlock(part);
     case 'file': return documentBlock(part, named);
     default: return undefined;
@@ -86,7 +80,7 @@ function userBlock(part: Part, named: DocumentNames): Json | undefined {
 function assistantBlock(part: Part): Json | undefined {
   switch (part.type) {
     case 'text':
-      return textBlock(part.text);
+      return { text: part.text };
     case 'tool_call':
       return { toolUse: { toolUseId: part.id, name: part.name, input: toolInputObject(part.arguments) } };
     case 'reasoning':
@@ -147,9 +141,8 @@ function documentNames(): DocumentNames {
 }
 
 function toolResultBlock(part: ToolResultPart, named: DocumentNames): Json {
-  const content = typeof part.content === 'string'
-    ? [textBlock(part.content)]
-    : part.content.map((p) => (p.type === 'text' ? textBlock(p.text) : p.type === 'image' ? imageBlock(p) : p.type === 'search_result' ? textBlock(searchResultText(p).text) : p.type === 'tool_reference' ? textBlock(toolReferenceText(p).text) : documentBlock(p, named)));
-  const blocks = content.filter((b): b is Json => b !== undefined);
+  const blocks = typeof part.content === 'string'
+    ? (part.content.length > 0 ? [{ text: part.content }] : [])
+    : part.content.map((p) => (p.type === 'text' ? { text: p.text } : p.type === 'image' ? imageBlock(p) : p.type === 'search_result' ? { text: searchResultText(p).text } : p.type === 'tool_reference' ? { text: toolReferenceText(p).text } : documentBlock(p, named)));
   return { toolResult: { toolUseId: part.callId, content: blocks.length > 0 ? blocks : [{ text: NO_OUTPUT }], status: part.isError ? 'error' : 'success' } };
 }

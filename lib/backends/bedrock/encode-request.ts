@@ -4,7 +4,7 @@ import { refuseWebSearch } from '../web-search.js';
 import { LipError } from '../../errors/index.js';
 import { enrollInCache, latestCacheMarks, MAX_CACHE_BREAKPOINTS } from '../cache-marks.js';
 import { anthropicThinking } from '../thinking.js';
-import { visibleText } from '../blank-text.js';
+import { withoutBlankText } from '../blank-text.js';
 import { CACHE_POINT, encodeMessages } from './encode-messages.js';
 import { forHostedDialect } from '../hosted-tools.js';
 
@@ -25,8 +25,9 @@ function cachesPrompts(model: string): boolean {
 }
 
 /**
- * Call -> Converse / ConverseStream request body (the model goes in the path). Instructions and
- * system messages become `system` text blocks; `inferenceConfig` carries only what the call
+ * Call -> Converse / ConverseStream request body (the model goes in the path). Text that is empty
+ * or only whitespace is left out, its cache mark moved to the block before it (withoutBlankText),
+ * as Converse refuses such text blocks. Instructions and system messages become `system` text blocks; `inferenceConfig` carries only what the call
  * sets; tools become `toolConfig` with their full JSON Schema, a provider-defined tool too (an
  * Anthropic client's text editor, bash, memory or computer tool, even for a Claude model: Converse
  * declares tools by `toolSpec` only), as a function of its name with the schema and description
@@ -52,10 +53,10 @@ export function encodeBedrockRequest(given: Call, model: string, enrolled = fals
   refuseWebSearch(given, 'bedrock');
   const own = forHostedDialect(given, 'bedrock');
   const cachePoints = cachesPrompts(model);
-  const call = cachePoints ? fitCacheMarks(enrolled ? enrollInCache(own) : own) : own;
+  const call = withoutBlankText(cachePoints ? fitCacheMarks(enrolled ? enrollInCache(own) : own) : own);
   const { messages, system } = encodeMessages(call.messages, cachePoints);
   const body: Json = { messages };
-  const systemParts = [...call.system, ...system].filter((p) => visibleText(p.text));
+  const systemParts = [...call.system, ...system];
   if (systemParts.length > 0) body.system = systemParts.flatMap((p) => (cachePoints && p.cache ? [{ text: p.text }, CACHE_POINT] : [{ text: p.text }]));
   const opt = call.options;
   const thinking = isAnthropicModel(model) ? anthropicThinking(call) : undefined;

@@ -84,6 +84,24 @@ describe('backends/bedrock/encode-request', () => {
     expect(JSON.stringify(encodeBedrockRequest(call, 'meta.llama3-70b-instruct-v1:0'))).to.not.contain('cachePoint');
   });
 
+  it('moves a cache mark on blank text to the block before it, as the Anthropic backend does (the blank block is left out)', () => {
+    const point = { cachePoint: { type: 'default' } };
+    const body = encodeBedrockRequest(emptyCall({
+      system: [{ type: 'text', text: 'Rules.' }, { type: 'text', text: ' ', cache: {} }],
+      messages: [
+        { role: 'user', parts: [{ type: 'text', text: 'long doc' }, { type: 'text', text: '\n', cache: {} }] },
+        { role: 'assistant', parts: [{ type: 'text', text: 'a' }] },
+        { role: 'tool', parts: [{ type: 'tool_result', callId: 'c', content: [{ type: 'text', text: 'out' }, { type: 'text', text: '', cache: {} }] }] },
+      ],
+    }), CLAUDE);
+    expect(body.system).to.deep.equal([{ text: 'Rules.' }, point]);
+    expect(body.messages).to.deep.equal([
+      { role: 'user', content: [{ text: 'long doc' }, point] },
+      { role: 'assistant', content: [{ text: 'a' }] },
+      { role: 'user', content: [{ toolResult: { toolUseId: 'c', content: [{ text: 'out' }], status: 'success' } }] },
+    ]);
+  });
+
   it('asks Anthropic models for adaptive thinking when the call does (no budget, maxTokens as the call set it, no temperature)', () => {
     const call = emptyCall({ messages: [{ role: 'user', parts: [{ type: 'text', text: 'q' }] }], options: { reasoning: { adaptive: true, effort: 'high' }, temperature: 0.5, topK: 5, maxOutputTokens: 1000 } });
     const claude = encodeBedrockRequest(call, CLAUDE);
