@@ -1,5 +1,7 @@
 import { cacheable, cacheMarkOf, marked, visibleText, type CacheablePrompt, type CacheMark, type Part, type ToolResultPart } from '../canonical/index.js';
 
+type Json = Record<string, unknown>;
+
 const blank = (part: { readonly type?: string; readonly text?: string }) => part.type === 'text' && !visibleText(part.text ?? '');
 
 /** Whether anything in the prompt is blank text: a scan that allocates nothing. */
@@ -74,4 +76,24 @@ export function withoutBlankText<P extends CacheablePrompt>(prompt: P): P {
     system: system.map(mark),
     messages: messages.map((m) => ({ ...m, parts: m.parts.map((p) => inner(mark(p))) })),
   };
+}
+
+/**
+ * A request's final turn's blocks; an assistant's (a prefill, or a paused turn sent back) with the
+ * trailing whitespace of its last text block trimmed: Anthropic's Messages API and Claude on
+ * Bedrock's Converse refuse "final assistant content" that ends with it. A text block is the
+ * Messages API's `{type: "text", text}` or Converse's `{text}`; a Converse cache point after it is
+ * no content. The same blocks when there is nothing to trim (blank text is left out before, so a
+ * trimmed block keeps some text).
+ *
+ * ```ts
+ * trimmedPrefill('assistant', [{ text: 'It is ' }, { cachePoint: { type: 'default' } }]) // [{ text: 'It is' }, { cachePoint: ... }]
+ * ```
+ */
+export function trimmedPrefill(role: string, blocks: Json[]): Json[] {
+  if (role !== 'assistant') return blocks;
+  const i = blocks.findLastIndex((b) => b.cachePoint === undefined);
+  const last = blocks[i];
+  if (last === undefined || (last.type ?? 'text') !== 'text' || typeof last.text !== 'string' || !/\s$/u.test(last.text)) return blocks;
+  return blocks.with(i, { ...last, text: last.text.trimEnd() });
 }

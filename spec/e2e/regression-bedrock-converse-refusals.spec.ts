@@ -1,3 +1,4 @@
+import Anthropic from '@anthropic-ai/sdk';
 import { GoogleGenAI } from '@google/genai';
 import { expect } from 'chai';
 import OpenAI from 'openai';
@@ -72,6 +73,18 @@ describe('e2e regression: Bedrock Converse gets no request it refuses', function
     expect(sent.messages.map((m: any) => m.role)).to.deep.equal(['user', 'assistant', 'user']);
     expect(sent.messages[2].content).to.deep.equal([{ toolResult: { toolUseId: 'c1', content: [{ text: '(no output)' }], status: 'success' } }, { text: 'and?' }]);
     expect(texts(sent.messages).filter((t) => t.trim() === '')).to.deep.equal([]);
+  });
+
+  it('the emulator refuses a Claude model\'s final assistant turn ending in whitespace, as Converse does; lip trims a prefill\'s end', async () => {
+    const prefill = { messages: [{ role: 'user', content: [{ text: 'q' }] }, { role: 'assistant', content: [{ text: 'It is ' }, { cachePoint: { type: 'default' } }] }] };
+    expect(bedrockProtocol.refuse!({ model: CLAUDE_ON_BEDROCK, body: prefill } as never)).to.deep.equal({
+      status: 400, error: { type: 'ValidationException', message: 'The model returned the following errors: messages: final assistant content cannot end with trailing whitespace' },
+    });
+    bedrock.enqueue({ text: 'blue' });
+    const anthropic = new Anthropic({ baseURL: lip.url, apiKey: 'k', maxRetries: 0 });
+    const answer = await anthropic.messages.create({ model: MODEL, max_tokens: 20, messages: [{ role: 'user', content: 'Sky colour?' }, { role: 'assistant', content: 'It is ' }] });
+    expect(answer.content).to.deep.equal([{ type: 'text', text: 'blue' }]);
+    expect(bedrock.requests[0]!.body.messages.at(-1)).to.deep.equal({ role: 'assistant', content: [{ text: 'It is' }] });
   });
 
   it('a conversation of nothing but blank text is refused (400) before any upstream call', async () => {

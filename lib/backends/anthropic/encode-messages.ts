@@ -1,6 +1,7 @@
 import type { CacheMark, FilePart, HostedToolPart, ImagePart, Message, Part, SearchResultPart, TextPart, ToolResultPart, WebSearchPart } from '../../canonical/index.js';
 import { CALLER_DIALECTS, FILE_STORES, HOSTED_DIALECTS, REASONING_DIALECTS, SEARCH_DIALECTS, TOOL_DIALECTS, WEB_SEARCH_TOOL_NAME } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
+import { trimmedPrefill } from '../blank-text.js';
 import { encodeTurns, toolInputObject } from '../encode-turns.js';
 import { foreignReference, imageTypeRefusal, mediaRefusal } from '../media-refusal.js';
 import { audioOrVideo, isTextMediaType, plainMediaType } from '../../wire/index.js';
@@ -28,7 +29,7 @@ const IMAGE_TYPES: ReadonlySet<string> = new Set(['image/png', 'image/jpeg', 'im
  * `browser_state` block goes as written (ToolResultPart.written). A part's cache mark is its
  * block's `cache_control`. The API refuses a text block that is empty or only whitespace (the
  * request leaves blank text out before: withoutBlankText) and a final assistant turn that ends
- * with whitespace (a prefill: its trailing whitespace is trimmed); a conversation with nothing
+ * with whitespace (a prefill: its trailing whitespace is trimmed, trimmedPrefill); a conversation with nothing
  * left to send is refused (400) before sending.
  *
  * ```ts
@@ -48,17 +49,6 @@ export function encodeMessages(messages: readonly Message[]): { messages: Json[]
   if (turns.length === 0) throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', 'anthropic: the messages hold nothing to send (text that is empty or only whitespace is left out: the Messages API refuses it)', { retryable: true });
   const last = turns.length - 1;
   return { messages: turns.map((t, i) => ({ role: t.role, content: i === last ? trimmedPrefill(t.role, t.blocks) : t.blocks })), system };
-}
-
-/**
- * The final turn's blocks; an assistant's (a prefill, or a paused turn sent back) with the
- * trailing whitespace of its last text block trimmed: the API refuses "final assistant content"
- * that ends with it.
- */
-function trimmedPrefill(role: string, blocks: Json[]): Json[] {
-  const last = blocks.at(-1);
-  if (role !== 'assistant' || last?.type !== 'text' || typeof last.text !== 'string' || !/\s$/u.test(last.text)) return blocks;
-  return blocks.with(-1, { ...last, text: last.text.trimEnd() });
 }
 
 /** The toolset of each call of a toolset's member in the history, by call id; undefined when there is none. */

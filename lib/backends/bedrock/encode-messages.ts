@@ -1,6 +1,7 @@
 import type { FilePart, ImagePart, Message, Part, TextPart, ToolResultPart } from '../../canonical/index.js';
 import { REASONING_DIALECTS } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
+import { trimmedPrefill } from '../blank-text.js';
 import { encodeTurns, toolInputObject } from '../encode-turns.js';
 import { imageTypeRefusal } from '../media-refusal.js';
 import { searchResultText } from '../search-results.js';
@@ -22,8 +23,10 @@ const DOCUMENT_FORMATS: ReadonlyMap<string, string> = new Map(Object.entries({
  * consecutive turns of one role are merged, and a system message in the middle of a
  * conversation joins the top-level `system`. Converse refuses text blocks that are empty or only
  * whitespace (the request leaves blank text out before: withoutBlankText; a turn left with nothing
- * is left out too, its neighbours merged), so a tool result with no content says `(no output)`,
- * and a conversation with nothing left to send is refused (400) before sending.
+ * is left out too, its neighbours merged), so a tool result with no content says `(no output)`;
+ * Claude models refuse a final assistant turn (a prefill) that ends with whitespace, which is
+ * trimmed (trimmedPrefill, for every model); a conversation with nothing left to send is refused
+ * (400) before sending.
  *
  * Images and documents travel inline (`source.bytes`, base64): Converse takes no URLs, so an
  * http(s) image or document is refused with a 400 naming the part. Reasoning is replayed as
@@ -56,7 +59,8 @@ export function encodeMessages(messages: readonly Message[], cachePoints = false
     tool: (m) => blocks(m.parts.filter((p): p is ToolResultPart => p.type === 'tool_result'), (p) => toolResultBlock(p as ToolResultPart, named)),
   });
   if (turns.length === 0) throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', 'bedrock (Converse): the messages hold nothing to send (text that is empty or only whitespace is left out: Converse refuses it)', { retryable: true });
-  return { messages: turns.map((t) => ({ role: t.role, content: t.blocks })), system };
+  const last = turns.length - 1;
+  return { messages: turns.map((t, i) => ({ role: t.role, content: i === last ? trimmedPrefill(t.role, t.blocks) : t.blocks })), system };
 }
 
 /** Converse's prompt-cache breakpoint: the prompt up to the block before it may be cached. */

@@ -102,6 +102,24 @@ describe('backends/bedrock/encode-request', () => {
     ]);
   });
 
+  it('trims the trailing whitespace of a final assistant turn (a prefill), a cachePoint after it aside; an earlier turn keeps its own', () => {
+    const point = { cachePoint: { type: 'default' } };
+    const call = emptyCall({
+      messages: [
+        { role: 'user', parts: [{ type: 'text', text: 'q' }] },
+        { role: 'assistant', parts: [{ type: 'text', text: 'one \n' }] },
+        { role: 'user', parts: [{ type: 'text', text: 'again' }] },
+        { role: 'assistant', parts: [{ type: 'text', text: 'It is ', cache: {} }] },
+      ],
+    });
+    expect(encodeBedrockRequest(call, CLAUDE).messages).to.deep.equal([
+      { role: 'user', content: [{ text: 'q' }] },
+      { role: 'assistant', content: [{ text: 'one \n' }] },
+      { role: 'user', content: [{ text: 'again' }] },
+      { role: 'assistant', content: [{ text: 'It is' }, point] },
+    ]);
+  });
+
   it('asks Anthropic models for adaptive thinking when the call does (no budget, maxTokens as the call set it, no temperature)', () => {
     const call = emptyCall({ messages: [{ role: 'user', parts: [{ type: 'text', text: 'q' }] }], options: { reasoning: { adaptive: true, effort: 'high' }, temperature: 0.5, topK: 5, maxOutputTokens: 1000 } });
     const claude = encodeBedrockRequest(call, CLAUDE);

@@ -12,7 +12,9 @@ type Refusal = { status: number; error: { message: string; type?: string; code?:
  * `additionalModelRequestFields`, `toolConfig.toolChoice` `any` or `tool`), the model's words
  * wrapped in a ValidationException. Both refuse a user turn after tool calls that does not begin
  * with their results ("Messages following tool_use blocks must begin with a matching number of
- * tool_result blocks"; on Bedrock `toolResult` after `toolUse`, cache points aside).
+ * tool_result blocks"; on Bedrock `toolResult` after `toolUse`, cache points aside), and a final
+ * assistant turn (a prefill) that ends with whitespace (on Bedrock for a Claude model, a cache
+ * point after the text aside).
  */
 const FORCED_WITH_THINKING = 'Thinking may not be enabled when tool_choice forces tool use.';
 const thinks = (thinking: Json | undefined) => thinking?.type === 'enabled' || thinking?.type === 'adaptive';
@@ -94,19 +96,25 @@ export function refuseAnthropicText(body: Json | undefined): Refusal {
       if (b?.type === 'tool_result' && b.is_error === true && empty) return invalid(`messages.${i}.content.${j}.tool_result: content cannot be empty if \`is_error\` is true`);
     }
   }
-  const final = messages.at(-1);
-  const content = typeof final?.content === 'string' ? final.content : Array.isArray(final?.content) ? final.content.at(-1)?.text : undefined;
-  if (final?.role === 'assistant' && typeof content === 'string' && /\s$/u.test(content)) return invalid('messages: final assistant content cannot end with trailing whitespace');
-  return undefined;
+  return prefillEndsWithWhitespace(messages) ? invalid(`messages: ${TRAILING_WHITESPACE}`) : undefined;
 }
 
-export function refuseBedrockCombination(body: Json | undefined): Refusal {
+const TRAILING_WHITESPACE = 'final assistant content cannot end with trailing whitespace';
+
+/** Whether the final turn is an assistant's whose content ends with whitespace (`skip`: blocks that are no content, Bedrock's cache points). */
+function prefillEndsWithWhitespace(messages: unknown, skip: (b: Json) => boolean = () => false): boolean {
+  const final = Array.isArray(messages) ? messages.at(-1) : undefined;
+  const content = typeof final?.content === 'string' ? final.content : Array.isArray(final?.content) ? final.content.findLast((b: Json) => !skip(b))?.text : undefined;
+  return final?.role === 'assistant' && typeof content === 'string' && /\s$/u.test(content);
+}
+
+export function refuseBedrockCombination(body: Json | undefined, model: string | undefined): Refusal {
+  const modelError = (message: string): Refusal => ({ status: 400, error: { message: `The model returned the following errors: ${message}`, type: 'ValidationException' } });
   const choice = body?.toolConfig?.toolChoice;
   const forced = choice?.any !== undefined || choice?.tool !== undefined;
-  if (forced && thinks(body?.additionalModelRequestFields?.thinking)) {
-    return { status: 400, error: { message: `The model returned the following errors: ${FORCED_WITH_THINKING}`, type: 'ValidationException' } };
-  }
+  if (forced && thinks(body?.additionalModelRequestFields?.thinking)) return modelError(FORCED_WITH_THINKING);
   const order = resultsNotFirst(body?.messages, (b) => b?.toolUse !== undefined, (b) => b?.toolResult !== undefined, (b) => b?.cachePoint !== undefined);
-  if (order !== undefined) return { status: 400, error: { message: `The model returned the following errors: ${order}`, type: 'ValidationException' } };
-  return undefined;
+  if (order !== undefined) return modelError(order);
+  const claude = /(^|[./:])anthropic\./.test(model ?? '');
+  return claude && prefillEndsWithWhitespace(body?.messages, (b) => b?.cachePoint !== undefined) ? modelError(`messages: ${TRAILING_WHITESPACE}`) : undefined;
 }

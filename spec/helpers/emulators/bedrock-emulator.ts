@@ -232,7 +232,7 @@ export async function verifyBedrockRequest(request: RecordedRequest): Promise<{ 
  * `x-amzn-errortype` and `{message}`; a `streamError` is an exception frame.
  */
 export const bedrockProtocol: EmulatorProtocol = {
-  refuse: (request) => refuseBedrock(request.body) ?? refuseBedrockCombination(request.body) ?? refuseFieldPaths(request.body) ?? refuseBlankText(request.body) ?? refuseDuplicateDocumentNames(request.body),
+  refuse: (request) => refuseBedrock(request.body) ?? refuseBedrockCombination(request.body, request.model) ?? refuseFieldPaths(request.body) ?? refuseBlankText(request.body) ?? refuseDuplicateDocumentNames(request.body),
   name: 'bedrock',
   basePath: '',
   streamContentType: 'application/vnd.amazon.eventstream',
