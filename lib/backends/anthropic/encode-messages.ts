@@ -168,7 +168,7 @@ function documentBlock(part: FilePart): Json {
     if (part.mediaType !== undefined && isTextMediaType(part.mediaType)) {
       return { type: 'document', source: { type: 'text', media_type: 'text/plain', data: Buffer.from(part.data, 'base64').toString('utf8') }, ...title };
     }
-    if (part.mediaType !== undefined && part.mediaType.split(';')[0]!.trim().toLowerCase() !== 'application/pdf') {
+    if (part.mediaType !== undefined && plainMediaType(part.mediaType) !== 'application/pdf') {
       throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `anthropic takes inline documents as PDF or plain text only, not ${part.mediaType}; send it as PDF or text, or route it to a backend that takes it (gemini, openai-responses)`);
     }
     return { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: part.data }, ...title };

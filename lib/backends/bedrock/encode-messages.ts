@@ -4,13 +4,14 @@ import { LipError } from '../../errors/index.js';
 import { trimmedPrefill } from '../blank-text.js';
 import { encodeTurns, toolInputObject } from '../encode-turns.js';
 import { imageTypeRefusal } from '../media-refusal.js';
+import { parseDataUrl, plainMediaType } from '../../wire/index.js';
 import { searchResultText } from '../search-results.js';
 import { toolReferenceText } from '../tool-references.js';
 
 type Json = Record<string, unknown>;
 
-/** Converse's formats by media type (Maps: the media type is the client's text, `constructor` must find nothing). */
-const IMAGE_FORMATS: ReadonlyMap<string, string> = new Map(Object.entries({ 'image/png': 'png', 'image/jpeg': 'jpeg', 'image/jpg': 'jpeg', 'image/gif': 'gif', 'image/webp': 'webp' }));
+/** Converse's formats by media type (plainMediaType; Maps: the media type is the client's text, `constructor` must find nothing). */
+const IMAGE_FORMATS: ReadonlyMap<string, string> = new Map(Object.entries({ 'image/png': 'png', 'image/jpeg': 'jpeg', 'image/gif': 'gif', 'image/webp': 'webp' }));
 const DOCUMENT_FORMATS: ReadonlyMap<string, string> = new Map(Object.entries({
   'application/pdf': 'pdf', 'text/csv': 'csv', 'application/msword': 'doc', 'text/html': 'html', 'text/plain': 'txt', 'text/markdown': 'md',
   'application/vnd.openxmlformats-officedocument.wordprocessingml.document': 'docx', 'application/vnd.ms-excel': 'xls',
@@ -98,25 +99,25 @@ function assistantBlock(part: Part): Json | undefined {
   }
 }
 
-/** Inline bytes of an image or document: its base64 `data`, or a `data:` URL taken apart. */
+/** Inline bytes of an image or document: its base64 `data`, or a `data:` URL taken apart (parseDataUrl). */
 function inline(part: ImagePart | FilePart, what: string): { data: string; mediaType: string | undefined } {
   if (part.data !== undefined) return { data: part.data, mediaType: part.mediaType };
-  const m = /^data:([^;,]+)?(?:;[^,]*)?;base64,(.*)$/s.exec(part.url ?? '');
-  if (m) return { data: m[2]!, mediaType: m[1] ?? part.mediaType };
+  const parsed = parseDataUrl(part.url ?? '');
+  if (parsed) return parsed;
   const where = part.type === 'file' && part.fileId ? `file id ${JSON.stringify(part.fileId)}` : 'a URL';
   throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `bedrock takes ${what}s inline only (base64 or a data: URL), not by ${where}`);
 }
 
 function imageBlock(part: ImagePart): Json {
   const { data, mediaType } = inline(part, 'image');
-  const format = IMAGE_FORMATS.get((mediaType ?? 'image/png').toLowerCase());
+  const format = IMAGE_FORMATS.get(plainMediaType(mediaType ?? 'image/png'));
   if (!format) throw imageTypeRefusal('bedrock', mediaType);
   return { image: { format, source: { bytes: data } } };
 }
 
 function documentBlock(part: FilePart, named: DocumentNames): Json {
   const { data, mediaType } = inline(part, 'document');
-  const format = DOCUMENT_FORMATS.get((mediaType ?? 'application/pdf').toLowerCase());
+  const format = DOCUMENT_FORMATS.get(plainMediaType(mediaType ?? 'application/pdf'));
   if (!format) throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `bedrock takes pdf, csv, doc, docx, xls, xlsx, html, txt and md documents, not ${mediaType}`);
   return { document: { format, name: named(part.filename), source: { bytes: data }, ...(part.citations === true ? { citations: { enabled: true } } : {}) } };
 }

@@ -1,6 +1,7 @@
 import type { FilePart, ImagePart, Message, Part, SearchResultPart, TextPart, ToolReferencePart, ToolResultPart, WebSearchPart, WrittenResult } from '../../canonical/index.js';
 import { CALLER_DIALECTS, REASONING_DIALECTS, TOOL_DIALECTS, WEB_SEARCH_TOOL_NAME } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
+import { plainMediaType } from '../../wire/media-types.js';
 import { cacheOf } from '../cache-control.js';
 import { openCallId, plainCallId, reasoningFromSlot } from '../state-envelope.js';
 import { openSearchId, resultOf } from './web-search-blocks.js';
@@ -290,7 +291,7 @@ function searchResult(b: Json): SearchResultPart {
   };
 }
 
-/** `image` and `document` blocks: base64, URL, plain-text and file-id sources (with their cache mark). */
+/** `image` and `document` blocks: base64, URL, plain-text and file-id sources (with their cache mark; a media type as providers take it: plainMediaType). */
 export function media(b: Json, path: string): ImagePart | FilePart {
   const part = mediaPart(b, path);
   const cited = part.type === 'file' && (b.citations as Json | null | undefined)?.enabled === true ? { citations: true } : {};
@@ -302,16 +303,16 @@ function mediaPart(b: Json, path: string): ImagePart | FilePart {
   if (b.type === 'image') {
     const oversized = b.transformations?.oversized_image;
     const sized = oversized === 'downsize' || oversized === 'error' ? { oversized } : {};
-    if (s.type === 'base64') return { type: 'image', data: s.data, mediaType: s.media_type, ...sized };
+    if (s.type === 'base64') return { type: 'image', data: s.data, mediaType: plainMediaType(s.media_type), ...sized };
     if (s.type === 'url') return { type: 'image', url: s.url, ...sized };
     if (s.type === 'file') throw badField(`${path}.source.file_id`, `${String(s.file_id).slice(0, 64)} is no image file of yours on this server (upload it to /v1/files, or send base64 or url)`, true);
     throw badField(`${path}.source.type`, `unknown image source type "${String(s.type)}"`);
   }
   const named = { ...(typeof b.title === 'string' && b.title ? { filename: b.title } : {}), ...(typeof b.context === 'string' && b.context ? { context: b.context } : {}) };
   switch (s.type) {
-    case 'base64': return { type: 'file', data: s.data, mediaType: s.media_type, ...named };
+    case 'base64': return { type: 'file', data: s.data, mediaType: plainMediaType(s.media_type), ...named };
     case 'url': return { type: 'file', url: s.url, mediaType: 'application/pdf', ...named };
-    case 'text': return { type: 'file', data: Buffer.from(s.data as string, 'utf8').toString('base64'), mediaType: s.media_type ?? 'text/plain', ...named };
+    case 'text': return { type: 'file', data: Buffer.from(s.data as string, 'utf8').toString('base64'), mediaType: plainMediaType(s.media_type ?? 'text/plain'), ...named };
     case 'file': return { type: 'file', fileId: s.file_id, ...named };
     case 'content': throw badField(`${path}.source.type`, 'content-block document sources are not supported; send base64, text or url', true);
     default: throw badField(`${path}.source.type`, `unknown document source type "${String(s.type)}"`);

@@ -1,6 +1,7 @@
 import type { FilePart, HostedToolPart, ImagePart, Message, Part, ReasoningPart, TextPart } from '../../canonical/index.js';
 import { HOSTED_DIALECTS, REASONING_DIALECTS } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
+import { plainMediaType } from '../../wire/media-types.js';
 import { openStateBase64, type CarriedState } from '../state-envelope.js';
 import type { MessageOrigin, Origin } from '../protocol.js';
 
@@ -161,14 +162,17 @@ function userPart(p: Json, path: string): Part {
 
 function contentPart(p: Json, path: string): TextPart | ImagePart | FilePart {
   if (typeof p.text === 'string') return { type: 'text', text: p.text };
+  // The media type as providers take it (plainMediaType: `image/JPEG; name=a.jpg` is `image/jpeg`), as a data: URL's.
   if (p.inlineData) {
     const { mimeType, data } = p.inlineData as Json;
-    return String(mimeType).startsWith('image/') ? { type: 'image', data, mediaType: mimeType } : { type: 'file', data, mediaType: mimeType };
+    const mediaType = plainMediaType(String(mimeType));
+    return mediaType.startsWith('image/') ? { type: 'image', data, mediaType } : { type: 'file', data, mediaType };
   }
   if (p.fileData) {
     const { mimeType, fileUri } = p.fileData as Json;
-    if (typeof mimeType === 'string' && mimeType.startsWith('image/')) return { type: 'image', url: fileUri, mediaType: mimeType };
-    return { type: 'file', url: fileUri, ...(typeof mimeType === 'string' ? { mediaType: mimeType } : {}) };
+    const mediaType = typeof mimeType === 'string' ? plainMediaType(mimeType) : undefined;
+    if (mediaType?.startsWith('image/')) return { type: 'image', url: fileUri, mediaType };
+    return { type: 'file', url: fileUri, ...(mediaType !== undefined ? { mediaType } : {}) };
   }
   throw badField(path, 'must have text, inlineData, fileData, functionCall or functionResponse');
 }
