@@ -46,7 +46,9 @@ export function chatUsage(u: Json): Usage {
  * are citations of the content's span they name, emitted after that text (one naming text
  * still to come waits for the end). With `reasoningDetails` (OpenRouter), `delta.reasoning_details`
  * pieces gather until the reasoning run ends (the first text, refusal, tool call or finish) and close
- * it as its signature (ReasoningDetails; dialect REASONING_DIALECTS.openrouterDetails).
+ * it as its signature (ReasoningDetails; dialect REASONING_DIALECTS.openrouterDetails); details
+ * that come after the output began, without reasoning text of their own, wait for the finish, so
+ * that the text they come between stays one block.
  * `finish_reason` closes the open tool calls; the response finishes at `[DONE]`, after
  * the usage chunk that `include_usage` adds, or at the end of the body when a server omits it.
  * Arguments nested deeper than MAX_UPSTREAM_DEPTH fail the attempt (LIP_ERR_UPSTREAM_LIMIT_EXCEEDED).
@@ -75,6 +77,10 @@ export class ChatStreamDecoder implements StreamDecoder {
   private citations = 0;
   /** The open reasoning run's `reasoning_details` (a row that reads them). */
   private readonly details: ReasoningDetails | undefined;
+  /** Whether reasoning came since the last output (its text, or details before any output): the next output closes the run. */
+  private reasoned = false;
+  /** Whether output (text, a refusal, a tool call) came. */
+  private spoke = false;
 
   constructor(private readonly backendId: string, private readonly secrets: readonly string[], options: ChatDecoderOptions = {}) {
     if (options.reasoningDetails === true) this.details = new ReasoningDetails(backendId);
@@ -112,9 +118,11 @@ export class ChatStreamDecoder implements StreamDecoder {
     const delta = choice.delta as Json | undefined;
     if (isObject(delta)) {
       const reasoning = delta.reasoning_content ?? delta.reasoning;
-      if (typeof reasoning === 'string' && reasoning.length > 0) out.push({ type: 'reasoning_delta', text: reasoning });
-      if (this.details && Array.isArray(delta.reasoning_details)) this.details.add(delta.reasoning_details as unknown[]);
-      if (hasOutput(delta)) this.closeReasoning(out);
+      if (typeof reasoning === 'string' && reasoning.length > 0) {
+        out.push({ type: 'reasoning_delta', text: reasoning });
+        this.reasoned = true;
+      }
+      if (this.details) this.detailsOf(delta, out);
       if (typeof delta.content === 'string' && delta.content.length > 0) {
         const logprobs = isObject(choice.logprobs) ? chatLogprobs(choice.logprobs.content) : undefined;
         out.push(logprobs ? { type: 'text_delta', text: delta.content, logprobs } : { type: 'text_delta', text: delta.content });
@@ -202,6 +210,19 @@ export class ChatStreamDecoder implements StreamDecoder {
   private unindexed(id: string | undefined): number {
     const last = this.tools[this.tools.length - 1];
     return last && (id === undefined || id === last.id) ? this.lastIndex : this.tools.length;
+  }
+
+  /** A delta's `reasoning_details` into the open run, which output closes when reasoning came before it. */
+  private detailsOf(delta: Json, out: LipEvent[]): void {
+    if (Array.isArray(delta.reasoning_details)) {
+      this.details!.add(delta.reasoning_details as unknown[]);
+      if (!this.spoke) this.reasoned = true;
+    }
+    if (!hasOutput(delta)) return;
+    this.spoke = true;
+    if (!this.reasoned) return;
+    this.reasoned = false;
+    this.closeReasoning(out);
   }
 
   /** Ends the reasoning run with its `reasoning_details`, when it has any. */

@@ -1,5 +1,6 @@
 import type { ReasoningPart } from '../../canonical/index.js';
-import { REASONING_DIALECTS } from '../../canonical/index.js';
+import { COLLECT_LIMITS, REASONING_DIALECTS } from '../../canonical/index.js';
+import { LipError } from '../../errors/index.js';
 import { MAX_UPSTREAM_ITEMS, upstreamTooMany } from '../../wire/index.js';
 
 type Json = Record<string, unknown>;
@@ -14,6 +15,9 @@ const STREAMED = new Set(['text', 'summary']);
  * field as its latest non-null value), a piece without an `index` is an entry of its own. `take()`
  * hands the run over as the payload of a reasoning part of the dialect
  * REASONING_DIALECTS.openrouterDetails (the JSON array, entries as written) and starts the next.
+ * A run holds no more characters (of its entries' strings) than collect() holds reasoning
+ * (COLLECT_LIMITS.reasoningChars), so that an upstream that reasons forever cannot grow it
+ * without bound: past that, LIP_ERR_RESPONSE_TOO_LARGE.
  *
  * ```ts
  * details.add([{ type: 'reasoning.text', text: 'Need ', index: 0 }]);
@@ -27,6 +31,8 @@ export class ReasoningDetails {
   private byIndex = new Map<number, Json>();
   /** Entries of the whole answer, bounded by MAX_UPSTREAM_ITEMS. */
   private count = 0;
+  /** Characters of the run's strings, bounded by COLLECT_LIMITS.reasoningChars. */
+  private held = 0;
 
   constructor(private readonly backendId: string) {}
 
@@ -38,6 +44,7 @@ export class ReasoningDetails {
       if (entry === undefined) {
         if (++this.count > MAX_UPSTREAM_ITEMS) throw upstreamTooMany(this.backendId, 'reasoning details');
         const fresh = { ...piece };
+        for (const value of Object.values(fresh)) this.hold(value);
         this.entries.push(fresh);
         if (index !== undefined) this.byIndex.set(index, fresh);
         continue;
@@ -45,8 +52,19 @@ export class ReasoningDetails {
       for (const [key, value] of Object.entries(piece)) {
         if (value === null || value === undefined) continue;
         const before = entry[key];
-        entry[key] = STREAMED.has(key) && typeof before === 'string' && typeof value === 'string' ? before + value : value;
+        const joined = STREAMED.has(key) && typeof before === 'string' && typeof value === 'string';
+        this.hold(value, joined ? undefined : before);
+        entry[key] = joined ? before + value : value;
       }
+    }
+  }
+
+  /** Counts a string the run now holds (in place of `replaced`). @throws LipError LIP_ERR_RESPONSE_TOO_LARGE past the limit. */
+  private hold(value: unknown, replaced?: unknown): void {
+    if (typeof value !== 'string') return;
+    this.held += value.length - (typeof replaced === 'string' ? replaced.length : 0);
+    if (this.held > COLLECT_LIMITS.reasoningChars) {
+      throw new LipError('LIP_ERR_RESPONSE_TOO_LARGE', `backend "${this.backendId}": the reasoning_details of one reasoning run hold more than ${COLLECT_LIMITS.reasoningChars} characters`, { detail: { backend: this.backendId } });
     }
   }
 
@@ -56,6 +74,7 @@ export class ReasoningDetails {
     const payload = JSON.stringify(this.entries);
     this.entries = [];
     this.byIndex = new Map();
+    this.held = 0;
     return payload;
   }
 }

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { ChatResponseDecoder, ChatStreamDecoder, ReasoningDetails, chatOptions, encodeChatRequest } from '../../../lib/backends/openai-chat/index.js';
-import { REASONING_DIALECTS, collectEvents, emptyCall, validateSequence, type LipEvent } from '../../../lib/canonical/index.js';
+import { COLLECT_LIMITS, REASONING_DIALECTS, assistantMessage, collectEvents, emptyCall, validateSequence, type LipEvent } from '../../../lib/canonical/index.js';
+import { LipError } from '../../../lib/errors/index.js';
 
 const OPENROUTER = REASONING_DIALECTS.openrouterDetails;
 const chunk = (delta: Record<string, unknown>, finish: string | null = null) => ({ id: 'c1', model: 'm', choices: [{ index: 0, delta, finish_reason: finish }] });
@@ -54,6 +55,61 @@ describe('backends/openai-chat/reasoning-details (OpenRouter)', () => {
     const blocks = collectEvents(out).blocks;
     expect(blocks[0]).to.deep.include({ type: 'reasoning', text: 'Need weather.', signature: JSON.stringify(MERGED), dialect: OPENROUTER });
     expect(blocks[1]).to.deep.include({ type: 'text', text: 'Hi' });
+  });
+
+  it('holds no more reasoning details than collect() holds reasoning (LIP_ERR_RESPONSE_TOO_LARGE past it); a run handed over is let go', () => {
+    const details = new ReasoningDetails('or');
+    // The strings count: `reasoning.text` is 14 characters, a field that comes again counts once.
+    const long = 'x'.repeat(COLLECT_LIMITS.reasoningChars - 20);
+    details.add([{ type: 'reasoning.text', text: long, index: 0 }]);
+    details.take();
+    details.add([{ type: 'reasoning.text', text: long, index: 0 }]);
+    details.add([{ type: 'reasoning.text', text: 'xxxxxx', index: 0 }]);
+    let error: unknown;
+    try {
+      details.add([{ type: 'reasoning.text', text: 'x', index: 0 }]);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).to.be.instanceOf(LipError).and.to.include({ code: 'LIP_ERR_RESPONSE_TOO_LARGE' });
+    expect((error as LipError).message).to.contain('backend "or"');
+  });
+
+  it('details that come after the text began are held to the end of the answer: the text stays one block, the details replay in order', () => {
+    const events = decode([
+      chunk({ reasoning: 'think', reasoning_details: [{ type: 'reasoning.summary', summary: 'think', index: 0 }] }),
+      chunk({ content: 'Hello' }),
+      chunk({ reasoning_details: [{ type: 'reasoning.encrypted', data: 'ENC', index: 1 }] }),
+      chunk({ content: ' there' }),
+      chunk({}, 'stop'), '[DONE]',
+    ]);
+    expect(validateSequence(events)).to.deep.equal([]);
+    expect(events.slice(2)).to.deep.equal([
+      { type: 'reasoning_delta', text: 'think' },
+      { type: 'reasoning_signature', signature: JSON.stringify([{ type: 'reasoning.summary', summary: 'think', index: 0 }]), dialect: OPENROUTER },
+      { type: 'text_delta', text: 'Hello' }, { type: 'text_delta', text: ' there' },
+      { type: 'reasoning_signature', signature: JSON.stringify([{ type: 'reasoning.encrypted', data: 'ENC', index: 1 }]), dialect: OPENROUTER },
+      { type: 'response_finished', reason: 'stop' },
+    ]);
+    const collected = collectEvents(events);
+    expect(collected.blocks.map((b) => b.type)).to.deep.equal(['reasoning', 'text', 'reasoning']);
+    const call = emptyCall({ model: 'm', messages: [{ role: 'user', parts: [{ type: 'text', text: 'hi' }] }, assistantMessage(collected)!, { role: 'user', parts: [{ type: 'text', text: 'and?' }] }] });
+    const sent = (encodeChatRequest(call, 'm', chatOptions({ id: 'or', kind: 'openrouter', models: [], reasoning_details: true })).messages as Record<string, unknown>[])[1];
+    expect(sent).to.deep.include({ content: 'Hello there', reasoning_details: [{ type: 'reasoning.summary', summary: 'think', index: 0 }, { type: 'reasoning.encrypted', data: 'ENC', index: 1 }] });
+  });
+
+  it('reasoning that comes after a tool call is a run of its own, closed before the output after it', () => {
+    const events = decode([
+      chunk({ reasoning: 'a', reasoning_details: [{ type: 'reasoning.text', text: 'a', index: 0 }] }),
+      chunk({ tool_calls: [{ index: 0, id: 'c1', type: 'function', function: { name: 'f', arguments: '{}' } }] }),
+      chunk({ reasoning: 'b', reasoning_details: [{ type: 'reasoning.text', text: 'b', index: 1 }] }),
+      chunk({ content: 'done' }),
+      chunk({}, 'stop'), '[DONE]',
+    ]);
+    expect(validateSequence(events)).to.deep.equal([]);
+    expect(events.filter((e) => e.type !== 'tool_call_delta').map((e) => e.type).slice(2)).to.deep.equal([
+      'reasoning_delta', 'reasoning_signature', 'tool_call_started', 'reasoning_delta', 'reasoning_signature', 'text_delta', 'tool_call_finished', 'response_finished',
+    ]);
   });
 
   it('a row that does not read them decodes the reasoning text alone', () => {
