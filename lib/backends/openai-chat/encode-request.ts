@@ -183,15 +183,7 @@ function pushMessage(out: Json[], message: Message, o: ChatOptions, media: Json[
           ? { id: c.id, type: 'custom', custom: { name: c.name, input: c.arguments } }
           : { id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } }));
       }
-      // OpenRouter's details hold the reasoning text too: the text field only goes without them.
-      const parts = message.parts.filter((p): p is ReasoningPart => p.type === 'reasoning');
-      const details = o.reasoningDetails ? replayedDetails(parts) : undefined;
-      if (details) assistant.reasoning_details = details;
-      else if (o.reasoningField !== 'none') {
-        const reasoning = parts.filter((p) => !!p.text && replaysAsChat(p)).map((p) => p.text).join('');
-        // A server that wants the field on every tool-call turn gets it empty when there is nothing to replay.
-        if (reasoning || (o.reasoningRequired && calls.length > 0)) assistant[o.reasoningField] = reasoning;
-      }
+      if (o.reasoningDetails || o.reasoningField !== 'none') replayReasoning(assistant, message.parts, calls.length > 0, o);
       out.push(assistant);
       return;
     }
@@ -207,6 +199,21 @@ function pushMessage(out: Json[], message: Message, o: ChatOptions, media: Json[
         }
       }
       return;
+  }
+}
+
+/**
+ * An assistant message's reasoning on a row that sends it back: OpenRouter's details, which hold
+ * the reasoning text too, else the text in the row's `reasoningField`.
+ */
+function replayReasoning(assistant: Json, messageParts: readonly Part[], calls: boolean, o: ChatOptions): void {
+  const parts = messageParts.filter((p): p is ReasoningPart => p.type === 'reasoning');
+  const details = o.reasoningDetails ? replayedDetails(parts) : undefined;
+  if (details) assistant.reasoning_details = details;
+  else if (o.reasoningField !== 'none') {
+    const reasoning = parts.filter((p) => !!p.text && replaysAsChat(p)).map((p) => p.text).join('');
+    // A server that wants the field on every tool-call turn gets it empty when there is nothing to replay.
+    if (reasoning || (o.reasoningRequired && calls)) assistant[o.reasoningField] = reasoning;
   }
 }
 
