@@ -25,8 +25,39 @@ export interface DecodedRequest {
    * (Gemini's JSON-array stream): its content type, and whether keepalive comments may be sent.
    */
   readonly streamWire?: { readonly contentType: string; readonly keepalive: boolean };
-  /** Where the call's messages, tools and tool choice came from in the body, for naming the client's fields when the canonical checks refuse the call (clientPath). */
-  readonly origins?: CallOrigins;
+  /**
+   * Where the call's messages, tools and tool choice came from in the body, for naming the
+   * client's fields when the canonical checks refuse the call (clientPath). A decoder records
+   * none while it decodes (every request would pay for what a rare refusal reads): this decodes
+   * the body again, recording them (originsLater); undefined when that fails.
+   */
+  readonly origins?: () => CallOrigins | undefined;
+}
+
+/** Where a decoder asked for the origins of its call puts them (DecodedRequest.origins). */
+export interface OriginRecorder {
+  origins?: CallOrigins;
+}
+
+/**
+ * A decoder's DecodedRequest.origins: `decode` (the same decoder on the same body, which
+ * decoders only read) run again with a recorder when the origins are asked for. Should it throw,
+ * there are none, and the canonical paths are named.
+ *
+ * ```ts
+ * return { call, origins: originsLater((recorder) => decodeChatRequest(body, recorder)) };
+ * ```
+ */
+export function originsLater(decode: (recorder: OriginRecorder) => unknown): () => CallOrigins | undefined {
+  return () => {
+    const recorder: OriginRecorder = {};
+    try {
+      decode(recorder);
+    } catch {
+      return undefined;
+    }
+    return recorder.origins;
+  };
 }
 
 /**

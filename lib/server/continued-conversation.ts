@@ -75,11 +75,11 @@ export function checkCall(call: Call, decoded: DecodedRequest, frontend: Fronten
 
 /**
  * A path of `call` (the decoded call in its conversation) as the request's field the client
- * wrote (clientPath): the decoder's origins, the stored turns before the request's own messages
- * counted, and the tools a thread kept having none in this request.
+ * wrote (clientPath): the decoder's origins (`origins`, which decodes the request again unless
+ * given), the stored turns before the request's own messages counted, and the tools a thread
+ * kept having none in this request.
  */
-export function clientField(call: Call, decoded: DecodedRequest, frontend: Frontend, body: unknown): (path: string) => string {
-  const { origins } = decoded;
+export function clientField(call: Call, decoded: DecodedRequest, frontend: Frontend, body: unknown, origins = decoded.origins?.()): (path: string) => string {
   const stored = call.messages.length - decoded.call.messages.length;
   const shifted: CallOrigins | undefined = origins && {
     ...origins,

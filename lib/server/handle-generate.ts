@@ -69,7 +69,8 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
     const orphan = conversation ? unansweredResult(call.messages, conversation.messages.length) : undefined;
     if (orphan !== undefined) {
       // Named as the client wrote it (`input[0].call_id`); the conversation as a whole when the decoder kept no origins.
-      const field = decoded.origins?.messages ? clientField(call, decoded, frontend, body)(orphan.path) : frontend.messagesField ?? 'messages';
+      const origins = decoded.origins?.();
+      const field = origins?.messages ? clientField(call, decoded, frontend, body, origins)(orphan.path) : frontend.messagesField ?? 'messages';
       throw new LipError('LIP_ERR_REQUEST_INVALID', `${field}: the tool result for call id "${orphan.callId.slice(0, 128)}" answers no tool call of the conversation it continues`, { param: field });
     }
     // Refused naming the fields as the client wrote them (max_tokens, tools[1].function.name).

@@ -48,46 +48,51 @@ type CallToolsets = Map<string, string | undefined>;
  * `origins`, when given, gets where each message and part came from (`messages[2].content[1]`),
  * by the messages' index.
  */
-export function decodeMessages(messages: Json[], origins: MessageOrigin[] = []): Message[] {
+export function decodeMessages(messages: Json[], origins?: MessageOrigin[]): Message[] {
   const out: Message[] = [];
   const toolsets: CallToolsets = new Map();
   messages.forEach((m, i) => {
     const path = `messages[${i}].content`;
     const blocks: Json[] = typeof m.content === 'string' ? [{ type: 'text', text: m.content }] : m.content;
-    // A string is the one text block; a block's fields are the canonical part's.
-    const from = (j: number): Origin => (typeof m.content === 'string' ? { at: `messages[${i}]`, fields: { text: 'content' } } : { at: `${path}[${j}]`, fields: { callId: 'tool_use_id' } });
-    const push = (message: Message, parts: Origin[]) => {
-      out.push(message);
-      origins.push({ at: `messages[${i}]`, parts });
-    };
     if (blocks.length === 0) {
-      if (m.role === 'assistant') push({ role: 'assistant', parts: [{ type: 'text', text: '' }] }, []);
-      else throw badField(path, 'must not be empty');
+      if (m.role !== 'assistant') throw badField(path, 'must not be empty');
+      out.push({ role: 'assistant', parts: [{ type: 'text', text: '' }] });
+      origins?.push({ at: `messages[${i}]`, parts: [] });
       return;
     }
     if (m.role === 'assistant') {
-      const at: Origin[] = [];
-      push({ role: 'assistant', parts: assistantParts(blocks, path, toolsets, (j) => at.push(from(j))) }, at);
+      const placed = origins && ([] as number[]);
+      out.push({ role: 'assistant', parts: assistantParts(blocks, path, toolsets, placed) });
+      origins?.push({ at: `messages[${i}]`, parts: placed!.map((j) => blockOrigin(m, i, j)) });
       return;
     }
     if (m.role === 'system') {
-      push({ role: 'system', parts: blocks.map((b, j) => systemPart(b, `${path}[${j}]`)) }, blocks.map((_, j) => from(j)));
+      out.push({ role: 'system', parts: blocks.map((b, j) => systemPart(b, `${path}[${j}]`)) });
+      origins?.push({ at: `messages[${i}]`, parts: blocks.map((_, j) => blockOrigin(m, i, j)) });
       return;
     }
     let run: { role: 'user' | 'tool'; parts: Part[] } | undefined;
     blocks.forEach((b, j) => {
       const role = b.type === 'tool_result' ? 'tool' : 'user';
       const part = role === 'tool' ? toolResult(b, `${path}[${j}]`, toolsets) : userPart(b, `${path}[${j}]`);
-      if (run?.role !== role) push((run = { role, parts: [] }), []);
+      if (run?.role !== role) {
+        out.push((run = { role, parts: [] }));
+        origins?.push({ at: `messages[${i}]`, parts: [] });
+      }
       run.parts.push(part);
-      (origins[origins.length - 1]!.parts as Origin[]).push(from(j));
+      if (origins) (origins[origins.length - 1]!.parts as Origin[]).push(blockOrigin(m, i, j));
     });
   });
   return out;
 }
 
-/** An assistant message's blocks as parts; `placed(j)` is told the block of each part, in order (a search's result joins its use's part). */
-function assistantParts(blocks: Json[], path: string, toolsets: CallToolsets, placed: (j: number) => void): Part[] {
+/** Where block `j` of message `i` came from: a string content is its one text block; a block's fields are the canonical part's but a result's call id. */
+function blockOrigin(m: Json, i: number, j: number): Origin {
+  return typeof m.content === 'string' ? { at: `messages[${i}]`, fields: { text: 'content' } } : { at: `messages[${i}].content[${j}]`, fields: { callId: 'tool_use_id' } };
+}
+
+/** An assistant message's blocks as parts; `placed`, when given, gets the block of each part, in order (a search's result joins its use's part). */
+function assistantParts(blocks: Json[], path: string, toolsets: CallToolsets, placed?: number[]): Part[] {
   const parts: (Part | undefined)[] = [];
   let searches: SearchHistory | undefined; // only for a message that holds a search
   blocks.forEach((b, j) => {
@@ -99,7 +104,7 @@ function assistantParts(blocks: Json[], path: string, toolsets: CallToolsets, pl
       if (b.type === 'tool_use') toolsets.set(b.id, b.toolset_name ?? undefined);
       parts.push(withThinkingText(assistantPart(b, `${path}[${j}]`), parts));
     }
-    if (parts.length > before) placed(j);
+    if (parts.length > before) placed?.push(j);
   });
   searches?.end(path);
   return parts as Part[];

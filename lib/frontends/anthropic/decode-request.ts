@@ -1,7 +1,7 @@
 import type { AnthropicProviderOptions, Call, GenerationOptions, ReasoningOptions, ResponseFormat, TextPart, ToolChoice, ToolDefinition } from '../../canonical/index.js';
 import { emptyCall } from '../../canonical/index.js';
 import { compileRequestValidator } from '../../wire/request-validator.js';
-import type { CallOrigins, Continuation, DecodedRequest, MessageOrigin, Origin } from '../protocol.js';
+import { originsLater, type Continuation, type DecodedRequest, type MessageOrigin, type Origin, type OriginRecorder } from '../protocol.js';
 import { cacheOf } from '../cache-control.js';
 import { clientTool, isClientTool, toolFields } from './client-tools.js';
 import { badField, decodeMessages } from './decode-content.js';
@@ -43,8 +43,9 @@ const validate = compileRequestValidator(messagesRequestSchema);
  * sees, and the previous message id it names is lip's, which no upstream knows. `fallbacks` and
  * `fallback_credit_token` (Anthropic's retry of a refused request on other models) are ignored
  * too: the request runs on the model it names, as on a model without fallbacks.
+ * `recorder`, when given, gets where the call's messages, parts and tools came from (DecodedRequest.origins asks for them).
  */
-export function decodeMessagesRequest(body: unknown, betas: readonly string[] = []): DecodedRequest {
+export function decodeMessagesRequest(body: unknown, betas: readonly string[] = [], recorder?: OriginRecorder): DecodedRequest {
   validate(body);
   const b = body as Json;
   checkMcpServers(b);
@@ -58,13 +59,13 @@ export function decodeMessagesRequest(body: unknown, betas: readonly string[] = 
     ? (b.system.length > 0 ? [{ type: 'text', text: b.system }] : [])
     : ((b.system ?? []) as Json[]).map((s) => ({ type: 'text', text: s.text as string, ...cacheOf(s) }));
 
-  const toolOrigins: Origin[] = [];
+  const toolOrigins = recorder && ([] as Origin[]);
   const tools = decodeTools((b.tools ?? []) as Json[], toolOrigins);
   const choice = toolChoice(b.tool_choice, tools);
 
   // System messages before the conversation's first turn join the top-level system, after it
   // (a thread's `continue` starts after the thread's turns: its system messages stay in place).
-  const messageOrigins: MessageOrigin[] = [];
+  const messageOrigins = recorder && ([] as MessageOrigin[]);
   const messages = decodeMessages(b.messages, messageOrigins);
   const leading = continues ? 0 : messages.findIndex((m) => m.role !== 'system');
   const lead = leading < 0 ? messages.length : leading;
@@ -84,7 +85,8 @@ export function decodeMessagesRequest(body: unknown, betas: readonly string[] = 
     ...providerOptions(b),
   };
   const continuation = threadOf(b.thread);
-  const origins: CallOrigins = { messages: messageOrigins.slice(lead), tools: toolOrigins, toolChoice: { at: 'tool_choice' } };
+  if (recorder) recorder.origins = { messages: messageOrigins!.slice(lead), tools: toolOrigins, toolChoice: { at: 'tool_choice' } };
+  const origins = originsLater((again) => decodeMessagesRequest(body, betas, again));
   return { call, hints: {}, ...(continuation ? { continuation } : {}), origins };
 }
 
@@ -114,9 +116,9 @@ function refuseThreadPrompt(b: Json): void {
  * The request's tools (tool), a toolset's members each a tool of its own. A member takes the name
  * of no other tool: another provider's model calls it by that name alone, so a custom or client
  * tool of the same name, or the same member of another toolset, is a 400 naming both.
- * `origins` gets each tool's declaration (a toolset's members the toolset), `input_schema` its parameters.
+ * `origins`, when given, gets each tool's declaration (a toolset's members the toolset), `input_schema` its parameters.
  */
-function decodeTools(declared: readonly Json[], origins: Origin[]): ToolDefinition[] {
+function decodeTools(declared: readonly Json[], origins?: Origin[]): ToolDefinition[] {
   const tools: ToolDefinition[] = [];
   const members = new Map<string, { at: number; family: string }>();
   const others = new Map<string, number>();
@@ -132,7 +134,7 @@ function decodeTools(declared: readonly Json[], origins: Origin[]): ToolDefiniti
       if (member !== undefined) throw nameTaken(`tools[${i}].name`, decoded.name, member);
       others.set(decoded.name, i);
       tools.push(decoded);
-      origins.push({ at: `tools[${i}]`, fields: { parameters: 'input_schema' } });
+      origins?.push({ at: `tools[${i}]`, fields: { parameters: 'input_schema' } });
       return;
     }
     for (const decoded of toolsetTools(t, i)) {
@@ -142,7 +144,7 @@ function decodeTools(declared: readonly Json[], origins: Origin[]): ToolDefiniti
       if (other !== undefined) throw badField(`tools[${other}].name`, `"${decoded.name}" is the name of a member of the ${decoded.toolset!} toolset (tools[${i}]); rename the tool or disable the member in the toolset's configs`);
       members.set(decoded.name, { at: i, family: decoded.toolset! });
       tools.push(decoded);
-      origins.push({ at: `tools[${i}]`, fields: { parameters: 'input_schema' } });
+      origins?.push({ at: `tools[${i}]`, fields: { parameters: 'input_schema' } });
     }
   });
   return tools;

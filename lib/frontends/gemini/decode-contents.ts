@@ -27,7 +27,7 @@ export function badField(path: string, message: string, unsupported = false): Li
  * `origins`, when given, gets where each message and part came from (`contents[2].parts[1]`,
  * a call's fields in its `functionCall`, a result's in its `functionResponse`), by the messages' index.
  */
-export function decodeContents(contents: Json[], origins: MessageOrigin[] = []): Message[] {
+export function decodeContents(contents: Json[], origins?: MessageOrigin[]): Message[] {
   const out: Message[] = [];
   const pending: { id: string; name: string }[] = [];
   let generated = 0;
@@ -41,9 +41,9 @@ export function decodeContents(contents: Json[], origins: MessageOrigin[] = []):
       const message = last?.role === 'assistant' ? last.parts as Part[] : [];
       if (message !== last?.parts) {
         out.push({ role: 'assistant', parts: message });
-        origins.push({ at: `contents[${i}]`, parts: [] });
+        origins?.push({ at: `contents[${i}]`, parts: [] });
       }
-      const from = origins[origins.length - 1]!.parts as Origin[];
+      const from = origins && (origins[origins.length - 1]!.parts as Origin[]);
       parts.forEach((p, j) => {
         const before = message.length;
         modelPart(p, `${path}[${j}]`, message, (name) => {
@@ -51,6 +51,7 @@ export function decodeContents(contents: Json[], origins: MessageOrigin[] = []):
           pending.push({ id, name });
           return id;
         }, pending);
+        if (from === undefined) return;
         const at = p.functionCall ? `${path}[${j}].functionCall` : `${path}[${j}]`;
         for (let k = before; k < message.length; k++) from.push({ at });
       });
@@ -65,24 +66,24 @@ export function decodeContents(contents: Json[], origins: MessageOrigin[] = []):
     // right after the calls (OpenAI Chat).
     const results: Part[] = [];
     const others: Part[] = [];
-    const from = { results: [] as Origin[], others: [] as Origin[] };
+    const from = origins && { results: [] as Origin[], others: [] as Origin[] };
     parts.forEach((p, j) => {
       const at = `${path}[${j}]`;
       if (p.functionResponse) {
         results.push(toolResult(p.functionResponse, `${at}.functionResponse`, pending, () => `call_gemini_${++generated}`));
-        from.results.push({ at: `${at}.functionResponse`, fields: { callId: 'id', content: 'response' } });
+        from?.results.push({ at: `${at}.functionResponse`, fields: { callId: 'id', content: 'response' } });
       } else {
         others.push(userPart(p, at));
-        from.others.push({ at });
+        from?.others.push({ at });
       }
     });
     if (results.length > 0) {
       out.push({ role: 'tool', parts: results });
-      origins.push({ at: `contents[${i}]`, parts: from.results });
+      origins?.push({ at: `contents[${i}]`, parts: from!.results });
     }
     if (others.length > 0) {
       out.push({ role: 'user', parts: others });
-      origins.push({ at: `contents[${i}]`, parts: from.others });
+      origins?.push({ at: `contents[${i}]`, parts: from!.others });
     }
   });
   return out;

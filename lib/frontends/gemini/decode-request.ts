@@ -3,7 +3,7 @@ import { HOSTED_DIALECTS, SEARCH_DIALECTS, WEB_SEARCH_TOOL_NAME, emptyCall, mark
 import { LipError } from '../../errors/index.js';
 import { compileRequestValidator } from '../../wire/request-validator.js';
 import { allowedChoice } from '../allowed-tools.js';
-import type { DecodedRequest, MessageOrigin, Origin } from '../protocol.js';
+import { originsLater, type DecodedRequest, type MessageOrigin, type Origin, type OriginRecorder } from '../protocol.js';
 import { computerUseTools } from './computer-use.js';
 import { badField, decodeContents } from './decode-contents.js';
 import { normalizeKeys, toJsonSchema } from './normalize-keys.js';
@@ -22,16 +22,20 @@ const validate = compileRequestValidator(generateContentSchema);
  * webSearchTool; Gemini's other built-ins hosted tools, see hostedTool; `computerUse` its
  * predefined functions, see computer-use.ts) and `toolConfig` the tool choice (its
  * `includeServerSideToolInvocations` and `retrievalConfig` Gemini knobs, see providerOptions).
+ * `recorder`, when given, gets where the call's messages, parts and tools came from (DecodedRequest.origins
+ * asks for them); a request naming a cachedContent has none (its contents are merged).
  */
-export function decodeGenerateContent(raw: unknown, model: string, stream: boolean): DecodedRequest {
+export function decodeGenerateContent(raw: unknown, model: string, stream: boolean, recorder?: OriginRecorder): DecodedRequest {
   const body = normalizeKeys(raw);
   validate(body);
   const b = body as Json;
   const cached = b.cachedContent as Json | string | undefined | null;
   if (typeof cached === 'string' && cached.length > 0) throw badField('cachedContent', 'a cached content is looked up for generateContent, streamGenerateContent and countTokens requests only; send the contents themselves');
   if (cached === undefined || cached === null || typeof cached !== 'object') {
-    const origins = { messages: [] as MessageOrigin[], tools: [] as Origin[], toolChoice: { at: 'toolConfig.functionCallingConfig.mode' } };
-    return { call: decodeBody(b, model, stream, origins), hints: {}, origins };
+    const recorded = recorder && { messages: [] as MessageOrigin[], tools: [] as Origin[], toolChoice: { at: 'toolConfig.functionCallingConfig.mode' } };
+    const call = decodeBody(b, model, stream, recorded);
+    if (recorder) recorder.origins = recorded;
+    return { call, hints: {}, origins: originsLater((again) => decodeGenerateContent(raw, model, stream, again)) };
   }
   return { call: withCachedContent(b, cached, model, stream), hints: {} };
 }

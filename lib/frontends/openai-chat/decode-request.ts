@@ -7,7 +7,7 @@ import { requestArguments } from '../../wire/json-depth.js';
 import { compileRequestValidator, parseDataUrl } from '../../wire/request-validator.js';
 import { allowedChoice } from '../allowed-tools.js';
 import { partCacheOf } from '../cache-control.js';
-import type { CallOrigins, DecodedRequest, MessageOrigin, Origin } from '../protocol.js';
+import { originsLater, type DecodedRequest, type MessageOrigin, type Origin, type OriginRecorder } from '../protocol.js';
 import { openaiOptionsOf } from '../provider-options.js';
 import { openCallId, plainCallId } from '../state-envelope.js';
 import { CHAT_KNOBS, chatRequestSchema } from './request-schema.js';
@@ -16,6 +16,9 @@ import { storedContinuation } from './stored-completions.js';
 type Json = Record<string, any>; // validated by chatRequestSchema before any field is read
 
 const validate = compileRequestValidator(chatRequestSchema);
+/** A tool call's fields where Chat writes them. */
+const FUNCTION_CALL_FIELDS = { name: 'function.name', arguments: 'function.arguments' };
+const CUSTOM_CALL_FIELDS = { name: 'custom.name', arguments: 'custom.input' };
 
 
 /**
@@ -28,9 +31,10 @@ const validate = compileRequestValidator(chatRequestSchema);
  * CHAT_KNOBS (service tier, prompt-cache key, ...) become `providerOptions.openai`; `user`, else
  * `safety_identifier`, is the end user. `web_search_options` is the hosted web search tool, after
  * the function tools (the object kept as its declaration); the `annotations` of an echoed answer
- * are dropped (citations do not travel in the history).
+ * are dropped (citations do not travel in the history). `recorder`, when given, gets where the
+ * call's messages, parts and tools came from (DecodedRequest.origins asks for them).
  */
-export function decodeChatRequest(body: unknown): DecodedRequest {
+export function decodeChatRequest(body: unknown, recorder?: OriginRecorder): DecodedRequest {
   validate(body);
   const b = body as Json;
   if (typeof b.n === 'number' && b.n > 1) throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', 'n: only one choice per request is supported (n must be 1)', { param: 'n' });
@@ -38,11 +42,11 @@ export function decodeChatRequest(body: unknown): DecodedRequest {
 
   const system: TextPart[] = [];
   const messages: Message[] = [];
-  // Where each message and part came from: lifted system messages shift the indexes.
-  const messageOrigins: MessageOrigin[] = [];
+  // Where each message and part came from, when recording: lifted system messages shift the indexes.
+  const messageOrigins = recorder && ([] as MessageOrigin[]);
   const add = (message: Message, at: string, parts?: readonly (Origin | undefined)[]) => {
     messages.push(message);
-    messageOrigins.push({ at, ...(parts ? { parts } : {}) });
+    messageOrigins?.push({ at, ...(parts ? { parts } : {}) });
   };
   let legacyCalls = 0;
   const legacyIds = new Map<string, string>(); // function name -> generated call id
@@ -53,56 +57,64 @@ export function decodeChatRequest(body: unknown): DecodedRequest {
       case 'developer': {
         const parts = textParts(m.content, `${path}.content`);
         if (messages.length === 0) system.push(...parts);
-        else add({ role: 'system', parts }, path, contentOrigins(m.content, path));
+        else add({ role: 'system', parts }, path, messageOrigins && contentOrigins(m.content, path));
         return;
       }
       case 'user':
-        add({ role: 'user', parts: userParts(m.content, `${path}.content`), ...named(m) }, path, contentOrigins(m.content, path));
+        add({ role: 'user', parts: userParts(m.content, `${path}.content`), ...named(m) }, path, messageOrigins && contentOrigins(m.content, path));
         return;
       case 'assistant': {
         const parts: Part[] = [];
-        const from: (Origin | undefined)[] = [];
-        const push = (part: Part, origin: Origin) => {
-          parts.push(part);
-          from.push(origin);
-        };
+        const from = messageOrigins && ([] as (Origin | undefined)[]); // the parts' origins, when recording
         let carried = 0;
         const reasoning = m.reasoning_content ?? m.reasoning;
-        if (typeof reasoning === 'string' && reasoning.length > 0) push({ type: 'reasoning', dialect: REASONING_DIALECTS.openaiChat, text: reasoning }, { at: path, fields: { text: m.reasoning_content !== undefined ? 'reasoning_content' : 'reasoning' } });
-        if (typeof m.content === 'string') {
-          if (m.content.length > 0) push({ type: 'text', text: m.content }, { at: path, fields: { text: 'content' } });
-        } else if (Array.isArray(m.content)) {
-          (m.content as Json[]).forEach((p, k) => push({ type: 'text', text: p.type === 'refusal' ? p.refusal : p.text }, { at: `${path}.content[${k}]`, fields: { text: p.type === 'refusal' ? 'refusal' : 'text' } }));
+        if (typeof reasoning === 'string' && reasoning.length > 0) {
+          parts.push({ type: 'reasoning', dialect: REASONING_DIALECTS.openaiChat, text: reasoning });
+          from?.push({ at: path, fields: { text: m.reasoning_content !== undefined ? 'reasoning_content' : 'reasoning' } });
         }
-        if (typeof m.refusal === 'string' && m.refusal.length > 0 && m.content == null) push({ type: 'text', text: m.refusal }, { at: path, fields: { text: 'refusal' } });
+        if (typeof m.content === 'string') {
+          if (m.content.length > 0) {
+            parts.push({ type: 'text', text: m.content });
+            from?.push({ at: path, fields: { text: 'content' } });
+          }
+        } else if (Array.isArray(m.content)) {
+          for (const p of m.content as Json[]) parts.push({ type: 'text', text: p.type === 'refusal' ? p.refusal : p.text });
+          from?.push(...(m.content as Json[]).map((p, k) => ({ at: `${path}.content[${k}]`, fields: { text: p.type === 'refusal' ? 'refusal' : 'text' } })));
+        }
+        if (typeof m.refusal === 'string' && m.refusal.length > 0 && m.content == null) {
+          parts.push({ type: 'text', text: m.refusal });
+          from?.push({ at: path, fields: { text: 'refusal' } });
+        }
         ((m.tool_calls ?? []) as Json[]).forEach((c, j) => {
           const at = `${path}.tool_calls[${j}]`;
           const { id, call, reasoning: state } = openCallId(c.id, `${at}.id`);
           // The turn's provider state, sealed in the first call's id, leads the turn as its reasoning.
           if (state) {
             parts.splice(carried, 0, ...state.map((s): Part => ({ type: 'reasoning', ...s })));
-            from.splice(carried, 0, ...state.map(() => ({ at: `${at}.id` })));
+            from?.splice(carried, 0, ...state.map(() => ({ at: `${at}.id` })));
             carried += state.length;
           }
           const signed = call ? { signature: call.signature, dialect: call.dialect } : {};
-          if (c.type === 'custom') push({ type: 'tool_call', id, name: c.custom.name, arguments: c.custom.input, custom: true, ...signed }, { at, fields: { name: 'custom.name', arguments: 'custom.input' } });
-          else push({ type: 'tool_call', id, name: c.function.name, arguments: requestArguments(c.function.arguments ?? '', `${at}.function.arguments`), ...signed }, { at, fields: { name: 'function.name', arguments: 'function.arguments' } });
+          if (c.type === 'custom') parts.push({ type: 'tool_call', id, name: c.custom.name, arguments: c.custom.input, custom: true, ...signed });
+          else parts.push({ type: 'tool_call', id, name: c.function.name, arguments: requestArguments(c.function.arguments ?? '', `${at}.function.arguments`), ...signed });
+          from?.push({ at, fields: c.type === 'custom' ? CUSTOM_CALL_FIELDS : FUNCTION_CALL_FIELDS });
         });
         if (m.function_call?.name) {
           const id = `call_legacy_${++legacyCalls}`;
           legacyIds.set(m.function_call.name, id);
-          push({ type: 'tool_call', id, name: m.function_call.name, arguments: requestArguments(m.function_call.arguments ?? '', `${path}.function_call.arguments`) }, { at: `${path}.function_call` });
+          parts.push({ type: 'tool_call', id, name: m.function_call.name, arguments: requestArguments(m.function_call.arguments ?? '', `${path}.function_call.arguments`) });
+          from?.push({ at: `${path}.function_call` });
         }
         add({ role: 'assistant', parts: parts.length > 0 ? parts : [{ type: 'text', text: '' }], ...named(m) }, path, from);
         return;
       }
       case 'tool':
-        add({ role: 'tool', parts: [{ type: 'tool_result', callId: plainCallId(m.tool_call_id), content: toolContent(m.content) }] }, path, [{ at: path, fields: { callId: 'tool_call_id' } }]);
+        add({ role: 'tool', parts: [{ type: 'tool_result', callId: plainCallId(m.tool_call_id), content: toolContent(m.content) }] }, path, messageOrigins && [{ at: path, fields: { callId: 'tool_call_id' } }]);
         return;
       case 'function': {
         const callId = legacyIds.get(m.name);
         if (!callId) throw new LipError('LIP_ERR_REQUEST_INVALID', `${path}: no earlier assistant function_call named "${String(m.name)}"`, { param: `${path}.name` });
-        add({ role: 'tool', parts: [{ type: 'tool_result', callId, name: m.name, content: m.content ?? '' }] }, path, [{ at: path }]);
+        add({ role: 'tool', parts: [{ type: 'tool_result', callId, name: m.name, content: m.content ?? '' }] }, path, messageOrigins && [{ at: path }]);
         return;
       }
     }
@@ -133,12 +145,15 @@ export function decodeChatRequest(body: unknown): DecodedRequest {
   };
   // `store: true`: lip keeps the answer for the stored-completions endpoints (stored-completions.ts).
   const continuation = storedContinuation(b);
-  const origins: CallOrigins = {
-    messages: messageOrigins,
-    // web_search_options, after the declared tools, has no name of its own to name.
-    tools: declared.map((t, i) => ({ at: `tools[${i}].${t.type === 'custom' ? 'custom' : 'function'}` })),
-    toolChoice: { at: 'tool_choice' },
-  };
+  if (recorder) {
+    recorder.origins = {
+      messages: messageOrigins,
+      // web_search_options, after the declared tools, has no name of its own to name.
+      tools: declared.map((t, i) => ({ at: `tools[${i}].${t.type === 'custom' ? 'custom' : 'function'}` })),
+      toolChoice: { at: 'tool_choice' },
+    };
+  }
+  const origins = originsLater((again) => decodeChatRequest(body, again));
   return { call, hints: { includeUsage: b.stream_options?.include_usage === true }, ...(continuation ? { continuation } : {}), origins };
 }
 

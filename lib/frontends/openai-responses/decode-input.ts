@@ -16,6 +16,9 @@ type Json = Record<string, any>; // shape checked by responsesRequestSchema befo
 
 /** A call item's fields by their canonical names: its `id` is the item's `call_id` (its own `id` is the item's). */
 const CALL_FIELDS = { id: 'call_id' };
+const CUSTOM_CALL_FIELDS = { ...CALL_FIELDS, arguments: 'input' };
+const OUTPUT_FIELDS = { callId: 'call_id', content: 'output' };
+const MESSAGE_FIELDS = { text: 'content' };
 
 /** A 400 naming the field in the client's notation (`input[2].content[0].type`). */
 export function badField(path: string, message: string, unsupported = false): LipError {
@@ -43,9 +46,9 @@ export function badField(path: string, message: string, unsupported = false): Li
  * `origins`, when given, gets where each message and part came from (`input[3]`, its
  * `call_id`), by the messages' index.
  */
-export function decodeInput(input: string | Json[], system: TextPart[], declared: readonly ToolDefinition[] = [], origins: MessageOrigin[] = []): Message[] {
+export function decodeInput(input: string | Json[], system: TextPart[], declared: readonly ToolDefinition[] = [], origins?: MessageOrigin[]): Message[] {
   if (typeof input === 'string') {
-    origins.push({ at: 'input', parts: [{ at: 'input', fields: { text: 'input' } }] });
+    origins?.push({ at: 'input', parts: [{ at: 'input', fields: { text: 'input' } }] });
     return [{ role: 'user', parts: [{ type: 'text', text: input }] }];
   }
   const messages: Message[] = [];
@@ -54,13 +57,13 @@ export function decodeInput(input: string | Json[], system: TextPart[], declared
   /** Each part from the item at `path` (or `from`, one per part), the item's fields named as `fields` says. */
   const push = (message: Message, fields?: Origin['fields'], from?: readonly Origin[]) => {
     messages.push(message);
-    origins.push({ at: path, parts: from ?? message.parts.map(() => ({ at: path, ...(fields ? { fields } : {}) })) });
+    origins?.push({ at: path, parts: from ?? message.parts.map(() => ({ at: path, ...(fields ? { fields } : {}) })) });
   };
   const append = (role: 'assistant' | 'tool', parts: Part[], fields?: Origin['fields'], from?: readonly Origin[]) => {
     const last = messages[messages.length - 1];
     if (last?.role !== role) return push({ role, parts }, fields, from);
     (last.parts as Part[]).push(...parts);
-    (origins[origins.length - 1]!.parts as Origin[]).push(...(from ?? parts.map(() => ({ at: path, ...(fields ? { fields } : {}) }))));
+    if (origins) (origins[origins.length - 1]!.parts as Origin[]).push(...(from ?? parts.map(() => ({ at: path, ...(fields ? { fields } : {}) }))));
   };
   input.forEach((item, i) => {
     path = `input[${i}]`;
@@ -68,17 +71,16 @@ export function decodeInput(input: string | Json[], system: TextPart[], declared
     switch (type) {
       case 'message': {
         const role: string = item.role;
-        const from = typeof item.content === 'string' ? undefined : (item.content as Json[]).map((_, j) => ({ at: `${path}.content[${j}]` }));
-        const text = { text: 'content' };
+        const from = origins && typeof item.content !== 'string' ? (item.content as Json[]).map((_, j) => ({ at: `${path}.content[${j}]` })) : undefined;
         if (role === 'system' || role === 'developer') {
           const parts = contentParts(item.content, `${path}.content`).map((p, j) => asText(p, `${path}.content[${j}]`));
           if (messages.length === 0) system.push(...parts);
-          else push({ role: 'system', parts }, text, from);
+          else push({ role: 'system', parts }, MESSAGE_FIELDS, from);
         } else if (role === 'assistant') {
           const parts = contentParts(item.content, `${path}.content`).map((p, j) => asText(p, `${path}.content[${j}]`));
-          append('assistant', parts.length > 0 ? parts : [{ type: 'text', text: '' }], text, parts.length > 0 ? from : undefined);
+          append('assistant', parts.length > 0 ? parts : [{ type: 'text', text: '' }], MESSAGE_FIELDS, parts.length > 0 ? from : undefined);
         } else {
-          push({ role: 'user', parts: contentParts(item.content, `${path}.content`) }, text, from);
+          push({ role: 'user', parts: contentParts(item.content, `${path}.content`) }, MESSAGE_FIELDS, from);
         }
         return;
       }
@@ -97,7 +99,7 @@ export function decodeInput(input: string | Json[], system: TextPart[], declared
           type: 'tool_call', id, name: item.name, arguments: item.input, custom: true,
           ...(call ? { signature: call.signature, dialect: call.dialect } : {}), ...(typeof item.namespace === 'string' ? { namespace: item.namespace } : {}),
           ...callerOf(item),
-        }], { ...CALL_FIELDS, arguments: 'input' });
+        }], CUSTOM_CALL_FIELDS);
         return;
       }
       case 'tool_search_call':
@@ -112,7 +114,7 @@ export function decodeInput(input: string | Json[], system: TextPart[], declared
       case 'custom_tool_call_output':
       case 'function_call_output': {
         const content = typeof item.output === 'string' ? item.output : contentParts(item.output, `${path}.output`) as (TextPart | ImagePart | FilePart)[];
-        append('tool', [{ type: 'tool_result', callId: plainCallId(item.call_id), content, ...callerOf(item) }], { callId: 'call_id', content: 'output' });
+        append('tool', [{ type: 'tool_result', callId: plainCallId(item.call_id), content, ...callerOf(item) }], OUTPUT_FIELDS);
         return;
       }
       case 'reasoning':

@@ -1,7 +1,7 @@
 import type { Call, GenerationOptions, Message, ResponseFormat, TextPart, ToolChoice, ToolDefinition } from '../../canonical/index.js';
 import { WEB_SEARCH_TOOL_NAME, emptyCall } from '../../canonical/index.js';
 import { compileRequestValidator } from '../../wire/request-validator.js';
-import type { CallOrigins, DecodedRequest, MessageOrigin, Origin } from '../protocol.js';
+import { originsLater, type DecodedRequest, type MessageOrigin, type Origin, type OriginRecorder } from '../protocol.js';
 import { allowedChoice } from '../allowed-tools.js';
 import { openaiOptionsOf } from '../provider-options.js';
 import { badField, decodeInput } from './decode-input.js';
@@ -52,8 +52,9 @@ export interface ResponsesHints {
  * `reasoning`, `text.verbosity`, `text.format` and the sampling options map onto the Call; the
  * OpenAI knobs of RESPONSES_KNOBS (service tier, prompt-cache key, `context_management`, ...) and
  * a `compaction_trigger` ending the input (`compactionTrigger`) onto `providerOptions.openai`; `user`, else `safety_identifier`, is the end user.
+ * `recorder`, when given, gets where the call's messages, parts and tools came from (DecodedRequest.origins asks for them).
  */
-export function decodeResponsesRequest(body: unknown): DecodedRequest {
+export function decodeResponsesRequest(body: unknown, recorder?: OriginRecorder): DecodedRequest {
   validate(body);
   const b = body as Json;
   // A background response is polled and resumed by id later: it must be stored.
@@ -70,16 +71,16 @@ export function decodeResponsesRequest(body: unknown): DecodedRequest {
   const tools: ToolDefinition[] = [];
   // The checks below read tools by declaration index: a namespace (its tools checked apart) stands there as a nameless tool.
   const byDeclaration: ToolDefinition[] = [];
-  const toolOrigins: Origin[] = [];
+  const toolOrigins = recorder && ([] as Origin[]);
   declared.forEach((t, i) => {
     const decoded = declaredTool(t, `tools[${i}]`);
     if (Array.isArray(decoded)) {
       tools.push(...decoded);
-      toolOrigins.push(...decoded.map((_, j) => ({ at: `tools[${i}].tools[${j}]` })));
+      toolOrigins?.push(...decoded.map((_, j) => ({ at: `tools[${i}].tools[${j}]` })));
       byDeclaration.push({ name: '', parameters: {} });
     } else {
       tools.push(decoded);
-      toolOrigins.push({ at: `tools[${i}]` });
+      toolOrigins?.push({ at: `tools[${i}]` });
       byDeclaration.push(decoded);
     }
   });
@@ -95,7 +96,7 @@ export function decodeResponsesRequest(body: unknown): DecodedRequest {
   const history = conversation === undefined ? [] : conversationMessages((b.input as Json[]).slice(0, conversation.items), tools);
   const own = conversation === undefined ? b.input : (b.input as Json[]).slice(conversation.items);
   // additional_tools items are checked against the declared tools (additional-tools.ts).
-  const inputOrigins: MessageOrigin[] = [];
+  const inputOrigins = recorder && ([] as MessageOrigin[]);
   const input = own === undefined ? [] : decodeInput(own, leading, tools, inputOrigins);
   // Leading system items of `input`, unlike `instructions`, are part of the conversation: a
   // continued request keeps them in place after the stored turns, a stored response keeps them.
@@ -142,11 +143,14 @@ export function decodeResponsesRequest(body: unknown): DecodedRequest {
     ...(background ? { background } : {}),
   };
   // A conversation's items are its stored turns; the leading system items of a continued request one message.
-  const origins: CallOrigins = {
-    messages: continued ? [...history.map(() => undefined), ...inputSystem.map(() => ({ at: 'input' })), ...inputOrigins] : inputOrigins,
-    tools: toolOrigins,
-    toolChoice: { at: 'tool_choice' },
-  };
+  if (recorder) {
+    recorder.origins = {
+      messages: continued ? [...history.map(() => undefined), ...inputSystem.map(() => ({ at: 'input' })), ...inputOrigins!] : inputOrigins,
+      tools: toolOrigins,
+      toolChoice: { at: 'tool_choice' },
+    };
+  }
+  const origins = originsLater((again) => decodeResponsesRequest(body, again));
   return { call, hints: hints as unknown as Record<string, unknown>, continuation, origins };
 }
 
