@@ -23,42 +23,49 @@ export const KEYWORD_HELPERS = {
   shown,
 };
 
-/** Config keys whose value is a secret, besides the names SECRET_NAME knows (`api_key`, `token`, `password`, ...). */
-const SECRET_KEYS: ReadonlySet<string> = new Set(['key', 'api_keys', 'shared_secret', 'resume_token_key', 'secret_access_key']);
+/**
+ * Config keys whose value is a secret, besides the names SECRET_NAME knows (`api_key`, `token`, `password`, ...):
+ * `redact_substrings` are the very texts a recording must not show.
+ */
+const SECRET_KEYS: ReadonlySet<string> = new Set(['key', 'api_keys', 'shared_secret', 'resume_token_key', 'secret_access_key', 'redact_substrings']);
+
+/** Config mappings whose values are all secret, whatever their keys: `backends[].headers`, an `acp` row's `env`. */
+const SECRET_MAPS: ReadonlySet<string | number | undefined> = new Set(['headers', 'env']);
 
 /**
  * Whether the config value at `path` is a secret, which no message may show: its key (the last
- * name, list indices aside) is a secret's, or it is a header's value (`backends[].headers`).
+ * name, list indices aside) is a secret's, or it is a value of a header or environment mapping.
  */
 export function secretPath(path: readonly (string | number)[]): boolean {
-  if (path.length >= 2 && path[path.length - 2] === 'headers') return true;
+  if (path.length >= 2 && SECRET_MAPS.has(path[path.length - 2])) return true;
   const name = path.findLast((segment): segment is string => typeof segment === 'string');
   return name !== undefined && (SECRET_KEYS.has(name) || SECRET_NAME.test(name));
 }
 
 /**
- * A URL as a message may show it, written or not: its user-info and its query's values masked
- * (`redis://***@host:6379`, `https://host/v1?key=***`). Text scans, no parse (it may not be a URL).
+ * A URL as a message may show it, written or not: everything up to its last `@` (user-info) and
+ * every query item masked (`redis://***@host:6379`, `https://host/v1?key=***&***`). Text scans, no
+ * parse: the text shown is often the one that is not a URL, so a password holding `/`, `?` or `#`
+ * must not end the user-info early, and a text without a scheme may still start with one.
  */
 export function maskedUrl(text: string): string {
   let out = text;
   const scheme = out.indexOf('://');
-  if (scheme >= 0) {
-    const start = scheme + 3;
-    let end = out.length; // of the authority: the first '/', '?' or '#' after the scheme
-    for (const c of '/?#') {
-      const i = out.indexOf(c, start);
-      if (i >= 0 && i < end) end = i;
-    }
-    const at = out.lastIndexOf('@', end - 1);
-    if (at >= start) out = `${out.slice(0, start)}${MASK}${out.slice(at)}`;
-  }
+  const start = scheme < 0 ? 0 : scheme + 3;
+  const at = out.lastIndexOf('@');
+  if (at >= start) out = `${out.slice(0, start)}${MASK}${out.slice(at)}`;
   const q = out.indexOf('?');
   if (q < 0) return out;
   const hash = out.indexOf('#', q);
   const end = hash < 0 ? out.length : hash;
-  const query = out.slice(q + 1, end).split('&').map((pair) => (pair.includes('=') ? `${pair.slice(0, pair.indexOf('=') + 1)}${MASK}` : pair)).join('&');
+  const query = out.slice(q + 1, end).split('&').map((item) => (item === '' ? item : item.includes('=') ? `${item.slice(0, item.indexOf('=') + 1)}${MASK}` : MASK)).join('&');
   return `${out.slice(0, q + 1)}${query}${out.slice(end)}`;
+}
+
+/** Whether the config value at `path` is a URL, shown masked (maskedUrl): its key is `url` or ends in `_url`. */
+export function urlPath(path: readonly (string | number)[]): boolean {
+  const name = path.findLast((segment): segment is string => typeof segment === 'string');
+  return name !== undefined && /(^|_)url$/.test(name);
 }
 
 /**

@@ -7,7 +7,7 @@ import { LipError } from '../errors/index.js';
 import { utf8Fault } from '../wire/json-body.js';
 import { ConfigError, type ConfigIssue } from './config-error.js';
 import { backendRowSchema, configSchema, GEOIP_SCHEMA, geoipOff } from './schema.js';
-import { secretPath, shown } from './keyword-helpers.js';
+import { maskedUrl, secretPath, shown, urlPath } from './keyword-helpers.js';
 import { nearest } from './suggest.js';
 import type { BackendKindInfo, Config, FeatureKindInfo } from './types.js';
 import { checkSemantics } from './check-semantics.js';
@@ -285,6 +285,8 @@ function reportAjvError(e: ErrorObject, prefix: readonly Segment[], report: (pat
   const path = [...prefix, ...parsePointer(e.instancePath)];
   const parent = e.parentSchema as Record<string, unknown> | undefined;
   const secret = secretPath(path);
+  // A URL checked by a plain keyword (`pattern`: access.geoip.database.url) may hold a key too.
+  const data = typeof e.data === 'string' && urlPath(path) ? maskedUrl(e.data) : e.data;
   switch (e.keyword) {
     case 'additionalProperties': {
       const key = String(e.params.additionalProperty);
@@ -298,20 +300,20 @@ function reportAjvError(e: ErrorObject, prefix: readonly Segment[], report: (pat
       return;
     case 'type': {
       const expected = String(e.params.type).replace('object', 'a mapping').replace('array', 'a list').replace(',', ' or ');
-      report(path, `must be ${/^(a |an )/.test(expected) ? expected : `${/^[aeiou]/.test(expected) ? 'an' : 'a'} ${expected}`} (got ${shown(e.data, secret)})`);
+      report(path, `must be ${/^(a |an )/.test(expected) ? expected : `${/^[aeiou]/.test(expected) ? 'an' : 'a'} ${expected}`} (got ${shown(data, secret)})`);
       return;
     }
     case 'enum': {
       const allowed = (e.params.allowedValues as unknown[]).map(String);
       const hint = typeof e.data === 'string' ? nearest(e.data, allowed) : undefined;
-      report(path, `must be one of ${allowed.join(', ')} (got ${shown(e.data, secret)})${hint ? `; did you mean "${hint}"?` : ''}`);
+      report(path, `must be one of ${allowed.join(', ')} (got ${shown(data, secret)})${hint ? `; did you mean "${hint}"?` : ''}`);
       return;
     }
     case 'pattern':
-      report(path, `${(parent?.lipHint as string | undefined) ?? `must match ${String(e.params.pattern)}`} (got ${shown(e.data, secret)})`);
+      report(path, `${(parent?.lipHint as string | undefined) ?? `must match ${String(e.params.pattern)}`} (got ${shown(data, secret)})`);
       return;
     default:
-      report(path, `${e.message ?? 'is invalid'}${e.keyword.startsWith('lip') ? '' : ` (got ${shown(e.data, secret)})`}`);
+      report(path, `${e.message ?? 'is invalid'}${e.keyword.startsWith('lip') ? '' : ` (got ${shown(data, secret)})`}`);
   }
 }
 
