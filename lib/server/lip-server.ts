@@ -552,7 +552,7 @@ export class LipServer {
 
   private onRequest(req: IncomingMessage, res: ServerResponse, table: RouteTable): void {
     const ingress = this.runtime.ingress;
-    const turn = this.websockets.carries(req.socket);
+    const turn = this.websockets.carries(req);
     if (ingress !== undefined && table !== this.operatorTable && !turn && !isProbe(req.url) && !ingress.admits(ingressView(req))) {
       refuseIngress(res);
       return;

@@ -47,7 +47,7 @@ export interface RequestState {
   /** This request's decode admission, held while its body is read and decoded. */
   decode?: DecodeTicket;
   /**
-   * A turn of a WebSocket connection (it arrived on the loopback listener, websocket-turns.ts):
+   * A turn of a WebSocket connection (lip's own request on the loopback listener, WebSocketTurns.carries):
    * its body is the client's message (bounded as a WebSocket message) with the connection's
    * conversation before it, so `server.max_request_body_bytes` does not bound it.
    */

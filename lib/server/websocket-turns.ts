@@ -1,4 +1,5 @@
 import { Agent, request, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -12,8 +13,14 @@ import { SseParser } from '../wire/index.js';
 const NOT_FORWARDED: ReadonlySet<string> = new Set([
   'connection', 'upgrade', 'host', 'origin', 'content-length', 'content-type', 'transfer-encoding', 'te', 'trailer', 'keep-alive',
   'proxy-connection', 'accept-encoding', 'x-request-id', 'sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions',
-  'sec-websocket-protocol', 'sec-websocket-accept',
+  'sec-websocket-protocol', 'sec-websocket-accept', 'x-lip-websocket-turn',
 ]);
+/**
+ * The header a turn's request carries with the process's turn secret: any local process may
+ * connect to the loopback listener, and only lip's own turns skip the ingress check and are
+ * held to `max_inflight_decode_bytes` (WebSocketTurns.carries).
+ */
+const TURN_HEADER = 'x-lip-websocket-turn';
 /**
  * The session headers a turn's answer carries and the next turn sends back (one conversation per
  * connection): both or neither. A turn that joined a stored response's conversation through
@@ -65,15 +72,25 @@ export class WebSocketTurns {
   private listener: NetServer | undefined;
   private readonly agent = new Agent({ keepAlive: true });
   private readonly connections = new Set<Connection>();
-  /** The loopback connections turns arrive on (judged at the upgrade, not again per turn). */
-  private readonly turnSockets = new WeakSet<object>();
+  /** The connections the loopback listener accepted (any local process may open one). */
+  private readonly loopbackSockets = new WeakSet<object>();
+  /** What a turn's request sends in TURN_HEADER (never leaves this process). */
+  private readonly secret = randomBytes(32);
   private closing = false;
 
   constructor(private readonly options: WebSocketTurnsOptions) {}
 
-  /** Whether a request arrived on a turn's loopback connection (a turn of an accepted WebSocket). */
-  carries(socket: object): boolean {
-    return this.turnSockets.has(socket);
+  /**
+   * Whether a request is a turn of an accepted WebSocket: it arrived on the loopback listener
+   * with the turn secret. The header is taken off the request either way.
+   */
+  carries(req: IncomingMessage): boolean {
+    const sent = req.headers[TURN_HEADER];
+    if (sent === undefined) return false;
+    delete req.headers[TURN_HEADER];
+    if (typeof sent !== 'string' || !this.loopbackSockets.has(req.socket)) return false;
+    const bytes = Buffer.from(sent, 'base64url');
+    return bytes.length === this.secret.length && timingSafeEqual(bytes, this.secret);
   }
 
   /** Connections open now. */
@@ -89,7 +106,7 @@ export class WebSocketTurns {
         ws.close(1001, 'server shutting down');
         return;
       }
-      const connection = new Connection(ws, req.headers, path, frontend, mode.session(), mode.maxQueuedTurns, this.options, { port: () => this.port(), agent: this.agent });
+      const connection = new Connection(ws, req.headers, path, frontend, mode.session(), mode.maxQueuedTurns, this.options, { port: () => this.port(), agent: this.agent, secret: this.secret.toString('base64url') });
       this.connections.add(connection);
       this.options.logger.debug('websocket connected', { path, frontend: frontend.id, connections: this.connections.size });
       ws.once('close', (code) => {
@@ -129,7 +146,7 @@ export class WebSocketTurns {
     this.loopback ??= new Promise<number>((resolve, reject) => {
       // noDelay as node:http's own listener sets it: small SSE writes must not wait for Nagle's algorithm.
       const listener = createNetServer({ noDelay: true }, (socket) => {
-        this.turnSockets.add(socket);
+        this.loopbackSockets.add(socket);
         this.options.http.emit('connection', socket);
       });
       this.listener = listener;
@@ -172,8 +189,8 @@ class Connection {
     private readonly session: WebSocketSession,
     private readonly maxQueued: number,
     private readonly options: WebSocketTurnsOptions,
-    /** Where turns are sent: the loopback listener's port, through one keep-alive agent. */
-    private readonly loopback: { port(): Promise<number>; readonly agent: Agent },
+    /** Where turns are sent: the loopback listener's port, through one keep-alive agent, with the turn secret. */
+    private readonly loopback: { port(): Promise<number>; readonly agent: Agent; readonly secret: string },
   ) {
     for (const [name, value] of Object.entries(headers)) {
       if (value === undefined || NOT_FORWARDED.has(name)) continue;
@@ -269,7 +286,7 @@ class Connection {
     const carried = !this.ownSession && SESSION_HEADERS.some((name) => name in this.forwarded);
     const req = request({
       host: '127.0.0.1', port, method: 'POST', path: this.path, agent: this.loopback.agent,
-      headers: { ...this.forwarded, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      headers: { ...this.forwarded, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), [TURN_HEADER]: this.loopback.secret },
     });
     running.request = req;
     let finished = false;

@@ -97,3 +97,60 @@ describe('server/WebSocketTurns', () => {
     expect((messages[0]!.error as { code: string }).code).to.equal('LIP_ERR_SERVER_INTERNAL');
   });
 });
+
+// Found by the review of the loopback listener: any local process connecting to it was taken for
+// a turn (no ingress check, a body up to max_inflight_decode_bytes); only lip's own turns are.
+describe('server/WebSocketTurns: which requests are turns', () => {
+  let http: Server;
+  let turns: WebSocketTurns;
+  let url: string;
+  const seen: { turn: boolean; headers: string[]; port: number }[] = [];
+  const mode: WebSocketMode = {
+    maxQueuedTurns: 4,
+    session: () => ({
+      turn: () => ({ body: {}, event: (_type, data) => data, failed: () => undefined }),
+      errorMessage: (status, envelope) => JSON.stringify({ type: 'error', status, error: (envelope as { error: unknown }).error }),
+    }),
+  };
+
+  before(async () => {
+    const config = testConfig('  - { id: stub, kind: localstub }');
+    http = createServer((req, res) => {
+      seen.push({ turn: turns.carries(req), headers: Object.keys(req.headers), port: req.socket.localPort! });
+      req.resume();
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.end('event: done\ndata: {"type":"done"}\n\n');
+    });
+    turns = new WebSocketTurns({ http, config: () => config, identity: () => [], logger: { debug: () => undefined, warn: () => undefined } });
+    http.on('upgrade', (req, socket, head) => turns.accept(req, socket, head, '/v1/responses', openaiResponsesFrontend, mode));
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', () => resolve()));
+    url = `ws://127.0.0.1:${(http.address() as AddressInfo).port}/v1/responses`;
+  });
+  after(async () => {
+    await turns.close(1_000);
+    http.closeAllConnections();
+    await new Promise<void>((resolve) => http.close(() => resolve()));
+  });
+
+  it("a turn's request is one, without the turn header; another local client of the loopback listener is not, whatever it sends", async () => {
+    // The client's upgrade names the turn header too: it is not forwarded.
+    const ws = new WebSocket(url, { headers: { 'x-lip-websocket-turn': 'guess' } });
+    await new Promise<void>((resolve, reject) => {
+      ws.on('open', () => ws.send('{"type":"response.create"}'));
+      ws.on('message', () => resolve());
+      ws.on('close', () => reject(new Error('closed before the turn ended')));
+    });
+    ws.close();
+    expect(seen).to.have.length(1);
+    expect(seen[0]!.turn).to.equal(true);
+    expect(seen[0]!.headers).to.not.include('x-lip-websocket-turn');
+    const loopback = seen[0]!.port;
+    expect(loopback).to.not.equal((http.address() as AddressInfo).port);
+    for (const headers of [{}, { 'x-lip-websocket-turn': 'guess' }] as Record<string, string>[]) {
+      const res = await fetch(`http://127.0.0.1:${loopback}/v1/responses`, { method: 'POST', headers, body: '{}' });
+      await res.text();
+    }
+    expect(seen.slice(1).map((s) => s.turn)).to.deep.equal([false, false]);
+    expect(seen[2]!.headers).to.not.include('x-lip-websocket-turn');
+  });
+});
