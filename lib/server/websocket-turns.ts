@@ -165,7 +165,7 @@ export class WebSocketTurns {
 
 /** One client connection: its turns in order, the running one's request, the session's state. */
 class Connection {
-  /** Turns run so far (for the log). */
+  /** Turns started so far (for the log; a turn run again for a lost session counts once). */
   turns = 0;
   private readonly queue: string[] = [];
   /** The running turn (its request once sent); undefined when none runs. */
@@ -260,9 +260,17 @@ class Connection {
       }
       if ('error' in turn) this.refuse(turn.error);
       else if ('answer' in turn) for (const message of turn.answer) this.send(message);
-      else void this.run(turn).catch((err: unknown) => this.runFailed(turn, err));
+      else {
+        this.turns++;
+        this.start(turn);
+      }
     }
     if (this.running === undefined && this.finishing) this.finishing();
+  }
+
+  /** Runs a turn; one that cannot be started is refused (runFailed). */
+  private start(turn: Extract<WebSocketTurn, { body: unknown }>): void {
+    this.run(turn).catch((err: unknown) => this.runFailed(turn, err));
   }
 
   /** One turn as a streamed request of the route, through the loopback listener. */
@@ -281,7 +289,6 @@ class Connection {
       return this.next();
     }
     if (this.closed) return turn.failed();
-    this.turns++;
     // The session lip carried over from an earlier turn, not one the client named.
     const carried = !this.ownSession && SESSION_HEADERS.some((name) => name in this.forwarded);
     const req = request({
@@ -311,7 +318,7 @@ class Connection {
             for (const name of SESSION_HEADERS) delete this.forwarded[name];
             finished = true;
             if (this.running === running) this.running = undefined;
-            return void this.run(turn);
+            return this.start(turn);
           }
           if (envelope !== undefined) this.send(this.session.errorMessage(res.statusCode ?? 500, envelope));
           finish(false);

@@ -154,3 +154,80 @@ describe('server/WebSocketTurns: which requests are turns', () => {
     expect(seen[2]!.headers).to.not.include('x-lip-websocket-turn');
   });
 });
+
+// Found by the review of the lost-session retry (a turn refused for the session lip carried runs
+// again without it): the retry had no catch (a turn that could not be started again was an
+// unhandled rejection and the connection hung), and it counted the turn twice.
+describe('server/WebSocketTurns: a turn run again for a lost session', () => {
+  let http: Server;
+  let turns: WebSocketTurns;
+  let url: string;
+  const logged: { message: string; meta?: Record<string, unknown> }[] = [];
+  let closedLog: (meta: Record<string, unknown> | undefined) => void = () => undefined;
+  const session = { 'x-lip-session-id': 's1', 'x-lip-resume-token': 't1' };
+  const denied = JSON.stringify({ error: { message: 'session denied', type: 'invalid_request_error', param: null, code: 'LIP_ERR_SESSION_DENIED' } });
+  // Each request's answer in turn: ok, denied (run again: ok), denied (run again: cannot be started).
+  const answers = ['ok', 'denied', 'ok', 'denied'];
+  const mode: WebSocketMode = {
+    maxQueuedTurns: 4,
+    session: () => ({
+      turn: (text) => {
+        // A body JSON writes once only: the turn cannot be started a second time.
+        let written = 0;
+        const body = text === 'once' ? { toJSON: () => { if (written++ > 0) throw new Error('not again'); return {}; } } : {};
+        return { body, event: (_type, data) => data, failed: () => undefined };
+      },
+      errorMessage: (status, envelope) => JSON.stringify({ type: 'error', status, error: (envelope as { error: unknown }).error }),
+    }),
+  };
+
+  before(async () => {
+    const config = testConfig('  - { id: stub, kind: localstub }');
+    http = createServer((req, res) => {
+      req.resume();
+      if (answers.shift() === 'denied') {
+        res.writeHead(403, { 'content-type': 'application/json' });
+        res.end(denied);
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/event-stream', ...session });
+      res.end('event: done\ndata: {"type":"done"}\n\n');
+    });
+    turns = new WebSocketTurns({
+      http, config: () => config, identity: () => [],
+      logger: { debug: (message, meta) => { if (message === 'websocket closed') closedLog(meta); }, warn: (message, meta) => void logged.push({ message, meta }) },
+    });
+    http.on('upgrade', (req, socket, head) => turns.accept(req, socket, head, '/v1/responses', openaiResponsesFrontend, mode));
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', () => resolve()));
+    url = `ws://127.0.0.1:${(http.address() as AddressInfo).port}/v1/responses`;
+  });
+  after(async () => {
+    await turns.close(1_000);
+    http.closeAllConnections();
+    await new Promise<void>((resolve) => http.close(() => resolve()));
+  });
+
+  it('runs once more, is refused with an error message when it cannot be started again, and counts once', async () => {
+    const ws = new WebSocket(url);
+    const messages: Record<string, unknown>[] = [];
+    await new Promise<void>((resolve, reject) => {
+      ws.on('open', () => {
+        ws.send('first');
+        ws.send('second');
+        ws.send('once');
+      });
+      ws.on('message', (data) => {
+        const message = JSON.parse(String(data)) as Record<string, unknown>;
+        messages.push(message);
+        if (message.type === 'error') resolve();
+      });
+      ws.on('close', () => reject(new Error('closed before the turns ended')));
+    });
+    const closed = new Promise<Record<string, unknown> | undefined>((resolve) => { closedLog = resolve; });
+    ws.close();
+    expect(messages.map((m) => m.type)).to.deep.equal(['done', 'done', 'error']);
+    expect((messages[2]!.error as { code: string }).code).to.equal('LIP_ERR_SERVER_INTERNAL');
+    expect(answers).to.deep.equal([]);
+    expect(await closed).to.include({ turns: 3 });
+  });
+});
