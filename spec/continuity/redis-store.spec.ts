@@ -209,6 +209,33 @@ describe('continuity/RedisContinuityStore', function () {
         const c = open();
         expect(await resumes(sessionsOf(c), grant.resumeToken!)).to.equal(grant.aLeg.aLegId);
       });
+
+      // Found by the review of the key confirmation: a stale confirmation (older than keyCheckMs)
+      // cost every request a key round trip before its lookup, which checks the key itself.
+      it('a request that reads is one round trip (its lookup confirms the key); only a new conversation asks for the key first', async () => {
+        const a = open({ keyCheckMs: 0 }); // its confirmation is always stale
+        const onA = sessionsOf(a);
+        await onA.prepare({ principal: 'alice' });
+        const grant = onA.begin('alice');
+        await a.flush();
+        const client = (a as unknown as { client: Record<'lipContKey' | 'lipContLoad', (...args: unknown[]) => Promise<unknown>> }).client;
+        const calls: string[] = [];
+        for (const name of ['lipContKey', 'lipContLoad'] as const) {
+          const real = client[name].bind(client);
+          client[name] = (...args) => { calls.push(name); return real(...args); };
+        }
+        expect(await resumes(onA, grant.resumeToken!)).to.equal(grant.aLeg.aLegId);
+        expect(calls.splice(0)).to.deep.equal(['lipContLoad']);
+        // Redis lost its data and another instance set its key: a lookup of A-legs alone adopts it.
+        await flushAll();
+        const c = open();
+        await sessionsOf(c).prepare({ principal: 'alice' });
+        await a.preload({ principal: 'alice', aLegIds: [grant.aLeg.aLegId] });
+        expect(calls.splice(0)).to.deep.equal(['lipContLoad']);
+        expect(a.fingerprintKey().equals(c.fingerprintKey())).to.equal(true);
+        await onA.prepare({ principal: 'alice' });
+        expect(calls.splice(0)).to.deep.equal(['lipContKey']);
+      });
     });
 
     it('never stores one seq twice when two instances begin attempts on one A-leg at once', async () => {

@@ -222,7 +222,7 @@ export class RedisContinuityStore extends LegStore {
    * again wherever this instance meets Redis without it (it lost its data: restarted without
    * persistence, flushed): here at every (re)connection and before a new session when the last
    * confirmation is older than `keyCheckMs`, first in every batch written, and in each preload
-   * of a token. So the first instance back puts its key there and the others adopt it.
+   * that reads (LOAD_LUA). So the first instance back puts its key there and the others adopt it.
    */
   private loadKey(): Promise<void> {
     return (this.keyLoading ??= this.run(() => this.client.lipContKey(`${this.prefix}fpkey`, this.key.toString('base64')))
@@ -250,18 +250,24 @@ export class RedisContinuityStore extends LegStore {
   async preload(request: PreloadRequest): Promise<void> {
     if (this.closed) return;
     try {
-      // A stale confirmation is renewed (not while Redis is known to fail: the reconnection does it).
-      const stale = Date.now() - this.keyConfirmedAt >= (this.redis.keyCheckMs ?? REDIS_DEFAULTS.keyCheckMs) && this.failure === undefined;
-      if (!this.keyShared || stale) await this.loadKey();
       let key = this.key;
       let fingerprint = request.fingerprint?.();
       const ids = request.aLegIds ?? [];
-      if (fingerprint === undefined && request.sessionId === undefined && ids.length === 0) return; // a new conversation reads nothing
+      if (fingerprint === undefined && request.sessionId === undefined && ids.length === 0) {
+        // A new conversation reads nothing, but its token is fingerprinted with the shared key: a
+        // stale confirmation is renewed first (not while Redis is known to fail: the reconnection does it).
+        const stale = Date.now() - this.keyConfirmedAt >= (this.redis.keyCheckMs ?? REDIS_DEFAULTS.keyCheckMs) && this.failure === undefined;
+        if (!this.keyShared || stale) await this.loadKey();
+        return;
+      }
+      // Anything else is read in one call, which confirms (or sets) the shared key as it goes.
       const session = request.sessionId === undefined ? '' : sessionSuffix(request.principal, request.sessionId);
-      const load = () => this.run(() => this.client.lipContLoad(this.prefix, fingerprint ?? '', session, fingerprint === undefined ? '' : key.toString('base64'), ...ids)) as Promise<string[]>;
+      const load = () => this.run(() => this.client.lipContLoad(this.prefix, fingerprint ?? '', session, key.toString('base64'), ...ids)) as Promise<string[]>;
       let reply = await load();
-      if (fingerprint !== undefined && this.adoptKey(reply[2]!)) {
-        // Redis holds another key than the one the fingerprint was made with: once more with it.
+      this.adoptKey(reply[2]!);
+      if (fingerprint !== undefined && !this.key.equals(key)) {
+        // Redis holds another key than the one the fingerprint was made with (adopted here or,
+        // meanwhile, by the connection's own confirmation): once more with it.
         key = this.key;
         fingerprint = request.fingerprint!();
         reply = await load();
