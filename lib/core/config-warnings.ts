@@ -82,10 +82,10 @@ export function configWarnings(config: Config, env: NodeJS.ProcessEnv = process.
 
 /** The key variable a row relies on when it is unset, else undefined. */
 function unsetKeyEnv(row: Config['backends'][number], kind: BackendKindInfo | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  // A row with `auth: none` (a local server) sends no key: it relies on none (a key it names has its own warning).
+  if (row.auth === 'none') return undefined;
   if (typeof row.api_key_env === 'string') return readEnvPool(row.api_key_env, env).length === 0 ? row.api_key_env : undefined;
-  if (row.api_key !== undefined || row.api_keys !== undefined) return undefined;
-  // A row with `auth: none` (a local server) needs no key even when its kind has a default one.
-  if (!kind?.keyEnv || row.auth === 'none') return undefined;
+  if (row.api_key !== undefined || row.api_keys !== undefined || !kind?.keyEnv) return undefined;
   return readEnvPool(kind.keyEnv, env).length === 0 ? kind.keyEnv : undefined;
 }
 

@@ -31,6 +31,10 @@ describe('configWarnings', () => {
       'backends[0] "l": auth: none never sends a key, so its api_key / api_keys / api_key_env is unused; remove auth: none to send it (Bearer), or remove the key',
     ]);
     expect(warn('backends:\n  - { id: l, kind: vllm, auth: none, api_key_env: VLLM_KEY, models: [q] }', { VLLM_KEY: 'k' })).to.have.length(1);
+    // An unset variable is not also "not set; its requests fail": they send no key.
+    expect(warn('backends:\n  - { id: l, kind: vllm, auth: none, api_key_env: VLLM_KEY, models: [q] }')).to.deep.equal([
+      'backends[0] "l": auth: none never sends a key, so its api_key / api_keys / api_key_env is unused; remove auth: none to send it (Bearer), or remove the key',
+    ]);
   });
 
   describe('an openai-codex backend without a usable access token', () => {
