@@ -24,6 +24,11 @@ export interface ResourceCall {
   readonly weigher?: BodyWeigher;
 }
 
+/** Whether a resource route reads its request's body: an upload's bytes, a POST's or a PATCH's JSON (any other body is discarded). */
+export function readsBody(route: ResourceRoute): boolean {
+  return route.upload === true || route.method === 'POST' || route.method === 'PATCH';
+}
+
 /**
  * A protocol's own resource (`ResourceRoute`: Responses conversations, Gemini cached contents): the body of a POST or PATCH read
  * within the body limit and parsed (an empty one is none), the route's answer sent as JSON
@@ -35,13 +40,13 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
   try {
     let body: unknown;
     let bytes: Buffer | undefined;
-    if (call.route.upload === true) {
+    if (!readsBody(call.route)) {
+      req.resume();
+    } else if (call.route.upload === true) {
       bytes = await readBody(req, call.maxFileBytes, call.weigher, 'server.max_batch_body_bytes');
-    } else if (call.route.method === 'POST' || call.route.method === 'PATCH') {
+    } else {
       const raw = await readBody(req, call.maxBodyBytes, call.weigher);
       if (raw.length > 0) body = parseJson(raw);
-    } else {
-      req.resume();
     }
     const answer = await call.route.handle({
       params: call.params, query: call.query, body, ...(bytes !== undefined ? { bytes } : {}), headers: req.headers, origin: originOf(req),

@@ -48,7 +48,7 @@ import { pickRequestId, pickTraceId, type RequestState } from './request-state.j
 import { RouteTable, type OperatorMounts, type RouteMatch } from './route-table.js';
 import type { Config, ServerConfig } from '../config/index.js';
 import { answeredRequestId, sendError, sendJson } from './send.js';
-import { handleResource } from './handle-resource.js';
+import { handleResource, readsBody } from './handle-resource.js';
 import { Batches, type BatchBudgets, type BatchRequestReport } from './batches.js';
 import type { ApiKeyConfig } from '../config/types.js';
 import { candidateAllow } from '../core/candidate-allow.js';
@@ -827,8 +827,7 @@ export class LipServer {
         }
         const server = this.runtime.config.server;
         const call = { frontend: match.frontend, route: match.route, params: match.params, query: url.searchParams, principal, maxBodyBytes: server.max_request_body_bytes, maxFileBytes: server.max_batch_body_bytes, retentionMs: this.runtime.config.continuity.ttl };
-        const reads = match.route.upload === true || match.route.method === 'POST' || match.route.method === 'PATCH';
-        if (!reads) return handleResource(req, res, call, this.runtime.continuity, (code) => { state.errorCode = code; });
+        if (!readsBody(match.route)) return handleResource(req, res, call, this.runtime.continuity, (code) => { state.errorCode = code; });
         // A body is read (an upload's, a create's or an update's): counted by the decode admission as a generation's is.
         const ticket = this.enterDecode(req, res, state, match.frontend);
         if (ticket === undefined) return;
