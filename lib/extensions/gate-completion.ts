@@ -9,7 +9,7 @@ import { mergeMap } from 'rxjs/internal/operators/mergeMap';
 import type { MonoTypeOperatorFunction, Observable } from 'rxjs';
 import { collectEvents, validateSequence, type LipEvent } from '../canonical/index.js';
 import { LipError } from '../errors/index.js';
-import { HeldOutput } from '../frontends/held-output.js';
+import { HeldOutput } from '../wire/held-output.js';
 import { rejection, type HookFailures } from './hook-failures.js';
 import type { Registered } from './hook-set.js';
 import type { CompletionGate, GateAnswer, StreamContext } from './sdk.js';

@@ -5,7 +5,7 @@ import { concatWith } from 'rxjs/internal/operators/concatWith';
 import { filter } from 'rxjs/internal/operators/filter';
 import type { MonoTypeOperatorFunction } from 'rxjs';
 import { SequenceValidator, type LipEvent } from '../canonical/index.js';
-import { HeldOutput } from '../frontends/held-output.js';
+import { HeldOutput } from '../wire/held-output.js';
 import { rejection, type HookFailures } from './hook-failures.js';
 import type { Registered } from './hook-set.js';
 import type { FinishedToolCall, StreamContext, ToolFinalizer, ToolPolicy, ToolReaction, ToolReactor } from './sdk.js';

@@ -325,7 +325,7 @@ class Connection {
         });
       }
       // The stream is lip's own: what one event holds (`response.completed` repeats the whole
-      // output) is bounded where it is encoded (lib/frontends/held-output.ts), not by a line limit.
+      // output) is bounded where it is encoded (lib/wire/held-output.ts), not by a line limit.
       const parser = new SseParser({ maxLineBytes: Number.POSITIVE_INFINITY });
       // The events of one chunk leave in one write (ws writes each message at once otherwise).
       const socket = (this.ws as unknown as { _socket?: Duplex })._socket;

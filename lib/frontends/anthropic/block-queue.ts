@@ -1,4 +1,4 @@
-import { HeldOutput } from '../held-output.js';
+import { HeldOutput } from '../../wire/held-output.js';
 
 /**
  * The content blocks of one streamed Anthropic message, kept strictly sequential: one block is

@@ -1,7 +1,7 @@
 import type { CitationEvent, CollectedCitation, FinishDetails, FinishReason, HostedToolEvent, LipEvent, Usage, WebSearchEvent } from '../../canonical/index.js';
 import { COLLECT_LIMITS, HOSTED_DIALECTS, hasUsage, mergeUsage } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
-import { HeldOutput } from '../held-output.js';
+import { HeldOutput } from '../../wire/held-output.js';
 import { geminiLogprobsResult } from '../logprobs.js';
 import type { EncodeContext, StreamEncoder } from '../protocol.js';
 import { wireId } from '../protocol.js';

@@ -1,7 +1,7 @@
 import type { Call, CitationEvent, FinishReason, HostedToolEvent, LipEvent, TokenLogprob, ToolCaller, ToolCallFields, Usage, WebSearchEvent } from '../../canonical/index.js';
 import { REASONING_DIALECTS, hasUsage, mergeUsage } from '../../canonical/index.js';
 import type { LipError } from '../../errors/index.js';
-import { HeldOutput } from '../held-output.js';
+import { HeldOutput } from '../../wire/held-output.js';
 import { wireLogprobs } from '../logprobs.js';
 import type { EncodeContext, StreamEncoder } from '../protocol.js';
 import { callWireId, carryOpaque, sealState } from '../state-envelope.js';

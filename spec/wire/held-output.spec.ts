@@ -3,7 +3,7 @@ import { COLLECT_LIMITS, emptyCall, type LipEvent } from '../../lib/canonical/in
 import { LipError } from '../../lib/errors/index.js';
 import { AnthropicStreamEncoder } from '../../lib/frontends/anthropic/index.js';
 import { GeminiStreamEncoder } from '../../lib/frontends/gemini/index.js';
-import { HeldOutput } from '../../lib/frontends/held-output.js';
+import { HeldOutput } from '../../lib/wire/held-output.js';
 import { ResponsesStreamEncoder } from '../../lib/frontends/openai-responses/index.js';
 import type { EncodeContext, StreamEncoder } from '../../lib/frontends/protocol.js';
 
@@ -30,7 +30,7 @@ function* forever(first: LipEvent[], repeat: LipEvent, max: number): Generator<L
   for (let i = 0; i < max; i++) yield repeat;
 }
 
-describe('frontends/held-output', () => {
+describe('wire/held-output', () => {
   it('counts each kind against its own limit and names it', () => {
     const held = new HeldOutput({ text: 10, reasoning: 5, args: 3 });
     held.add('text', 10);

@@ -23,7 +23,7 @@ const NAMES: Readonly<Record<HeldKind, string>> = { text: 'response text', reaso
  * const held = new HeldOutput();
  * held.add('text', delta.length);   // throws LIP_ERR_RESPONSE_TOO_LARGE past 64 Mi characters
  * ```
- * @see spec/frontends/held-output.spec.ts
+ * @see spec/wire/held-output.spec.ts
  */
 export class HeldOutput {
   private readonly held: Record<HeldKind, number> = { text: 0, reasoning: 0, args: 0 };
