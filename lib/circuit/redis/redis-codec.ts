@@ -52,18 +52,19 @@ export function decodeListing(reply: unknown): CircuitListing {
   return { version: Number(fields[0]), records };
 }
 
-/** The version of an `{"emptied": "version"}` notice on the changes channel (the counter started again), or undefined for anything else. */
-export function decodeEmptied(message: string): number | undefined {
+/**
+ * A message of the changes channel, parsed once: a change `[key, version, origin, op, ...record]`,
+ * or an `{"emptied": "version"}` notice (the counter started again).
+ * @throws Error for anything else (not lip's: someone else publishing on the channel).
+ */
+export function decodeChannelMessage(message: string): { readonly change: CircuitChange } | { readonly emptied: number } {
   const parsed: unknown = JSON.parse(message);
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
-  const version = Number((parsed as { emptied?: unknown }).emptied);
-  return Number.isSafeInteger(version) && version > 0 ? version : undefined;
-}
-
-/** `[key, version, origin, op, ...record]` from the changes channel. */
-export function decodeChange(message: string): CircuitChange {
-  const fields = asArray(JSON.parse(message));
-  return { key: String(fields[0]), version: Number(fields[1]), origin: String(fields[2]), op: Number(fields[3]), record: decodeRecord(fields, 4) };
+  if (Array.isArray(parsed)) {
+    return { change: { key: String(parsed[0]), version: Number(parsed[1]), origin: String(parsed[2]), op: Number(parsed[3]), record: decodeRecord(parsed, 4) } };
+  }
+  const version = typeof parsed === 'object' && parsed !== null ? Number((parsed as { emptied?: unknown }).emptied) : Number.NaN;
+  if (!Number.isSafeInteger(version) || version <= 0) throw new Error(`not a circuit change: ${message.slice(0, 100)}`);
+  return { emptied: version };
 }
 
 /** The record as MERGE's arguments `s f o p w u`. */

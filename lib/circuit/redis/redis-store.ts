@@ -1,7 +1,7 @@
 import type { Redis, RedisOptions } from 'ioredis';
 import type { AdmitAck, CircuitChange, CircuitListing, CircuitStore, MergeEntry, StoreAck } from '../circuit-store.js';
 import type { CircuitOutcome, CircuitPolicy, CircuitRecord } from '../types.js';
-import { decodeAck, decodeAcks, decodeAdmit, decodeChange, decodeEmptied, decodeListing, decodeRecord, encodeRecord } from './redis-codec.js';
+import { decodeAck, decodeAcks, decodeAdmit, decodeChannelMessage, decodeListing, decodeRecord, encodeRecord } from './redis-codec.js';
 import { ADMIT_LUA, LIST_LUA, MERGE_LUA, RECORD_LUA } from './lua-scripts.js';
 import { redisClient } from './redis-client.js';
 
@@ -171,18 +171,18 @@ export class RedisCircuitStore implements CircuitStore {
     });
     this.subscriber.on('message', (channel: string, message: string) => {
       if (channel !== this.names.channel) return;
-      let change: CircuitChange;
+      let decoded: ReturnType<typeof decodeChannelMessage>;
       try {
-        const emptied = decodeEmptied(message);
-        if (emptied !== undefined) {
-          this.saw({ version: emptied });
-          for (const listener of [...this.emptiedListeners]) listener();
-          return;
-        }
-        change = decodeChange(message);
+        decoded = decodeChannelMessage(message);
       } catch {
         return; // not ours: someone else publishing on the channel
       }
+      if ('emptied' in decoded) {
+        this.saw({ version: decoded.emptied });
+        for (const listener of [...this.emptiedListeners]) listener();
+        return;
+      }
+      const { change } = decoded;
       this.saw(change);
       for (const listener of this.changeListeners) listener(change);
     });
