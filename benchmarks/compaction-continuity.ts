@@ -42,7 +42,7 @@ export async function continuityOffVsOn(rounds: number): Promise<{ name: string;
     const runtime = createRuntime(parseConfig(`${v.yaml}\nbackends:\n${STUB}\n`, 'bench', LOAD_OPTIONS));
     const call: Call = emptyCall({ model: 'bench', stream: true, user: v.user, messages: conversation(size) });
     const once = async () => {
-      const encoder = new ChatStreamEncoder({ call, hints: {}, requestId: 'r', created: 1 });
+      const encoder = new ChatStreamEncoder({ call, model: undefined, hints: {}, requestId: 'r', created: 1 });
       await lastValueFrom(runtime.executor.execute(call, { requestId: 'r', meta: {}, principal: 'bench' }).pipe(tap((e) => encoder.event(e))));
     };
     const setup = async () => {

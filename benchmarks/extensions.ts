@@ -33,7 +33,7 @@ export async function extensionsUsPerEvent(rounds: number): Promise<{ name: stri
     const config = parseConfig(`${yaml}\nbackends:\n  - { id: stub, kind: localstub, models: [bench], chunks: ${BENCH_CHUNKS}, text: ${JSON.stringify(BENCH_TEXT)} }\n`, 'bench', LOAD_OPTIONS);
     const runtime = createRuntime(config);
     const once = async () => {
-      const encoder = new ChatStreamEncoder({ call, hints: {}, requestId: 'r', created: 1 });
+      const encoder = new ChatStreamEncoder({ call, model: undefined, hints: {}, requestId: 'r', created: 1 });
       let events = 0;
       await lastValueFrom(runtime.executor.execute(call, { requestId: 'r', meta: {} }).pipe(tap((e) => { events++; encoder.event(e); })));
       return events;

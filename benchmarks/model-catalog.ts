@@ -60,7 +60,7 @@ export async function catalogOffVsOn(rounds: number): Promise<{ name: string; us
   ].map((v) => {
     const runtime = createRuntime(parseConfig(`${v.yaml}\nbackends:\n${STUB}\n`, 'bench', LOAD_OPTIONS));
     const once = async () => {
-      const encoder = new ChatStreamEncoder({ call: v.call, hints: {}, requestId: 'r', created: 1 });
+      const encoder = new ChatStreamEncoder({ call: v.call, model: undefined, hints: {}, requestId: 'r', created: 1 });
       await lastValueFrom(runtime.executor.execute(v.call, { requestId: 'r', meta: {} }).pipe(tap((e) => encoder.event(e))));
     };
     return { name: v.name, once, samples: [] as number[], runtime };

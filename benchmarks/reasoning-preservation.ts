@@ -37,7 +37,7 @@ export async function preservationOffVsOn(rounds: number): Promise<{ name: strin
     const runtime = createRuntime(parseConfig(`${v.yaml}\nbackends:\n${STUB}\n`, 'bench', LOAD_OPTIONS));
     const call = emptyCall({ model: 'bench', stream: true, messages: [{ role: 'user', parts: [{ type: 'text', text: 'hi' }] }] });
     const once = async () => {
-      const encoder = new ChatStreamEncoder({ call, hints: {}, requestId: 'r', created: 1 });
+      const encoder = new ChatStreamEncoder({ call, model: undefined, hints: {}, requestId: 'r', created: 1 });
       await lastValueFrom(runtime.executor.execute(call, { requestId: 'r', meta: {} }).pipe(tap((e) => encoder.event(e))));
     };
     return { name: v.name, once, samples: [] as number[] };

@@ -34,7 +34,7 @@ export async function toolCallRepairUsPerRequest(rounds: number): Promise<{ name
     const call = emptyCall({ model: 'bench', stream: true, messages: [{ role: 'user', parts: [{ type: 'text', text: 'hi' }] }], ...(v.tools ? { tools: TOOLS } : {}) });
     let lastArgs = '';
     const once = async () => {
-      const encoder = new ChatStreamEncoder({ call, hints: {}, requestId: 'r', created: 1 });
+      const encoder = new ChatStreamEncoder({ call, model: undefined, hints: {}, requestId: 'r', created: 1 });
       lastArgs = '';
       await lastValueFrom(runtime.executor.execute(call, { requestId: 'r', meta: {} }).pipe(tap((e) => { if (e.type === 'tool_call_delta') lastArgs += e.args; encoder.event(e); })));
     };

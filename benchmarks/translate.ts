@@ -16,7 +16,7 @@ const { createRuntime } = await import('../dist/core/runtime.js' as string) as t
 const call = emptyCall({ model: 'bench', stream: true, messages: [{ role: 'user', parts: [{ type: 'text', text: 'hi' }] }] });
 
 export function encoderNsPerEvent(events = 500_000): number {
-  const encoder = new ChatStreamEncoder({ call, hints: {}, requestId: 'r', created: 1 });
+  const encoder = new ChatStreamEncoder({ call, model: undefined, hints: {}, requestId: 'r', created: 1 });
   const deltas: LipEvent[] = Array.from({ length: 64 }, (_, i) => ({ type: 'text_delta', text: `token ${i} ` }));
   let bytes = 0;
   for (let i = 0; i < 20_000; i++) bytes += encoder.event(deltas[i & 63]!).length; // warm up
@@ -31,7 +31,7 @@ export async function pipelineNsPerEvent(requests = 4_000): Promise<number> {
   const config = parseConfig(`backends:\n  - { id: stub, kind: localstub, models: [bench], chunks: ${BENCH_CHUNKS}, text: ${JSON.stringify(BENCH_TEXT)} }\n`, 'bench', LOAD_OPTIONS);
   const runtime = createRuntime(config);
   const once = async () => {
-    const encoder = new ChatStreamEncoder({ call, hints: {}, requestId: 'r', created: 1 });
+    const encoder = new ChatStreamEncoder({ call, model: undefined, hints: {}, requestId: 'r', created: 1 });
     let events = 0;
     let bytes = 0;
     await lastValueFrom(runtime.executor.execute(call, { requestId: 'r', meta: {} }).pipe(tap((e) => {

@@ -154,9 +154,11 @@ export interface EncodeContext {
   readonly call: Call;
   /**
    * The model the response names: the one that served (as its upstream reported it), or the
-   * requested one with `routing.echo_requested_model`. Absent: `call.model` (the request's).
+   * requested one with `routing.echo_requested_model`. Undefined: `call.model` (the request's).
+   * Required all the same, so that every context has the slot and a copy naming the model keeps
+   * its shape (served-model.ts).
    */
-  readonly model?: string;
+  readonly model: string | undefined;
   readonly hints: Readonly<Record<string, unknown>>;
   readonly requestId: string;
   /** Unix time in seconds when the request arrived. */

@@ -29,7 +29,7 @@ function context(frontend: Frontend): EncodeContext {
   const request = REQUESTS[frontend.id]!;
   const decoded = frontend.routes[0]!.decode(request.body, { params: request.path, query: new URLSearchParams(), headers: {} });
   let n = 0;
-  return { call: decoded.call, hints: decoded.hints ?? {}, requestId: 'golden', created: 1_700_000_000, now: () => 1_700_000_000, newId: (prefix) => `${prefix}${String(++n).padStart(4, '0')}` };
+  return { call: decoded.call, model: undefined, hints: decoded.hints ?? {}, requestId: 'golden', created: 1_700_000_000, now: () => 1_700_000_000, newId: (prefix) => `${prefix}${String(++n).padStart(4, '0')}` };
 }
 
 function check(file: string, actual: string): void {

@@ -29,7 +29,7 @@ describe('fuzz: a background response\'s kept frames are its sequence numbers', 
           const bytes = Buffer.from(stream.text, 'utf8');
           const truncated = bytes.subarray(0, end % (bytes.length + 1));
           const { events, error } = await decodeStream(kind, cut(truncated, offsets), { hangMs: 5_000 });
-          const encoder = new ResponsesStreamEncoder({ call: decoded.call, hints: decoded.hints!, requestId: 'r', created: 1_700_000_000, responseId: 'resp_fuzz', continuation: decoded.continuation! });
+          const encoder = new ResponsesStreamEncoder({ call: decoded.call, model: undefined, hints: decoded.hints!, requestId: 'r', created: 1_700_000_000, responseId: 'resp_fuzz', continuation: decoded.continuation! });
           const run = new BackgroundRun('resp_fuzz', 'alice', { requestId: 'r', startedAt: 0, routeGroup: '' }, true, () => undefined);
           let text = '';
           const push = (t: string) => {

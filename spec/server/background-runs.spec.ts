@@ -62,7 +62,7 @@ describe('server/background-runs', () => {
 
     it('the frames of a Responses stream are its sequence numbers, in order, whatever the events (text, reasoning, calls, usage, a failure after output)', () => {
       const decoded = decodeResponsesRequest({ model: 'm', input: 'hi', background: true, tools: [{ type: 'function', name: 'w', parameters: { type: 'object' } }] });
-      const encoder = new ResponsesStreamEncoder({ call: decoded.call, hints: decoded.hints!, requestId: 'r', created: 1_700_000_000, responseId: 'resp_x', continuation: decoded.continuation! });
+      const encoder = new ResponsesStreamEncoder({ call: decoded.call, model: undefined, hints: decoded.hints!, requestId: 'r', created: 1_700_000_000, responseId: 'resp_x', continuation: decoded.continuation! });
       const events: LipEvent[] = [
         { type: 'response_started' }, { type: 'reasoning_delta', text: 'plan' }, { type: 'message_started' }, { type: 'text_delta', text: 'A' },
         { type: 'tool_call_started', id: 'c1', name: 'w' }, { type: 'tool_call_delta', id: 'c1', args: '{}' }, { type: 'tool_call_finished', id: 'c1' },

@@ -7,7 +7,7 @@ import { HeldOutput } from '../../lib/wire/held-output.js';
 import { ResponsesStreamEncoder } from '../../lib/frontends/openai-responses/index.js';
 import type { EncodeContext, StreamEncoder } from '../../lib/frontends/protocol.js';
 
-const context: EncodeContext = { call: emptyCall({ model: 'm' }), hints: {}, requestId: 'r', created: 1700000000 };
+const context: EncodeContext = { call: emptyCall({ model: 'm' }), model: undefined, hints: {}, requestId: 'r', created: 1700000000 };
 const MiB = 1024 * 1024;
 
 /** Feeds events until the encoder throws; returns the error and how many events it took. */

@@ -154,7 +154,7 @@ class ResponsesWebSocketSession implements WebSocketSession {
     const id = randomId('resp_', 48);
     const continuation = decoded.continuation ? { ...decoded.continuation, ...(previous !== undefined ? { previousResponseId: previous } : {}) } : undefined;
     const shell = new ResponseShell({
-      call: decoded.call, hints: decoded.hints ?? {}, requestId: id, created: Math.floor(Date.now() / 1000), responseId: id,
+      call: decoded.call, model: undefined, hints: decoded.hints ?? {}, requestId: id, created: Math.floor(Date.now() / 1000), responseId: id,
       ...(continuation ? { continuation } : {}),
     });
     // Not stored (nothing ran): continued on this connection only.

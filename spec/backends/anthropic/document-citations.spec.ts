@@ -39,7 +39,7 @@ describe('backends/anthropic document citations', () => {
       // A search result of the request: its source is the url.
       { type: 'citation', url: 's', citedText: 'x', start: 12, end: 18, searchResult: { index: 0, start: 0, end: 1 } },
     ]);
-    const written = encodeMessagesResponse(collectEvents(out), { call: emptyCall({ model: 'claude' }), hints: {}, requestId: 'r', created: 1 }) as { content: { citations?: unknown[] }[] };
+    const written = encodeMessagesResponse(collectEvents(out), { call: emptyCall({ model: 'claude' }), model: undefined, hints: {}, requestId: 'r', created: 1 }) as { content: { citations?: unknown[] }[] };
     expect(written.content.flatMap((b) => b.citations ?? [])).to.deep.equal([
       ...LOCATIONS,
       { type: 'search_result_location', cited_text: 'x', source: 's', title: null, search_result_index: 0, start_block_index: 0, end_block_index: 1 },

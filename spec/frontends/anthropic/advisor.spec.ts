@@ -16,7 +16,7 @@ const USE = { type: 'server_tool_use', id: 'srvtoolu_adv1', name: 'advisor', inp
 const ADVICE = { type: 'advisor_tool_result', tool_use_id: 'srvtoolu_adv1', content: { type: 'advisor_result', text: 'Fix the sign handling first, then add a test for -1 + -1.', stop_reason: 'end_turn' } };
 const REDACTED = { type: 'advisor_tool_result', tool_use_id: 'srvtoolu_adv2', content: { type: 'advisor_redacted_result', encrypted_content: 'EqQBCkgIAxABopaque', stop_reason: 'end_turn' } };
 
-const contextOf = (call: Call): EncodeContext => ({ call, hints: {}, requestId: 'r', created: 1700000000 });
+const contextOf = (call: Call): EncodeContext => ({ call, model: undefined, hints: {}, requestId: 'r', created: 1700000000 });
 const hosted = (id: string, phase: 'added' | 'progress' | 'done', fields: Record<string, unknown>): LipEvent => ({ type: 'hosted_tool', id, dialect: HOSTED, phase, ...fields });
 
 /**

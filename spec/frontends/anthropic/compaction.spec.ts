@@ -18,7 +18,7 @@ const SUMMARY = 'The user is fixing add() in math.ts; the tests fail on negative
 const BLOCK = { type: 'compaction', content: SUMMARY, encrypted_content: 'Eo4BCkYIBxgCKkBopaque' };
 const SHELL = { type: 'compaction', content: null, encrypted_content: null };
 
-const contextOf = (call: Call): EncodeContext => ({ call, hints: {}, requestId: 'r', created: 1700000000 });
+const contextOf = (call: Call): EncodeContext => ({ call, model: undefined, hints: {}, requestId: 'r', created: 1700000000 });
 const start: LipEvent[] = [{ type: 'response_started' }, { type: 'message_started' }];
 const hosted = (id: string, phase: 'added' | 'progress' | 'done', fields: Record<string, unknown>): LipEvent => ({ type: 'hosted_tool', id, dialect: HOSTED, phase, ...fields });
 const compactionDelta = (block: Record<string, unknown>) => ({ update: { type: 'content_block_delta', delta: { type: 'compaction_delta', content: block.content, encrypted_content: block.encrypted_content } } });

@@ -125,7 +125,7 @@ describe('frontends/anthropic deferred tools, tool references and callers', () =
       expect(decodeError({ messages: history({ ...USE, caller: { type: 'code_execution_20250825', tool_id: 7 } }) })).to.deep.include({ param: 'messages[1].content[0].caller.tool_id' });
     });
 
-    const context: EncodeContext = { call: emptyCall({ model: 'claude-x' }), hints: {}, requestId: 'r', created: 1700000000 };
+    const context: EncodeContext = { call: emptyCall({ model: 'claude-x' }), model: undefined, hints: {}, requestId: 'r', created: 1700000000 };
     const events = (caller?: { dialect: string; value: Record<string, unknown> }): LipEvent[] => [
       { type: 'response_started' }, { type: 'message_started' },
       { type: 'tool_call_started', id: 'toolu_01P', name: 'list', ...(caller ? { caller } : {}) },

@@ -25,7 +25,7 @@ const FETCHED = {
 };
 const CONTAINER = { id: 'container_011CQ', expires_at: '2025-09-10T01:00:00Z', skills: null };
 
-const contextOf = (call: Call): EncodeContext => ({ call, hints: {}, requestId: 'r', created: 1700000000 });
+const contextOf = (call: Call): EncodeContext => ({ call, model: undefined, hints: {}, requestId: 'r', created: 1700000000 });
 const start: LipEvent[] = [{ type: 'response_started' }, { type: 'message_started' }];
 const hosted = (id: string, phase: 'added' | 'progress' | 'done', fields: Record<string, unknown>): LipEvent => ({ type: 'hosted_tool', id, dialect: HOSTED, phase, ...fields });
 const inputDelta = (partial_json: string) => ({ update: { type: 'content_block_delta', delta: { type: 'input_json_delta', partial_json } } });

@@ -18,7 +18,7 @@ const USE = { type: 'mcp_tool_use', id: 'mcptoolu_01', name: 'search', server_na
 const RESULT = { type: 'mcp_tool_result', tool_use_id: 'mcptoolu_01', is_error: false, content: [{ type: 'text', text: 'Per key.' }] };
 const LISTING = { type: 'mcp_tool_listing', mcp_server_name: 'docs', tools: [{ name: 'search', description: null, input_schema: { type: 'object' } }] };
 
-const contextOf = (call: Call): EncodeContext => ({ call, hints: {}, requestId: 'r', created: 1700000000 });
+const contextOf = (call: Call): EncodeContext => ({ call, model: undefined, hints: {}, requestId: 'r', created: 1700000000 });
 const hosted = (id: string, phase: 'added' | 'progress' | 'done', fields: Record<string, unknown>): LipEvent => ({ type: 'hosted_tool', id, dialect: HOSTED, phase, ...fields });
 const inputDelta = (partial_json: string) => ({ update: { type: 'content_block_delta', delta: { type: 'input_json_delta', partial_json } } });
 

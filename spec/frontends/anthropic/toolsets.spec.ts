@@ -184,7 +184,7 @@ describe('frontends/anthropic the computer and browser toolsets', () => {
 
   describe('answers', () => {
     const declared = decode({ tools: [COMPUTER, { name: 'get_weather', input_schema: { type: 'object' } }] });
-    const context: EncodeContext = { call: declared, hints: {}, requestId: 'r', created: 1700000000 };
+    const context: EncodeContext = { call: declared, model: undefined, hints: {}, requestId: 'r', created: 1700000000 };
     const call = (id: string, name: string, args: string, toolset?: string): LipEvent[] => [
       { type: 'tool_call_started', id, name, ...(toolset !== undefined ? { toolset } : {}) }, { type: 'tool_call_delta', id, args }, { type: 'tool_call_finished', id },
     ];
@@ -218,7 +218,7 @@ describe('frontends/anthropic the computer and browser toolsets', () => {
     });
 
     it('keeps an Anthropic backend\'s toolset_name also when the call declares no toolset (a call of no declared member)', () => {
-      const bare: EncodeContext = { call: emptyCall({ model: 'claude-x' }), hints: {}, requestId: 'r', created: 1 };
+      const bare: EncodeContext = { call: emptyCall({ model: 'claude-x' }), model: undefined, hints: {}, requestId: 'r', created: 1 };
       const body = encodeMessagesResponse(collectEvents([{ type: 'response_started' }, ...call('c9', 'navigate', '{"url":"x"}', 'browser'), { type: 'response_finished', reason: 'tool_calls' }]), bare);
       expect(body.content).to.deep.equal([{ type: 'tool_use', id: 'c9', name: 'navigate', input: { url: 'x' }, toolset_name: 'browser' }]);
     });

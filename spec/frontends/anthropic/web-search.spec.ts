@@ -18,7 +18,7 @@ function decodeError(body: Record<string, unknown>): LipError {
 }
 
 const searchCall = decode({ tools: [SEARCH_TOOL] });
-const contextOf = (call: Call): EncodeContext => ({ call, hints: {}, requestId: 'r', created: 1700000000 });
+const contextOf = (call: Call): EncodeContext => ({ call, model: undefined, hints: {}, requestId: 'r', created: 1700000000 });
 const start: LipEvent[] = [{ type: 'response_started' }, { type: 'message_started' }];
 
 /** The blocks a streaming client ends with, and the non-streamed answer's content, for the same events. */

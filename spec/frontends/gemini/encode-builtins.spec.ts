@@ -25,7 +25,7 @@ const EVENTS: LipEvent[] = [
   { type: 'response_finished', reason: 'stop' },
 ];
 
-const contextOf = (call: Call = emptyCall({ model: 'gemini-x', tools: [{ kind: 'web_search', name: WEB_SEARCH_TOOL_NAME, parameters: {} }] })): EncodeContext => ({ call, hints: {}, requestId: 'r', created: 1700000000 });
+const contextOf = (call: Call = emptyCall({ model: 'gemini-x', tools: [{ kind: 'web_search', name: WEB_SEARCH_TOOL_NAME, parameters: {} }] })): EncodeContext => ({ call, model: undefined, hints: {}, requestId: 'r', created: 1700000000 });
 function stream(events: readonly LipEvent[], context = contextOf()): Record<string, any>[] {
   const encoder = new GeminiStreamEncoder(context);
   const text = events.map((e) => encoder.event(e)).join('') + encoder.end();

@@ -7,7 +7,7 @@ import type { EncodeContext } from '../../../lib/frontends/protocol.js';
 import { parseSse } from '../../helpers/sse-client.js';
 
 const searchTool = { kind: 'web_search' as const, name: WEB_SEARCH_TOOL_NAME, parameters: {} };
-const searching: EncodeContext = { call: emptyCall({ model: 'gemini-x', tools: [searchTool] }), hints: {}, requestId: 'r', created: 1700000000 };
+const searching: EncodeContext = { call: emptyCall({ model: 'gemini-x', tools: [searchTool] }), model: undefined, hints: {}, requestId: 'r', created: 1700000000 };
 const plain: EncodeContext = { ...searching, call: emptyCall({ model: 'gemini-x' }) };
 
 const bytes = (s: string) => Buffer.byteLength(s, 'utf8');

@@ -22,7 +22,7 @@ const FOREIGN: LipEvent[] = [
   { type: 'hosted_tool', id: 'container', dialect: 'anthropic.server_tool', phase: 'done', scope: 'message', block: { id: 'cntr_1' } },
 ];
 
-const contextOf = (call: Call = emptyCall({ model: 'gemini-x' })): EncodeContext => ({ call, hints: {}, requestId: 'r', created: 1700000000 });
+const contextOf = (call: Call = emptyCall({ model: 'gemini-x' })): EncodeContext => ({ call, model: undefined, hints: {}, requestId: 'r', created: 1700000000 });
 
 function stream(events: readonly LipEvent[], context = contextOf()): Record<string, any>[] {
   const encoder = new GeminiStreamEncoder(context);

@@ -6,7 +6,7 @@ import type { EncodeContext } from '../../../lib/frontends/protocol.js';
 import { sealState, sealStateBase64 } from '../../../lib/frontends/state-envelope.js';
 import { parseSse } from '../../helpers/sse-client.js';
 
-const context: EncodeContext = { call: emptyCall({ model: 'gemini-x' }), hints: {}, requestId: 'r', created: 1700000000 };
+const context: EncodeContext = { call: emptyCall({ model: 'gemini-x' }), model: undefined, hints: {}, requestId: 'r', created: 1700000000 };
 const start: LipEvent[] = [{ type: 'response_started' }, { type: 'message_started' }];
 
 function stream(events: readonly LipEvent[], failure?: LipError): Record<string, any>[] {

@@ -47,7 +47,7 @@ describe('frontends/openai-chat custom tools', () => {
     expect(refused({ messages: [{ role: 'assistant', tool_calls: [{ id: 'c', type: 'custom', custom: { name: 'x' } }] }] })).to.contain('messages[0].tool_calls[0].custom');
   });
 
-  const context: EncodeContext = { call: decodeChatRequest(request).call, hints: {}, requestId: 'r', created: 1700000000 };
+  const context: EncodeContext = { call: decodeChatRequest(request).call, model: undefined, hints: {}, requestId: 'r', created: 1700000000 };
   const events: LipEvent[] = [
     { type: 'response_started' }, { type: 'message_started' },
     { type: 'tool_call_started', id: 'call_9', name: 'apply_patch', custom: true },

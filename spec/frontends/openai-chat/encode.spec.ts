@@ -5,7 +5,7 @@ import { ChatStreamEncoder, encodeChatError, encodeChatResponse } from '../../..
 import type { EncodeContext } from '../../../lib/frontends/protocol.js';
 import { parseSse } from '../../helpers/sse-client.js';
 
-const context = (hints: Record<string, unknown> = {}): EncodeContext => ({ call: emptyCall({ model: 'gpt-x' }), hints, requestId: 'r', created: 1700000000 });
+const context = (hints: Record<string, unknown> = {}): EncodeContext => ({ call: emptyCall({ model: 'gpt-x' }), model: undefined, hints, requestId: 'r', created: 1700000000 });
 
 const toolTurn: LipEvent[] = [
   { type: 'response_started' }, { type: 'message_started' },

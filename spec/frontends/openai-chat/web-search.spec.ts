@@ -18,7 +18,7 @@ function rejection(body: Record<string, unknown>): string {
   return 'accepted';
 }
 
-const context = (): EncodeContext => ({ call: emptyCall({ model: 'gpt-x' }), hints: {}, requestId: 'r', created: 1700000000 });
+const context = (): EncodeContext => ({ call: emptyCall({ model: 'gpt-x' }), model: undefined, hints: {}, requestId: 'r', created: 1700000000 });
 
 /** A searched answer of any dialect: a search (no form in Chat), text over two deltas, two citations of them. */
 const searched: LipEvent[] = [

@@ -69,7 +69,7 @@ describe('frontends/openai-responses additional_tools items', () => {
   it('writes the calls of a tool added later in that tool\'s form (a shell added is a shell_call), streamed and whole', () => {
     const context: EncodeContext = {
       call: decode({ input: [added([SHELL]), { role: 'user', content: 'list files' }] }).call,
-      hints: {}, requestId: 'r', created: 1_700_000_000, responseId: RESPONSE_ID,
+      model: undefined, hints: {}, requestId: 'r', created: 1_700_000_000, responseId: RESPONSE_ID,
     };
     const events: LipEvent[] = [
       { type: 'response_started' }, { type: 'message_started' },

@@ -18,7 +18,7 @@ const refusal = (body: Json) => refusalOf(() => decode(body));
 
 function contextOf(body: Json = {}): EncodeContext {
   const decoded = decode(body);
-  return { call: decoded.call, hints: decoded.hints!, requestId: 'r', created: 1_700_000_000, responseId: 'resp_0123456789abcdef0123456789abcdef0123456789abcdef' };
+  return { call: decoded.call, model: undefined, hints: decoded.hints!, requestId: 'r', created: 1_700_000_000, responseId: 'resp_0123456789abcdef0123456789abcdef0123456789abcdef' };
 }
 
 const SHELL_ARGS = { commands: ['ls -la', 'pwd'], timeout_ms: 5000, max_output_length: null };

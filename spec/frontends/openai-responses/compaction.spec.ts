@@ -81,7 +81,7 @@ describe('frontends/openai-responses compaction', () => {
 
     it('writes OpenAI\'s compaction item as written, streamed (the SDK ends with it) and whole, at the same place', async () => {
       const decoded = decode({ input: [{ role: 'user', content: 'x' }, TRIGGER] });
-      const context: EncodeContext = { call: decoded.call, hints: decoded.hints!, requestId: 'r', created: 1_700_000_000, responseId: RESPONSE_ID };
+      const context: EncodeContext = { call: decoded.call, model: undefined, hints: decoded.hints!, requestId: 'r', created: 1_700_000_000, responseId: RESPONSE_ID };
       const encoder = new ResponsesStreamEncoder(context);
       const wire = events.map((e) => encoder.event(e)).join('') + encoder.end();
       const seen = checkResponsesWire(wire);

@@ -18,7 +18,7 @@ const refusal = (body: Json) => refusalOf(() => decode(body));
 
 function contextOf(body: Json = {}): EncodeContext {
   const decoded = decode(body);
-  return { call: decoded.call, hints: decoded.hints!, requestId: 'r', created: 1_700_000_000, responseId: RESPONSE_ID };
+  return { call: decoded.call, model: undefined, hints: decoded.hints!, requestId: 'r', created: 1_700_000_000, responseId: RESPONSE_ID };
 }
 
 const ACTIONS = [{ type: 'click', button: 'left', x: 120, y: 48 }, { type: 'type', text: 'weather in Oslo' }, { type: 'keypress', keys: ['ENTER'] }];

@@ -46,7 +46,7 @@ describe('frontends/openai-responses custom tools', () => {
   });
 
   const decoded = decodeResponsesRequest({ ...request, input: 'fix it', stream: true });
-  const context: EncodeContext = { call: decoded.call, hints: decoded.hints!, requestId: 'r', created: 1700000000 };
+  const context: EncodeContext = { call: decoded.call, model: undefined, hints: decoded.hints!, requestId: 'r', created: 1700000000 };
   const events: LipEvent[] = [
     { type: 'response_started' }, { type: 'message_started' },
     { type: 'tool_call_started', id: 'call_9', name: 'apply_patch', custom: true },

@@ -7,7 +7,7 @@ import { sealState } from '../../../lib/frontends/state-envelope.js';
 import { checkResponsesWire } from './wire-check.js';
 
 const decoded = decodeResponsesRequest({ model: 'gpt-x', input: 'hi', instructions: 'Be brief.', tools: [{ type: 'function', name: 'w', parameters: { type: 'object' } }] });
-const context: EncodeContext = { call: decoded.call, hints: decoded.hints!, requestId: 'r', created: 1700000000 };
+const context: EncodeContext = { call: decoded.call, model: undefined, hints: decoded.hints!, requestId: 'r', created: 1700000000 };
 const start: LipEvent[] = [{ type: 'response_started' }, { type: 'message_started' }];
 
 function stream(events: readonly LipEvent[], failure?: LipError) {

@@ -29,7 +29,7 @@ const ev = (phase: 'added' | 'progress' | 'done', fields: Record<string, unknown
 
 function contextOf(body: Record<string, unknown> = {}): EncodeContext {
   const decoded = decode({ tools: [CODE, WIKI], ...body });
-  return { call: decoded.call, hints: decoded.hints!, requestId: 'r', created: 1_700_000_000, responseId: RESPONSE_ID };
+  return { call: decoded.call, model: undefined, hints: decoded.hints!, requestId: 'r', created: 1_700_000_000, responseId: RESPONSE_ID };
 }
 
 function streamed(events: readonly LipEvent[]) {

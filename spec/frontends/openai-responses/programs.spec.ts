@@ -25,7 +25,7 @@ const refusal = (body: Json) => refusalOf(() => decode(body));
 const RESPONSE_ID = 'resp_0123456789abcdef0123456789abcdef0123456789abcdef';
 function contextOf(body: Json = {}): EncodeContext {
   const decoded = decode(body);
-  return { call: decoded.call, hints: decoded.hints!, requestId: 'r', created: 1_700_000_000, responseId: RESPONSE_ID };
+  return { call: decoded.call, model: undefined, hints: decoded.hints!, requestId: 'r', created: 1_700_000_000, responseId: RESPONSE_ID };
 }
 
 const caller = { dialect: CALLER_DIALECTS.openaiResponses, value: BY_PROGRAM };

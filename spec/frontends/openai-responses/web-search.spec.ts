@@ -19,7 +19,7 @@ const RESULTS = [{ url: 'https://a.example/1', title: 'One' }, { url: 'https://b
 
 function contextOf(body: Record<string, unknown>): EncodeContext {
   const decoded = decode({ tools: [{ type: 'web_search' }], ...body });
-  return { call: decoded.call, hints: decoded.hints!, requestId: 'r', created: 1_700_000_000, responseId: RESPONSE_ID };
+  return { call: decoded.call, model: undefined, hints: decoded.hints!, requestId: 'r', created: 1_700_000_000, responseId: RESPONSE_ID };
 }
 
 function streamed(events: readonly LipEvent[], body: Record<string, unknown> = {}) {
