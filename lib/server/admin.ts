@@ -176,6 +176,12 @@ const GROUPS = ['model', 'backend', 'principal', 'key'] as const;
 /** An ISO 8601 date, or date and time (an offset or `Z`, else local time), as Date.parse reads it. */
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})?)?$/;
 
+/** Whether an ISO date's day exists in its month (`Date.parse` rolls 2026-02-30 over to March 2). */
+function onCalendar(text: string): boolean {
+  const [year, month, day] = text.slice(0, 10).split('-').map(Number) as [number, number, number];
+  return month >= 1 && month <= 12 && day >= 1 && day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
 /**
  * `GET /admin/usage?principal=&since=&group_by=`: `since` is an ISO 8601 time or a duration
  * back from now (`24h`, `30m`: the units of config durations), nothing else (a bare number, a
@@ -192,7 +198,7 @@ export function usageQuery(params: URLSearchParams, now: number = Date.now()): U
   if (sinceText !== null && sinceText !== '') {
     const back = parseDuration(sinceText);
     // A duration back past 1970 means all of it (and stays a time a Date can hold).
-    since = back !== undefined ? Math.max(0, now - back) : ISO_TIME.test(sinceText) ? Date.parse(sinceText) : Number.NaN;
+    since = back !== undefined ? Math.max(0, now - back) : ISO_TIME.test(sinceText) && onCalendar(sinceText) ? Date.parse(sinceText) : Number.NaN;
     if (!Number.isFinite(since)) {
       return new LipError('LIP_ERR_REQUEST_INVALID', `since: expected an ISO 8601 time (2026-12-01T00:00:00Z) or a duration back from now (24h), got "${sinceText}"`, { param: 'since' });
     }

@@ -22,8 +22,12 @@ describe('server/admin usageQuery: since', () => {
     ]);
   });
 
+  it('takes the last day of a month, a leap day included', () => {
+    expect(['2026-02-28', '2028-02-29', '2026-12-31T23:59:59Z'].map(since)).to.deep.equal(['2026-02-28T00:00:00.000Z', '2028-02-29T00:00:00.000Z', '2026-12-31T23:59:59.000Z']);
+  });
+
   it('refuses a bare number (no unit), a date in another form and anything else: 400 LIP_ERR_REQUEST_INVALID naming since', () => {
-    for (const text of ['0', '3600', '2026', '12/01/2026', 'Dec 1 2026', '1 December 2026', 'abc', '-1h', '1e3', '7d']) {
+    for (const text of ['0', '3600', '2026', '12/01/2026', 'Dec 1 2026', '1 December 2026', 'abc', '-1h', '1e3', '7d', '2026-02-30', '2026-13-01', '2026-04-31T00:00:00Z', '2026-00-10']) {
       const err = since(text);
       expect(err, text).to.be.instanceOf(LipError);
       expect(err as LipError, text).to.include({ code: 'LIP_ERR_REQUEST_INVALID', status: 400, param: 'since' });
