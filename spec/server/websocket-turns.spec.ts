@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocket } from 'ws';
 import { openaiResponsesFrontend } from '../../lib/frontends/openai-responses/frontend.js';
@@ -7,13 +7,35 @@ import type { WebSocketMode } from '../../lib/frontends/protocol.js';
 import { WebSocketTurns } from '../../lib/server/websocket-turns.js';
 import { testConfig } from '../helpers/config.js';
 
+type TurnsLogger = ConstructorParameters<typeof WebSocketTurns>[0]['logger'];
+
+/** The WebSocket mode's error message: the protocol's error envelope with its status. */
+const errorMessage = (status: number, envelope: unknown) => JSON.stringify({ type: 'error', status, error: (envelope as { error: unknown }).error });
+
+/** WebSocketTurns in `mode` on a loopback HTTP server whose `answer` serves every turn's request. */
+async function serveTurns(answer: RequestListener, mode: WebSocketMode, logger: TurnsLogger): Promise<{ url: string; turns: WebSocketTurns; close(): Promise<void> }> {
+  const config = testConfig('  - { id: stub, kind: localstub }');
+  const http = createServer(answer);
+  const turns = new WebSocketTurns({ http, config: () => config, identity: () => [], logger });
+  http.on('upgrade', (req, socket, head) => turns.accept(req, socket, head, '/v1/responses', openaiResponsesFrontend, mode));
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', () => resolve()));
+  return {
+    url: `ws://127.0.0.1:${(http.address() as AddressInfo).port}/v1/responses`,
+    turns,
+    async close() {
+      await turns.close(1_000);
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    },
+  };
+}
+
 /**
  * WebSocketTurns on its own, over an HTTP server that answers every turn with a fixed event
  * stream, and a WebSocket mode whose session cannot take the event named `boom` (nor serialise
  * the body of the message `unserialisable`).
  */
 describe('server/WebSocketTurns', () => {
-  let http: Server;
   let turns: WebSocketTurns;
   let url: string;
   const warnings: { message: string; meta?: Record<string, unknown> }[] = [];
@@ -29,29 +51,22 @@ describe('server/WebSocketTurns', () => {
         },
         failed: () => undefined,
       }),
-      errorMessage: (status, envelope) => JSON.stringify({ type: 'error', status, error: (envelope as { error: unknown }).error }),
+      errorMessage,
     }),
   };
 
+  let served: Awaited<ReturnType<typeof serveTurns>>;
   before(async () => {
-    const config = testConfig('  - { id: stub, kind: localstub }');
-    http = createServer((req, res) => {
+    served = await serveTurns((req, res) => {
       req.resume();
       res.writeHead(200, { 'content-type': 'text/event-stream', 'x-request-id': 'turn-1' });
       res.write('event: one\ndata: {"type":"one"}\n\n');
       res.write('event: boom\ndata: {"type":"boom"}\n\n');
       // The rest never comes: the turn is cut at the event it could not take.
-    });
-    turns = new WebSocketTurns({ http, config: () => config, identity: () => [], logger: { debug: () => undefined, warn: (message, meta) => void warnings.push({ message, meta }) } });
-    http.on('upgrade', (req, socket, head) => turns.accept(req, socket, head, '/v1/responses', openaiResponsesFrontend, mode));
-    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', () => resolve()));
-    url = `ws://127.0.0.1:${(http.address() as AddressInfo).port}/v1/responses`;
+    }, mode, { debug: () => undefined, warn: (message, meta) => void warnings.push({ message, meta }) });
+    ({ url, turns } = served);
   });
-  after(async () => {
-    await turns.close(1_000);
-    http.closeAllConnections();
-    await new Promise<void>((resolve) => http.close(() => resolve()));
-  });
+  after(() => served.close());
 
   it('a turn cut short by an event it cannot take ends with an error message to the client, and is logged', async () => {
     const ws = new WebSocket(url);
@@ -101,7 +116,6 @@ describe('server/WebSocketTurns', () => {
 // Found by the review of the loopback listener: any local process connecting to it was taken for
 // a turn (no ingress check, a body up to max_inflight_decode_bytes); only lip's own turns are.
 describe('server/WebSocketTurns: which requests are turns', () => {
-  let http: Server;
   let turns: WebSocketTurns;
   let url: string;
   const seen: { turn: boolean; headers: string[]; port: number }[] = [];
@@ -109,28 +123,21 @@ describe('server/WebSocketTurns: which requests are turns', () => {
     maxQueuedTurns: 4,
     session: () => ({
       turn: () => ({ body: {}, event: (_type, data) => data, failed: () => undefined }),
-      errorMessage: (status, envelope) => JSON.stringify({ type: 'error', status, error: (envelope as { error: unknown }).error }),
+      errorMessage,
     }),
   };
 
+  let served: Awaited<ReturnType<typeof serveTurns>>;
   before(async () => {
-    const config = testConfig('  - { id: stub, kind: localstub }');
-    http = createServer((req, res) => {
+    served = await serveTurns((req, res) => {
       seen.push({ turn: turns.carries(req), headers: Object.keys(req.headers), port: req.socket.localPort! });
       req.resume();
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.end('event: done\ndata: {"type":"done"}\n\n');
-    });
-    turns = new WebSocketTurns({ http, config: () => config, identity: () => [], logger: { debug: () => undefined, warn: () => undefined } });
-    http.on('upgrade', (req, socket, head) => turns.accept(req, socket, head, '/v1/responses', openaiResponsesFrontend, mode));
-    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', () => resolve()));
-    url = `ws://127.0.0.1:${(http.address() as AddressInfo).port}/v1/responses`;
+    }, mode, { debug: () => undefined, warn: () => undefined });
+    ({ url, turns } = served);
   });
-  after(async () => {
-    await turns.close(1_000);
-    http.closeAllConnections();
-    await new Promise<void>((resolve) => http.close(() => resolve()));
-  });
+  after(() => served.close());
 
   it("a turn's request is one, without the turn header; another local client of the loopback listener is not, whatever it sends", async () => {
     // The client's upgrade names the turn header too: it is not forwarded.
@@ -145,7 +152,7 @@ describe('server/WebSocketTurns: which requests are turns', () => {
     expect(seen[0]!.turn).to.equal(true);
     expect(seen[0]!.headers).to.not.include('x-lip-websocket-turn');
     const loopback = seen[0]!.port;
-    expect(loopback).to.not.equal((http.address() as AddressInfo).port);
+    expect(loopback).to.not.equal(Number(new URL(url).port));
     for (const headers of [{}, { 'x-lip-websocket-turn': 'guess' }] as Record<string, string>[]) {
       const res = await fetch(`http://127.0.0.1:${loopback}/v1/responses`, { method: 'POST', headers, body: '{}' });
       await res.text();
@@ -159,7 +166,6 @@ describe('server/WebSocketTurns: which requests are turns', () => {
 // again without it): the retry had no catch (a turn that could not be started again was an
 // unhandled rejection and the connection hung), and it counted the turn twice.
 describe('server/WebSocketTurns: a turn run again for a lost session', () => {
-  let http: Server;
   let turns: WebSocketTurns;
   let url: string;
   const logged: { message: string; meta?: Record<string, unknown> }[] = [];
@@ -177,13 +183,13 @@ describe('server/WebSocketTurns: a turn run again for a lost session', () => {
         const body = text === 'once' ? { toJSON: () => { if (written++ > 0) throw new Error('not again'); return {}; } } : {};
         return { body, event: (_type, data) => data, failed: () => undefined };
       },
-      errorMessage: (status, envelope) => JSON.stringify({ type: 'error', status, error: (envelope as { error: unknown }).error }),
+      errorMessage,
     }),
   };
 
+  let served: Awaited<ReturnType<typeof serveTurns>>;
   before(async () => {
-    const config = testConfig('  - { id: stub, kind: localstub }');
-    http = createServer((req, res) => {
+    served = await serveTurns((req, res) => {
       req.resume();
       if (answers.shift() === 'denied') {
         res.writeHead(403, { 'content-type': 'application/json' });
@@ -192,20 +198,10 @@ describe('server/WebSocketTurns: a turn run again for a lost session', () => {
       }
       res.writeHead(200, { 'content-type': 'text/event-stream', ...session });
       res.end('event: done\ndata: {"type":"done"}\n\n');
-    });
-    turns = new WebSocketTurns({
-      http, config: () => config, identity: () => [],
-      logger: { debug: (message, meta) => { if (message === 'websocket closed') closedLog(meta); }, warn: (message, meta) => void logged.push({ message, meta }) },
-    });
-    http.on('upgrade', (req, socket, head) => turns.accept(req, socket, head, '/v1/responses', openaiResponsesFrontend, mode));
-    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', () => resolve()));
-    url = `ws://127.0.0.1:${(http.address() as AddressInfo).port}/v1/responses`;
+    }, mode, { debug: (message, meta) => { if (message === 'websocket closed') closedLog(meta); }, warn: (message, meta) => void logged.push({ message, meta }) });
+    ({ url, turns } = served);
   });
-  after(async () => {
-    await turns.close(1_000);
-    http.closeAllConnections();
-    await new Promise<void>((resolve) => http.close(() => resolve()));
-  });
+  after(() => served.close());
 
   it('runs once more, is refused with an error message when it cannot be started again, and counts once', async () => {
     const ws = new WebSocket(url);
