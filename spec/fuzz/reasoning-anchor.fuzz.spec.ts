@@ -75,7 +75,7 @@ describe('fuzz: reasoning-output-preservation puts any turn\'s reasoning back wh
           const released = turns[i % turns.length]!;
           const shape = turnShape(released);
           const valid = shape.reasoning.filter((p) => p.part.text !== undefined || !!p.part.signature || !!p.part.opaque);
-          if (shape.anchor !== '' && valid.length > 0) PRESERVED_TURNS.put('p:p', shape.anchor, valid, 1);
+          if (shape.anchor !== '' && valid.length > 0) PRESERVED_TURNS.put('p:p', shape.anchor, valid);
         }
         const call = emptyCall({ model: 'deepseek-chat', messages: [user, ...turns.map((t) => ({ role: 'assistant' as const, parts: visible(t) }))] });
         const decision = restore.transform(call, target, ctx);

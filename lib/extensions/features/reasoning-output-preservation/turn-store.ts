@@ -17,12 +17,24 @@ interface Entry extends StoredTurn {
 export interface TurnStoreLimits {
   /** How long a turn is kept after it was released (or last stored again). */
   readonly ttlMs: number;
-  /** The most bytes (approximately: UTF-16 characters of keys and reasoning) all turns may take. */
+  /** The most bytes all turns may take, as counted by {@link turnBytes} (close to, and above, their heap). */
   readonly maxBytes: number;
 }
 
-/** Per entry beside its strings (the map slot, the entry and its arrays). */
-const ENTRY_OVERHEAD = 160;
+/**
+ * Heap per entry beside its parts (the map slot, the entry, its array, the scope count) and per
+ * reasoning part beside its strings (the placed part, its frozen copy), measured with
+ * `--expose-gc` on flat strings; strings count two bytes a character (rope slack, two-byte text).
+ */
+const ENTRY_OVERHEAD = 320;
+const PART_OVERHEAD = 320;
+
+/** What one kept turn costs the heap, roughly and from above. */
+export function turnBytes(key: string, reasoning: readonly PlacedReasoning[]): number {
+  let chars = key.length;
+  for (const { part } of reasoning) chars += (part.text?.length ?? 0) + (part.signature?.length ?? 0) + (part.opaque?.length ?? 0) + (part.id?.length ?? 0) + part.dialect.length;
+  return ENTRY_OVERHEAD + reasoning.length * PART_OVERHEAD + 2 * chars;
+}
 
 /**
  * The released turns' reasoning, in process: keyed by scope (a principal or a conversation) and
@@ -75,17 +87,15 @@ export class TurnStore {
    * Keeps a released turn's reasoning: `stored`, `same` (already kept: its age starts again),
    * `conflicted`, or `too_large` (larger than the whole store: not kept, and an older entry of its key is gone).
    */
-  put(scope: string, anchor: string, reasoning: readonly PlacedReasoning[], reasoningBytes: number): 'stored' | 'same' | 'conflicted' | 'too_large' {
+  put(scope: string, anchor: string, reasoning: readonly PlacedReasoning[]): 'stored' | 'same' | 'conflicted' | 'too_large' {
     const key = keyOf(scope, anchor);
     const old = this.map.get(key);
     let outcome: 'stored' | 'same' | 'conflicted' = 'stored';
     let kept = reasoning;
-    let bytes = reasoningBytes;
     if (old !== undefined && old.expiresAt > this.now()) {
       if (old.conflicted || !sameReasoning(old.reasoning, reasoning)) {
         outcome = 'conflicted';
         kept = [];
-        bytes = 0;
       } else {
         outcome = 'same';
       }
@@ -93,7 +103,7 @@ export class TurnStore {
     if (old !== undefined) this.remove(key, old);
     const entry: Entry = {
       scope, reasoning: Object.freeze(kept.map((p) => Object.freeze({ at: p.at, part: Object.freeze({ ...p.part }) }))),
-      conflicted: outcome === 'conflicted', bytes: key.length + bytes + ENTRY_OVERHEAD, expiresAt: this.now() + this.limits.ttlMs,
+      conflicted: outcome === 'conflicted', bytes: turnBytes(key, kept), expiresAt: this.now() + this.limits.ttlMs,
     };
     if (entry.bytes > this.limits.maxBytes) return 'too_large';
     this.shrink(entry.bytes);

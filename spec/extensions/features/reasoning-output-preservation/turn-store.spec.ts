@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { REASONING_DIALECTS } from '../../../../lib/canonical/index.js';
 import { TurnStore } from '../../../../lib/extensions/features/reasoning-output-preservation/index.js';
 
@@ -11,7 +13,7 @@ describe('reasoning-output-preservation: the turn store', () => {
 
   it('keeps a turn per scope and anchor; another scope never reads it', () => {
     const s = store();
-    expect(s.put('p:alice', 'A', placed('why'), 3)).to.equal('stored');
+    expect(s.put('p:alice', 'A', placed('why'))).to.equal('stored');
     expect(s.get('p:alice', 'A')?.reasoning[0]?.part.text).to.equal('why');
     expect(s.get('p:bob', 'A')).to.equal(undefined);
     expect(s.holds('p:alice')).to.equal(true);
@@ -20,19 +22,19 @@ describe('reasoning-output-preservation: the turn store', () => {
 
   it('the same reasoning again refreshes its age; other reasoning makes the key ambiguous for good', () => {
     const s = store();
-    s.put('p', 'A', placed('why'), 3);
+    s.put('p', 'A', placed('why'));
     now += 900;
-    expect(s.put('p', 'A', placed('why'), 3)).to.equal('same');
+    expect(s.put('p', 'A', placed('why'))).to.equal('same');
     now += 900;
     expect(s.get('p', 'A')?.conflicted).to.equal(false); // 1,800 ms after the first, 900 after the refresh
-    expect(s.put('p', 'A', placed('other'), 5)).to.equal('conflicted');
+    expect(s.put('p', 'A', placed('other'))).to.equal('conflicted');
     expect(s.get('p', 'A')).to.deep.include({ conflicted: true, reasoning: [] });
-    expect(s.put('p', 'A', placed('why'), 3)).to.equal('conflicted');
+    expect(s.put('p', 'A', placed('why'))).to.equal('conflicted');
   });
 
   it('forgets a turn after its ttl', () => {
     const s = store();
-    s.put('p', 'A', placed('why'), 3);
+    s.put('p', 'A', placed('why'));
     now += 1_000;
     expect(s.get('p', 'A')).to.equal(undefined);
     expect(s.size).to.equal(0);
@@ -40,26 +42,42 @@ describe('reasoning-output-preservation: the turn store', () => {
   });
 
   it('stays within its bytes: the oldest go first, counted as evicted', () => {
-    const s = store(1_000);
-    for (let i = 0; i < 10; i++) s.put('p', `anchor-${i}`, placed('x'.repeat(100)), 100);
-    expect(s.bytes).to.be.at.most(1_000);
+    const s = store(5_000);
+    for (let i = 0; i < 10; i++) s.put('p', `anchor-${i}`, placed('x'.repeat(100)));
+    expect(s.bytes).to.be.at.most(5_000);
     expect(s.get('p', 'anchor-0')).to.equal(undefined);
     expect(s.get('p', 'anchor-9')?.reasoning[0]?.part.text).to.have.length(100);
     expect(s.evicted).to.be.greaterThan(0);
-    s.configure({ ttlMs: 1_000, maxBytes: 300 });
-    expect(s.bytes).to.be.at.most(300);
+    s.configure({ ttlMs: 1_000, maxBytes: 1_500 });
+    expect(s.bytes).to.be.at.most(1_500);
     expect(s.get('p', 'anchor-9')).to.not.equal(undefined);
-    expect(s.put('p', 'huge', placed('x'.repeat(1_000)), 1_000)).to.equal('too_large');
+    expect(s.put('p', 'huge', placed('x'.repeat(3_000)))).to.equal('too_large');
     expect(s.get('p', 'huge')).to.equal(undefined);
   });
 
   it('hands out frozen copies, so a caller cannot change what it keeps', () => {
     const s = store();
     const given = placed('why');
-    s.put('p', 'A', given, 3);
+    s.put('p', 'A', given);
     (given[0]!.part as { text: string }).text = 'changed';
     const kept = s.get('p', 'A')!;
     expect(kept.reasoning[0]!.part.text).to.equal('why');
     expect(Object.isFrozen(kept.reasoning[0]!.part)).to.equal(true);
   });
+
+  it('counts what its turns take on the heap: many small turns stay near max_bytes, not three times it', () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const settle = () => { for (let i = 0; i < 4; i++) gc(); return process.memoryUsage().heapUsed; };
+    const maxBytes = 4 * 1024 * 1024;
+    const s = store(maxBytes, 3_600_000);
+    // Strings as a decoder makes them (flat, each its own), one short reasoning part per turn.
+    const fresh = (text: string) => JSON.parse(JSON.stringify(text)) as string;
+    const before = settle();
+    for (let i = 0; s.evicted === 0; i++) s.put(fresh(`p:principal-${i % 50}`), fresh(`user: question ${i}`), placed(fresh(`think ${i}`)));
+    const grown = settle() - before;
+    expect(s.bytes).to.be.within(maxBytes * 0.99, maxBytes);
+    expect(grown, `${s.size} turns, ${grown} bytes of heap for ${s.bytes} counted`).to.be.at.most(maxBytes * 1.15);
+  });
 });
+
