@@ -150,6 +150,8 @@ export class LipServer {
   private readonly liveIds = new Set<string>();
   /** The runtime each request in flight began on (a reload swaps `runtime`; they finish on theirs). */
   private readonly startedOn = new WeakMap<RequestState, Runtime>();
+  /** Each request in flight's exchange and the route table it came in on (see `refuseUnread`). */
+  private readonly exchanges = new WeakMap<RequestState, { readonly req: IncomingMessage; readonly res: ServerResponse; readonly table: RouteTable }>();
   /**
    * Requests whose handler has not returned yet, by the runtime each began on. A handler runs on
    * a moment past its response's close (a client that left: the pipeline's teardown, then its
@@ -423,7 +425,8 @@ export class LipServer {
       for (const state of [...this.inflight]) {
         // The attempts it stops are the shutdown's (their log line, span and counter), not a client's.
         state.stopped = 'server shutdown';
-        state.abort?.(err);
+        if (state.abort) state.abort(err);
+        else this.refuseUnread(state, err);
       }
       await this.idleWithin(FLUSH_GRACE_MS);
     }
@@ -438,6 +441,11 @@ export class LipServer {
     for (const socket of this.refusedUpgrades) socket.destroy();
     await closed;
     await operatorClosed;
+    // The listener's 'close' comes before its sockets' own: the requests those carried end here
+    // (their access lines, metrics, key charges; their handlers' recordings), before the runtime
+    // closes and this resolves (`lip serve` exits then).
+    await this.idleWithin(FLUSH_GRACE_MS);
+    await this.handlersWithin(FLUSH_GRACE_MS);
     // A store or the recorder that never finishes closing (a disk that hangs, a Redis that stopped
     // answering) must not keep the process from stopping: closing (flushing what they hold) has
     // what is left of the shutdown timeout, and at least CLOSE_FLOOR_MS.
@@ -540,6 +548,27 @@ export class LipServer {
     };
   }
 
+  /**
+   * A request the shutdown ends while its body is still arriving: its handler waits in the body's
+   * read, which nothing ends before the connection is cut. It is answered `err` in its protocol's
+   * envelope, and its connection closes after the answer. Only routes that read their body hold a
+   * decode ticket (`state.decode`); the others drain it and answer on their own.
+   */
+  private refuseUnread(state: RequestState, err: LipError): void {
+    const exchange = this.exchanges.get(state);
+    if (exchange === undefined || state.decode === undefined) return;
+    const { req, res, table } = exchange;
+    const socket = res.socket;
+    if (socket === null || req.complete || res.headersSent) return;
+    res.shouldKeepAlive = false;
+    // The access line (written once the answer has finished) names this, not the cut-off read below.
+    state.errorCode = err.code;
+    this.pathError(req, res, requestTarget(req.url), table, err, { connection: 'close' });
+    // As after a read_timeout (answerClientError): Node forgets a request once its response has
+    // finished, so the body's reader learns it was cut off only when the request is destroyed.
+    socket.once('close', () => req.destroy());
+  }
+
   /** Resolves when every request's handler has returned, or after `ms`, whichever comes first. */
   private async handlersWithin(ms: number): Promise<void> {
     if (this.handling.size > 0) await settlesWithin(new Promise<void>((resolve) => { this.handlersDone = resolve; }), ms, () => undefined);
@@ -578,6 +607,7 @@ export class LipServer {
     this.inflight.add(state);
     const runtime = this.runtime;
     this.startedOn.set(state, runtime);
+    this.exchanges.set(state, { req, res, table });
     this.handling.set(runtime, (this.handling.get(runtime) ?? 0) + 1);
     // After every other 'close' listener: a handler's unsubscribes its pipeline there, and the
     // attempts that stops (a client that left mid-answer) must have ended, their usage and cost
