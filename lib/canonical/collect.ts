@@ -106,7 +106,8 @@ export interface CollectedResponse {
 
 /**
  * Folds events into a CollectedResponse. Adjacent text deltas form one text block; reasoning
- * deltas form a reasoning block that a signature closes; tool calls are kept by id in the order
+ * deltas form a reasoning block that a signature closes (a `standalone` signature is a block of
+ * its own, after the unsigned one); tool calls are kept by id in the order
  * they started (arguments before a start are tolerated and keep that order).
  */
 export class Collector {
@@ -142,9 +143,9 @@ export class Collector {
         return;
       }
       case 'reasoning_signature': {
-        // A signature closes the open reasoning block, or stands alone (empty thinking text).
+        // A signature closes the open reasoning block, or stands alone (empty thinking text; a standalone one always).
         const dialect = event.dialect !== undefined ? { dialect: event.dialect } : {};
-        if (this.current?.type === 'reasoning' && this.current.signature === undefined && this.current.opaque === undefined) Object.assign(this.current, { signature: event.signature, ...dialect });
+        if (event.standalone !== true && this.current?.type === 'reasoning' && this.current.signature === undefined && this.current.opaque === undefined) Object.assign(this.current, { signature: event.signature, ...dialect });
         else this.open({ type: 'reasoning', text: '', signature: event.signature, ...dialect });
         this.current = undefined;
         return;

@@ -107,8 +107,11 @@ export interface ReasoningDeltaEvent { readonly type: 'reasoning_delta'; readonl
  * `dialect` names the provider format the signature belongs to (REASONING_DIALECTS); every
  * backend sets it, so that frontends can carry it home to that provider only. Absent (old
  * recordings, extensions): unknown, passed on as the client protocol's own.
+ * `standalone`: the signature is not the reasoning's before it but the output's after it (a Gemini
+ * `thoughtSignature` on a text part, emitted before that text): it is a signature-only block of its
+ * own, and the open reasoning block ends unsigned; a gemini backend puts it back on the text part.
  */
-export interface ReasoningSignatureEvent { readonly type: 'reasoning_signature'; readonly signature: string; readonly dialect?: string }
+export interface ReasoningSignatureEvent { readonly type: 'reasoning_signature'; readonly signature: string; readonly dialect?: string; readonly standalone?: true }
 /** A complete opaque reasoning block: Anthropic redacted_thinking, OpenAI encrypted_content. */
 export interface ReasoningOpaqueEvent {
   readonly type: 'reasoning_opaque';

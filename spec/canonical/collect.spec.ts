@@ -41,6 +41,22 @@ describe('canonical/collect', () => {
     expect(r.finished).to.equal(true);
   });
 
+  it('keeps a standalone signature out of the open reasoning block (a block of its own, that block left unsigned)', () => {
+    const r = collectEvents([
+      { type: 'reasoning_delta', text: 'plan' },
+      { type: 'reasoning_signature', signature: 'ts-text', dialect: 'gemini.thought', standalone: true },
+      { type: 'text_delta', text: 'hello' },
+      { type: 'reasoning_delta', text: 'again' },
+      { type: 'reasoning_signature', signature: 'ts-thought', dialect: 'gemini.thought' },
+    ]);
+    expect(r.blocks).to.deep.equal([
+      { type: 'reasoning', text: 'plan' },
+      { type: 'reasoning', text: '', signature: 'ts-text', dialect: 'gemini.thought' },
+      { type: 'text', text: 'hello' },
+      { type: 'reasoning', text: 'again', signature: 'ts-thought', dialect: 'gemini.thought' },
+    ]);
+  });
+
   it('starts a new text block after a tool call', () => {
     const r = collectEvents([
       { type: 'response_started' }, { type: 'message_started' },

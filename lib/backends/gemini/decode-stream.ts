@@ -35,9 +35,10 @@ export function geminiUsage(u: Json): Usage {
  * call (started, arguments, finished at once; Gemini gives no ids, so they are made up).
  * Arguments nested deeper than MAX_UPSTREAM_DEPTH fail the attempt (LIP_ERR_UPSTREAM_LIMIT_EXCEEDED)
  * before anything of their frame is emitted, so nothing downstream serialises them.
- * A `thoughtSignature` on a thought or text part becomes `reasoning_signature` (before the
- * text it rides on, so replay can put it back on that part); on a functionCall it is the tool
- * call's signature. The frame with `finishReason` (or a blocked prompt) ends the response with
+ * A `thoughtSignature` on a thought part becomes `reasoning_signature` (after its text: it closes
+ * the thought); on a text part a `standalone` one before the text it rides on (a signature-only
+ * block, so that replay puts it back on that part, not on the thought before); on a functionCall
+ * it is the tool call's signature. The frame with `finishReason` (or a blocked prompt) ends the response with
  * the last usage; there is no other terminal frame. A blocked prompt (`promptFeedback.blockReason`,
  * no candidate) is a content filter stop whose details hold the `promptFeedback` as written; the
  * candidate's `finishMessage`, `safetyRatings` and `citationMetadata` ride on its finish's details
@@ -194,7 +195,8 @@ export class GeminiStreamDecoder implements StreamDecoder {
       if (signature) out.push({ type: 'reasoning_signature', signature, dialect: REASONING_DIALECTS.geminiThought });
       return;
     }
-    if (signature) out.push({ type: 'reasoning_signature', signature, dialect: REASONING_DIALECTS.geminiThought });
+    // The text part's own: standalone, so that it does not close (and sign) the thoughts before it.
+    if (signature) out.push({ type: 'reasoning_signature', signature, dialect: REASONING_DIALECTS.geminiThought, standalone: true });
     if (part.text.length === 0) return;
     // The frame's log probabilities go with its (first) text.
     const logprobs = this.logprobs;

@@ -51,10 +51,10 @@ export class BlockQueue {
     return this.push(block) + this.deliver(block, text, 'thinking_delta', 'thinking');
   }
 
-  /** A signature closes the open thinking block, or stands alone as an empty one. */
-  signature(signature: string): string {
+  /** A signature closes the open thinking block, or stands alone as an empty one (always when `standalone`: another provider's signature of the text after it). */
+  signature(signature: string, standalone = false): string {
     const tail = this.queue[this.queue.length - 1];
-    if (tail?.kind === 'thinking' && !tail.closed) {
+    if (!standalone && tail?.kind === 'thinking' && !tail.closed) {
       tail.signature = signature;
       tail.closed = true;
       const out = this.isLive(tail) ? this.delta('signature_delta', 'signature', signature) : '';

@@ -86,7 +86,7 @@ export class AnthropicStreamEncoder implements StreamEncoder {
       case 'reasoning_delta':
         return event.text ? this.blocks.thinking(event.text) : '';
       case 'reasoning_signature': // other dialects' signatures travel sealed (state-envelope.ts), for the client's next turn
-        return this.blocks.signature(carrySignature(event.signature, event.dialect, REASONING_DIALECTS.anthropicThinking));
+        return this.blocks.signature(carrySignature(event.signature, event.dialect, REASONING_DIALECTS.anthropicThinking), event.standalone === true);
       case 'reasoning_opaque':
         return this.blocks.redacted(carryOpaque(event, REASONING_DIALECTS.anthropicRedacted));
       case 'tool_call_started': // a call's own signature (Gemini) rides in its id; Anthropic's caller is the block's, a member's toolset too

@@ -17,7 +17,10 @@ const NATIVE = REASONING_DIALECTS.geminiThought;
 /**
  * A collected response as one GenerateContentResponse. Blocks keep their order: reasoning as a
  * thought part with its `thoughtSignature`, text as a text part, tool calls as `functionCall`
- * parts (with `id`, and the call's signature). Other dialects' signatures travel sealed in the
+ * parts (with `id`, and the call's signature). Gemini's own signature without thought text (a
+ * text part's) goes on the text part right after it, as Gemini wrote it, or on an empty text part
+ * of its own when no text follows: never on a thought part, so that the client sends it back
+ * where Gemini put it. Other dialects' signatures travel sealed in the
  * `thoughtSignature`, opaque reasoning as an empty thought part whose signature seals it
  * (state-envelope.ts, base64 form). Hosted web searches and citations (any dialect) are the
  * candidate's `groundingMetadata` (encode-grounding.ts), unless a gemini backend reported the
@@ -39,25 +42,36 @@ export function encodeGenerateContentResponse(r: CollectedResponse, context: Enc
   const searches: CollectedWebSearch[] = [];
   const urlContexts: unknown[] = [];
   const groundings: Record<string, unknown>[] = [];
+  let held: string | undefined; // Gemini's signature of the text part to come
+  const push = (part: Record<string, unknown>) => {
+    if (held === undefined) parts.push(part);
+    else if (typeof part.text === 'string' && part.thought !== true) parts.push({ ...part, thoughtSignature: held });
+    else parts.push({ text: '', thoughtSignature: held }, part);
+    held = undefined;
+  };
   for (const block of r.blocks) {
-    if (block.type === 'text') parts.push({ text: block.text });
+    if (block.type === 'text') push({ text: block.text });
     else if (block.type === 'tool_call') {
       const signature = block.signature ? { thoughtSignature: carrySignature(block.signature, block.dialect, NATIVE, true) } : {};
-      parts.push({ functionCall: { id: block.id, name: block.name, args: functionArgs(block.arguments) }, ...signature });
+      push({ functionCall: { id: block.id, name: block.name, args: functionArgs(block.arguments) }, ...signature });
     } else if (block.type === 'web_search') {
       searches.push(block); // no part: Gemini reports its searches in groundingMetadata
     } else if (block.type === 'hosted_tool') {
       if (block.dialect !== HOSTED_DIALECTS.gemini || !block.done) continue;
-      if (block.scope === undefined) parts.push({ ...block.block });
+      if (block.scope === undefined) push({ ...block.block });
       else if (groundingOf(block.block) !== undefined) groundings.push(groundingOf(block.block)!);
       else if (urlContextOf(block.block) !== undefined) urlContexts.push(urlContextOf(block.block));
+    } else if (block.opaque === undefined && block.dialect === NATIVE && block.text.length === 0 && block.signature !== undefined) {
+      if (held !== undefined) push({ text: '' });
+      held = block.signature; // Gemini's own signature without thought text: the next text part's
     } else if (block.opaque === undefined) {
       const signature = block.signature ? { thoughtSignature: carrySignature(block.signature, block.dialect, NATIVE, true) } : {};
-      parts.push({ text: block.text, thought: true, ...signature });
+      push({ text: block.text, thought: true, ...signature });
     } else {
-      parts.push({ text: '', thought: true, thoughtSignature: carryOpaque({ dialect: block.dialect ?? '', data: block.opaque, ...(block.id ? { id: block.id } : {}) }, undefined, true) });
+      push({ text: '', thought: true, thoughtSignature: carryOpaque({ dialect: block.dialect ?? '', data: block.opaque, ...(block.id ? { id: block.id } : {}) }, undefined, true) });
     }
   }
+  if (held !== undefined) push({ text: '' });
   if (parts.length === 0) parts.push({ text: '' });
   const logprobs = r.logprobs !== undefined && context.call.options.logprobs !== undefined
     ? { avgLogprobs: r.logprobs.reduce((sum, t) => sum + t.logprob, 0) / r.logprobs.length, logprobsResult: geminiLogprobsResult(r.logprobs) }

@@ -19,7 +19,9 @@ import { declaresUrlContext, mergedUrlContext, urlContextOf } from './url-contex
 /**
  * Events -> `streamGenerateContent?alt=sse` chunks (`data:` only). Each text or thought delta
  * is one chunk with one part; a signature is a thought part with empty text (other dialects'
- * signatures and opaque reasoning sealed in it, see state-envelope.ts); a tool call is
+ * signatures and opaque reasoning sealed in it, see state-envelope.ts), except Gemini's own
+ * signature of a text part (`standalone`), which is written on that text part as Gemini wrote it
+ * (on an empty text part when no text follows), never on the thoughts before; a tool call is
  * buffered until it finishes and sent as one `functionCall` part (Gemini never streams
  * arguments). The last chunk carries `finishReason` and `usageMetadata`; every chunk carries
  * `modelVersion` and `responseId`. A failure after output is a final `{"error":{...}}` chunk.
@@ -56,6 +58,8 @@ export class GeminiStreamEncoder implements StreamEncoder {
   private records = 0;
   /** A grounding came as Gemini wrote it: none is made of the searches and citations. */
   private groundingWritten = false;
+  /** Gemini's signature of the text part to come (a standalone `reasoning_signature`), written on that part. */
+  private heldSignature: string | undefined;
 
   constructor(context: EncodeContext) {
     this.logprobs = context.call.options.logprobs !== undefined;
@@ -84,16 +88,21 @@ export class GeminiStreamEncoder implements StreamEncoder {
           this.held.add('text', event.text.length);
           this.texts.push(event.text);
         }
-        if (event.logprobs !== undefined && this.logprobs) return `${this.chunk(`{"text":${JSON.stringify(event.text)}}`, `,"logprobsResult":${JSON.stringify(geminiLogprobsResult(event.logprobs))}`)}${this.suffix}`;
-        return `${this.chunk(`{"text":${JSON.stringify(event.text)}}`)}${this.suffix}`;
+        return `${this.chunk(this.textPart(event.text), event.logprobs !== undefined && this.logprobs ? `,"logprobsResult":${JSON.stringify(geminiLogprobsResult(event.logprobs))}` : '')}${this.suffix}`;
       case 'reasoning_delta':
-        return event.text ? `${this.chunk(`{"text":${JSON.stringify(event.text)},"thought":true}`)}${this.suffix}` : '';
+        return event.text ? `${this.textSignature()}${this.chunk(`{"text":${JSON.stringify(event.text)},"thought":true}`)}${this.suffix}` : '';
       case 'reasoning_signature': {
+        const out = this.textSignature();
+        // Gemini's signature of a text part is held for that part (written on it, off the thoughts).
+        if (event.standalone === true && event.dialect === REASONING_DIALECTS.geminiThought) {
+          this.heldSignature = event.signature;
+          return out;
+        }
         const signature = carrySignature(event.signature, event.dialect, REASONING_DIALECTS.geminiThought, true);
-        return `${this.chunk(`{"text":"","thought":true,"thoughtSignature":${JSON.stringify(signature)}}`)}${this.suffix}`;
+        return `${out}${this.chunk(`{"text":"","thought":true,"thoughtSignature":${JSON.stringify(signature)}}`)}${this.suffix}`;
       }
       case 'reasoning_opaque': // no Gemini form: opaque payloads travel sealed in a thought signature
-        return `${this.chunk(`{"text":"","thought":true,"thoughtSignature":${JSON.stringify(carryOpaque(event, undefined, true))}}`)}${this.suffix}`;
+        return `${this.textSignature()}${this.chunk(`{"text":"","thought":true,"thoughtSignature":${JSON.stringify(carryOpaque(event, undefined, true))}}`)}${this.suffix}`;
       case 'tool_call_started':
         this.calls.set(event.id, { name: event.name, args: '', ...(event.signature ? { signature: event.signature, dialect: event.dialect } : {}) });
         return '';
@@ -124,6 +133,18 @@ export class GeminiStreamEncoder implements StreamEncoder {
     }
   }
 
+  /** A text part, with the signature held for it. */
+  private textPart(text: string): string {
+    const signature = this.heldSignature !== undefined ? `,"thoughtSignature":${JSON.stringify(this.heldSignature)}` : '';
+    this.heldSignature = undefined;
+    return `{"text":${JSON.stringify(text)}${signature}}`;
+  }
+
+  /** The chunk of a held text signature whose text never came (empty text), before any other part; '' when none is held. */
+  private textSignature(): string {
+    return this.heldSignature !== undefined ? `${this.chunk(this.textPart(''))}${this.suffix}` : '';
+  }
+
   private search(event: WebSearchEvent): void {
     const searches = (this.searches ??= new Map());
     const known = searches.get(event.id);
@@ -148,7 +169,7 @@ export class GeminiStreamEncoder implements StreamEncoder {
       } else this.urlContexts.push(urlContext);
       return '';
     }
-    return `${this.chunk(JSON.stringify(event.block))}${this.suffix}`;
+    return `${this.textSignature()}${this.chunk(JSON.stringify(event.block))}${this.suffix}`;
   }
 
   private cite(event: CitationEvent): void {
@@ -164,13 +185,13 @@ export class GeminiStreamEncoder implements StreamEncoder {
     this.calls.delete(id);
     const signature = call.signature ? carrySignature(call.signature, call.dialect, REASONING_DIALECTS.geminiThought, true) : undefined;
     const part = { functionCall: { id, name: call.name, args: functionArgs(call.args) }, ...(signature ? { thoughtSignature: signature } : {}) };
-    return `${this.chunk(JSON.stringify(part))}${this.suffix}`;
+    return `${this.textSignature()}${this.chunk(JSON.stringify(part))}${this.suffix}`;
   }
 
   private finish(reason: FinishReason | undefined, raw?: string, details?: FinishDetails): string {
     if (this.finished) return '';
     this.finished = true;
-    let out = '';
+    let out = this.textSignature();
     for (const id of [...this.calls.keys()]) out += this.flushCall(id);
     const usage = hasUsage(this.usage) ? `,"usageMetadata":${JSON.stringify(geminiUsage(this.usage))}` : '';
     const metadata = !this.groundingWritten && (this.searches !== undefined || this.citations !== undefined)

@@ -28,6 +28,7 @@ export class TurnState {
         if (this.text.length <= MAX_ID_STATE_CHARS) this.text += event.text;
         return;
       case 'reasoning_signature':
+        if (event.standalone === true) this.text = ''; // the text after it is signed, not the reasoning before
         if (event.dialect !== undefined) this.states.push({ dialect: event.dialect, signature: event.signature, ...(this.text ? { text: this.text } : {}) });
         this.text = '';
         return;

@@ -245,9 +245,11 @@ export class ResponsesStreamEncoder implements StreamEncoder {
         this.reasoning.text += event.text;
         return out + this.frame('response.reasoning_summary_text.delta', `,${this.reasoning.at},"summary_index":0,"delta":${JSON.stringify(event.text)}`);
       }
-      case 'reasoning_signature': // another dialect's signature: sealed in the item's encrypted_content (the summary holds its text)
+      case 'reasoning_signature': { // another dialect's signature: sealed in the item's encrypted_content (the summary holds its text)
         if (event.dialect === undefined) return this.closeReasoning(); // of unknown dialect: no place in this protocol
-        return this.reasoningState(sealState({ dialect: event.dialect, signature: event.signature }));
+        const out = event.standalone === true ? this.closeReasoning() : ''; // not the open item's: an item of its own
+        return out + this.reasoningState(sealState({ dialect: event.dialect, signature: event.signature }));
+      }
       case 'reasoning_opaque': // sealed unless it is this protocol's own without an item id to keep
         return this.reasoningState(carryOpaque(event, REASONING_DIALECTS.openaiResponses));
       case 'tool_call_started':

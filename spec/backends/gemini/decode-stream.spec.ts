@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { GeminiStreamDecoder, mapGeminiFinishReason, retryDelayOf } from '../../../lib/backends/gemini/index.js';
-import { validateSequence, type LipEvent } from '../../../lib/canonical/index.js';
+import { collectEvents, validateSequence, type LipEvent } from '../../../lib/canonical/index.js';
 
 function decode(frames: Record<string, unknown>[]): LipEvent[] {
   const decoder = new GeminiStreamDecoder('b', []);
@@ -22,12 +22,26 @@ describe('backends/gemini/decode-stream', () => {
     expect(events[0]).to.deep.equal({ type: 'response_started', id: 'r1', model: 'gemini-x' });
   });
 
-  it('emits a signature on a text part before that text, so replay can put it back', () => {
+  it('emits a signature on a text part before that text, standalone (not the thought\'s before it), so replay can put it back', () => {
     const events = decode([frame([{ text: 'th', thought: true }]), frame([{ text: 'Hi', thoughtSignature: 'sig' }]), frame([{ text: '', thoughtSignature: 'tail' }], 'STOP')]);
     expect(validateSequence(events)).to.deep.equal([]);
     expect(events.slice(2, -1)).to.deep.equal([
-      { type: 'reasoning_delta', text: 'th' }, { type: 'reasoning_signature', signature: 'sig', dialect: 'gemini.thought' }, { type: 'text_delta', text: 'Hi' }, { type: 'reasoning_signature', signature: 'tail', dialect: 'gemini.thought' },
+      { type: 'reasoning_delta', text: 'th' }, { type: 'reasoning_signature', signature: 'sig', dialect: 'gemini.thought', standalone: true },
+      { type: 'text_delta', text: 'Hi' }, { type: 'reasoning_signature', signature: 'tail', dialect: 'gemini.thought', standalone: true },
     ]);
+    // The thought stays unsigned; each signature is a block of its own, before the text it rides on.
+    expect(collectEvents(events).blocks).to.deep.equal([
+      { type: 'reasoning', text: 'th' }, { type: 'reasoning', text: '', signature: 'sig', dialect: 'gemini.thought' },
+      { type: 'text', text: 'Hi' }, { type: 'reasoning', text: '', signature: 'tail', dialect: 'gemini.thought' },
+    ]);
+  });
+
+  it('emits a thought part\'s signature after its text, closing that thought', () => {
+    const events = decode([frame([{ text: 'th', thought: true }]), frame([{ text: '', thought: true, thoughtSignature: 'sig' }]), frame([{ text: 'Hi' }], 'STOP')]);
+    expect(events.slice(2, -1)).to.deep.equal([
+      { type: 'reasoning_delta', text: 'th' }, { type: 'reasoning_signature', signature: 'sig', dialect: 'gemini.thought' }, { type: 'text_delta', text: 'Hi' },
+    ]);
+    expect(collectEvents(events).blocks).to.deep.equal([{ type: 'reasoning', text: 'th', signature: 'sig', dialect: 'gemini.thought' }, { type: 'text', text: 'Hi' }]);
   });
 
   it('turns function calls into complete tool calls with unique ids and their signatures', () => {

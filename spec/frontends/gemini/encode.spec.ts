@@ -52,6 +52,29 @@ describe('frontends/gemini encoders', () => {
     expect(chunks.at(-1)!.candidates[0].finishReason).to.equal('STOP');
   });
 
+  it('writes Gemini\'s signature of a text part on that text part (an empty one when no text follows), never on the thought before it, streamed and whole', () => {
+    const g = REASONING_DIALECTS.geminiThought;
+    const events: LipEvent[] = [
+      ...start, { type: 'reasoning_delta', text: 'plan' }, { type: 'reasoning_signature', signature: 'ts-1', dialect: g, standalone: true },
+      { type: 'text_delta', text: 'Hel' }, { type: 'text_delta', text: 'lo' },
+      { type: 'reasoning_signature', signature: 'ts-2', dialect: g, standalone: true },
+      { type: 'tool_call_started', id: 'a', name: 'f' }, { type: 'tool_call_delta', id: 'a', args: '{}' }, { type: 'tool_call_finished', id: 'a' },
+      { type: 'text_delta', text: 'bye' }, { type: 'reasoning_signature', signature: 'ts-3', dialect: g, standalone: true },
+      { type: 'response_finished', reason: 'stop' },
+    ];
+    expect(parts(stream(events))).to.deep.equal([
+      { text: 'plan', thought: true }, { text: 'Hel', thoughtSignature: 'ts-1' }, { text: 'lo' },
+      { text: '', thoughtSignature: 'ts-2' }, { functionCall: { id: 'a', name: 'f', args: {} } },
+      { text: 'bye' }, { text: '', thoughtSignature: 'ts-3' }, { text: '' },
+    ]);
+    const body = encodeGenerateContentResponse(collectEvents(events), context) as { candidates: { content: { parts: unknown[] } }[] };
+    expect(body.candidates[0]!.content.parts).to.deep.equal([
+      { text: 'plan', thought: true }, { text: 'Hello', thoughtSignature: 'ts-1' },
+      { text: '', thoughtSignature: 'ts-2' }, { functionCall: { id: 'a', name: 'f', args: {} } },
+      { text: 'bye' }, { text: '', thoughtSignature: 'ts-3' },
+    ]);
+  });
+
   it('maps finish reasons, keeping Gemini\'s own when the backend gave one', () => {
     const reason = (finish: LipEvent) => stream([...start, { type: 'text_delta', text: 'x' }, finish]).at(-1)!.candidates[0].finishReason;
     expect(reason({ type: 'response_finished', reason: 'length' })).to.equal('MAX_TOKENS');

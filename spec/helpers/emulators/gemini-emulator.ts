@@ -68,7 +68,7 @@ function chunks(script: Script, request: RecordedRequest, withFinish = true): { 
   const logprobs = request.body?.generationConfig?.responseLogprobs === true;
   const top = typeof request.body?.generationConfig?.logprobs === 'number' ? request.body.generationConfig.logprobs : 0;
   deltas(script.text).forEach((text, i) => {
-    const body = chunk([{ text }]);
+    const body = chunk([{ text, ...(i === 0 && script.textSignature ? { thoughtSignature: script.textSignature } : {}) }]);
     if (logprobs) {
       const t = emulatedLogprob(text, i, top);
       const entry = (a: { token: string; logprob: number }) => ({ token: a.token, logProbability: a.logprob });

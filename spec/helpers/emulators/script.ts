@@ -154,6 +154,11 @@ export interface Script {
   readonly model?: string;
   readonly reasoning?: ReasoningScript;
   readonly text?: string | readonly string[];
+  /**
+   * Gemini: a `thoughtSignature` on the first text part (not on the thought parts before it), as
+   * Gemini 3 signs an answer's text; the other emulators ignore it.
+   */
+  readonly textSignature?: string;
   /** Hosted web searches before the text. */
   readonly searches?: readonly SearchScript[];
   /**

@@ -52,12 +52,12 @@ export function signedTurnRefusal(messages: unknown, issued: readonly Script[], 
 
 /**
  * Gemini: every `thoughtSignature` sent back must be one this upstream issued (on a thought, a
- * functionCall or a code execution part), and a functionCall
+ * text, a functionCall or a code execution part), and a functionCall
  * part it issued with a signature (same name and args) must carry exactly that signature.
  */
 export function thoughtSignatureRefusal(contents: unknown, issued: readonly Script[]): string | undefined {
   const hostedSignature = (part: Json) => (typeof part.thoughtSignature === 'string' ? part.thoughtSignature : undefined);
-  const signatures = new Set(issued.flatMap((s) => [s.reasoning?.signature, ...(s.toolCalls ?? []).map((c) => c.signature), ...(s.hosted ?? []).map(hostedSignature)]).filter((x): x is string => x !== undefined));
+  const signatures = new Set(issued.flatMap((s) => [s.reasoning?.signature, s.textSignature, ...(s.toolCalls ?? []).map((c) => c.signature), ...(s.hosted ?? []).map(hostedSignature)]).filter((x): x is string => x !== undefined));
   const calls = issued.flatMap((s) => (s.toolCalls ?? []).filter((c) => c.signature !== undefined).map((c) => ({ name: c.name, args: JSON.parse(joined(c.args) || '{}') as unknown, signature: c.signature! })));
   const list = Array.isArray(contents) ? (contents as Json[]) : [];
   for (const [i, c] of list.entries()) {
