@@ -16,7 +16,8 @@ type Json = Record<string, unknown>;
  * conversation with nothing else is refused (400) before sending.
  *
  * Thought signatures go back exactly where Gemini put them: on the `functionCall` part (the
- * tool call's `signature`), on a thought part, or on the text part that follows a signature-only
+ * tool call's `signature`; none on the parallel calls after the first, which Gemini leaves
+ * unsigned), on a thought part, or on the text part that follows a signature-only
  * reasoning part; a signature with no part after it is sent on an empty text part. Only the
  * `gemini.thought` dialect is replayed (a call's signature of another dialect is left off; one
  * without a dialect predates dialect tags and is Gemini's, the only provider that signs calls).
@@ -32,7 +33,9 @@ type Json = Record<string, unknown>;
  * What Gemini 3 takes in place of a function call's thought signature where there is none (a call
  * another provider made, before a failover or a switch of backend): Google's documented sentinel.
  * Gemini 3 refuses a call of the current turn without a signature ("Function call is missing a
- * thought_signature"); earlier models do not ask for one, and get none.
+ * thought_signature"); earlier models do not ask for one, and get none. Gemini signs only the
+ * first of parallel calls: an unsigned call after one Gemini signed in the same turn is its
+ * sibling, and goes back unsigned, as Gemini sent it.
  */
 export const SKIP_SIGNATURE = 'skip_thought_signature_validator';
 
@@ -75,6 +78,7 @@ function inCallOrder(blocks: Json[], toolNames: ReadonlyMap<string, string>, res
 function modelParts(parts: readonly Part[], toolNames: Map<string, string>, unsignedCall: string | undefined): Json[] {
   const out: Json[] = [];
   let pending: string | undefined; // a signature waiting for the next text part
+  let signedCall = false; // a call Gemini signed came before in this turn: the unsigned ones after it are its parallel siblings
   const flushPending = () => {
     if (pending !== undefined) out.push({ text: '', thoughtSignature: pending });
     pending = undefined;
@@ -93,7 +97,8 @@ function modelParts(parts: readonly Part[], toolNames: Map<string, string>, unsi
       flushPending();
       toolNames.set(part.id, part.name);
       const own = part.signature && (part.dialect === undefined || part.dialect === REASONING_DIALECTS.geminiThought);
-      const signature = own ? part.signature : unsignedCall;
+      const signature = own ? part.signature : signedCall && !part.signature ? undefined : unsignedCall;
+      if (own) signedCall = true;
       out.push({ functionCall: { name: part.name, args: toolInputObject(part.arguments) }, ...(signature !== undefined ? { thoughtSignature: signature } : {}) });
     } else if (part.type === 'image' || part.type === 'file') {
       flushPending();

@@ -111,6 +111,26 @@ describe('backends/gemini/encode-request', () => {
     expect(signatures(undefined)).to.deep.equal([undefined, 'gemini-own']);
   });
 
+  // Found by probing Gemini 3 parallel calls: Gemini signs only the first, and lip sent the
+  // unsigned siblings back with the skip sentinel, a signature Gemini never gave them.
+  it('sends Gemini 3\'s unsigned parallel calls back unsigned, after the call Gemini signed in that turn', () => {
+    const g = REASONING_DIALECTS.geminiThought;
+    const history = (calls: { id: string; signature?: string; dialect?: string }[]) => call({
+      messages: [
+        { role: 'user', parts: [{ type: 'text', text: 'go' }] },
+        { role: 'assistant', parts: calls.map((c) => ({ type: 'tool_call' as const, name: 'f', arguments: '{}', ...c })) },
+        { role: 'tool', parts: calls.map((c) => ({ type: 'tool_result' as const, callId: c.id, content: 'x' })) },
+      ],
+    });
+    const signatures = (calls: { id: string; signature?: string; dialect?: string }[]) => ((encodeGeminiRequest(history(calls), true, 'gemini-3-pro-preview') as { contents: { parts: Record<string, unknown>[] }[] }).contents[1]!.parts)
+      .map((p) => p.thoughtSignature);
+    expect(signatures([{ id: 'a', signature: 'ts', dialect: g }, { id: 'b' }, { id: 'c' }])).to.deep.equal(['ts', undefined, undefined]);
+    expect(signatures([{ id: 'a', signature: 'ts' }, { id: 'b' }]), 'a signature without dialect is Gemini\'s').to.deep.equal(['ts', undefined]);
+    // Not Gemini's siblings: unsigned calls before any Gemini-signed one, another provider's signed call.
+    expect(signatures([{ id: 'a' }, { id: 'b', signature: 'ts', dialect: g }])).to.deep.equal(['skip_thought_signature_validator', 'ts']);
+    expect(signatures([{ id: 'a', signature: 'ts', dialect: g }, { id: 'b', signature: 'an', dialect: REASONING_DIALECTS.anthropicThinking }])).to.deep.equal(['ts', 'skip_thought_signature_validator']);
+  });
+
   it('puts thought signatures back where they were: thought part, following text part, function call', () => {
     const body = encodeGeminiRequest(call({
       messages: [

@@ -51,13 +51,19 @@ export function signedTurnRefusal(messages: unknown, issued: readonly Script[], 
 }
 
 /**
+ * The dummy signatures Google documents for a function call Gemini did not make (history from
+ * another model, made up by the client): Gemini 3 takes either where a signature is required.
+ */
+export const GEMINI_SENTINEL_SIGNATURES: readonly string[] = ['skip_thought_signature_validator', 'context_engineering_is_the_way_to_go'];
+
+/**
  * Gemini: every `thoughtSignature` sent back must be one this upstream issued (on a thought, a
- * text, a functionCall or a code execution part), and a functionCall
- * part it issued with a signature (same name and args) must carry exactly that signature.
+ * text, a functionCall or a code execution part) or one of Google's documented sentinels, and a
+ * functionCall part it issued with a signature (same name and args) must carry exactly that signature.
  */
 export function thoughtSignatureRefusal(contents: unknown, issued: readonly Script[]): string | undefined {
   const hostedSignature = (part: Json) => (typeof part.thoughtSignature === 'string' ? part.thoughtSignature : undefined);
-  const signatures = new Set(issued.flatMap((s) => [s.reasoning?.signature, s.textSignature, ...(s.toolCalls ?? []).map((c) => c.signature), ...(s.hosted ?? []).map(hostedSignature)]).filter((x): x is string => x !== undefined));
+  const signatures = new Set([...GEMINI_SENTINEL_SIGNATURES, ...issued.flatMap((s) => [s.reasoning?.signature, s.textSignature, ...(s.toolCalls ?? []).map((c) => c.signature), ...(s.hosted ?? []).map(hostedSignature)]).filter((x): x is string => x !== undefined)]);
   const calls = issued.flatMap((s) => (s.toolCalls ?? []).filter((c) => c.signature !== undefined).map((c) => ({ name: c.name, args: JSON.parse(joined(c.args) || '{}') as unknown, signature: c.signature! })));
   const list = Array.isArray(contents) ? (contents as Json[]) : [];
   for (const [i, c] of list.entries()) {
