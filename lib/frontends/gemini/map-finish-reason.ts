@@ -1,9 +1,13 @@
 import type { FinishReason } from '../../canonical/index.js';
 
-/** Gemini's own finish reasons; a backend's `raw` reason in this set passes through as it is. */
+/**
+ * Gemini's own finish reasons (the `FinishReason` values of Google's GenAI SDKs); a backend's
+ * `raw` reason in this set passes through as it is.
+ */
 const NATIVE = new Set([
   'STOP', 'MAX_TOKENS', 'SAFETY', 'RECITATION', 'LANGUAGE', 'OTHER', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII',
-  'MALFORMED_FUNCTION_CALL', 'IMAGE_SAFETY', 'UNEXPECTED_TOOL_CALL', 'TOO_MANY_TOOL_CALLS',
+  'MALFORMED_FUNCTION_CALL', 'IMAGE_SAFETY', 'IMAGE_PROHIBITED_CONTENT', 'IMAGE_RECITATION', 'IMAGE_OTHER', 'NO_IMAGE',
+  'UNEXPECTED_TOOL_CALL', 'TOO_MANY_TOOL_CALLS', 'MISSING_THOUGHT_SIGNATURE',
 ]);
 
 /**

@@ -83,6 +83,8 @@ describe('frontends/gemini encoders', () => {
     expect(reason({ type: 'response_finished', reason: 'stop_sequence' })).to.equal('STOP');
     expect(reason({ type: 'response_finished', reason: 'other', raw: 'MALFORMED_FUNCTION_CALL' })).to.equal('MALFORMED_FUNCTION_CALL');
     expect(reason({ type: 'response_finished', reason: 'other', raw: 'end_turn' })).to.equal('OTHER');
+    expect(reason({ type: 'response_finished', reason: 'content_filter', raw: 'IMAGE_PROHIBITED_CONTENT' })).to.equal('IMAGE_PROHIBITED_CONTENT');
+    expect(reason({ type: 'response_finished', reason: 'other', raw: 'NO_IMAGE' })).to.equal('NO_IMAGE');
   });
 
   it('ends a failed stream with Google\'s error object after the output so far', () => {
