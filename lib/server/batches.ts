@@ -218,7 +218,8 @@ class BatchRun {
  * A protocol's batches of generation requests (BatchRoutes: Anthropic Message Batches, OpenAI's
  * Batch API), run by the instance that made them, detached from any request: each request is
  * decoded by the generation route of the batch's endpoint, executed (routing, failover, stages,
- * every backend kind, the caller's key and budget) and its non-streamed answer, or its error's
+ * every backend kind, the caller's key and budget as the running config has them: a reload that
+ * removed the key errors the requests still to run) and its non-streamed answer, or its error's
  * envelope, kept as a result line. At most `server.batch_concurrency` requests of all batches
  * run at once, taken from the batches in turn. Batches and their results are kept in the
  * caller's stored responses (memory, SQLite, Redis: read by every instance that shares the
@@ -668,8 +669,10 @@ export class Batches {
   /** An embeddings request: embedded by its route's candidates, answered as its protocol answers it. */
   private async embed(run: BatchRun, requestId: string, index: number, body: unknown, route: EmbeddingsRoute, meta: ExecutionMeta, exchange: BatchExchange, trace: RequestTrace | undefined): Promise<BatchOutcome> {
     if (run.stopped !== undefined) return { type: run.stopped };
+    let key: ApiKeyConfig | undefined;
     try {
-      this.budgets.check(run.call.key);
+      key = currentKey(run.call.key, this.runtime().config.auth.api_keys);
+      this.budgets.check(key);
     } catch (err) {
       return errored(run.endpoint.frontend, toLipError(err), requestId);
     }
@@ -681,7 +684,7 @@ export class Batches {
       const state: { backend?: string } = {};
       const answered = await embedBody(body, {
         route, params: run.endpoint.params ?? {}, runtime, signal: gone.signal, state, headers: run.call.headers, routeHeader: undefined, requestId, principal: run.call.principal,
-        ...(run.call.key !== undefined ? { keyId: run.call.key.id } : {}), allow: candidateAllow(run.call.key),
+        ...(key !== undefined ? { keyId: key.id } : {}), allow: candidateAllow(key),
         meta, trail: runtime.recorder?.embeddings(requestId, body), onALeg: (aLeg) => { exchange.aLeg = aLeg; }, trace,
       });
       run.record.usage.input += answered.usage.inputTokens;
@@ -689,7 +692,7 @@ export class Batches {
       if (answered.cache !== 'hit') {
         meta.usage = { inputTokens: answered.usage.inputTokens };
         if (answered.cost !== undefined) meta.cost = answered.cost;
-        this.budgets.charge(run.call.key, answered.cost, answered.usage.inputTokens);
+        this.budgets.charge(key, answered.cost, answered.usage.inputTokens);
       }
       return { type: 'succeeded', body: answered.answer, requestId };
     } catch (err) {
@@ -709,9 +712,11 @@ export class Batches {
     const { frontend, route } = endpoint;
     const runtime = this.runtime();
     let context: EncodeContext;
+    let key: ApiKeyConfig | undefined;
     try {
       if (run.stopped !== undefined) return { type: run.stopped };
-      this.budgets.check(call.key);
+      key = currentKey(call.key, runtime.config.auth.api_keys);
+      this.budgets.check(key);
       // What the body names instead of carrying (a Responses item_reference), from the caller's stored responses.
       const params = endpoint.params ?? {};
       const resolving = route.resolveReferences?.(raw, run.responses, params);
@@ -745,7 +750,7 @@ export class Batches {
       };
       const response = await new Promise<CollectedResponse | undefined>((resolve, reject) => {
         const subscription = runtime.executor.execute(canonical, {
-          requestId, meta, principal: call.principal, keyId: call.key?.id, allow: candidateAllow(call.key), aLeg: grant.aLeg, ...(pendingALeg ? { pendingALeg } : {}),
+          requestId, meta, principal: call.principal, keyId: key?.id, allow: candidateAllow(key), aLeg: grant.aLeg, ...(pendingALeg ? { pendingALeg } : {}),
           frontendId: frontend.id, trace, cancelReason: () => run.stopped === undefined ? undefined : `the batch was ${run.stopped === 'canceled' ? 'cancelled' : 'stopped'}`,
         }).pipe(collect()).subscribe({ next: resolve, error: reject, complete: () => resolve(undefined) });
         // A cancel of the batch ends it: unsubscribing aborts its upstream request.
@@ -786,7 +791,7 @@ export class Batches {
       return errored(frontend, toLipError(err), requestId);
     } finally {
       const usage = meta.usage;
-      this.budgets.charge(call.key, meta.cost, (usage?.inputTokens ?? 0) + (usage?.outputTokens ?? 0));
+      this.budgets.charge(key, meta.cost, (usage?.inputTokens ?? 0) + (usage?.outputTokens ?? 0));
     }
   }
 
@@ -915,6 +920,19 @@ function viewOf(r: BatchRecord): BatchView {
 
 function resultsUrl(call: BatchCall, id: string): string {
   return `${call.origin}${call.routes.path}/${id}/results`;
+}
+
+/**
+ * The caller's key as the running config has it, read again before each request of a batch: a
+ * reload may have narrowed its `allow` or its budget since the batch was made, and those apply to
+ * the requests still to run. A key a reload removed (or gave another secret) is no longer valid:
+ * each request still to run ends errored with the 401 of an invalid key, its upstream never called.
+ */
+function currentKey(key: ApiKeyConfig | undefined, keys: readonly ApiKeyConfig[]): ApiKeyConfig | undefined {
+  if (key === undefined) return undefined;
+  const current = keys.find((k) => k.id === key.id && k.key === key.key);
+  if (current === undefined) throw new LipError('LIP_ERR_AUTH_INVALID_KEY', `API key "${key.id}" was revoked after this batch was made (it is no longer one of auth.api_keys)`);
+  return current;
 }
 
 function errored(frontend: Frontend, err: LipError, requestId: string): BatchOutcome {

@@ -6,7 +6,6 @@ import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-node';
 import { createTracing } from '../../lib/observability/tracing.js';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ApiKeyConfig } from '../../lib/config/types.js';
 import { createRuntime, type Runtime } from '../../lib/core/runtime.js';
 import { LipError } from '../../lib/errors/index.js';
 import { anthropicFrontend } from '../../lib/frontends/anthropic/index.js';
@@ -486,7 +485,8 @@ describe('server/batches', function () {
     // Usage is read off each request when something accounts for it (a key with a budget here).
     start('batch_concurrency: 1', 'auth: { api_keys: [{ id: k1, key: "x-0123456789abcdefghij", budget: { max_tokens: 20, period: day } }] }');
     chat.handler = () => ({ text: 'ok', usage: { input: 5, output: 5 } });
-    const key = { id: 'k1', key: 'x'.repeat(20), budget: { max_tokens: 20, period: 'day' } } as unknown as ApiKeyConfig;
+    // The caller's key as the config has it (each request reads it there again).
+    const key = runtime.config.auth.api_keys[0]!;
     let spent = 0;
     const charged: number[] = [];
     const budgets: BatchBudgets = {
@@ -637,9 +637,9 @@ describe('server/batches', function () {
     });
 
     it('charges each embeddings request of a batch to the caller\'s budget, and errors the rest once it is spent', async () => {
-      start('batch_concurrency: 1');
+      start('batch_concurrency: 1', 'auth: { api_keys: [{ id: k1, key: "x-0123456789abcdefghij", budget: { max_tokens: 12, period: day } }] }');
       chat.handler = () => ({ usage: { input: 6, output: 0 } });
-      const key = { id: 'k1', key: 'x'.repeat(20), budget: { max_tokens: 12, period: 'day' } } as unknown as ApiKeyConfig;
+      const key = runtime.config.auth.api_keys[0]!;
       let spent = 0;
       const budgets: BatchBudgets = {
         check: () => {
