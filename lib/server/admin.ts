@@ -81,6 +81,10 @@ export const ADMIN_ENDPOINTS = {
     };
   },
   '/admin/transcript': async (runtime: Runtime, url: RequestTarget, viewer: Viewer) => {
+    // The raw capture is unredacted (what the redactors were to hide): the operator's only.
+    if (viewer.principal !== undefined && url.searchParams.get('raw') === '1') {
+      return new LipError('LIP_ERR_ADMIN_FORBIDDEN', 'raw=1: the raw capture is unredacted and needs the diagnostics secret in X-LIP-Diagnostics-Secret; a client key reads its own transcript redacted', { param: 'raw' });
+    }
     const aLegId = await ownALeg(runtime, url, viewer, '/admin/transcript');
     if (aLegId instanceof LipError) return aLegId;
     return runtime.extensions?.diagnostics('ref-traffic-transcript', url.searchParams)

@@ -8,6 +8,7 @@ import { configIssues, testConfig } from '../helpers/config.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
 import { rawExchange, stalledRequest } from '../helpers/raw-http.js';
 import { serveLip } from '../helpers/spawn-lip.js';
+import { until } from '../helpers/hostile-rig.js';
 import { httpRequest } from '../helpers/sse-client.js';
 
 const STUB = '  - { id: s, kind: localstub, models: [m], text: "hi" }';
@@ -89,6 +90,26 @@ describe('e2e/access', function () {
     expect(JSON.parse(routes.body).error.code).to.equal('LIP_ERR_ADMIN_FORBIDDEN');
     expect((await get(`${lip.url}/admin/routes`, { 'x-lip-diagnostics-secret': 'wrong-secret-value' })).status).to.equal(403);
     expect((await get(`${lip.url}/admin/attempts?a_leg_id=x`)).status).to.equal(401);
+  });
+
+  it('multi_user: a client key reads its own transcript redacted, never the raw capture (403); the secret reads it', async () => {
+    lip = await startLip(testConfig('  - { id: s, kind: localstub, models: [m], text: "the token is INTERNAL-X" }', `access: { mode: multi_user }\n${KEYS}\n`
+      + `diagnostics: { enabled: true, shared_secret: ${SECRET} }\nfeatures:\n  - { id: ref-traffic-transcript, config: { raw_capture: true, redact_substrings: [INTERNAL-X] } }`));
+    const made = await httpRequest(`${lip.url}/v1/chat/completions`, { body: chat, headers: bearer(KEY_A) });
+    expect(made.status).to.equal(200);
+    const path = `${lip.url}/admin/transcript?a_leg_id=${encodeURIComponent(String(made.headers['x-lip-a-leg-id']))}`;
+    // Observations are handed over after the answer: wait for its last leg.
+    await until(async () => (await get(path, bearer(KEY_A))).body.includes('proxy_to_client'), 'the transcript has the answer');
+    const own = await get(path, bearer(KEY_A));
+    expect(own.status).to.equal(200);
+    expect(own.body).to.contain('[redacted]').and.not.contain('INTERNAL-X');
+    const raw = await get(`${path}&raw=1`, bearer(KEY_A));
+    expect(raw.status).to.equal(403);
+    expect(JSON.parse(raw.body).error.code).to.equal('LIP_ERR_ADMIN_FORBIDDEN');
+    expect(raw.body).to.not.contain('INTERNAL-X');
+    const operator = await get(`${path}&raw=1`, { 'x-lip-diagnostics-secret': SECRET });
+    expect(operator.status).to.equal(200);
+    expect(JSON.stringify(JSON.parse(operator.body).raw)).to.contain('INTERNAL-X');
   });
 
   it('/metrics needs the secret once one is configured (and on a public bind it must be)', async () => {
