@@ -98,8 +98,9 @@ export function checkSemantics(root: Row, options: SemanticOptions, report: Repo
     report(['server', 'max_buffered_bytes'], `must be at least 64KiB (got ${String(server.max_buffered_bytes)} bytes): a stream is aborted once this much waits unsent, so a smaller value would end streams that a client reads at a normal pace`);
   }
 
-  // Diagnostics secret (resolved here; its rules are access rules).
-  const secret = resolveSecret(diagnostics, 'shared_secret', ['diagnostics'], options.env, report, false);
+  // Diagnostics secret (resolved here; its rules are access rules). Trimmed like a key: a
+  // secret file's trailing newline would never match the header (HTTP trims its value).
+  const secret = resolveSecret(diagnostics, 'shared_secret', ['diagnostics'], options.env, report, false)?.trim();
   if (secret !== undefined) {
     diagnostics.shared_secret = secret;
     delete diagnostics.shared_secret_env;
