@@ -53,6 +53,36 @@ export function anthropicEffort(call: Call, thinking: AnthropicThinking | undefi
   return r?.outputEffort === true && r.effort !== undefined && ANTHROPIC_EFFORTS.has(r.effort) ? r.effort : undefined;
 }
 
+type Json = Record<string, unknown>;
+
+/** How a wire that carries Claude's turns (Anthropic's Messages, Bedrock's Converse) tells thinking and tool result blocks. */
+export interface ThinkingBlocks {
+  thinking(block: Json): boolean;
+  toolResult(block: Json): boolean;
+}
+
+/**
+ * Whether a request's encoded messages end in an open tool loop (the last turn a user's holding
+ * tool results, after the assistant turn of the calls) whose assistant turn does not start with a
+ * thinking block. Anthropic then refuses thinking ("When `thinking` is enabled, a final `assistant`
+ * message must start with a thinking block ... To avoid this requirement, disable `thinking`"):
+ * the calls came from another provider, whose reasoning is not replayed, or from a turn that did
+ * not think, or the client left the thinking out. The request goes without thinking, as
+ * Anthropic advises (thinking cannot begin within a turn); the turn after the loop thinks again.
+ *
+ * ```ts
+ * const blocks = { thinking: (b) => b.type === 'thinking', toolResult: (b) => b.type === 'tool_result' };
+ * loopWithoutThinking([..., { role: 'assistant', content: [{ type: 'tool_use', ... }] }, { role: 'user', content: [{ type: 'tool_result', ... }] }], blocks) // true
+ * ```
+ */
+export function loopWithoutThinking(messages: readonly Json[], blocks: ThinkingBlocks): boolean {
+  const [assistant, user] = messages.slice(-2);
+  const content = (m: Json | undefined): Json[] => (Array.isArray(m?.content) ? (m.content as Json[]) : []);
+  if (user?.role !== 'user' || assistant?.role !== 'assistant' || !content(user).some((b) => blocks.toolResult(b))) return false;
+  const first = content(assistant)[0];
+  return first !== undefined && !blocks.thinking(first);
+}
+
 /** Whether the call declares tools and makes the model call one (tool choice `any`, or one tool by name). */
 function forcesToolCall(call: Call): boolean {
   return call.tools.length > 0 && (call.toolChoice.type === 'any' || call.toolChoice.type === 'tool');

@@ -3,7 +3,7 @@ import { HOSTED_DIALECTS, SEARCH_DIALECTS, serverCompaction, TOOL_DIALECTS, WEB_
 import { callableTools } from '../allowed-tools.js';
 import { latestCacheMarks, MAX_CACHE_BREAKPOINTS } from '../cache-marks.js';
 import { withoutBlankText } from '../blank-text.js';
-import { anthropicEffort, anthropicThinking, MIN_THINKING_BUDGET } from '../thinking.js';
+import { anthropicEffort, anthropicThinking, loopWithoutThinking, MIN_THINKING_BUDGET, type ThinkingBlocks } from '../thinking.js';
 import { cached, encodeMessages } from './encode-messages.js';
 import { definedFields, sendKnobs } from '../provider-options.js';
 import type { AnthropicOptions } from './options.js';
@@ -11,6 +11,12 @@ import { forHostedDialect } from '../hosted-tools.js';
 import { anthropicStrictCompatible, anthropicStrictSchema } from './strict-schema.js';
 
 type Json = Record<string, unknown>;
+
+/** The Messages API's thinking and tool result blocks (loopWithoutThinking). */
+const THINKING_BLOCKS: ThinkingBlocks = {
+  thinking: (b) => b.type === 'thinking' || b.type === 'redacted_thinking',
+  toolResult: (b) => b.type === 'tool_result',
+};
 
 /**
  * Call -> Messages API request body (streamed unless `stream` is false). Text that is empty or
@@ -20,7 +26,9 @@ type Json = Record<string, unknown>;
  * from the call's budget or effort and must stay below `max_tokens`; adaptive thinking asked for
  * by the call is `thinking: {type: "adaptive"}` with its effort as `output_config.effort`, as is an
  * Anthropic client's own effort, which turns no thinking on (anthropicEffort); none
- * when the call forces a tool call, which the API refuses beside thinking (anthropicThinking). While
+ * when the call forces a tool call, which the API refuses beside thinking (anthropicThinking), nor
+ * in an open tool loop whose assistant turn does not start with thinking (a call another provider
+ * made, answered here after failover), which the API refuses too (loopWithoutThinking). While
  * thinking is on, the sampling options the API refuses with thinking (temperature, top_k, top_p
  * below 0.95) are left out. A `json_schema` response format is `output_config.format`, its schema
  * fitted to the subset the API compiles (anthropicStrictSchema: the keywords outside it go into
@@ -56,7 +64,7 @@ export function encodeAnthropicRequest(given: Call, model: string, o: AnthropicO
   const systemParts = [...call.system, ...system];
   const opt = call.options;
   let maxTokens = opt.maxOutputTokens ?? o.defaultMaxTokens;
-  const thinking = anthropicThinking(call);
+  const thinking = loopWithoutThinking(messages, THINKING_BLOCKS) ? undefined : anthropicThinking(call);
   let budget = thinking?.type === 'enabled' ? thinking.budget : undefined;
   if (budget !== undefined && budget >= maxTokens) {
     if (opt.maxOutputTokens === undefined) maxTokens = budget + o.defaultMaxTokens;

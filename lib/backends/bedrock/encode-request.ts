@@ -3,7 +3,7 @@ import { callableTools } from '../allowed-tools.js';
 import { refuseWebSearch } from '../web-search.js';
 import { LipError } from '../../errors/index.js';
 import { enrollInCache, latestCacheMarks, MAX_CACHE_BREAKPOINTS } from '../cache-marks.js';
-import { anthropicThinking } from '../thinking.js';
+import { anthropicThinking, loopWithoutThinking, type ThinkingBlocks } from '../thinking.js';
 import { withoutBlankText } from '../blank-text.js';
 import { CACHE_POINT, encodeMessages } from './encode-messages.js';
 import { forHostedDialect } from '../hosted-tools.js';
@@ -13,6 +13,8 @@ type Json = Record<string, unknown>;
 const STOP_SEQUENCE_PATH = '/stop_sequence';
 /** Output room left beside a thinking budget when the call sets no limit. */
 const ANSWER_ROOM = 4096;
+/** Converse's reasoning and tool result blocks (loopWithoutThinking). */
+const THINKING_BLOCKS: ThinkingBlocks = { thinking: (b) => b.reasoningContent !== undefined, toolResult: (b) => b.toolResult !== undefined };
 
 /** Whether the model id names an Anthropic model (foundation id, inference profile or ARN). */
 export function isAnthropicModel(model: string): boolean {
@@ -35,7 +37,8 @@ function cachesPrompts(model: string): boolean {
  * Anthropic models as `additionalModelRequestFields.thinking` (budget from the call or its
  * effort, not an Anthropic client's own effort; `maxTokens` raised above it when needed, temperature and top-p left out, as the
  * model requires; adaptive thinking as `{type: "adaptive"}`; none beside a forced tool choice,
- * which the model refuses: anthropicThinking); other families take no reasoning switch through Converse. `tool_choice:
+ * which the model refuses: anthropicThinking, nor in an open tool loop whose assistant turn does
+ * not start with reasoning, which it refuses too: loopWithoutThinking); other families take no reasoning switch through Converse. `tool_choice:
  * none` with tools has no Converse form and is refused (400) rather than ignored. Cache marks
  * (system parts, message parts, tools) become `cachePoint` blocks after them, for the models
  * that cache prompts (Anthropic's, Amazon Nova); the others take none. `enrolled` (the row's
@@ -59,7 +62,7 @@ export function encodeBedrockRequest(given: Call, model: string, enrolled = fals
   const systemParts = [...call.system, ...system];
   if (systemParts.length > 0) body.system = systemParts.flatMap((p) => (cachePoints && p.cache ? [{ text: p.text }, CACHE_POINT] : [{ text: p.text }]));
   const opt = call.options;
-  const thinking = isAnthropicModel(model) ? anthropicThinking(call) : undefined;
+  const thinking = isAnthropicModel(model) && !loopWithoutThinking(messages, THINKING_BLOCKS) ? anthropicThinking(call) : undefined;
   const budget = thinking?.type === 'enabled' ? thinking.budget : undefined;
   const inference: Json = {};
   let maxTokens = opt.maxOutputTokens;

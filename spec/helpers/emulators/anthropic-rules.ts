@@ -14,9 +14,14 @@ type Refusal = { status: number; error: { message: string; type?: string; code?:
  * with their results ("Messages following tool_use blocks must begin with a matching number of
  * tool_result blocks"; on Bedrock `toolResult` after `toolUse`, cache points aside), and a final
  * assistant turn (a prefill) that ends with whitespace (on Bedrock for a Claude model, a cache
- * point after the text aside).
+ * point after the text aside). Both refuse thinking beside an open tool loop (the last turn a
+ * user's holding tool results) whose assistant turn does not start with a thinking block (on
+ * Bedrock a `reasoningContent`): "When `thinking` is enabled, a final `assistant` message must
+ * start with a thinking block".
  */
 const FORCED_WITH_THINKING = 'Thinking may not be enabled when tool_choice forces tool use.';
+const LOOP_WITHOUT_THINKING = 'When `thinking` is enabled, a final `assistant` message must start with a thinking block (preceeding the lastmost set of `tool_use` and `tool_result` blocks). '
+  + 'We recommend you include thinking blocks from previous turns. To avoid this requirement, disable `thinking`. Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking';
 const thinks = (thinking: Json | undefined) => thinking?.type === 'enabled' || thinking?.type === 'adaptive';
 /** The constraints Anthropic's structured outputs document as not supported. */
 const UNSUPPORTED = ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf', 'minLength', 'maxLength', 'maxItems', 'uniqueItems', 'minProperties', 'maxProperties'];
@@ -56,9 +61,28 @@ function resultsNotFirst(messages: unknown, isCall: (b: Json) => boolean, isResu
   return undefined;
 }
 
+/**
+ * Anthropic's words for an open tool loop (the last turn a user's holding a tool result, after an
+ * assistant turn) whose assistant turn does not start with a thinking block (`isThinking`;
+ * `blockType`: the type a block is named by in the message), or undefined.
+ */
+function loopWithoutThinking(messages: unknown, isThinking: (b: Json) => boolean, isResult: (b: Json) => boolean, blockType: (b: Json) => string): string | undefined {
+  const list: Json[] = Array.isArray(messages) ? messages : [];
+  const [assistant, user] = list.slice(-2);
+  const results = user?.role === 'user' && Array.isArray(user.content) && user.content.some(isResult);
+  if (!results || assistant?.role !== 'assistant' || !Array.isArray(assistant.content)) return undefined;
+  const first = assistant.content[0];
+  if (first === undefined || isThinking(first)) return undefined;
+  return `messages.${list.length - 2}.content.0.type: Expected \`thinking\` or \`redacted_thinking\`, but found \`${blockType(first)}\`. ${LOOP_WITHOUT_THINKING}`;
+}
+
 export function refuseAnthropicCombination(body: Json | undefined): Refusal {
   const forced = body?.tool_choice?.type === 'any' || body?.tool_choice?.type === 'tool';
   if (forced && thinks(body?.thinking)) return invalid(FORCED_WITH_THINKING);
+  const loop = thinks(body?.thinking)
+    ? loopWithoutThinking(body?.messages, (b) => b?.type === 'thinking' || b?.type === 'redacted_thinking', (b) => b?.type === 'tool_result', (b) => String(b?.type))
+    : undefined;
+  if (loop !== undefined) return invalid(loop);
   const order = resultsNotFirst(body?.messages, (b) => b?.type === 'tool_use', (b) => b?.type === 'tool_result');
   if (order !== undefined) return invalid(order);
   for (const [i, t] of (Array.isArray(body?.tools) ? body!.tools : []).entries()) {
@@ -113,6 +137,11 @@ export function refuseBedrockCombination(body: Json | undefined, model: string |
   const choice = body?.toolConfig?.toolChoice;
   const forced = choice?.any !== undefined || choice?.tool !== undefined;
   if (forced && thinks(body?.additionalModelRequestFields?.thinking)) return modelError(FORCED_WITH_THINKING);
+  const bedrockType = (b: Json): string => (b?.toolUse !== undefined ? 'tool_use' : b?.text !== undefined ? 'text' : Object.keys(b ?? {})[0] ?? 'unknown');
+  const loop = thinks(body?.additionalModelRequestFields?.thinking)
+    ? loopWithoutThinking(body?.messages, (b) => b?.reasoningContent !== undefined, (b) => b?.toolResult !== undefined, bedrockType)
+    : undefined;
+  if (loop !== undefined) return modelError(loop);
   const order = resultsNotFirst(body?.messages, (b) => b?.toolUse !== undefined, (b) => b?.toolResult !== undefined, (b) => b?.cachePoint !== undefined);
   if (order !== undefined) return modelError(order);
   const claude = /(^|[./:])anthropic\./.test(model ?? '');
