@@ -1,4 +1,4 @@
-import type { Call, FilePart, ImagePart, Message, Part, TextPart, ToolDefinition } from '../../canonical/index.js';
+import type { Call, FilePart, ImagePart, Message, Part, ReasoningPart, TextPart, ToolDefinition } from '../../canonical/index.js';
 import { FILE_STORES, HOSTED_DIALECTS, REASONING_DIALECTS, SEARCH_DIALECTS } from '../../canonical/index.js';
 import { definedFields, sendKnobs, withBreakpoint } from '../provider-options.js';
 import { allowedNames } from '../allowed-tools.js';
@@ -21,6 +21,19 @@ const MIN_OUTPUT_TOKENS = 16;
 type Json = Record<string, unknown>;
 
 const own = (part: Part): boolean => part.type === 'reasoning' && part.dialect === REASONING_DIALECTS.openaiResponses;
+
+/**
+ * Whether a reasoning part goes back as a `reasoning` item: this dialect's, with its item id, and
+ * with its encrypted content when the upstream keeps nothing (`store: false`), as the API looks an
+ * item without it up by its id and refuses it then ("Item with id 'rs_…' not found. Items are not
+ * persisted when `store` is set to false"). Such a part is reasoning nothing sealed: a Chat server's
+ * text or a thought without signature that a stateless Responses client handed back as a reasoning
+ * item, with lip's own item id. With `store: true` an item of summaries alone still goes, by its id.
+ */
+function replayed(part: Part, store: boolean): part is ReasoningPart {
+  if (part.type !== 'reasoning' || !own(part) || !part.id) return false;
+  return Boolean(part.opaque) || (store && Boolean(part.text));
+}
 
 /**
  * Call -> Responses API request body (streamed unless `stream` is false; stateless by default). Leading system
@@ -69,8 +82,8 @@ export function encodeResponsesRequest(given: Call, model: string, o: ResponsesO
   const kinds: CallKinds = { custom, searches, clients, callers: callersById(call), declare: (tools) => declaredTools(tools, sendsToolSearch(call), toolBody) };
   const marks = o.providerOptions && call.providerOptions?.openai?.cacheBreakpoints === true;
   const markedSystem = marks && call.system.some((p) => p.cache !== undefined);
-  if (markedSystem) pushItems(input, { role: 'system', parts: call.system }, kinds, marks);
-  for (const message of ownWebSearches(call.messages, SEARCH_DIALECTS.openaiResponses)) pushItems(input, message, kinds, marks);
+  if (markedSystem) pushItems(input, { role: 'system', parts: call.system }, kinds, marks, o.store);
+  for (const message of ownWebSearches(call.messages, SEARCH_DIALECTS.openaiResponses)) pushItems(input, message, kinds, marks, o.store);
   // OpenAI's own compaction, a hosted capability: sent whatever provider_options says.
   const openai = call.providerOptions?.openai;
   if (openai?.compactionTrigger === true) input.push({ type: 'compaction_trigger' });
@@ -79,7 +92,7 @@ export function encodeResponsesRequest(given: Call, model: string, o: ResponsesO
   if (instructions.length > 0) body.instructions = instructions;
 
   const opt = call.options;
-  const replaysReasoning = call.messages.some((m) => m.role === 'assistant' && m.parts.some(own));
+  const replaysReasoning = call.messages.some((m) => m.role === 'assistant' && m.parts.some((p) => replayed(p, o.store)));
   const wantsEncrypted = o.encryptedReasoning === 'always' || (o.encryptedReasoning === 'auto' && (asksForReasoning(opt.reasoning) || replaysReasoning));
   const search = webSearchTool(call);
   const include = [
@@ -186,7 +199,7 @@ interface CallKinds {
   readonly declare: (tools: readonly ToolDefinition[]) => Json[];
 }
 
-function pushItems(out: Json[], message: Message, { custom, searches, clients, callers, declare }: CallKinds, marks: boolean): void {
+function pushItems(out: Json[], message: Message, { custom, searches, clients, callers, declare }: CallKinds, marks: boolean, store: boolean): void {
   switch (message.role) {
     case 'system':
     case 'user': {
@@ -229,7 +242,7 @@ function pushItems(out: Json[], message: Message, { custom, searches, clients, c
         } else if (part.type === 'hosted_tool') {
           flush();
           out.push(hostedItemInput(part, declare));
-        } else if (part.type === 'reasoning' && own(part) && part.id && (part.opaque || part.text)) {
+        } else if (replayed(part, store)) {
           flush();
           out.push({
             type: 'reasoning', id: part.id,

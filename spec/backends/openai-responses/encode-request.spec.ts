@@ -38,6 +38,21 @@ describe('backends/openai-responses/encode-request', () => {
     expect(body.include).to.deep.equal(['reasoning.encrypted_content']);
   });
 
+  it('stateless, sends a reasoning item only with its encrypted content; with store true one of summaries alone too', () => {
+    const history = call({ messages: [
+      { role: 'user', parts: [{ type: 'text', text: 'q' }] },
+      { role: 'assistant', parts: [
+        { type: 'reasoning', dialect: REASONING_DIALECTS.openaiResponses, text: 'unsealed', summary: ['unsealed'], id: 'rs_lip' },
+        { type: 'tool_call', id: 'call_1', name: 'f', arguments: '{}' },
+      ] },
+      { role: 'tool', parts: [{ type: 'tool_result', callId: 'call_1', content: 'done' }] },
+    ] });
+    const reasoning = (store: boolean) => (encodeResponsesRequest(history, 'm', options({ store })).input as Record<string, unknown>[]).filter((i) => i.type === 'reasoning');
+    expect(reasoning(false), 'OpenAI would look rs_lip up, and keeps nothing with store false').to.deep.equal([]);
+    expect(encodeResponsesRequest(history, 'm', options()), 'nothing of it replayed: no include for it').not.to.have.property('include');
+    expect(reasoning(true)).to.deep.equal([{ type: 'reasoning', id: 'rs_lip', summary: [{ type: 'summary_text', text: 'unsealed' }] }]);
+  });
+
   it('asks for encrypted reasoning only when useful (auto), always or never', () => {
     expect(encodeResponsesRequest(call({}), 'm', options())).not.to.have.property('include');
     expect(encodeResponsesRequest(call({ options: { reasoning: { effort: 'low' } } }), 'm', options()).include).to.deep.equal(['reasoning.encrypted_content']);

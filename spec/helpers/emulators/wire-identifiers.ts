@@ -7,7 +7,9 @@ type Refusal = { status: number; error: { message: string; type?: string; code?:
  * OpenAI's `tools[n].name` `^[a-zA-Z0-9_-]+$` of at most 64, Chat's `tool_calls[n].id` of at most 40,
  * the Responses API's `call_id` of at most 64; Anthropic's tool name `^[a-zA-Z0-9_-]{1,128}$` and
  * `tool_use.id` / `tool_use_id` `^[a-zA-Z0-9_-]+$`; Bedrock's tool name and `toolUseId`
- * `^[a-zA-Z0-9_-]{1,64}$`. The messages are the services' own words where they are known.
+ * `^[a-zA-Z0-9_-]{1,64}$`. The messages are the services' own words where they are known. The
+ * Responses API also refuses, with a 404, an input `reasoning` item without `encrypted_content`
+ * under `store: false`: it looks such an item up by its id, and nothing was kept.
  */
 const portable = (max: number) => new RegExp(`^[a-zA-Z0-9_-]{1,${max}}$`);
 const NAME_64 = portable(64);
@@ -38,6 +40,12 @@ export function refuseOpenAIResponses(body: Json | undefined): Refusal {
   }
   for (const [i, item] of (Array.isArray(body?.input) ? body!.input : []).entries()) {
     if (typeof item?.call_id === 'string' && item.call_id.length > 64) return invalid(`Invalid 'input[${i}].call_id': string too long. Expected a string with maximum length 64, but got a string with length ${item.call_id.length} instead.`);
+    if (body?.store === false && item?.type === 'reasoning' && typeof item.encrypted_content !== 'string') {
+      return {
+        status: 404,
+        error: { message: `Item with id '${String(item.id)}' not found. Items are not persisted when \`store\` is set to false. Try again with \`store\` set to true, or remove this item from your input.`, type: 'invalid_request_error' },
+      };
+    }
   }
   return undefined;
 }

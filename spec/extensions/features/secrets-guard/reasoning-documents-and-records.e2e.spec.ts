@@ -9,10 +9,13 @@ import { SAMPLES } from './secrets-guard.spec.js';
 const KEY = SAMPLES.openai_api_key!;
 const REDACTED = '[REDACTED:openai_api_key]';
 
-/** A Responses client's earlier turn whose reasoning summary quoted the key the user gave. */
+/**
+ * A stateless Responses client's earlier turn whose reasoning summary quoted the key the user gave
+ * (with its encrypted content, without which a stateless upstream is not sent the item).
+ */
 const REASONING_INPUT = [
   { role: 'user', content: `hi ${KEY}` },
-  { type: 'reasoning', id: 'rs_1', summary: [{ type: 'summary_text', text: 'The user wants a fix.' }, { type: 'summary_text', text: `The user key is ${KEY}` }] },
+  { type: 'reasoning', id: 'rs_1', summary: [{ type: 'summary_text', text: 'The user wants a fix.' }, { type: 'summary_text', text: `The user key is ${KEY}` }], encrypted_content: 'enc-1' },
   { role: 'assistant', content: 'noted' },
   { role: 'user', content: 'go on' },
 ];
