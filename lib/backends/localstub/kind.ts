@@ -7,5 +7,6 @@ export const localstubKind: BackendKind = {
   kind: 'localstub',
   properties: localstubProperties,
   defaultModel: 'stub-default',
+  embeds: true,
   create: createLocalstub,
 };
