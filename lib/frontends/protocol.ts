@@ -430,6 +430,12 @@ export interface StoredResponseRoutes {
 export interface BatchRequest {
   readonly customId: string;
   readonly body: unknown;
+  /**
+   * lip's name for it in the batch, unique there: its request id is `{batch id}/{key}` (access
+   * log, spans, recording). The custom id when absent, for a protocol whose custom ids are unique
+   * in a batch; one whose are not (Gemini's metadata) gives each request a key of its own.
+   */
+  readonly key?: string;
 }
 
 /**

@@ -174,7 +174,7 @@ class BatchRun {
   readonly done: Promise<void>;
   finished!: () => void;
 
-  constructor(readonly record: BatchRecord, readonly call: BatchCreate, readonly endpoint: BatchEndpoint, readonly path: string, readonly responses: StoredResponses, readonly customIds: readonly string[], readonly bodies: (unknown | undefined)[]) {
+  constructor(readonly record: BatchRecord, readonly call: BatchCreate, readonly endpoint: BatchEndpoint, readonly path: string, readonly responses: StoredResponses, readonly customIds: readonly string[], readonly bodies: (unknown | undefined)[], readonly keys: readonly string[]) {
     this.done = new Promise<void>((resolve) => { this.finished = resolve; });
     const chunks = Math.ceil(customIds.length / BATCH_CHUNK);
     this.lines = Array.from({ length: chunks }, () => []);
@@ -313,7 +313,7 @@ export class Batches {
     });
     await runtime.continuity.persisted?.();
     if (!failed) {
-      const run = new BatchRun(record, call, endpoint, prepared.endpoint, responses, customIds, requests.map((r) => r.body));
+      const run = new BatchRun(record, call, endpoint, prepared.endpoint, responses, customIds, requests.map((r) => r.body), requests.map((r) => r.key ?? r.customId));
       run.savedAt = now;
       this.runs.set(record.id, run);
       this.queue.push(run);
@@ -606,7 +606,7 @@ export class Batches {
   private async runRequest(run: BatchRun, index: number): Promise<void> {
     const body = run.bodies[index];
     run.bodies[index] = undefined;
-    const requestId = `${run.record.id}/${run.customIds[index]!}`;
+    const requestId = `${run.record.id}/${run.keys[index]!}`;
     const meta: ExecutionMeta = {};
     const started = performance.now();
     const trace = this.trace?.(run.call.headers);

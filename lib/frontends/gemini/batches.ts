@@ -150,7 +150,11 @@ export const geminiBatchRoutes: BatchRoutes = {
   },
 };
 
-/** The requests of `inputConfig.requests.requests[]`: `{request, metadata}` each, the metadata kept as its custom id (echoed with its response). */
+/**
+ * The requests of `inputConfig.requests.requests[]`: `{request, metadata}` each, the metadata kept
+ * as its custom id (echoed with its response). Metadata need not be there, nor differ: each
+ * request is keyed by its position (1, 2, ...), as a line of an input file without a key is.
+ */
 function inlinedRequests(input: Json, maxRequests: number): BatchRequest[] {
   const wrapper = objectOf(field(input, 'requests') ?? missing('batch.inputConfig.requests'), 'batch.inputConfig.requests');
   const list = field(wrapper, 'requests');
@@ -162,7 +166,7 @@ function inlinedRequests(input: Json, maxRequests: number): BatchRequest[] {
     const request = objectOf(field(entry, 'request') ?? missing(`${at}.request`), `${at}.request`);
     // Its own model is the batch's (the SDK sends it): not a field of the request lip decodes.
     const { model: _own, ...rest } = request;
-    return { customId: JSON.stringify(field(entry, 'metadata') ?? null), body: rest };
+    return { customId: JSON.stringify(field(entry, 'metadata') ?? null), body: rest, key: String(i + 1) };
   });
 }
 

@@ -26,20 +26,20 @@ describe('frontends/gemini/batches', () => {
   it('a batch of embeddings runs each request by :embedContent and is an EmbedContentBatch', async () => {
     const prepared = await routes.prepare({ batch: { inputConfig: { requests: { requests: [{ request: { model: 'models/x', content: { parts: [{ text: 'a' }] }, outputDimensionality: 3 } }] } } } }, 10, undefined, { model: 'oc:e', embed: 'true' });
     expect(prepared).to.deep.equal({
-      requests: [{ customId: 'null', body: { content: { parts: [{ text: 'a' }] }, outputDimensionality: 3 } }],
+      requests: [{ customId: 'null', body: { content: { parts: [{ text: 'a' }] }, outputDimensionality: 3 }, key: '1' }],
       endpoint: '/v1beta/models/oc%3Ae:embedContent', fields: { model: 'oc:e', kind: 'embed' },
     });
     const object = routes.object(view({ fields: prepared.fields! }), '') as Json;
     expect(object.metadata['@type']).to.equal('type.googleapis.com/google.ai.generativelanguage.v1beta.EmbedContentBatch');
   });
 
-  it('reads inlined requests (camelCase or snake_case), their metadata kept as the custom id, their own model dropped; run by :generateContent', async () => {
+  it('reads inlined requests (camelCase or snake_case), their metadata kept as the custom id, each keyed by its position, their own model dropped; run by :generateContent', async () => {
     const prepared = await routes.prepare({ batch: { display_name: 'snake', input_config: { requests: { requests: [
       { request: { model: 'models/m', ...request('a') }, metadata: { key: 'first', n: 1 } },
       { request: request('b') },
     ] } } } }, 10, undefined, { model: 'oc:gpt-4o' });
     expect(prepared).to.deep.equal({
-      requests: [{ customId: '{"key":"first","n":1}', body: request('a') }, { customId: 'null', body: request('b') }],
+      requests: [{ customId: '{"key":"first","n":1}', body: request('a'), key: '1' }, { customId: 'null', body: request('b'), key: '2' }],
       endpoint: '/v1beta/models/oc%3Agpt-4o:generateContent', fields: { model: 'oc:gpt-4o', displayName: 'snake' },
     });
   });
