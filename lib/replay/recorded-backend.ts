@@ -31,6 +31,13 @@ const RESOLUTION_MS = 1;
 const AHEAD = 1 / 1024;
 const SERVED_AHEAD = 2 / 1024;
 
+/** A candidate the replay waited on past its recorded end, and how its recorded attempt ended there. */
+export interface WaitedPast {
+  readonly candidate_key: string;
+  /** The recorded end: `cut by LIP_ERR_ROUTE_LEAF_TTFT_TIMEOUT`, `cancelled: race loser`. */
+  readonly reason: string;
+}
+
 export interface RecordedAttemptsOptions {
   /** Called when an attempt the client's leaving cut (`client abort`) reaches its recorded end: the client leaves there. */
   readonly onClientLeft?: () => void;
@@ -61,9 +68,10 @@ export class RecordedAttempts {
   /**
    * Candidates whose recording ran out while the replay still waited on them: an attempt that was
    * cut (a race it lost, a budget, a cancel) and that the replay stopped more than RESOLUTION_MS
-   * after its recorded end, or a cancelled embeddings attempt. See also `waitedPast()`.
+   * after its recorded end, or a cancelled embeddings attempt; each with how its recorded
+   * attempt ended (WaitedPast.reason). See also `waitedPast()`.
    */
-  readonly exhausted = new Set<string>();
+  readonly exhausted = new Map<string, string>();
   readonly opened: string[] = [];
   private readonly byKey = new Map<string, AttemptRecord[]>();
   /** Cut attempts past their recorded end and not stopped yet, with their candidate keys. */
@@ -83,8 +91,10 @@ export class RecordedAttempts {
    * still open past theirs. Asked when the replay stops waiting, before its own unsubscribe
    * (which stops every attempt still open then).
    */
-  waitedPast(): string[] {
-    return [...new Set([...this.exhausted, ...this.runningOut.values()])];
+  waitedPast(): WaitedPast[] {
+    const past = new Map(this.exhausted);
+    for (const [attempt, key] of this.runningOut) if (!past.has(key)) past.set(key, recordedEnd(attempt));
+    return [...past].map(([key, reason]) => ({ candidate_key: key, reason }));
   }
 
   /** Backends that answer from the recording, one per configured backend id. */
@@ -115,7 +125,7 @@ export class RecordedAttempts {
     if (attempt === undefined) this.unrecorded.push(key);
     else if (attempt.outcome === 'success' && attempt.embedding !== undefined) return Promise.resolve(attempt.embedding);
     else if (attempt.outcome === 'failure') return Promise.reject(recordedError(attempt));
-    else this.exhausted.add(key);
+    else this.exhausted.set(key, recordedEnd(attempt));
     return Promise.reject(new UnrecordedAttempt(key));
   }
 
@@ -167,7 +177,7 @@ export class RecordedAttempts {
         this.runningOut.delete(attempt);
         const now = scheduler.now();
         const recordedCut = this.options.recordedConfig === true && now <= finished + RESOLUTION_MS;
-        if (now - opened > known + RESOLUTION_MS && !recordedCut) this.exhausted.add(key);
+        if (now - opened > known + RESOLUTION_MS && !recordedCut) this.exhausted.set(key, recordedEnd(attempt));
       };
     });
   }
@@ -178,6 +188,12 @@ export class UnrecordedAttempt extends Error {
   constructor(readonly candidateKey: string) {
     super(`${candidateKey} has no recorded answer`);
   }
+}
+
+/** How a recorded attempt ended, where the recording of it stops: `cut by <code>`, `cancelled: <why>`. */
+function recordedEnd(attempt: AttemptRecord): string {
+  if (attempt.outcome === 'failure') return `cut by ${attempt.reason ?? 'an unnamed failure'}`;
+  return attempt.reason ? `${attempt.outcome}: ${attempt.reason}` : attempt.outcome;
 }
 
 /**

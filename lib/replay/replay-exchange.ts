@@ -15,7 +15,7 @@ import { FRONTENDS } from '../frontends/registry.js';
 import { failedBodyBytes, parseJson, requestTarget } from '../wire/index.js';
 import { compareOutput, normaliseEvents, type OutputDifference } from './compare-output.js';
 import type { ExchangeRecord } from './record-format.js';
-import { RecordedAttempts, UnrecordedAttempt } from './recorded-backend.js';
+import { RecordedAttempts, UnrecordedAttempt, type WaitedPast } from './recorded-backend.js';
 import { RecordedCircuits } from './recorded-circuits.js';
 import { configDigest } from './recorder.js';
 
@@ -31,8 +31,13 @@ export interface ExchangeResult {
   readonly served: { readonly recorded: string | null; readonly replayed: string | null };
   /** The first client-visible difference (route-changed and output-changed). */
   readonly difference?: OutputDifference;
-  /** Candidates the replay opened that the recording never attempted, or ran past their recording. */
+  /**
+   * Candidates the replay opened that the recording never attempted (or attempted fewer times),
+   * and those it waited on past their recorded end (these last, and also in `waited_past`).
+   */
   readonly unrecorded?: readonly string[];
+  /** Of `unrecorded`, the candidates the recording has, but that the replay waited on past their recorded end, each with how it ended there. */
+  readonly waited_past?: readonly WaitedPast[];
   /** Why the replay itself failed (`error`). */
   readonly error?: string;
   /** Milliseconds the replayed exchange took: virtual in substitute mode, wall-clock live. */
@@ -88,7 +93,7 @@ async function replay(record: ExchangeRecord, config: Config, options: ReplayOpt
   let done = false;
   let stream = true;
   // Attempts waited on past their recorded end, taken when the replay stops waiting.
-  let waitedPast: string[] = [];
+  let waitedPast: WaitedPast[] = [];
   let subscription: Subscription | undefined;
   // The client leaves where the recording shows it left (an attempt cut by `client abort` reached
   // its recorded end): what it got by then is its answer, as when it was served.
@@ -171,8 +176,11 @@ async function replay(record: ExchangeRecord, config: Config, options: ReplayOpt
   const lateOnly = done && difference === undefined && served.recorded === served.replayed && waitedPast.length === 0
     && recorded.every((r) => r.unrecorded.every((key) => r.openedLate.has(key))) && recordedConfig;
   if ((opened.length > 0 && !lateOnly) || waitedPast.length > 0 || !done) {
-    const unrecorded = [...opened, ...waitedPast];
-    return { ...base, state: 'unrecorded', served, unrecorded: unrecorded.length > 0 ? unrecorded : ['(the replay did not finish)'], virtual_ms: virtualMs };
+    const unrecorded = [...opened, ...waitedPast.map((w) => w.candidate_key)];
+    return {
+      ...base, state: 'unrecorded', served, unrecorded: unrecorded.length > 0 ? unrecorded : ['(the replay did not finish)'],
+      ...(waitedPast.length > 0 ? { waited_past: waitedPast } : {}), virtual_ms: virtualMs,
+    };
   }
   const state: ReplayState = served.recorded !== served.replayed ? 'route-changed' : difference ? 'output-changed' : 'same';
   return { ...base, state, served, ...(difference ? { difference } : {}), virtual_ms: virtualMs };
@@ -269,8 +277,9 @@ async function replayEmbeddings(record: ExchangeRecord, config: Config, options:
   }
   const served = { recorded: record.served, replayed };
   const virtualMs = live ? Date.now() - startedAt : 0;
-  const unrecorded = [...attempts.unrecorded, ...attempts.exhausted];
-  if (unrecorded.length > 0) return { ...base, state: 'unrecorded', served, unrecorded, virtual_ms: virtualMs };
+  const waitedPast = [...attempts.exhausted].map(([key, reason]) => ({ candidate_key: key, reason }));
+  const unrecorded = [...attempts.unrecorded, ...waitedPast.map((w) => w.candidate_key)];
+  if (unrecorded.length > 0) return { ...base, state: 'unrecorded', served, unrecorded, ...(waitedPast.length > 0 ? { waited_past: waitedPast } : {}), virtual_ms: virtualMs };
   const replayedOutput = [...(result !== undefined ? [embeddingOutput(result)] : []), ...(failure ? [{ type: 'failed', code: failure }] : [])];
   const difference = compareOutput(recordedOutput, replayedOutput);
   const state: ReplayState = served.recorded !== served.replayed ? 'route-changed' : difference ? 'output-changed' : 'same';

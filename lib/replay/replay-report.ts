@@ -27,7 +27,13 @@ export function describeResult(r: ExchangeResult): string {
     }
     if (r.difference.fields.length > 10) lines.push(`    … ${r.difference.fields.length - 10} more fields`);
   }
-  if (r.unrecorded) lines.push(`  not in the recording: ${r.unrecorded.join(', ')}`);
+  if (r.unrecorded) {
+    // `unrecorded` names the waited-past candidates too (after the others): each is told once, with its reason.
+    const past = r.waited_past ?? [];
+    const missing = r.unrecorded.slice(0, r.unrecorded.length - past.length);
+    if (missing.length > 0) lines.push(`  not in the recording: ${missing.join(', ')}`);
+    if (past.length > 0) lines.push(`  waited on past its recorded end: ${past.map((w) => `${w.candidate_key} (recorded until ${w.reason})`).join(', ')}`);
+  }
   if (r.error) lines.push(`  ${r.error}`);
   return lines.join('\n');
 }

@@ -6,6 +6,7 @@ import OpenAI from 'openai';
 import type { LipEvent } from '../../lib/canonical/index.js';
 import type { AttemptRecord, ExchangeRecord, TimedEvent } from '../../lib/replay/record-format.js';
 import { readRecording } from '../../lib/replay/read-recording.js';
+import { describeResult } from '../../lib/replay/replay-report.js';
 import { replayExchange } from '../../lib/replay/replay-exchange.js';
 import { configDigest } from '../../lib/replay/recorder.js';
 import { configFrom, testConfigYaml } from '../helpers/config.js';
@@ -76,6 +77,49 @@ describe('replay: an attempt waited on past its recorded end is unrecorded', () 
         const own = await replayFile(file, yaml);
         expect(own.report.summary.same, own.stderr).to.equal(corpus.records.length);
         expect(own.code).to.equal(0);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+
+  describe('the report tells an attempt waited on past its recorded end from one never attempted', () => {
+    const ttft = recordOf('corpus-ttft');
+    const race = recordOf('corpus-race');
+
+    it('a wider TTFT budget: the cut attempt is named with how its recording ends, not as "not in the recording"', async () => {
+      const result = await replayExchange(ttft, configFrom(yaml.replace('ttft_timeout=150ms', 'ttft_timeout=10s')));
+      expect(result).to.deep.include({ state: 'unrecorded', unrecorded: ['up:slow'], waited_past: [{ candidate_key: 'up:slow', reason: 'cut by LIP_ERR_ROUTE_LEAF_TTFT_TIMEOUT' }] });
+      const text = describeResult(result);
+      expect(text).to.contain('\n  waited on past its recorded end: up:slow (recorded until cut by LIP_ERR_ROUTE_LEAF_TTFT_TIMEOUT)');
+      expect(text).not.to.contain('not in the recording');
+    });
+
+    it('a race\'s loser kept open: named as cancelled, with the recorded reason', async () => {
+      const result = await replayExchange(race, configFrom(yaml.replace('handicap=50ms', 'handicap=2s')));
+      expect(result.waited_past).to.deep.equal([{ candidate_key: 'up:slow', reason: 'cancelled: race loser' }]);
+      expect(describeResult(result)).to.contain('\n  waited on past its recorded end: up:slow (recorded until cancelled: race loser)');
+    });
+
+    it('both in one exchange: each on its own line; the JSON report keeps them apart too', async () => {
+      const whatIf = yaml.replace('[ttft_timeout=150ms]up:slow|up:fast', '[ttft_timeout=10s]up:slow|up:never');
+      const result = await replayExchange(ttft, configFrom(whatIf));
+      expect(result).to.deep.include({ state: 'unrecorded', unrecorded: ['up:never', 'up:slow'], waited_past: [{ candidate_key: 'up:slow', reason: 'cut by LIP_ERR_ROUTE_LEAF_TTFT_TIMEOUT' }] });
+      const lines = describeResult(result).split('\n').slice(1);
+      expect(lines).to.deep.equal(['  not in the recording: up:never', '  waited on past its recorded end: up:slow (recorded until cut by LIP_ERR_ROUTE_LEAF_TTFT_TIMEOUT)']);
+      // A candidate the recording never attempted has no waited_past entry.
+      const never = await replayExchange(ttft, configFrom(yaml.replace('[ttft_timeout=150ms]up:slow|up:fast', 'up:never')));
+      expect(never).to.deep.include({ state: 'unrecorded', unrecorded: ['up:never'] });
+      expect(never.waited_past).to.equal(undefined);
+      expect(describeResult(never).split('\n').slice(1)).to.deep.equal(['  not in the recording: up:never']);
+
+      const dir = mkdtempSync(join(tmpdir(), 'lip-replay-past-end-json-'));
+      try {
+        const file = join(dir, 'corpus.jsonl');
+        copyFileSync(join(CORPUS_DIR, 'corpus.jsonl'), file);
+        const { report } = await replayFile(file, whatIf);
+        const exchange = report.exchanges.find((e) => e.id === ttft.id)!;
+        expect(exchange).to.deep.include({ unrecorded: ['up:never', 'up:slow'], waited_past: [{ candidate_key: 'up:slow', reason: 'cut by LIP_ERR_ROUTE_LEAF_TTFT_TIMEOUT' }] });
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
