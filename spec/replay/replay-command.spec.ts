@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -133,6 +133,29 @@ describe('lip replay', function () {
       expect(r.stderr, argv.join(' ')).to.contain(message);
       expect(r.stdout, argv.join(' ')).to.not.contain('same'); // nothing was replayed
     }
+  });
+
+  it('exits 2 before replaying anything when --report names one of the recordings (by its path, another spelling, a link)', async () => {
+    const text = `${LINES.join('\n')}\n`;
+    const other = file('other-input.jsonl', text);
+    const input = file('input.jsonl', text);
+    const hard = join(dir, 'input-hard-link.jsonl');
+    linkSync(input, hard);
+    const soft = join(dir, 'input-symlink.jsonl');
+    symlinkSync(input, soft);
+    for (const report of [input, join(dir, '.', 'input.jsonl'), hard, soft]) {
+      const r = await lip('replay', other, input, '--config', CONFIG, '--report', report);
+      expect(r.code, report).to.equal(2);
+      expect(r.stderr, report).to.contain(`lip replay: the report ${report} is the recording ${input}: writing it would overwrite the input`);
+      expect(r.stdout, report).to.not.contain('same'); // nothing was replayed
+      expect(readFileSync(input, 'utf8'), report).to.equal(text);
+    }
+    // Another file beside them is written as usual.
+    const beside = join(dir, 'input-report.json');
+    const ok = await lip('replay', input, '--config', CONFIG, '--report', beside);
+    expect(ok.code, ok.stderr).to.equal(0);
+    expect((JSON.parse(readFileSync(beside, 'utf8')) as ReplayReport).summary.total).to.equal(LINES.length);
+    expect(readFileSync(input, 'utf8')).to.equal(text);
   });
 
   it('checks every file before it replays anything, then replays them in order, a line at a time', async () => {

@@ -1,5 +1,5 @@
 import { access, constants, stat, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { Config } from '../../config/index.js';
 import { createRuntime, withoutIngress, type Runtime } from '../../core/runtime.js';
 import { createExtensionHost, MemoryStateStore, type ExtensionHost } from '../../extensions/index.js';
@@ -48,6 +48,11 @@ export async function replayCommand(args: ReplayArgs, io: Output, env: NodeJS.Pr
     const problem = await unwritable(args.report);
     if (problem !== undefined) {
       io.err(`lip replay: cannot write the report ${args.report}: ${problem}`);
+      return 2;
+    }
+    const input = await inputAt(args.report, args.files);
+    if (input !== undefined) {
+      io.err(`lip replay: the report ${args.report} is the recording ${input}: writing it would overwrite the input; name another file for --report`);
       return 2;
     }
   }
@@ -176,6 +181,22 @@ function bar(done: number, total: number): string {
   const width = 30;
   const filled = total === 0 ? width : Math.round((done / total) * width);
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`;
+}
+
+/**
+ * The input file that `report` names too (the same path once resolved, or the same file by
+ * device and inode: a link, another spelling), or undefined. An input that cannot be read is
+ * left to the reading, which names it.
+ */
+async function inputAt(report: string, files: readonly string[]): Promise<string | undefined> {
+  const target = await stat(report).catch(() => undefined);
+  for (const file of files) {
+    if (resolve(file) === resolve(report)) return file;
+    if (target === undefined) continue;
+    const input = await stat(file).catch(() => undefined);
+    if (input !== undefined && input.dev === target.dev && input.ino === target.ino) return file;
+  }
+  return undefined;
 }
 
 /** Why `--report` could not be written (a missing or read-only directory, a directory), or undefined. */
