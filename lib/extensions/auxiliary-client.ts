@@ -4,14 +4,16 @@ import { timer } from 'rxjs/internal/observable/timer';
 import { takeUntil } from 'rxjs/internal/operators/takeUntil';
 import type { SchedulerLike } from 'rxjs';
 import { collect, validateCall, type Call, type CollectedResponse, type LipEvent } from '../canonical/index.js';
+import { formatDuration } from '../config/index.js';
 import { LipError } from '../errors/index.js';
+import { MAX_DURATION_MS } from '../routing/selector/parse-values.js';
 
 /** A nested model call made by a plugin. */
 export interface AuxiliaryRequest {
   /** What the call is for (`judge`, `summarise`, ...): part of its request id and its A-leg's session id. */
   readonly role: string;
   readonly call: Call;
-  /** Whole-call deadline; default 60 s. */
+  /** Whole-call deadline, more than 0 and at most 2^31-1 ms (a timer's limit); default 60 s. */
   readonly timeoutMs?: number;
   /** Features to disable inside the call, besides the caller (always disabled). */
   readonly disable?: readonly string[];
@@ -50,6 +52,18 @@ export function auxiliaryCancelled(err: unknown): boolean {
 
 export const MAX_AUXILIARY_DEPTH = 2;
 export const DEFAULT_AUXILIARY_TIMEOUT_MS = 60_000;
+/** The longest deadline a feature's config may give its auxiliary calls (a `timeout` key). */
+export const MAX_AUXILIARY_TIMEOUT_MS = 24 * 3_600_000;
+
+/**
+ * Why a feature's configured auxiliary deadline (milliseconds, from a `lipDuration` key) is not
+ * one, or undefined: it must be more than 0 and at most 24h. For a factory's `check`.
+ */
+export function auxiliaryTimeoutProblem(ms: number): string | undefined {
+  if (!(ms > 0)) return 'must be more than 0';
+  if (ms > MAX_AUXILIARY_TIMEOUT_MS) return `must be at most ${formatDuration(MAX_AUXILIARY_TIMEOUT_MS)} (got ${formatDuration(ms)})`;
+  return undefined;
+}
 
 /** Where an auxiliary call runs: the runtime's own executor, with the nested call's context. */
 export interface AuxiliaryTarget {
@@ -81,7 +95,8 @@ export interface AuxiliaryParent {
  * The auxiliary client of one feature within one request: nested calls go through the same
  * executor (routing, circuits, continuity, extensions), one level deeper, with the calling
  * feature disabled so that a plugin never re-enters itself. Deeper than `MAX_AUXILIARY_DEPTH`
- * is refused; a call slower than its deadline fails with `LIP_ERR_EXTENSION_FAILED`
+ * is refused, and so is a deadline that is not more than 0 and at most 2^31-1 ms (a longer timer
+ * fires at once); a call slower than its deadline fails with `LIP_ERR_EXTENSION_FAILED`
  * (retryable, so the caller's failure mode decides).
  * @see spec/extensions/auxiliary-client.spec.ts
  */
@@ -99,6 +114,9 @@ export function auxiliaryClient(target: AuxiliaryTarget, feature: string, parent
     const role = /^[A-Za-z0-9_-]{1,32}$/.test(request.role) ? request.role : 'auxiliary';
     const disabled = new Set([...(parent.disabled ?? []), feature, ...(request.disable ?? [])]);
     const ms = request.timeoutMs ?? DEFAULT_AUXILIARY_TIMEOUT_MS;
+    if (!(typeof ms === 'number' && ms > 0 && ms <= MAX_DURATION_MS)) {
+      throw new LipError('LIP_ERR_EXTENSION_FAILED', `auxiliary call from ${feature} refused: timeoutMs must be more than 0 and at most ${MAX_DURATION_MS} (got ${String(ms)})`, { retryable: false });
+    }
     let aLegId: string | undefined;
     const nested: NestedCall = {
       requestId: `${parent.requestId}.aux-${role}-${++count}`,

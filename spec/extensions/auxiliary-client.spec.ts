@@ -66,6 +66,21 @@ describe('extensions/auxiliaryClient', () => {
     expect((late as Error).message).to.match(/p\.aux-x-\d took longer than 20 ms/);
   });
 
+  it('refuses a deadline a timer cannot keep (0, negative, NaN, Infinity, past 2^31-1 ms) before the call starts, instead of timing out at once', async () => {
+    const seen: NestedCall[] = [];
+    const client = auxiliaryClient(target(seen), 'caller', parent);
+    for (const timeoutMs of [0, -1, Number.NaN, Number.POSITIVE_INFINITY, 2_147_483_648, 600 * 3_600_000]) {
+      const err = await client.collect({ role: 'x', call: userCall(), timeoutMs }).catch((e: unknown) => e);
+      expect(err, String(timeoutMs)).to.include({ code: 'LIP_ERR_EXTENSION_FAILED', retryable: false });
+      expect((err as Error).message).to.equal(`auxiliary call from caller refused: timeoutMs must be more than 0 and at most 2147483647 (got ${timeoutMs})`);
+      const streamed = await lastValueFrom(client.stream({ role: 'x', call: userCall(), timeoutMs })).catch((e: unknown) => e);
+      expect((streamed as Error).message, String(timeoutMs)).to.contain('refused: timeoutMs must be more than 0');
+    }
+    expect(seen).to.deep.equal([]);
+    // The largest a timer keeps still runs the call.
+    expect((await client.collect({ role: 'x', call: userCall(), timeoutMs: 2_147_483_647 })).response.blocks).to.deep.equal([{ type: 'text', text: 'verdict: fine' }]);
+  });
+
   /** A source that never answers and counts its unsubscriptions (the upstream seeing the close). */
   const stalled = () => {
     const seen = { subscribed: 0, closed: 0 };

@@ -1,3 +1,4 @@
+import { auxiliaryTimeoutProblem } from '../../auxiliary-client.js';
 import { refuseConfigProblems, type FeatureConfigProblem, type FeatureFactory } from '../../sdk.js';
 import { handlerPattern, judgeHandler, PLAIN_FILE_NAME, readPrompt, type JudgeHandlerConfig } from './judge-handler.js';
 
@@ -51,6 +52,8 @@ export const preRequestPolicy: FeatureFactory<PreRequestPolicyConfig> = {
       if ('message' in compiled) problems.push({ path: ['handlers', i, ...(compiled.key ? [compiled.key] : [])], message: compiled.message });
       const prompt = readPrompt(config.prompt_dir, h.prompt_filename);
       if ('message' in prompt) problems.push({ path: ['handlers', i, 'prompt_filename'], message: prompt.message });
+      const timeout = auxiliaryTimeoutProblem(h.timeout);
+      if (timeout) problems.push({ path: ['handlers', i, 'timeout'], message: timeout });
     });
     return problems;
   },

@@ -1,5 +1,6 @@
 import { emptyCall, type LipEvent } from '../../../canonical/index.js';
-import type { FeatureFactory, GateAnswer } from '../../sdk.js';
+import { auxiliaryTimeoutProblem } from '../../auxiliary-client.js';
+import { refuseConfigProblems, type FeatureFactory, type GateAnswer } from '../../sdk.js';
 
 /** `features: [{ id: ref-verifier-stub, config: { order?, aux_role?, steer_text?, model_routing_string? } }]` */
 export interface RefVerifierStubConfig {
@@ -31,7 +32,12 @@ export const refVerifierStub: FeatureFactory<RefVerifierStubConfig> = {
       timeout: { lipDuration: true, default: '60s' },
     },
   },
+  check(config) {
+    const timeout = auxiliaryTimeoutProblem(config.timeout);
+    return timeout ? [{ path: ['timeout'], message: timeout }] : [];
+  },
   create(config) {
+    refuseConfigProblems(refVerifierStub.check!(config));
     const replacement: LipEvent[] = [
       { type: 'response_started' }, { type: 'message_started' }, { type: 'text_delta', text: config.steer_text }, { type: 'response_finished', reason: 'stop' },
     ];

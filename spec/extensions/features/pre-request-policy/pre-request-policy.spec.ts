@@ -42,4 +42,14 @@ describe('pre-request-policy: configuration', () => {
     expect(configIssues(yaml(dir, 'p.md'))).to.deep.equal([]);
     expect(configIssues(yaml(dir, 'none.md').replace('{ id: pre-request-policy,', '{ id: pre-request-policy, enabled: false,'))).to.deep.equal([]);
   });
+
+  it('a handler timeout must be more than 0 and at most 24h (a longer timer fires at once: every request was denied)', () => {
+    const yaml = (timeout: string) => `features:\n  - { id: pre-request-policy, config: { prompt_dir: ${JSON.stringify(dir)}, handlers: [{ id: h, prompt_filename: p.md, model_routing_string: "up:j", deny_pattern: D, timeout: ${timeout} }] } }\nbackends:\n  - { id: up, kind: localstub }\n`;
+    expect(configIssues(yaml('0s'))).to.deep.equal(['features[0].config.handlers[0].timeout: must be more than 0']);
+    expect(configIssues(yaml('0ms'))).to.deep.equal(['features[0].config.handlers[0].timeout: must be more than 0']);
+    expect(configIssues(yaml('600h'))).to.deep.equal(['features[0].config.handlers[0].timeout: must be at most 24h (got 600h)']);
+    expect(configIssues(yaml('25h'))).to.deep.equal(['features[0].config.handlers[0].timeout: must be at most 24h (got 25h)']);
+    expect(configIssues(yaml('24h'))).to.deep.equal([]);
+    expect(() => build(handler({ timeout: 0 }))).to.throw('handlers[0].timeout: must be more than 0');
+  });
 });

@@ -4,7 +4,9 @@ import type { Call, LipEvent } from '../../../../lib/canonical/index.js';
 import type { ExecuteContext } from '../../../../lib/core/execute.js';
 import type { Runtime } from '../../../../lib/core/runtime.js';
 import { LipError } from '../../../../lib/errors/index.js';
+import { refVerifierStub } from '../../../../lib/extensions/features/ref-verifier-stub/ref-verifier-stub.js';
 import type { Observation } from '../../../../lib/extensions/observation.js';
+import { configIssues } from '../../../helpers/config.js';
 import { userCall } from '../../fixtures.js';
 import { bundles, featureRuntime, ok, useTestFeatures } from '../../test-feature.js';
 
@@ -66,5 +68,16 @@ describe('reference plugins: ref-submit-annotate, ref-request-suffix, ref-tool-p
     const empty = make({ a: ok('x') }, `  - { id: ref-autoappend-file, config: { file_text: "" } }\n${OFF}`);
     await run(empty.runtime, userCall('first'), { aLeg: empty.runtime.continuity.resolveALeg('local') });
     expect(empty.backend.calls.map((c) => text(c.call))).to.deep.equal([['first']]);
+  });
+});
+
+describe('ref-verifier-stub: configuration', () => {
+  const yaml = (timeout: string) => `features:\n  - { id: ref-verifier-stub, config: { timeout: ${timeout} } }\nbackends:\n  - { id: up, kind: localstub }\n`;
+
+  it('timeout must be more than 0 and at most 24h (a longer timer fired at once: every completion passed unverified)', () => {
+    expect(configIssues(yaml('0s'))).to.deep.equal(['features[0].config.timeout: must be more than 0']);
+    expect(configIssues(yaml('600h'))).to.deep.equal(['features[0].config.timeout: must be at most 24h (got 600h)']);
+    expect(configIssues(yaml('24h'))).to.deep.equal([]);
+    expect(() => refVerifierStub.create({ order: 25, aux_role: 'verifier', steer_text: 'ok', model_routing_string: '', timeout: 0 }, undefined as never)).to.throw('timeout: must be more than 0');
   });
 });
