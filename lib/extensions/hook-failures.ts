@@ -41,10 +41,16 @@ export class HookFailures {
   }
 }
 
-/** A rejection a hook answered on purpose (not a failure: the failure mode does not apply). */
-export function rejection(hook: Registered, message: string, status = 403): LipError {
+/**
+ * A rejection a hook answered on purpose (not a failure: the failure mode does not apply). Its
+ * status is the hook's when that is an error status (an integer from 400 to 599), else 403: a
+ * success, redirect or informational status would send the error as an answer (101 never ends,
+ * 204 and 304 have no body), and one outside 100-599 is no HTTP status at all.
+ */
+export function rejection(hook: Registered, message: string, status?: unknown): LipError {
   return new LipError('LIP_ERR_EXTENSION_REJECTED', `${message} (${hook.key}, ${hook.stage})`, {
-    status, detail: { feature: hook.feature, hook: hook.hook.id, stage: hook.stage },
+    status: Number.isInteger(status) && (status as number) >= 400 && (status as number) <= 599 ? (status as number) : 403,
+    detail: { feature: hook.feature, hook: hook.hook.id, stage: hook.stage },
   });
 }
 

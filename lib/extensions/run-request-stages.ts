@@ -25,7 +25,8 @@ export interface RequestStagesResult {
  * Runs `session_open` ... `route_hinting` over the call, one hook at a time in order. Each
  * hook's answer is checked with the canonical validator (unless it is the call the hook was given); a throw, a rejected promise or an
  * invalid call is that hook's failure (skipped when fail_open, `LIP_ERR_EXTENSION_FAILED`
- * when fail_closed). A `{ reject }` answer is `LIP_ERR_EXTENSION_REJECTED` whatever the mode.
+ * when fail_closed). A `{ reject }` answer is `LIP_ERR_EXTENSION_REJECTED` whatever the mode,
+ * with its `status` when that is an error status (400-599), else 403.
  * Each `tool_catalog_filter` answer has its tool choice reconciled with the surviving tools, and
  * loses the hosted knobs of a hosted tool it removed (an MCP server with its toolset: withoutOrphanedKnobs);
  * a toolset's members it removed are turned off in the declaration the others carry (withoutRemovedMembers).
@@ -70,7 +71,7 @@ async function runOne(registered: Registered<RequestHook>, call: Call, ctx: Hook
     const view = reconcile ? catalogView(call) : call;
     answer = await registered.hook.run(view, ctx);
     if (answer !== null && typeof answer === 'object' && 'reject' in answer) {
-      throw rejection(registered, String(answer.reject), typeof answer.status === 'number' ? answer.status : 403);
+      throw rejection(registered, String(answer.reject), answer.status);
     }
     const next = reconcile ? reconcileToolChoice(fromCatalogView(call, withoutRemovedMembers(view, withoutOrphanedKnobs(view, answer as Call)))) : (answer as Call);
     // The call a hook hands back unchanged was valid when it came in (the server validated it, or this check did).

@@ -49,7 +49,7 @@ export interface HookContext extends RequestInfo {
   readonly auxiliary: AuxiliaryClient;
 }
 
-/** A request hook answers the (possibly changed) call, or a rejection (403 unless told). */
+/** A request hook answers the (possibly changed) call, or a rejection (403 unless `status` is another error status, 400-599). */
 export type RequestAnswer = Call | { readonly reject: string; readonly status?: number };
 
 /** `session_open`, `secret_guard`, `submit_request`, `tool_catalog_filter`, `request_wide_shaping`, `pre_request_admission`. */
