@@ -4,6 +4,7 @@ import { tap } from 'rxjs/internal/operators/tap';
 import type { Observable, TapObserver } from 'rxjs';
 import { validateCall, type Call, type LipEvent } from '../canonical/index.js';
 import { LipError, toLipError } from '../errors/index.js';
+import { synchronous } from './hook-failures.js';
 import { auxiliaryClient, type AuxiliaryClient, type BoundAuxiliaryClient, type NestedCall } from './auxiliary-client.js';
 import type { ExtensionHost } from './extension-host.js';
 import { gateCompletion } from './gate-completion.js';
@@ -125,7 +126,7 @@ export class ExtensionRequest {
     let current = call;
     for (const registered of hooks.get('requestParts', this.disabled)) {
       try {
-        const shaped = registered.hook.shape(current, target, this.contextFor(registered.feature));
+        const shaped = synchronous(registered.hook.shape(current, target, this.contextFor(registered.feature)));
         current = shaped === current ? current : checked(shaped); // a call handed back unchanged is still valid
       } catch (err) {
         const stop = failures.failed(registered, err);
@@ -134,7 +135,7 @@ export class ExtensionRequest {
     }
     for (const registered of hooks.get('attemptTransforms', this.disabled)) {
       try {
-        const decision = registered.hook.transform(current, target, this.contextFor(registered.feature));
+        const decision = synchronous(registered.hook.transform(current, target, this.contextFor(registered.feature)));
         if (decision?.action === 'exclude_candidate') {
           return new LipError('LIP_ERR_ROUTE_NO_CANDIDATE', `${candidate.key} excluded by ${registered.key}: ${String(decision.reason)}`, { retryable: true });
         }

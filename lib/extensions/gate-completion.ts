@@ -10,7 +10,7 @@ import type { MonoTypeOperatorFunction, Observable } from 'rxjs';
 import { collectEvents, validateSequence, type LipEvent } from '../canonical/index.js';
 import { LipError } from '../errors/index.js';
 import { HeldOutput } from '../wire/held-output.js';
-import { rejection, type HookFailures } from './hook-failures.js';
+import { isThenable, rejection, type HookFailures } from './hook-failures.js';
 import type { Registered } from './hook-set.js';
 import type { CompletionGate, GateAnswer, StreamContext } from './sdk.js';
 
@@ -45,7 +45,7 @@ export function gateCompletion(gates: readonly Registered<CompletionGate>[], ctx
         if (stop) return throwError(() => stop);
         continue;
       }
-      if (isPromise(answer)) {
+      if (isThenable(answer)) {
         const next = i + 1;
         return from(answer).pipe(
           catchError((err: unknown) => {
@@ -91,8 +91,4 @@ function apply(registered: Registered<CompletionGate>, answer: GateAnswer, event
     : `unknown gate answer ${JSON.stringify((answer as { action?: unknown })?.action)}`;
   if (problem === '' && answer.action === 'replace') return answer.events;
   return failures.failed(registered, new TypeError(answer?.action === 'replace' ? `the replacement is not canonical: ${problem}` : problem)) ?? events;
-}
-
-function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
-  return typeof (value as { then?: unknown })?.then === 'function';
 }

@@ -39,6 +39,40 @@ export class HookFailures {
     }
     return undefined;
   }
+
+  /**
+   * What a hook whose answer nobody waits for (an observer: `StreamObserver`, `TrafficObserver`)
+   * answered: a promise (an `async` hook) that rejects is that hook's failure when it rejects, as a
+   * throw would have been, never a process-level unhandled rejection. `stop` ends what a
+   * fail_closed hook belongs to with the failure and says whether it still could (false: it is
+   * over, the failure is then skipped, counted and logged as a fail_open one's). Without `stop`
+   * every such failure is a fail_open one's.
+   */
+  settle(hook: Registered, answer: unknown, stop?: (err: LipError) => boolean): void {
+    if (!isThenable(answer)) return;
+    const open: Registered = { ...hook, mode: 'fail_open' };
+    Promise.resolve(answer).then(undefined, (cause: unknown) => {
+      const err = this.failed(stop ? hook : open, cause);
+      if (err && !stop!(err)) this.failed(open, cause);
+    });
+  }
+}
+
+/** Whether a hook answered a promise (anything with a `then` method). */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
+}
+
+/**
+ * The answer of a hook in a synchronous stage (request parts, attempt transforms, mutators, tool
+ * finalizers, policies and reactors, traffic redactors), which must be a value: a promise (an
+ * `async` hook) is thrown as the hook's failure, and its own rejection, if it comes, is dropped
+ * there (the failure is counted once, and nothing reaches the process as an unhandled rejection).
+ */
+export function synchronous<T>(answer: T): T {
+  if (!isThenable(answer)) return answer;
+  Promise.resolve(answer).then(undefined, () => undefined);
+  throw new TypeError('answered a promise; hooks of this stage are synchronous');
 }
 
 /**

@@ -1,7 +1,7 @@
 import { map } from 'rxjs/internal/operators/map';
 import type { MonoTypeOperatorFunction } from 'rxjs';
 import type { LipEvent } from '../canonical/index.js';
-import type { HookFailures } from './hook-failures.js';
+import { synchronous, type HookFailures } from './hook-failures.js';
 import type { Registered } from './hook-set.js';
 import type { EventMutator, StreamContext } from './sdk.js';
 
@@ -22,7 +22,7 @@ export function mutateEvents(mutators: readonly Registered<EventMutator>[], ctx:
     let current = event;
     for (const registered of mutators) {
       try {
-        const next = registered.hook.mutate(current, ctx(registered.feature));
+        const next = synchronous(registered.hook.mutate(current, ctx(registered.feature)));
         const problem = sameShape(current, next);
         if (problem) throw new TypeError(problem);
         current = next;

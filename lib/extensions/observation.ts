@@ -1,5 +1,5 @@
 import type { Call, LipEvent } from '../canonical/index.js';
-import type { HookFailures } from './hook-failures.js';
+import { synchronous, type HookFailures } from './hook-failures.js';
 import type { Registered } from './hook-set.js';
 import type { TrafficObserver, TrafficRedactor } from './sdk.js';
 
@@ -118,7 +118,8 @@ class Pending {
  * observation objects are built later); one `setImmediate` per batch builds and clones the
  * batch (so redactors can never touch live traffic), runs the redactors in order, then hands
  * the batch to every observer. A redactor that fails drops the observation rather than let it
- * through unredacted. Captures (see `TrafficCapture`) bypass the queue when no redactor is
+ * through unredacted; an observer that fails (throws, or answers a promise that rejects) is
+ * skipped, counted and logged as a fail_open hook is (there is nothing to stop). Captures (see `TrafficCapture`) bypass the queue when no redactor is
  * registered. Callers test `active` before building anything and ask `channel` once per leg,
  * so without observers the plane costs one boolean check, and a leg nobody wants costs none.
  */
@@ -209,7 +210,7 @@ export class TrafficPlane {
       const next: Observation[] = [];
       for (const observation of batch) {
         try {
-          next.push(redactor.hook.redact(observation));
+          next.push(synchronous(redactor.hook.redact(observation)));
         } catch (err) {
           this.failures.failed(redactor, err);
         }
@@ -219,10 +220,11 @@ export class TrafficPlane {
     if (batch.length === 0) return;
     const frozen = Object.freeze(batch);
     for (const observer of this.observers) {
+      // Off the hot path there is nothing to stop: a failing observer is skipped whatever its mode.
       try {
-        observer.hook.observe(frozen);
+        this.failures.settle(observer, observer.hook.observe(frozen));
       } catch (err) {
-        this.failures.failed(observer, err);
+        this.failures.failed({ ...observer, mode: 'fail_open' }, err);
       }
     }
   };

@@ -6,7 +6,7 @@ import { filter } from 'rxjs/internal/operators/filter';
 import type { MonoTypeOperatorFunction } from 'rxjs';
 import { SequenceValidator, type LipEvent } from '../canonical/index.js';
 import { HeldOutput } from '../wire/held-output.js';
-import { rejection, type HookFailures } from './hook-failures.js';
+import { rejection, synchronous, type HookFailures } from './hook-failures.js';
 import type { Registered } from './hook-set.js';
 import type { FinishedToolCall, StreamContext, ToolFinalizer, ToolPolicy, ToolReaction, ToolReactor } from './sdk.js';
 
@@ -67,7 +67,7 @@ export function reactToTools(hooks: ToolStageHooks, ctx: (feature: string) => St
       for (const registered of hooks.finalizers ?? []) {
         let reaction: ToolReaction;
         try {
-          reaction = registered.hook.react(call, ctx(registered.feature));
+          reaction = synchronous(registered.hook.react(call, ctx(registered.feature)));
           const problem = reaction?.action === 'pass' || reaction?.action === 'rewrite' ? checkReaction(reaction) : `a tool finalizer passes or rewrites (got ${JSON.stringify((reaction as { action?: unknown })?.action)})`;
           if (problem) throw new TypeError(problem);
         } catch (err) {
@@ -80,7 +80,7 @@ export function reactToTools(hooks: ToolStageHooks, ctx: (feature: string) => St
       for (const registered of hooks.policies) {
         let answer: 'allow' | 'deny';
         try {
-          answer = registered.hook.decide(call, ctx(registered.feature));
+          answer = synchronous(registered.hook.decide(call, ctx(registered.feature)));
           if (answer !== 'allow' && answer !== 'deny') throw new TypeError(`a tool policy answers allow or deny (got ${String(answer)})`);
         } catch (err) {
           const stop = failures.failed(registered, err);
@@ -93,7 +93,7 @@ export function reactToTools(hooks: ToolStageHooks, ctx: (feature: string) => St
       for (const registered of hooks.reactors) {
         let reaction: ToolReaction;
         try {
-          reaction = registered.hook.react(current, ctx(registered.feature));
+          reaction = synchronous(registered.hook.react(current, ctx(registered.feature)));
           const problem = checkReaction(reaction);
           if (problem) throw new TypeError(problem);
         } catch (err) {
