@@ -77,6 +77,17 @@ export interface TrafficCapture {
   attemptEnded(meta: ObservationMeta, outcome: AttemptEnding, failure: AttemptFailure | undefined, reason?: string): void;
 }
 
+const LEGS: ReadonlySet<unknown> = new Set<TrafficLeg>(['client_to_proxy', 'proxy_to_backend', 'backend_to_proxy', 'proxy_to_client']);
+const KINDS: ReadonlySet<unknown> = new Set<ObservationPayload['kind']>(['raw_body', 'call', 'event']);
+
+/** A redactor's answer, if it is an observation (an object with a leg and a kind); otherwise a throw that is the redactor's failure. */
+function redacted(answer: Observation): Observation {
+  if (answer === null || typeof answer !== 'object' || !LEGS.has(answer.leg) || !KINDS.has(answer.kind)) {
+    throw new TypeError(`a redactor must answer an observation with its leg and kind (got ${answer === null || typeof answer !== 'object' ? String(answer) : 'an object without them'})`);
+  }
+  return answer;
+}
+
 /** Observations waiting for the next batch beyond this are dropped (and counted). */
 const MAX_QUEUED = 10_000;
 
@@ -117,8 +128,9 @@ class Pending {
  * Carries observations off the hot path: `emit` only queues a small fixed-shape record (the
  * observation objects are built later); one `setImmediate` per batch builds and clones the
  * batch (so redactors can never touch live traffic), runs the redactors in order, then hands
- * the batch to every observer. A redactor that fails drops the observation rather than let it
- * through unredacted; an observer that fails (throws, or answers a promise that rejects) is
+ * the batch to every observer. A redactor that fails (throws, or answers anything but an
+ * observation: undefined, a promise, an object without its leg and kind) drops the observation
+ * rather than let it through unredacted; an observer that fails (throws, or answers a promise that rejects) is
  * skipped, counted and logged as a fail_open hook is (there is nothing to stop). Captures (see `TrafficCapture`) bypass the queue when no redactor is
  * registered. Callers test `active` before building anything and ask `channel` once per leg,
  * so without observers the plane costs one boolean check, and a leg nobody wants costs none.
@@ -210,7 +222,7 @@ export class TrafficPlane {
       const next: Observation[] = [];
       for (const observation of batch) {
         try {
-          next.push(synchronous(redactor.hook.redact(observation)));
+          next.push(redacted(synchronous(redactor.hook.redact(observation))));
         } catch (err) {
           this.failures.failed(redactor, err);
         }

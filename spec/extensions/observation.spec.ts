@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { lastValueFrom, toArray } from 'rxjs';
 import { setImmediate as tick } from 'node:timers/promises';
 import { LipError } from '../../lib/errors/index.js';
+import { FAIL_OPEN_SKIPS } from '../../lib/extensions/hook-failures.js';
 import type { Observation } from '../../lib/extensions/observation.js';
 import type { Runtime } from '../../lib/core/runtime.js';
 import { userCall } from './fixtures.js';
@@ -67,6 +68,24 @@ describe('extensions: the traffic observation plane', () => {
     expect(texts).to.deep.equal([{ type: 'text', text: '***' }, { type: 'text', text: '***' }]);
     expect(made.backend.lastCall.messages[0]!.parts[0]).to.deep.equal({ type: 'text', text: 'my secret' });
     expect(all.some((o) => o.kind === 'event' && o.event.type === 'usage')).to.equal(false);
+  });
+
+  it('a redactor answer that is no observation (undefined, null, a number, a promise, no leg or kind) is its failure: the observation is dropped, never passed on', async () => {
+    const answers: unknown[] = [undefined, null, 42, 'text', Promise.resolve(undefined), {}, { kind: 'event' }, { leg: 'proxy_to_client' }, { leg: 'elsewhere', kind: 'event' }];
+    const deltas = answers.map((_, i) => ({ type: 'text_delta' as const, text: String(i) }));
+    const batches = observe({
+      trafficRedactors: [{ id: 'broken', redact: (o: Observation) => (o.kind === 'event' && o.event.type === 'text_delta' ? answers[Number(o.event.text)] : o) as Observation }],
+    });
+    runtime = featureRuntime({ a: [{ type: 'response_started' }, { type: 'message_started' }, ...deltas, { type: 'response_finished', reason: 'stop' }] }, '  - { id: test-hooks }').runtime;
+    const before = FAIL_OPEN_SKIPS.get('traffic_observation') ?? 0;
+    await lastValueFrom(runtime.executor.execute(userCall(), { requestId: 'r', meta: {} }).pipe(toArray()));
+    await tick();
+    const all = batches.flat();
+    expect(all.every((o) => o !== null && typeof o === 'object' && typeof o.leg === 'string' && typeof o.kind === 'string')).to.equal(true);
+    expect(all.some((o) => o.kind === 'event' && o.event.type === 'text_delta')).to.equal(false);
+    // Each delta on its two event legs (backend_to_proxy, proxy_to_client).
+    expect((FAIL_OPEN_SKIPS.get('traffic_observation') ?? 0) - before).to.equal(answers.length * 2);
+    expect(all.filter((o) => o.kind === 'event').length).to.equal(6);
   });
 
   it('without an observer the plane is inactive: nothing is built or queued', () => {
