@@ -21,6 +21,7 @@ export interface StateStore {
 /** One feature's values in one scope instance. */
 export interface ScopedState {
   get<T = unknown>(key: string): Promise<T | undefined>;
+  /** `ttlMs`: more than 0 and at most 2^53-1; any other rejects with a TypeError and keeps nothing. */
   put(key: string, value: unknown, options?: { readonly ttlMs?: number }): Promise<void>;
   delete(key: string): Promise<void>;
 }
@@ -31,14 +32,22 @@ const encode = (part: string) => part.replace(/[%:]/g, (c) => (c === '%' ? '%25'
 
 /**
  * The view of `store` for `feature` in `scope` (instance `scopeKey`: a request id, an A-leg id,
- * a principal, or '' for global).
+ * a principal, or '' for global). A `ttlMs` that is not a number more than 0 and at most 2^53-1
+ * is refused here, for every store alike (memory kept NaN or Infinity forever and took 0 or a
+ * negative one as already expired; Redis refused NaN and Infinity and took 0 or less as 1 ms).
  */
 export function scopedState(store: StateStore, feature: string, scope: StateScope, scopeKey: string): ScopedState {
   const prefix = `ext:${encode(feature)}:${scope}:${encode(scopeKey)}:`;
   const defaultTtl = scope === 'request' ? REQUEST_SCOPE_TTL_MS : undefined;
   return {
     get: (key) => store.get(prefix + key) as Promise<never>,
-    put: (key, value, options) => store.put(prefix + key, value, options?.ttlMs ?? defaultTtl),
+    put: (key, value, options) => {
+      const ttlMs = options?.ttlMs;
+      if (ttlMs !== undefined && !(typeof ttlMs === 'number' && ttlMs > 0 && ttlMs <= Number.MAX_SAFE_INTEGER)) {
+        return Promise.reject(new TypeError(`ttlMs must be a number of milliseconds more than 0 and at most ${Number.MAX_SAFE_INTEGER} (got ${typeof ttlMs === 'string' ? JSON.stringify(ttlMs) : String(ttlMs)})`));
+      }
+      return store.put(prefix + key, value, ttlMs ?? defaultTtl);
+    },
     delete: (key) => store.delete(prefix + key),
   };
 }

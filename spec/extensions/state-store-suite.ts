@@ -62,6 +62,20 @@ export function runStateStoreSuite(target: StateStoreSuiteTarget): void {
       expect(err).to.be.instanceOf(TypeError);
     });
 
+    it('a scoped view refuses a TTL that is not a number of milliseconds more than 0 (up to 2^53-1), and keeps nothing', async () => {
+      const [s] = await open();
+      const view = scopedState(s!, 'quota', 'principal', 'p1');
+      for (const ttlMs of [0, -5, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1e300, '60000' as unknown as number]) {
+        const err = await view.put('k', 1, { ttlMs }).catch((e: unknown) => e);
+        expect(err, String(ttlMs)).to.be.instanceOf(TypeError);
+        expect((err as Error).message).to.equal(`ttlMs must be a number of milliseconds more than 0 and at most ${Number.MAX_SAFE_INTEGER} (got ${typeof ttlMs === 'string' ? '"60000"' : String(ttlMs)})`);
+        expect(await view.get('k'), String(ttlMs)).to.equal(undefined);
+      }
+      await view.put('k', 1, { ttlMs: 0.4 });
+      await view.put('k2', 2, { ttlMs: Number.MAX_SAFE_INTEGER });
+      expect(await view.get('k2')).to.equal(2);
+    });
+
     it('two handles on one store see each other\'s values (two instances agree)', async () => {
       const [a, b] = await open(2);
       await a!.put('shared', { by: 'a' });
