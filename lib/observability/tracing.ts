@@ -328,7 +328,8 @@ class OtelAttemptSpan implements AttemptSpan {
     if (error) {
       span.setAttribute(semconv.ATTR_ERROR_TYPE, error.code);
       if (error.code === 'LIP_ERR_ROUTE_LEAF_TTFT_TIMEOUT') span.addEvent('lip.ttft_timeout', { 'lip.ttft_scope': 'leaf' });
-      span.setStatus({ code: api.SpanStatusCode.ERROR, message: error.message });
+      // The message may repeat client text (a leaf ttft_timeout's names the candidate key): cut like an attribute.
+      span.setStatus({ code: api.SpanStatusCode.ERROR, message: this.m.cut(error.message) });
     }
     span.end();
   }

@@ -198,8 +198,9 @@ export class LipServer {
   private logAttempt(r: AttemptReport): void {
     if (r.phase !== 'end' || r.outcome === 'success' || r.outcome === undefined) return;
     this.logger.info(r.outcome === 'failure' ? 'attempt failed' : 'attempt cancelled', {
-      request_id: r.requestId, candidate_key: r.candidateKey, backend: r.backendId,
-      reason: r.outcome === 'failure' ? `${r.errorCode}: ${r.errorMessage}` : r.cancelReason,
+      // The candidate key is client text (a selector's model), and an error's message may repeat it.
+      request_id: r.requestId, candidate_key: clipText(r.candidateKey), backend: r.backendId,
+      reason: r.outcome === 'failure' ? clipText(`${r.errorCode}: ${r.errorMessage}`) : r.cancelReason,
       ...(r.errorCode !== undefined ? { error: r.errorCode } : {}),
       ...(r.upstreamStatus !== undefined ? { upstream_status: r.upstreamStatus } : {}),
       ...(r.upstreamRequestId !== undefined ? { upstream_request_id: r.upstreamRequestId } : {}),
@@ -218,9 +219,9 @@ export class LipServer {
   private logRoute(d: RouteDecision): void {
     switch (d.type) {
       case 'plan': return void this.logger.debug('route plan', { request_id: d.requestId, selector: d.selector, selector_source: d.source, max_attempts: d.maxAttempts, plan: d.plan });
-      case 'skip': return void this.logger.debug('route skip', { request_id: d.requestId, candidate_key: d.candidateKey, reason: d.reason, ...(d.retryAfterMs !== undefined ? { retry_after_ms: d.retryAfterMs } : {}) });
-      case 'start': return void this.logger.debug('route attempt', { request_id: d.requestId, candidate_key: d.candidateKey, attempts_left: d.budgetLeft, at_ms: d.atMs });
-      case 'fail': return void this.logger.debug('route failure', { request_id: d.requestId, candidate_key: d.candidateKey, reason: d.reason, ...(d.status !== undefined ? { status: d.status } : {}) });
+      case 'skip': return void this.logger.debug('route skip', { request_id: d.requestId, candidate_key: clipText(d.candidateKey), reason: clipText(d.reason), ...(d.retryAfterMs !== undefined ? { retry_after_ms: d.retryAfterMs } : {}) });
+      case 'start': return void this.logger.debug('route attempt', { request_id: d.requestId, candidate_key: clipText(d.candidateKey), attempts_left: d.budgetLeft, at_ms: d.atMs });
+      case 'fail': return void this.logger.debug('route failure', { request_id: d.requestId, candidate_key: clipText(d.candidateKey), reason: clipText(d.reason), ...(d.status !== undefined ? { status: d.status } : {}) });
     }
   }
 
@@ -953,7 +954,7 @@ export class LipServer {
     this.accessLog.write({
       request_id: r.requestId, method: 'POST', route: r.endpoint, batch_id: r.batchId, status: r.status, duration_ms: round3(r.durationMs),
       principal: r.principal, key_id: r.keyId, frontend: r.frontend, model: r.model === undefined ? undefined : clipText(r.model), stream: false,
-      selector_source: r.meta.selectorSource || undefined, backend: r.meta.candidateKey || undefined, attempts: r.meta.attempts ?? 0,
+      selector_source: r.meta.selectorSource || undefined, backend: clipOptional(r.meta.candidateKey), attempts: r.meta.attempts ?? 0,
       input_tokens: usage?.inputTokens, output_tokens: usage?.outputTokens, cache_read_tokens: usage?.cacheReadTokens,
       cache_write_tokens: usage?.cacheWriteTokens, reasoning_tokens: usage?.reasoningTokens, cost: r.meta.cost, trace_id: r.traceId, error: r.errorCode,
     });
@@ -1176,7 +1177,7 @@ export class LipServer {
         frontend: g?.frontend ?? e?.frontend, model: g ? clipText(g.model) : e?.model !== undefined ? clipText(e.model) : undefined, stream: g?.stream,
         selector_source: (meta ?? e?.meta)?.selectorSource || undefined,
         // The candidate that served (a token count's: the backend that counted).
-        backend: g ? meta?.candidateKey || undefined : e ? e.meta.candidateKey || undefined : state.backend || undefined,
+        backend: clipOptional(g ? meta?.candidateKey : e ? e.meta.candidateKey : state.backend),
         attempts: g ? meta?.attempts ?? 0 : e ? e.meta.attempts ?? 0 : undefined,
         cache: meta?.cache ?? state.cache,
         ttft_ms: g && ttftMs !== undefined ? round3(ttftMs) : undefined,
@@ -1256,6 +1257,11 @@ function routeTable(runtime: Runtime, metrics: Metrics | undefined, serves: 'bot
 }
 
 const round3 = (ms: number): number => Math.round(ms * 1000) / 1000;
+
+/** Client text for a log line, cut like a model name; empty or absent: left out. */
+function clipOptional(text: string | undefined): string | undefined {
+  return text ? clipText(text) : undefined;
+}
 
 /** The model part of a candidate key (`backend:model[?query]`). */
 function modelOf(candidateKey: string | undefined): string | undefined {

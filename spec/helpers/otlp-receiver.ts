@@ -10,7 +10,7 @@ export interface OtlpSpan {
   kind: number;
   attributes: Record<string, unknown>;
   events: { name: string; attributes: Record<string, unknown> }[];
-  status?: { code?: number };
+  status?: { code?: number; message?: string };
   service: string;
 }
 
