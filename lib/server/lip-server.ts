@@ -1155,7 +1155,9 @@ export class LipServer {
         ...(state.keyId !== undefined ? { keyId: state.keyId } : {}),
       });
     }
-    if (state.trace) {
+    // A probe or a scrape is not traffic: its span is not ended, so it is never exported (a span
+    // processor takes a span when it ends; nothing holds one that never does).
+    if (state.trace && traffic) {
       state.trace.setAttributes({
         'lip.request_id': state.requestId, 'lip.frontend': g?.frontend ?? e?.frontend, 'gen_ai.request.model': g?.model ?? e?.model, 'lip.served': (meta ?? e?.meta)?.candidateKey,
         'lip.selector_source': (meta ?? e?.meta)?.selectorSource, 'lip.attempts': g ? meta?.attempts ?? 0 : e ? e.meta.attempts ?? 0 : undefined, 'lip.principal': state.principal, 'lip.aborted': aborted, 'lip.cache': meta?.cache ?? state.cache,
