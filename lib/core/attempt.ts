@@ -36,7 +36,7 @@ export interface AttemptReport {
   readonly webSearches?: number;
   readonly responseModel?: string;
   readonly finishReason?: string;
-  /** Set on a start that follows a failed attempt of the same request: routing failed over from it (its candidate key and error code). */
+  /** Set on a start routing moved on to because an attempt of the same request failed: routing failed over from it (its candidate key and error code); not on a race leg that merely started later. */
   readonly failoverFrom?: string;
   readonly failoverReason?: string;
 }

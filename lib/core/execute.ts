@@ -133,9 +133,11 @@ export interface ExecutorOptions {
   readonly routes?: RouteLog;
 }
 
-/** What the attempts of one request share: the last failure (a failover follows it). */
+/** What the attempts of one request share: the last failure, and whether routing moved on from it. */
 interface RequestTally {
   lastFailed: { readonly key: string; readonly code: string } | undefined;
+  /** Routing moved on after a failure (RouteContext.failingOver): the next attempt opened is a failover from `lastFailed`. */
+  failingOver: boolean;
 }
 
 /** `{affinity=client}` bindings (principal -> candidate key), bounded, oldest dropped first. */
@@ -282,7 +284,7 @@ export class Executor {
       if (routeChannel.hasSubscribers) {
         routeChannel.publish({ type: 'plan', requestId: ctx.requestId, selector: resolved.selector, source: resolved.source, maxAttempts: this.config.routing.max_attempts, plan: planJson(resolved.selector, compiled.selector) } satisfies RouteDecision);
       }
-      const tally: RequestTally = { lastFailed: undefined };
+      const tally: RequestTally = { lastFailed: undefined, failingOver: false };
       const affinity = this.affinity(compiled.selector.global.affinity, ctx);
       const sticky = affinity.bound ?? ext?.preferred;
       const estimatedTokens = compiled.needsSizeEstimate ? estimateTokens(call) : undefined;
@@ -298,6 +300,7 @@ export class Executor {
         ...(sticky !== undefined ? { sticky } : {}),
         ...withAllow(this.breaker ? this.circuitGate(this.breaker, gate) : gate ? { eligibility: (candidate) => gate.skip(candidate) } : {}, allow),
         open: (candidate, role) => this.open(call, candidate, role, ctx, route, compiled.selector.global.ttftTimeoutMs, tally, ext, gate),
+        failingOver: () => { tally.failingOver = true; },
         commit: (candidate, role) => {
           if (ctx.meta.candidateKey !== undefined) return;
           if (role.inRace) {
@@ -388,6 +391,8 @@ export class Executor {
         }
         route.budget.remaining--;
         const entry = route.journal.start(candidate.key);
+        // Each resumption moves on from the attempt that broke (or the resumption that failed before it).
+        tally.failingOver = true;
         return this.open(continued, candidate, role, ctx, route, undefined, tally, ext, gate).pipe(tap({
           error: (err: unknown) => route.journal.fail(entry, err),
           complete: () => { if (entry.outcome === 'running') entry.outcome = 'served'; },
@@ -466,8 +471,11 @@ export class Executor {
     // Rows go to the store unless the conversation has no record (then tickets alone number the attempts).
     const rows = ctx.pendingALeg?.stored === false ? ctx.pendingALeg.tickets : this.continuity;
     const recording = rows === this.continuity && rows !== undefined && ctx.aLeg !== undefined;
-    const failedBefore = tally.lastFailed;
-    tally.lastFailed = undefined;
+    // One failover per move, from the last attempt that failed; a race leg that starts after
+    // another leg failed (a handicap) moved nowhere.
+    const failedBefore = tally.failingOver ? tally.lastFailed : undefined;
+    tally.failingOver = false;
+    if (failedBefore !== undefined) tally.lastFailed = undefined;
     if (failedBefore !== undefined) ctx.trace?.event('lip.failover', { 'lip.failover.from': failedBefore.key, 'lip.failover.to': candidate.key, 'error.type': failedBefore.code });
     const span = ctx.trace?.recording ? ctx.trace.attempt({
       candidateKey: candidate.key, backendId: candidate.backend, model: candidate.model, provider, operation: operationName(backend.kind),

@@ -13,7 +13,7 @@ import { batchOfOne } from '../helpers/batches.js';
 import { CLIENT_DRIVERS } from '../helpers/clients/index.js';
 import { backgroundRun, websocketTurn } from '../helpers/clients/responses-transports.js';
 import { configFrom, testConfigYaml } from '../helpers/config.js';
-import type { Emulator } from '../helpers/emulators/index.js';
+import type { Emulator, Script } from '../helpers/emulators/index.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
 import { requireRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { startOtlpReceiver, type OtlpReceiver, type OtlpSpan } from '../helpers/otlp-receiver.js';
@@ -43,9 +43,20 @@ const leaf = (i: number) => `${idOf(KINDS[i]!)}:model-x`;
 /** Per million tokens: every candidate is priced, so every attempt with usage has a cost. */
 const PRICES = { input: 2, output: 8, cache_read: 1, cache_write: 3, reasoning: 5 };
 
+/** An upstream failure a race leg drops out on and a `|` chain moves on from. */
+const legFailure = fc.constantFrom(429, 500, 503).map((status): Script => ({ status, error: { message: `upstream says ${status}` } }));
+
 const plan = (answer: Generated): fc.Arbitrary<Plan> => fc.oneof(
   ...routePlans(answer, leaf, [400, 429, 500, 503]),
   resumePlan(answer, leaf),
+  // A race whose first leg fails (mostly before its handicapped leg starts: that start is no
+  // failover), alone or followed by an arm its second leg may fail over to.
+  fc.tuple(fc.uniqueArray(kindIndex, { minLength: 3, maxLength: 3 }), legFailure, fc.option(legFailure, { nil: undefined }), fc.boolean())
+    .map(([[a, b, c], failA, failB, next]): Plan => ({
+      selector: `${leaf(a!)}![handicap=40ms]${leaf(b!)}${next ? `|${leaf(c!)}` : ''}`,
+      scripts: new Map([[a!, failA], [b!, failB ?? answer.script], ...(next ? [[c!, answer.script] as const] : [])]),
+      label: 'race with a failing leg',
+    })),
   // The client goes away after the first chunk of a slow answer (read through plain fetch: the SDK drivers read to the end).
   fc.tuple(fc.uniqueArray(kindIndex, { minLength: 1, maxLength: 2 })).map(([legs]): Plan => ({
     selector: legs.map(leaf).join('!'), scripts: new Map(legs.map((k) => [k, { text: Array.from({ length: 40 }, (_, i) => `t${i} `), dripMs: 25, usage: answer.usage }])), label: 'abort',
@@ -258,6 +269,13 @@ const agreement = (store: Store, scale: number) => describe(`fuzz: the record, t
           expect([from?.outcome, from?.reason, to !== undefined && from !== undefined && to.seq > from.seq], `${what}: failover ${JSON.stringify(e.attributes)}`)
             .to.deep.equal(['failure', e.attributes['error.type'], true]);
           tally(`lip_failovers_total{backend="${from!.backend_id}",reason="${from!.reason}"}`);
+        }
+        // One failover per move to a later `|` arm that opened an attempt (a race leg that starts
+        // after another failed is none). A resumption fails over too, to any candidate: left out.
+        if (p.label !== 'resume') {
+          const arms = p.selector.split('|').map((arm) => arm.split(/[!^]/).map((l) => l.replace(/^(\[[^\]]*\])+/, '')));
+          const entered = new Set(record.attempts.map((a) => arms.findIndex((legs) => legs.includes(a.candidate_key))));
+          expect(server.events.filter((e) => e.name === 'lip.failover').length, `${what}: the failovers`).to.equal(Math.max(0, entered.size - 1));
         }
         // A race's win: the candidate that served (or failed after output), among the attempts.
         for (const e of server.events.filter((x) => x.name === 'lip.race.win')) {

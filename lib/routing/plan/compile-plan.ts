@@ -42,6 +42,7 @@ const ARM_COMPILERS: { readonly [T in Arm['type']]: ArmCompiler<T> } = {
     // (the final error's 503 + Retry-After or context refusal and /admin/routes need it), and left out of
     // this arm from then on. With none eligible the arm fails retryably and the journal decides.
     const skipped = new Set<number>();
+    let rolled = false;
     const eligible = (branch: WeightedBranch, index: number): boolean => {
       if (skipped.has(index)) return false;
       const candidate = candidateOf(branch.leaf);
@@ -61,6 +62,11 @@ const ARM_COMPILERS: { readonly [T in Arm['type']]: ArmCompiler<T> } = {
       ctx.rng,
       (failures) => armFailed(failures, ctx),
       ctx.firstRequest,
+      // Every pick after the first is a re-roll, after a branch failed.
+      () => {
+        if (rolled) ctx.failingOver?.();
+        rolled = true;
+      },
     );
   },
   race: (arm, ctx) => () => raceLegs(
@@ -101,7 +107,13 @@ export function compilePlan(selector: Selector, ctx: RouteContext): Observable<L
   const arms = selector.arms.map((arm) => (ARM_COMPILERS[arm.type] as ArmCompiler<typeof arm.type>)(arm as never, ctx));
   // {affinity=...}: the bound candidate, when the selector still has it, goes first.
   const sticky = ctx.sticky === undefined ? undefined : selector.arms.flatMap(leavesOf).find((leaf) => candidateOf(leaf).key === ctx.sticky);
-  const plan = failover(sticky ? [() => leafAttempt(sticky, ctx), ...arms] : arms, () => ctx.journal.finalError());
+  const ordered = sticky ? [() => leafAttempt(sticky, ctx), ...arms] : arms;
+  // failover opens an arm after the first only when the one before it failed: that is a move.
+  const moves = ordered.map((arm, index): ArmPlan => (index === 0 ? arm : () => {
+    ctx.failingOver?.();
+    return arm();
+  }));
+  const plan = failover(moves, () => ctx.journal.finalError());
   const budget = selector.global.ttftTimeoutMs;
   if (budget === undefined) return plan;
   return plan.pipe(ttftTimeout(budget, () => {

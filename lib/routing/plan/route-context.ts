@@ -64,6 +64,12 @@ export interface RouteContext {
    * before its first output bounded (`server.max_pending_wire_events`), attempt reported.
    */
   open(candidate: Candidate, role: AttemptRole): Observable<LipEvent>;
+  /**
+   * Routing moves on because an attempt failed (to the next failover arm, or a weighted arm
+   * re-rolled among the branches left): the next attempt it opens is a failover. A race leg that
+   * starts later (a handicap) is not.
+   */
+  failingOver?(): void;
   /** A reason to skip the candidate now (an open circuit), or undefined. No side effects. */
   eligibility?(candidate: Candidate): Skip | undefined;
   /**

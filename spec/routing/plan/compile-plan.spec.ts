@@ -63,6 +63,25 @@ describe('routing/plan/compilePlan', () => {
     });
   });
 
+  it('signals a failover at each move after a failure (the next arm, a weighted re-roll), never for a handicapped race leg', () => {
+    const ts = testScheduler();
+    ts.run(({ cold, expectObservable }) => {
+      const h = harness(ts, {
+        'a:m': () => cold('-#', ev, retryable),
+        'b:m': () => cold('-#', ev, retryable),
+        'c:m': () => cold('-#', ev, retryable),
+        'd:m': () => cold('-#', ev, retryable),
+        'e:m': () => cold('-s-t----|', ev),
+      }, { maxAttempts: 10, budget: { remaining: 10 } });
+      h.ctx.failingOver = () => { h.opened.push('|'); };
+      // a fails at 1; b starts at 3 (its handicap), after a failed, and fails at 4: the arm has
+      // failed, routing moves on; c (rng 0) fails at 5 and the arm is re-rolled: d fails at 6; e serves.
+      expectObservable(compilePlan(parseSelector('a:m![handicap=3ms]b:m|c:m^d:m|e:m'), h.ctx)).toBe('---------(st)-|', ev);
+      ts.flush();
+      expect(h.opened).to.deep.equal(['a:m', 'b:m', '|', 'c:m', '|', 'd:m', '|', 'e:m']);
+    });
+  });
+
   it('a single leaf: its lifecycle is held until its output, and its output commits it', () => {
     const ts = testScheduler();
     ts.run(({ cold, expectObservable }) => {
