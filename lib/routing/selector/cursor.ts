@@ -80,10 +80,10 @@ export class Cursor {
   }
 }
 
-/** A character for messages: printable as itself, else as `U+XXXX`. */
+/** A character for messages, after "unexpected" or "found": printable as itself, else as `U+XXXX`. */
 export function describeChar(c: number): string {
   if (c < 0) return 'the end';
   if (isSpace(c)) return 'whitespace';
-  if (isControl(c)) return `the control character U+${c.toString(16).toUpperCase().padStart(4, '0')}`;
+  if (isControl(c)) return `control character U+${c.toString(16).toUpperCase().padStart(4, '0')}`;
   return `"${String.fromCharCode(c)}"`;
 }
