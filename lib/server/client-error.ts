@@ -2,6 +2,7 @@ import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { LipError } from '../errors/index.js';
 import { encodeFlatError } from '../frontends/error-envelope.js';
+import type { ErrorResponse } from '../frontends/protocol.js';
 import { sendJson } from './send.js';
 
 /** What Node's HTTP parser (or its request timeout) refused, as lip's error. */
@@ -38,9 +39,15 @@ export function refusalOf(res: ServerResponse): LipError | undefined {
  * A response that has begun is never interrupted: the connection is destroyed, as Node does.
  * One that has not begun while a later pipelined request was refused closes the connection
  * after it; the client sends that request again on a new one. `headers` are the ones every
- * response carries (responseIdentity).
+ * response carries (responseIdentity). `encode` words the answer in a request's response: the
+ * envelope of the protocol its path belongs to (flat when none owns it).
  */
-export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex & { _httpMessage?: ServerResponse | null }, headers: readonly (readonly [string, string])[] = []): void {
+export function answerClientError(
+  err: NodeJS.ErrnoException,
+  socket: Duplex & { _httpMessage?: ServerResponse | null },
+  headers: readonly (readonly [string, string])[] = [],
+  encode: (err: LipError, res: ServerResponse) => ErrorResponse = encodeFlatError,
+): void {
   const inProgress = socket._httpMessage ?? undefined;
   if (err.code === 'ECONNRESET' || !socket.writable || inProgress?.headersSent === true) {
     socket.destroy();
@@ -51,7 +58,7 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex & {
   inProgress.shouldKeepAlive = false;
   if (inProgress.req.complete) return;
   refusals.set(inProgress, lip);
-  const response = encodeFlatError(lip);
+  const response = encode(lip, inProgress);
   sendJson(inProgress, response.status, response.body, response.headers);
   // Node forgets a request once its response has finished: its body's reader (still waiting)
   // learns it was cut off only when the request is destroyed, after the answer has gone out.

@@ -8,7 +8,7 @@ import type { Runtime } from '../core/runtime.js';
 import type { IngressRequest } from '../core/ingress-gate.js';
 import { LipError, reportInternalError, toLipError, type InternalErrorReport } from '../errors/index.js';
 import { FRONTENDS } from '../frontends/registry.js';
-import type { Frontend } from '../frontends/protocol.js';
+import type { ErrorResponse, Frontend } from '../frontends/protocol.js';
 import { encodeFlatError } from '../frontends/error-envelope.js';
 import type { AttemptReport } from '../core/attempt.js';
 import type { RouteDecision } from '../core/observe-route.js';
@@ -262,7 +262,7 @@ export class LipServer {
     this.table = routeTable(runtime, this.metrics, separate ? 'protocol' : 'both');
     // Only a WebSocket upgrade leaves HTTP: any other Upgrade (h2c) is served as HTTP/1.1.
     this.http = createServer({ IncomingMessage: WebSocketUpgradeMessage, connectionsCheckingInterval: 1_000, requireHostHeader: false, ...socketTimeouts(runtime.config.server) }, (req, res) => this.onRequest(req, res, this.table));
-    this.http.on('clientError', (err: NodeJS.ErrnoException, socket: Parameters<typeof answerClientError>[1]) => answerClientError(err, socket, responseIdentity(this.runtime.config)));
+    this.http.on('clientError', (err: NodeJS.ErrnoException, socket: Parameters<typeof answerClientError>[1]) => answerClientError(err, socket, responseIdentity(this.runtime.config), (lip, res) => this.envelopeOf(this.table, res, lip)));
     this.websockets = new WebSocketTurns({ http: this.http, config: () => this.runtime.config, identity: () => responseIdentity(this.runtime.config), logger });
     this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
     if (separate) {
@@ -972,6 +972,20 @@ export class LipServer {
       sendError(res, frontend, lip);
       return undefined;
     }
+  }
+
+  /**
+   * `err` answered in `res` (a request cut off part-way: read_timeout, a malformed body), in the
+   * envelope of the protocol its path belongs to (flat otherwise), as pathError words it.
+   */
+  private envelopeOf(table: RouteTable, res: ServerResponse, err: LipError): ErrorResponse {
+    let owner: Frontend | undefined;
+    try {
+      owner = table.ownerOf(requestTarget(res.req.url).pathname, res.req.headers);
+    } catch {
+      owner = undefined; // a target that is no path (refused as such by route)
+    }
+    return owner ? owner.encodeError(err, answeredRequestId(res)) : encodeFlatError(err);
   }
 
   /** A path or method error, in the envelope of the protocol the path belongs to (plain otherwise). */
