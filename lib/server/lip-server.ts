@@ -47,7 +47,7 @@ import { BackgroundRuns, followForRelay } from './background-runs.js';
 import { pickRequestId, pickTraceId, type RequestState } from './request-state.js';
 import { RouteTable, type OperatorMounts, type RouteMatch } from './route-table.js';
 import type { Config, ServerConfig } from '../config/index.js';
-import { answeredRequestId, sendError, sendJson } from './send.js';
+import { answeredRequestId, endAfterBody, sendError, sendJson, sendJsonAndClose } from './send.js';
 import { handleResource, readsBody } from './handle-resource.js';
 import { Batches, type BatchBudgets, type BatchRequestReport } from './batches.js';
 import type { ApiKeyConfig } from '../config/types.js';
@@ -584,7 +584,7 @@ export class LipServer {
     const ingress = this.runtime.ingress;
     const turn = this.websockets.carries(req);
     if (ingress !== undefined && table !== this.operatorTable && !turn && !isProbe(req.url) && !ingress.admits(ingressView(req))) {
-      refuseIngress(res);
+      refuseIngress(req, res);
       return;
     }
     const traceId = pickTraceId(req.headers['x-trace-id']);
@@ -719,9 +719,8 @@ export class LipServer {
     }
     // RFC 9112 section 3.2; Node's own check (off) answers without the protocol's envelope.
     if (req.headers.host === undefined && req.httpVersionMinor >= 1) {
-      req.resume();
       state.errorCode = 'LIP_ERR_REQUEST_INVALID';
-      return this.pathError(req, res, url, table, new LipError('LIP_ERR_REQUEST_INVALID', 'an HTTP/1.1 request needs a Host header'), { connection: 'close' });
+      return this.refuseAndClose(req, res, table.ownerOf(url.pathname, req.headers), new LipError('LIP_ERR_REQUEST_INVALID', 'an HTTP/1.1 request needs a Host header'));
     }
     const matched = table.match(req.method ?? 'GET', url.pathname);
     // Files of two protocols at one path (`/v1/files`): the request's headers say whose.
@@ -733,9 +732,8 @@ export class LipServer {
     if (allowance !== undefined) {
       const foreign = foreignBrowser(req.headers, allowance);
       if (foreign !== undefined) {
-        req.resume();
         state.errorCode = foreign.code;
-        return this.pathError(req, res, url, table, foreign, { connection: 'close' });
+        return this.refuseAndClose(req, res, table.ownerOf(url.pathname, req.headers), foreign);
       }
     }
     // A browser page lip lets use it (a loopback page, one of server.allowed_origins) may read
@@ -765,10 +763,7 @@ export class LipServer {
       case 'embeddings': {
         const frontend = match.frontend;
         // Served while draining (server.drain_delay), as generations are; refused once closing.
-        if (this.closing) {
-          req.resume();
-          return sendError(res, frontend, new LipError('LIP_ERR_SERVER_SHUTTING_DOWN', 'the server is shutting down'), { connection: 'close' });
-        }
+        if (this.closing) return this.refuseAndClose(req, res, frontend, new LipError('LIP_ERR_SERVER_SHUTTING_DOWN', 'the server is shutting down'));
         // Embeddings spend from a key's budget (their input tokens, priced by the input price); token counts are free.
         const caller = await this.admittedCaller(req, res, url, state, frontend, match.kind === 'embeddings');
         if (caller === undefined) return void req.resume();
@@ -871,10 +866,7 @@ export class LipServer {
       case 'batch':
       case 'file': {
         const frontend = match.frontend;
-        if (this.closing) {
-          req.resume();
-          return sendError(res, frontend, new LipError('LIP_ERR_SERVER_SHUTTING_DOWN', 'the server is shutting down'), { connection: 'close' });
-        }
+        if (this.closing) return this.refuseAndClose(req, res, frontend, new LipError('LIP_ERR_SERVER_SHUTTING_DOWN', 'the server is shutting down'));
         const caller = await this.admittedCaller(req, res, url, state, frontend);
         if (caller === undefined) return void req.resume();
         const { key, principal } = caller;
@@ -901,7 +893,10 @@ export class LipServer {
           state.errorCode = err.code;
           sendError(res, match.frontend, err, headers);
         };
-        if (this.closing) return reject(new LipError('LIP_ERR_SERVER_SHUTTING_DOWN', 'the server is shutting down'), { connection: 'close' });
+        if (this.closing) {
+          state.errorCode = 'LIP_ERR_SERVER_SHUTTING_DOWN';
+          return this.refuseAndClose(req, res, match.frontend, new LipError('LIP_ERR_SERVER_SHUTTING_DOWN', 'the server is shutting down'));
+        }
         let endKey: () => void;
         try {
           const caller = this.auth.caller(req.headers, keySourcesOf(url, match.frontend));
@@ -986,6 +981,15 @@ export class LipServer {
       owner = undefined; // a target that is no path (refused as such by route)
     }
     return owner ? owner.encodeError(err, answeredRequestId(res)) : encodeFlatError(err);
+  }
+
+  /**
+   * A refusal before the body is read that closes the connection, in `frontend`'s envelope (flat
+   * without one); the connection closes once the body has arrived (sendJsonAndClose).
+   */
+  private refuseAndClose(req: IncomingMessage, res: ServerResponse, frontend: Frontend | undefined, err: LipError): void {
+    const response = frontend ? frontend.encodeError(err, answeredRequestId(res)) : encodeFlatError(err);
+    sendJsonAndClose(req, res, response.status, response.body, response.headers);
   }
 
   /** A path or method error, in the envelope of the protocol the path belongs to (plain otherwise). */
@@ -1318,10 +1322,10 @@ async function settlesWithin(work: Promise<unknown>, ms: number, late: (err: unk
 /** What `access.geoip` refuses with: the same few bytes whatever the reason (no address, country or rule is revealed). */
 const FORBIDDEN = 'Forbidden\n';
 
-function refuseIngress(res: ServerResponse): void {
+function refuseIngress(req: IncomingMessage, res: ServerResponse): void {
   res.shouldKeepAlive = false;
   res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8', 'content-length': FORBIDDEN.length, connection: 'close' });
-  res.end(FORBIDDEN);
+  endAfterBody(req, res, FORBIDDEN);
 }
 
 /** Liveness and readiness probes pass the ingress gate (orchestrators probe from their own addresses). */

@@ -1,6 +1,7 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LipError } from '../errors/index.js';
 import type { Frontend } from '../frontends/protocol.js';
+import { drainBody } from '../wire/index.js';
 
 /** Writes a complete JSON response (no-op when the headers already went out). */
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Readonly<Record<string, string>> = {}): void {
@@ -8,6 +9,35 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   const text = JSON.stringify(body);
   res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
+}
+
+/**
+ * As sendJson, for an answer that closes its connection given before the request's body was read
+ * (a refusal: a foreign page, no Host, a server shutting down): see endAfterBody.
+ */
+export function sendJsonAndClose(req: IncomingMessage, res: ServerResponse, status: number, body: unknown, headers: Readonly<Record<string, string>> = {}): void {
+  if (res.headersSent || res.destroyed) return;
+  const text = JSON.stringify(body);
+  res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), connection: 'close' });
+  endAfterBody(req, res, text);
+}
+
+/**
+ * Writes `last` (the rest of an answer that closes its connection, its head written) at once, and
+ * ends `res` once `req`'s body has arrived. Node destroys the socket the moment such a response
+ * ends, and a client still sending its body was then reset (EPIPE, ECONNRESET) before it read the
+ * answer. The body is read and dropped as a 413's is (drainBody: one far beyond the limit gets its
+ * connection destroyed); a client that goes away ends the wait.
+ */
+export function endAfterBody(req: IncomingMessage, res: ServerResponse, last: string): void {
+  res.write(last);
+  const end = () => {
+    if (!res.writableEnded && !res.destroyed) res.end();
+  };
+  if (req.readableEnded) return end();
+  req.once('end', end);
+  req.once('close', end);
+  drainBody(req);
 }
 
 /** Writes `err` as a complete response in the frontend's error envelope (its status and headers after `headers`). */

@@ -44,12 +44,12 @@ export function readBody(req: IncomingMessage, limit: number, weigher?: BodyWeig
     try {
       inflate = decoder(req.headers['content-encoding']);
     } catch (err) {
-      drain(req);
+      drainBody(req);
       reject(err);
       return;
     }
     if (!inflate && Number.isFinite(declared) && declared > limit) {
-      drain(req);
+      drainBody(req);
       reject(tooLarge(limit, setting));
       return;
     }
@@ -57,7 +57,7 @@ export function readBody(req: IncomingMessage, limit: number, weigher?: BodyWeig
       try {
         weigher.grow(declared);
       } catch (err) {
-        drain(req);
+        drainBody(req);
         reject(err);
         return;
       }
@@ -71,7 +71,7 @@ export function readBody(req: IncomingMessage, limit: number, weigher?: BodyWeig
       done = true;
       source.removeListener('data', onData);
       if (err) {
-        drain(req);
+        drainBody(req);
         inflate?.destroy();
         reject(err);
       } else resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
@@ -103,7 +103,12 @@ export function readBody(req: IncomingMessage, limit: number, weigher?: BodyWeig
   });
 }
 
-function drain(req: IncomingMessage): void {
+/**
+ * Reads and drops what is left of a request body whose answer does not need it (a 413, a refusal
+ * before the body), so that the client, still sending, can read the answer; a body more than
+ * DRAIN_ALLOWANCE bytes beyond that gets its connection destroyed.
+ */
+export function drainBody(req: IncomingMessage): void {
   let drained = 0;
   req.on('data', (chunk: Buffer) => {
     drained += chunk.length;
