@@ -1,10 +1,12 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { ResourceRoute } from '../frontends/protocol.js';
 import { allowedPage } from './browser-guard.js';
 
 /** How long a browser may keep a preflight's answer (seconds). */
 const PREFLIGHT_MAX_AGE = '600';
-/** The methods lip serves (a preflight asks for one of them). */
-const METHODS = 'GET, POST, DELETE';
+/** The methods lip serves (a preflight asks for one of them); a method a route takes that is not here fails to compile. */
+const SERVED = { GET: true, POST: true, PATCH: true, DELETE: true } as const satisfies Record<ResourceRoute['method'], true>;
+const METHODS = Object.keys(SERVED).join(', ');
 /** A header list as a preflight may name it (field names, commas, spaces): echoed only when it is one. */
 const HEADER_LIST = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+(?:\s*,\s*[!#$%&'*+.^_`|~0-9A-Za-z-]+)*$/;
 

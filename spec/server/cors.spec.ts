@@ -74,6 +74,15 @@ describe('server: CORS for the pages lip lets use it', function () {
     expect(r.headers['access-control-allow-origin']).to.equal(UI);
   });
 
+  it('a preflight allows every method lip serves: PATCH too (Gemini\'s cachedContents update)', async () => {
+    const r = await httpRequest(`${keyless.url}/v1beta/cachedContents/c1`, {
+      method: 'OPTIONS', headers: { origin: UI, 'access-control-request-method': 'PATCH', 'access-control-request-headers': 'content-type, x-goog-api-key' },
+    });
+    expect(r.status).to.equal(204);
+    const allowed = String(r.headers['access-control-allow-methods']).split(',').map((m) => m.trim());
+    expect(allowed).to.include.members(['GET', 'POST', 'PATCH', 'DELETE']);
+  });
+
   it('OPTIONS that is not a preflight is answered as before (405 with Allow)', async () => {
     const r = await httpRequest(`${keyless.url}/v1/chat/completions`, { method: 'OPTIONS' });
     expect(r.status).to.equal(405);
