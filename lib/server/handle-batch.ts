@@ -92,7 +92,7 @@ export interface FileRequest {
 }
 
 /** What a multipart upload may add around its file (the form's boundaries and other fields). */
-const FORM_OVERHEAD = 64 * 1024;
+export const FORM_OVERHEAD = 64 * 1024;
 
 /**
  * A protocol's file endpoint (FileRoutes: OpenAI `/v1/files`), kept in the caller's stored

@@ -47,7 +47,8 @@ import { BackgroundRuns, followForRelay } from './background-runs.js';
 import { pickRequestId, pickTraceId, type RequestState } from './request-state.js';
 import { RouteTable, type OperatorMounts, type RouteMatch } from './route-table.js';
 import type { Config, ServerConfig } from '../config/index.js';
-import { answeredRequestId, endAfterBody, sendError, sendJson, sendJsonAndClose } from './send.js';
+import { answeredRequestId, endAfterBody, sendError, sendJson, sendJsonAndClose, withholdContinue } from './send.js';
+import { bodyReadBy, declaredOver } from './expect-continue.js';
 import { handleResource, readsBody } from './handle-resource.js';
 import { Batches, type BatchBudgets, type BatchRequestReport } from './batches.js';
 import type { ApiKeyConfig } from '../config/types.js';
@@ -263,6 +264,7 @@ export class LipServer {
     // Only a WebSocket upgrade leaves HTTP: any other Upgrade (h2c) is served as HTTP/1.1.
     this.http = createServer({ IncomingMessage: WebSocketUpgradeMessage, connectionsCheckingInterval: 1_000, requireHostHeader: false, ...socketTimeouts(runtime.config.server) }, (req, res) => this.onRequest(req, res, this.table));
     this.http.on('clientError', (err: NodeJS.ErrnoException, socket: Parameters<typeof answerClientError>[1]) => answerClientError(err, socket, responseIdentity(this.runtime.config), (lip, res) => this.envelopeOf(this.table, res, lip)));
+    this.http.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => this.onContinue(req, res, this.table));
     this.websockets = new WebSocketTurns({ http: this.http, config: () => this.runtime.config, identity: () => responseIdentity(this.runtime.config), logger });
     this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
     if (separate) {
@@ -631,6 +633,52 @@ export class LipServer {
         res.destroy();
       }
     }).finally(() => this.handled(runtime));
+  }
+
+  /**
+   * A request that asked `Expect: 100-continue` (Node's 'checkContinue'), whose client waits for
+   * `100 Continue` before it sends the body (RFC 9110 section 10.1.1): told to go on unless lip
+   * would refuse it before reading the body (refusedUnread); then it is answered as any request
+   * is, without `100 Continue`, and its connection closes after the answer.
+   */
+  private onContinue(req: IncomingMessage, res: ServerResponse, table: RouteTable): void {
+    let refused = false;
+    try {
+      refused = this.refusedUnread(req, table);
+    } catch (err) {
+      reportInternalError('server.continue', err);
+    }
+    if (refused) withholdContinue(res);
+    else res.writeContinue();
+    this.onRequest(req, res, table);
+  }
+
+  /**
+   * Whether `route` refuses a request before reading its body, told by its head alone: an
+   * HTTP/1.1 request without Host, a request target that is no path, a body declared over its
+   * route's limit (413), a foreign page (403), a missing or wrong key (401). A route that reads no
+   * body refuses nothing here (the client sends what it would send anyway).
+   */
+  private refusedUnread(req: IncomingMessage, table: RouteTable): boolean {
+    if (req.headers.host === undefined && req.httpVersionMinor >= 1) return true;
+    let url: RequestTarget;
+    try {
+      url = requestTarget(req.url);
+    } catch {
+      return true;
+    }
+    const matched = table.match(req.method ?? 'GET', url.pathname);
+    const body = bodyReadBy(matched.kind === 'file' ? table.fileOwner(matched, req.headers) : matched, this.runtime.config.server);
+    if (body === undefined) return false;
+    if (declaredOver(req.headers, body.limit)) return true;
+    const allowance = this.browserAllowance();
+    if (allowance !== undefined && foreignBrowser(req.headers, allowance) !== undefined) return true;
+    try {
+      this.auth.caller(req.headers, keySourcesOf(url, body.frontend));
+    } catch {
+      return true;
+    }
+    return false;
   }
 
   /**

@@ -34,10 +34,24 @@ export function endAfterBody(req: IncomingMessage, res: ServerResponse, last: st
   const end = () => {
     if (!res.writableEnded && !res.destroyed) res.end();
   };
-  if (req.readableEnded) return end();
+  // A client told not to send its body (withholdContinue) sends none to wait for.
+  if (req.readableEnded || withheld.has(res)) return end();
   req.once('end', end);
   req.once('close', end);
   drainBody(req);
+}
+
+/** Responses to requests that asked `Expect: 100-continue` and were not told to go on. */
+const withheld = new WeakSet<ServerResponse>();
+
+/**
+ * A request that asked `Expect: 100-continue` is not told to send its body (RFC 9110 section
+ * 10.1.1): lip answers it without reading one. Its response closes the connection, on which
+ * the body it did not send could not be told from a next request.
+ */
+export function withholdContinue(res: ServerResponse): void {
+  withheld.add(res);
+  res.shouldKeepAlive = false;
 }
 
 /** Writes `err` as a complete response in the frontend's error envelope (its status and headers after `headers`). */
