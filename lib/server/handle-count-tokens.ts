@@ -2,11 +2,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { estimateTokens } from '../canonical/estimate-tokens.js';
 import type { CandidateAllow } from '../core/candidate-allow.js';
 import type { Runtime } from '../core/runtime.js';
-import { toLipError } from '../errors/index.js';
+import { toLipError, type LipError } from '../errors/index.js';
 import type { Frontend } from '../frontends/protocol.js';
 import { headerValue, readJsonBody } from '../wire/index.js';
 import type { DecodeTicket } from './decode-admission.js';
-import type { RequestState } from './request-state.js';
+import { abortable, type RequestState } from './request-state.js';
 import { sendError, sendJson } from './send.js';
 import { continuedConversation, inConversation } from './continued-conversation.js';
 import { storedResponses } from './stored-responses.js';
@@ -32,15 +32,18 @@ const COUNT_TIMEOUT_MS = 30_000;
  */
 export async function handleCountTokens(
   req: IncomingMessage, res: ServerResponse, frontend: Frontend, params: Readonly<Record<string, string>>, principal: string,
-  runtime: Runtime, decode: DecodeTicket, state: Pick<RequestState, 'backend' | 'errorCode'>, allow?: CandidateAllow,
+  runtime: Runtime, decode: DecodeTicket, state: Pick<RequestState, 'backend' | 'errorCode' | 'abort'>, allow?: CandidateAllow,
 ): Promise<void> {
   const route = frontend.countTokensRoute!;
   let backendKey: string | undefined;
   const gone = new AbortController();
   const abort = () => gone.abort();
   res.once('close', abort);
+  let failure: (err: unknown) => LipError = toLipError;
   try {
     let body = await readJsonBody(req, runtime.config.server.max_request_body_bytes, decode);
+    // From here the shutdown can stop it with an answer.
+    failure = abortable(state, res, gone);
     const resolving = route.resolveReferences?.(body, storedResponses(runtime.continuity, principal), params);
     if (resolving !== undefined) body = await resolving;
     const decoded = route.decode(body, { params, headers: req.headers });
@@ -64,7 +67,7 @@ export async function handleCountTokens(
     }
     return sendJson(res, 200, route.encode({ inputTokens: estimateTokens(call), estimated: true }), { 'x-lip-token-count': 'estimate' });
   } catch (err) {
-    const lip = toLipError(err);
+    const lip = failure(err);
     state.errorCode = lip.code;
     if (backendKey !== undefined) state.backend = backendKey;
     req.resume();
@@ -72,5 +75,6 @@ export async function handleCountTokens(
     sendError(res, frontend, lip);
   } finally {
     res.off('close', abort);
+    state.abort = undefined;
   }
 }

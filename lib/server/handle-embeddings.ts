@@ -10,7 +10,7 @@ import { LipError, toLipError } from '../errors/index.js';
 import type { EmbeddingsRoute, Frontend, TokenCount } from '../frontends/protocol.js';
 import { rateLimitHeadersOf } from '../frontends/rate-limit-headers.js';
 import { failedBodyOf, headerValue, readJsonBody } from '../wire/index.js';
-import { budgetHeaders, type RequestState } from './request-state.js';
+import { abortable, budgetHeaders, type RequestState } from './request-state.js';
 import { servedModel } from './served-model.js';
 import { sendError, sendJson } from './send.js';
 
@@ -45,8 +45,11 @@ export async function handleEmbeddings(req: IncomingMessage, res: ServerResponse
   const embedding: NonNullable<RequestState['embedding']> = { frontend: frontend.id, meta };
   state.embedding = embedding;
   let aLeg: { readonly aLegId: string; readonly sessionId: string } | undefined;
+  let failure: (err: unknown) => LipError = toLipError;
   try {
     const body = await readJsonBody(req, runtime.config.server.max_request_body_bytes, state.decode);
+    // From here the shutdown (or a cancel of its A-leg) can stop it with an answer.
+    failure = abortable(state, res, gone);
     const header = req.headers['x-lip-route'];
     const answered = await embedBody(body, {
       route, params, runtime, signal: gone.signal, state, headers: req.headers, routeHeader: typeof header === 'string' ? header : undefined,
@@ -67,7 +70,7 @@ export async function handleEmbeddings(req: IncomingMessage, res: ServerResponse
       ...budgetHeaders(state.budgetLeft), ...rateLimitHeadersOf(frontend, state.rateLimit),
     });
   } catch (err) {
-    const lip = toLipError(err);
+    const lip = failure(err);
     state.errorCode = lip.code;
     const body = failedBodyOf(err);
     if (body !== undefined) state.failedBody = body;
@@ -75,6 +78,7 @@ export async function handleEmbeddings(req: IncomingMessage, res: ServerResponse
     if (!res.destroyed) sendError(res, frontend, lip);
   } finally {
     res.off('close', abort);
+    state.abort = undefined;
   }
   runtime.recorder?.finish(req, res, state, { frontend: frontend.id, principal, meta, ...(aLeg !== undefined ? { aLeg } : {}) });
 }

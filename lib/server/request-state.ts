@@ -2,7 +2,7 @@ import type { ApiKeyConfig } from '../config/index.js';
 import type { CandidateAllow } from '../core/candidate-allow.js';
 import type { CacheResult } from '../core/response-cache.js';
 import type { ExecutionMeta } from '../core/execute.js';
-import type { LipError } from '../errors/index.js';
+import { LipError, toLipError } from '../errors/index.js';
 import type { RequestTrace } from '../observability/tracing.js';
 import type { DecodeTicket } from './decode-admission.js';
 import type { RateLimitState } from '../frontends/protocol.js';
@@ -75,6 +75,19 @@ export interface RequestState {
    * it in-band (or an answer before output carries it); without, the connection is cut.
    */
   abort?: (err?: LipError) => void;
+}
+
+/**
+ * Lets `state.abort` stop a request whose work waits on `gone` (an embeddings call, a token
+ * count): with an error, the request is answered with it; without, the connection is cut.
+ * Returns the error to answer with once the work has failed (the abort's, else `err`'s).
+ */
+export function abortable(state: Pick<RequestState, 'abort'>, res: { destroy(): void }, gone: AbortController): (err: unknown) => LipError {
+  state.abort = (err) => {
+    gone.abort(err);
+    if (err === undefined) res.destroy();
+  };
+  return (err) => (gone.signal.reason instanceof LipError ? gone.signal.reason : toLipError(err));
 }
 
 const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/;

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import type { AttemptReport } from '../../lib/core/attempt.js';
 import { testConfig } from '../helpers/config.js';
+import { startAnthropicEmulator } from '../helpers/emulators/index.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
 import { parseAnswer, stalledRequest } from '../helpers/raw-http.js';
 
@@ -56,7 +57,7 @@ describe('regression: requests unfinished at shutdown are answered and logged be
     });
   }
 
-  it('a request whose connection the shutdown closes (an embedding its upstream never answers) has its access line before shutdown() resolves', async () => {
+  it('an embedding its upstream never answers is answered 503 by the shutdown, its access line written before shutdown() resolves', async () => {
     const lip = await startLip(testConfig('  - { id: stub, kind: localstub, models: [m], fail: stall }', 'routing: { default_route: "stub:m" }\nlogging: { access_log: true }'));
     const id = `cut-${randomUUID()}`;
     const started = new Promise<void>((resolve) => {
@@ -69,14 +70,48 @@ describe('regression: requests unfinished at shutdown are answered and logged be
       subscribe('lip:attempt', onAttempt);
     });
     const client = request(`${lip.url}/v1/embeddings`, { method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'x-request-id': id } });
-    const ended = new Promise<void>((resolve) => client.once('close', () => resolve()));
-    client.on('error', () => undefined);
+    const answered = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      client.once('response', (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (c: string) => { body += c; }).once('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      client.once('error', reject);
+    });
     client.end(JSON.stringify({ model: 'stub:m', input: 'hello' }));
     await started;
     await lip.server.shutdown(100);
     const lines = accessLines(lip, id);
     expect(lines, 'one access line').to.have.length(1);
-    expect(lines[0]).to.include({ status: 499, aborted: true });
-    await ended;
+    expect(lines[0]).to.include({ status: 503, error: 'LIP_ERR_SERVER_SHUTTING_DOWN' });
+    const { status, body } = await answered;
+    expect(status).to.equal(503);
+    expect(JSON.parse(body)).to.have.nested.property('error.code', 'LIP_ERR_SERVER_SHUTTING_DOWN');
+  });
+
+  it('a token count its upstream never answers is answered 503 in its protocol by the shutdown, and the upstream sees the close', async () => {
+    const claude = await startAnthropicEmulator();
+    const lip = await startLip(testConfig(`  - { id: an, kind: anthropic, base_url: "${claude.url}", api_key: k-0123456789 }`, 'routing: { default_route: "an:m" }\nlogging: { access_log: true }'));
+    try {
+      claude.enqueue({ fault: { stall: 'before_headers' } });
+      const id = `count-${randomUUID()}`;
+      const answer = fetch(`${lip.url}/v1/messages/count_tokens`, {
+        method: 'POST', headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-request-id': id },
+        body: JSON.stringify({ model: 'an:m', messages: [{ role: 'user', content: 'hello' }] }),
+      });
+      for (let i = 0; i < 500 && claude.requests.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(claude.requests, 'the count reached the upstream').to.have.length(1);
+      await lip.server.shutdown(100);
+      const res = await answer;
+      expect(res.status).to.equal(503);
+      expect(await res.json()).to.deep.include({ type: 'error', request_id: id }).and.to.have.nested.property('error.type');
+      expect(accessLines(lip, id)).to.have.length(1);
+      expect(accessLines(lip, id)[0]).to.include({ status: 503, error: 'LIP_ERR_SERVER_SHUTTING_DOWN' });
+      for (let i = 0; i < 500 && claude.closes.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(claude.closes.length, 'the upstream saw the close').to.be.greaterThan(0);
+    } finally {
+      await lip.close().catch(() => undefined);
+      await claude.close();
+    }
   });
 });
+
