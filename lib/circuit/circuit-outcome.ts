@@ -10,7 +10,8 @@ import { toLipError } from '../errors/index.js';
  *   (`LIP_ERR_ROUTE_*` such as the global TTFT budget, except the leaf's own TTFT), or lip's
  *   own failure (`LIP_ERR_SERVER_*`: a bug caught by a guard, a client too slow to read, a
  *   shutdown), or lip's own refusal while every API key cools down from an earlier 429
- *   (`LIP_ERR_UPSTREAM_NO_CREDENTIALS` with reason `cooling_down`: nothing was sent).
+ *   (`LIP_ERR_UPSTREAM_NO_CREDENTIALS`, or `..._QUOTA_EXCEEDED` when their quotas are spent,
+ *   with reason `cooling_down`: nothing was sent).
  *   Counting these would let one client (or lip) open a circuit for everyone.
  * * `failure`: everything else, whether retryable (connect errors, resets, timeouts, 408, 409,
  *   429, 5xx, leaf TTFT expiry, a stream that ended before output) or surfaced (malformed
@@ -29,7 +30,7 @@ export function outcomeOf(error: unknown): 'failure' | 'ignored' {
   if (err.code === 'LIP_ERR_UPSTREAM_CONTEXT_EXCEEDED') return 'ignored';
   // Refused by lip itself, every key still cooling from an earlier 429: nothing was sent, and
   // that 429 was counted when it came.
-  if (err.code === 'LIP_ERR_UPSTREAM_NO_CREDENTIALS' && err.detail?.['reason'] === 'cooling_down') return 'ignored';
+  if ((err.code === 'LIP_ERR_UPSTREAM_NO_CREDENTIALS' || err.code === 'LIP_ERR_UPSTREAM_QUOTA_EXCEEDED') && err.detail?.['reason'] === 'cooling_down') return 'ignored';
   return 'failure';
 }
 

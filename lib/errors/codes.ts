@@ -63,6 +63,7 @@ export const ERROR_CODES = {
   LIP_ERR_UPSTREAM_STREAM_ERROR: { status: 502, retryable: false, summary: 'The upstream reported an error inside its stream.' },
   LIP_ERR_UPSTREAM_CONTEXT_EXCEEDED: { status: 400, retryable: false, summary: "The upstream refused the request as longer than its model's context window; the client gets its protocol's context-window error. With routing.context_overflow: next, routing first tries the next candidate (a larger window)." },
   LIP_ERR_UPSTREAM_NO_CREDENTIALS: { status: 503, retryable: true, summary: 'No API key of the backend is usable (all retired or cooling down).' },
+  LIP_ERR_UPSTREAM_QUOTA_EXCEEDED: { status: 429, retryable: true, summary: 'The upstream says the quota of the key sent is spent (insufficient_quota: no credit left; a per-day quota): the key is set aside for an hour and routing moves on; when every candidate\'s quota is spent the client gets 429 insufficient_quota with x-should-retry: false.' },
   LIP_ERR_UPSTREAM_AGENT_BUSY: { status: 503, retryable: true, summary: 'Every agent process of an acp backend is in a turn and the pool is at max_processes.' },
   // ── responses ───────────────────────────────────────────────────────────────
   LIP_ERR_RESPONSE_TOO_LARGE: { status: 502, retryable: false, summary: 'A response exceeded the held-output limits (collected whole, or held by a stream encoder or stage).' },

@@ -22,6 +22,7 @@ const OPENAI_CODES: Readonly<Partial<Record<string, string>>> = {
   LIP_ERR_SERVER_CONNECTION_EXPIRED: 'websocket_connection_limit_reached',
   // OpenAI's answer to a spent quota (its type too): clients stop instead of retrying.
   LIP_ERR_AUTH_KEY_BUDGET_EXCEEDED: 'insufficient_quota',
+  LIP_ERR_UPSTREAM_QUOTA_EXCEEDED: 'insufficient_quota',
 };
 
 export function flatErrorObject(err: LipError): FlatErrorObject {
@@ -65,10 +66,12 @@ function openaiCode(err: LipError): string {
  * so; these would be refused the same way, or would undo what the client asked for:
  * - a request cancelled through its conversation's cancel endpoint (409): a retry would run it
  *   again, and the cancel would do nothing;
- * - a key's spent budget (429): it is renewed at the period's end, not within the SDK's backoff.
+ * - a key's spent budget (429): it is renewed at the period's end, not within the SDK's backoff;
+ * - the upstream quota of every candidate spent (429, OpenAI's `insufficient_quota`): the keys are
+ *   set aside for an hour.
  * Any other answer (a limit with `Retry-After`, an overloaded or failing upstream) may be retried.
  */
-const FINAL_CODES: ReadonlySet<string> = new Set(['LIP_ERR_REQUEST_CANCELLED', 'LIP_ERR_AUTH_KEY_BUDGET_EXCEEDED']);
+const FINAL_CODES: ReadonlySet<string> = new Set(['LIP_ERR_REQUEST_CANCELLED', 'LIP_ERR_AUTH_KEY_BUDGET_EXCEEDED', 'LIP_ERR_UPSTREAM_QUOTA_EXCEEDED']);
 
 /**
  * The headers of an error answer: `Retry-After` (whole seconds) for an error that knows when to

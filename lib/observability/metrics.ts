@@ -71,6 +71,8 @@ const EXHAUSTION: Readonly<Record<string, string>> = {
   LIP_ERR_ROUTE_NO_CANDIDATE: 'no_candidate',
   LIP_ERR_ROUTE_RATE_LIMITED: 'rate_limited',
   LIP_ERR_ROUTE_CONTEXT_EXCEEDED: 'context_exceeded',
+  // Every candidate's upstream quota spent (the route's final answer keeps the upstream code).
+  LIP_ERR_UPSTREAM_QUOTA_EXCEEDED: 'quota_exceeded',
 };
 
 /**
@@ -86,7 +88,7 @@ const EXHAUSTION: Readonly<Record<string, string>> = {
  * | `lip_failovers_total` | counter | backend (the one failed away from), reason (error code) |
  * | `lip_race_legs_total` | counter | backend, result (win, loss) |
  * | `lip_ttft_expiries_total` | counter | scope (leaf, global) |
- * | `lip_routing_exhausted_total` | counter | reason (max_attempts, all_failed, no_candidate, rate_limited, context_exceeded) |
+ * | `lip_routing_exhausted_total` | counter | reason (max_attempts, all_failed, no_candidate, rate_limited, quota_exceeded, context_exceeded) |
  * | `lip_cache_lookups_total` | counter | result (hit, miss, refresh, bypass; with `cache.enabled`) |
  * | `lip_upstream_key_events_total` | counter | backend, action (retired, cooled_down) |
  * | `lip_key_refusals_total` | counter | key (a configured API key id), reason (rate_limited, budget_exceeded, candidate_forbidden) |

@@ -45,6 +45,14 @@ export interface KeyPoolView extends KeyPoolState {
 /** The cooldown after a 429 that gave no Retry-After (CONTRACT section 6). */
 export const DEFAULT_COOLDOWN_MS = 60_000;
 
+/**
+ * How long a key whose quota the upstream says is spent (OpenAI's `insufficient_quota`, a Gemini
+ * per-day quota) sits out: no wait of seconds renews it, and neither does a time lip can know
+ * (credit added to the account, the day's end in the provider's time zone), so the key is tried
+ * again once an hour rather than retired for good as after a 401.
+ */
+export const QUOTA_COOLDOWN_MS = 3_600_000;
+
 /** How a pool keeps and shares its keys' states (all optional). */
 export interface KeyPoolOptions {
   /** Where cool-downs are shared with other instances; keys are named there by `backendId`. */
@@ -57,8 +65,9 @@ export interface KeyPoolOptions {
 /**
  * The API keys of one backend, rotated round-robin across requests. A key the upstream
  * rejects (401) is retired for the life of the process; a rate-limited key (429) cools down
- * until its Retry-After has passed. Time comes from the injected clock (the backend passes its
- * scheduler's `now`), so cooldowns are testable in virtual time. With `cooldowns`, a cool-down is
+ * until its Retry-After has passed, one whose quota is spent for an hour (spend). Time comes
+ * from the injected clock (the backend passes its scheduler's `now`), so cooldowns are testable
+ * in virtual time. With `cooldowns`, a cool-down is
  * announced to the other instances and theirs apply here (retirement stays in each process:
  * each learns from its own 401). With `stateOf`, the keys' states outlive the pool: a reload's
  * new pool takes them over (KeyStates).
@@ -129,7 +138,27 @@ export class KeyPool {
     const state = this.states[lease.index]!;
     if (until <= state.coolingUntil) return;
     state.coolingUntil = until;
+    state.quotaSpent = false;
     this.shared?.cooldowns.announce(this.shared.backendId, this.shared.fingerprints[lease.index]!, until);
+  }
+
+  /**
+   * The upstream says the key's quota is spent (a 429 `insufficient_quota`): skip it for `ms`
+   * (default QUOTA_COOLDOWN_MS, an hour), as a cool-down that quotaSpent() tells from a rate limit.
+   */
+  spend(lease: KeyLease, ms: number = QUOTA_COOLDOWN_MS): void {
+    this.coolDown(lease, ms);
+    this.states[lease.index]!.quotaSpent = true;
+  }
+
+  /**
+   * Whether every key not retired is out because its quota is spent (and one is): no key
+   * recovers within a wait worth telling a client.
+   */
+  quotaSpent(): boolean {
+    const now = this.now();
+    const left = this.states.filter((state) => !state.retired);
+    return left.length > 0 && left.every((state) => state.quotaSpent === true && state.coolingUntil > now);
   }
 
   /**

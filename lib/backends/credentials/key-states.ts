@@ -3,6 +3,8 @@ export interface KeyState {
   retired: boolean;
   /** Milliseconds on the pool's clock (epoch milliseconds in a server); 0: not cooling. */
   coolingUntil: number;
+  /** The cool-down is for a spent quota (KeyPool.spend), not a rate limit. */
+  quotaSpent?: boolean;
 }
 
 /**

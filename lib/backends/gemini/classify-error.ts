@@ -25,8 +25,22 @@ export function retryDelayOf(body: unknown): number | undefined {
 }
 
 /**
+ * Whether a google.rpc error's QuotaFailure names a per-day quota (`quotaId`
+ * `GenerateRequestsPerDayPerProjectPerModel-FreeTier`, as gemini-cli reads it: "PerDay" or
+ * "Daily"): spent until the day ends, not for the seconds its RetryInfo says.
+ */
+function perDayQuotaOf(body: unknown): boolean {
+  const error = (Array.isArray(body) ? body[0] : body as Json | undefined)?.error;
+  const details = Array.isArray(error?.details) ? (error.details as Json[]) : [];
+  return details.some((d) => typeof d?.['@type'] === 'string' && d['@type'].endsWith('google.rpc.QuotaFailure') && Array.isArray(d.violations)
+    && (d.violations as Json[]).some((v) => typeof v?.quotaId === 'string' && /PerDay|Daily/.test(v.quotaId)));
+}
+
+/**
  * A non-2xx Gemini answer (`{"error":{"code","message","status"}}`). The HTTP status decides
- * retryability; a 429 without Retry-After takes the cooldown from `RetryInfo.retryDelay`.
+ * retryability; a 429 without Retry-After takes the cooldown from `RetryInfo.retryDelay`, unless
+ * its QuotaFailure names a per-day quota (perDayQuotaOf): that is a spent quota
+ * (LIP_ERR_UPSTREAM_QUOTA_EXCEEDED), which no retry delay renews.
  *
  * ```ts
  * classifyGeminiStatus('gem', 400, '{"error":{"code":400,"message":"bad","status":"INVALID_ARGUMENT"}}', {}, undefined, [])
@@ -37,7 +51,9 @@ export function retryDelayOf(body: unknown): number | undefined {
 export function classifyGeminiStatus(backendId: string, status: number, text: string, _headers: HeaderMap, retryAfterMs: number | undefined, secrets: readonly string[]): LipError {
   const body = parseJsonOrUndefined(text);
   const { message, type } = errorMessageOf(body, text);
-  return upstreamStatusError({ backendId, status, message, retryAfterMs: retryAfterMs ?? retryDelayOf(body), secrets, ...(type ? { upstreamType: type } : {}) });
+  return upstreamStatusError({
+    backendId, status, message, retryAfterMs: retryAfterMs ?? retryDelayOf(body), secrets, ...(type ? { upstreamType: type } : {}), quotaSpent: perDayQuotaOf(body),
+  });
 }
 
 /**

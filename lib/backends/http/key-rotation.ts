@@ -54,7 +54,8 @@ export interface RefusedAnswer {
  * section 6). `next()` hands out the next usable key not tried yet in this call; `retry()` is
  * told each non-2xx answer and says whether the same call goes out again: after a 401 (or the
  * kind's own refusal of a key) the key is retired, after a 429 it cools down (Retry-After, else
- * the body's retry delay, else 60 s), and either way the next key is tried; a renewable
+ * the body's retry delay, else 60 s; an hour when the 429 says the quota is spent,
+ * LIP_ERR_UPSTREAM_QUOTA_EXCEEDED), and either way the next key is tried; a renewable
  * credential is renewed once after a 401 or 403 and the same key goes out again. When no key is
  * left, `next()` throws the retryable LIP_ERR_UPSTREAM_NO_CREDENTIALS.
  *
@@ -127,8 +128,10 @@ export class KeyRotation {
       return true;
     }
     if (status === 429) {
-      // Retry-After, else what the body said (Gemini RetryInfo), else the default cooldown.
-      pool.coolDown(lease, answer.wait ?? (error.retryAfter !== undefined ? error.retryAfter * 1000 : undefined));
+      // A spent quota sits out an hour; a rate limit its Retry-After, else what the body said
+      // (Gemini RetryInfo), else the default cooldown.
+      if (error.code === 'LIP_ERR_UPSTREAM_QUOTA_EXCEEDED') pool.spend(lease);
+      else pool.coolDown(lease, answer.wait ?? (error.retryAfter !== undefined ? error.retryAfter * 1000 : undefined));
       if (upstreamKeyChannel.hasSubscribers) upstreamKeyChannel.publish({ backendId, action: 'cooled_down' } satisfies UpstreamKeyEvent);
       this.rateLimited = error;
       return true;
@@ -137,10 +140,19 @@ export class KeyRotation {
   }
 }
 
-/** The refusal when no key of `pool` is usable: every one rejected (503), or rate-limited (429 with Retry-After). */
+/**
+ * The refusal when no key of `pool` is usable: every one rejected (503), or rate-limited (429 with
+ * Retry-After), or out because its quota is spent (429 LIP_ERR_UPSTREAM_QUOTA_EXCEEDED without
+ * Retry-After: no wait of seconds helps, see QUOTA_COOLDOWN_MS).
+ */
 export function noCredentials(backendId: string, pool: KeyPool, rateLimited: LipError | undefined, rejected: number): LipError {
   const recovery = pool.recoveryMs();
   const detail = { backend: backendId, keys: pool.state() };
+  if (pool.quotaSpent()) {
+    return new LipError('LIP_ERR_UPSTREAM_QUOTA_EXCEEDED', `backend "${backendId}": the quota of every API key is spent; the first is tried again in ${Math.ceil((recovery ?? 0) / 60_000)} min${rateLimited ? ` (upstream: ${rateLimited.message})` : ''}`, {
+      status: 429, detail: { ...detail, reason: rateLimited ? 'quota_exceeded' : 'cooling_down' },
+    });
+  }
   if (recovery === undefined) {
     return new LipError('LIP_ERR_UPSTREAM_NO_CREDENTIALS', `backend "${backendId}": every API key was rejected by the upstream (401)${rejected ? '' : ' earlier'}`, {
       status: 503, detail: { ...detail, reason: 'rejected' },

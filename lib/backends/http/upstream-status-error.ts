@@ -15,13 +15,19 @@ export interface UpstreamStatusInfo {
   readonly upstreamCode?: string;
   /** Overrides the status rule (for example an Anthropic `overloaded_error`). */
   readonly retryable?: boolean;
+  /**
+   * A 429 that says the key's quota is spent, not that it sends too fast (a Gemini per-day
+   * QuotaFailure); without it, OpenAI's `insufficient_quota` type or code says so.
+   */
+  readonly quotaSpent?: boolean;
 }
 
 /**
  * The one shape of an upstream HTTP failure: LIP_ERR_UPSTREAM_STATUS carrying the upstream
  * status (a non-retryable 4xx reaches the client with it), retryable for 408, 409, 429 and 5xx
  * (CONTRACT section 7), the Retry-After in seconds, and a sanitised message; a 404 that says the
- * model does not exist is marked `detail.model_not_found` (OpenAI clients read `model_not_found`). A status that is
+ * model does not exist is marked `detail.model_not_found` (OpenAI clients read `model_not_found`); a 429 saying
+ * the quota is spent is LIP_ERR_UPSTREAM_QUOTA_EXCEEDED (quotaExceeded). A status that is
  * not an error status (a 3xx redirect lip does not follow, a 1xx, anything past 599) is 502 and
  * retryable: relayed, it would tell the client to follow a redirect it was never given (a 304
  * even drops the error body). `detail.upstream_status` keeps the upstream's own status.
@@ -35,6 +41,9 @@ export function upstreamStatusError(info: UpstreamStatusInfo): LipError {
   const text = info.message ? sanitizeMessage(info.message, info.secrets) : '';
   if (CONTEXT_STATUSES.has(info.status) && (saysContextExceeded(text) || saysContextExceeded(info.upstreamType ?? ''))) {
     return contextExceeded(info.backendId, text, { upstream_status: info.status, ...(info.upstreamType ? { upstream_type: info.upstreamType } : {}) });
+  }
+  if (info.status === 429 && (info.quotaSpent ?? (info.upstreamCode === 'insufficient_quota' || info.upstreamType === 'insufficient_quota'))) {
+    return quotaExceeded(info.backendId, text, info.upstreamType);
   }
   const retryAfter = info.retryAfterMs === undefined ? undefined : Math.max(1, Math.ceil(info.retryAfterMs / 1000));
   const relayed = relayableStatus(info.status);
@@ -88,6 +97,19 @@ export function saysContextExceeded(text: string): boolean {
 function contextExceeded(backendId: string, text: string, detail: Record<string, unknown>): LipError {
   return new LipError('LIP_ERR_UPSTREAM_CONTEXT_EXCEEDED', `backend "${backendId}": the prompt is too long for the model's context window${text ? `: ${text}` : ''}`, {
     status: 400, detail: { backend: backendId, ...detail },
+  });
+}
+
+/**
+ * LIP_ERR_UPSTREAM_QUOTA_EXCEEDED: the upstream's 429 says the quota of the key sent is spent
+ * (OpenAI's `insufficient_quota`: no credit left; a Gemini per-day quota), which no wait of
+ * seconds renews. Retryable, so the next key and the next candidate are tried, but without the
+ * upstream's Retry-After (Gemini gives a few seconds all the same): the key sits out
+ * QUOTA_COOLDOWN_MS (KeyRotation), and a client whose every candidate failed so is told not to retry.
+ */
+function quotaExceeded(backendId: string, text: string, upstreamType: string | undefined): LipError {
+  return new LipError('LIP_ERR_UPSTREAM_QUOTA_EXCEEDED', `backend "${backendId}": the upstream says the quota is spent${text ? `: ${text}` : ''}`, {
+    status: 429, detail: { backend: backendId, upstream_status: 429, ...(upstreamType ? { upstream_type: upstreamType } : {}) },
   });
 }
 

@@ -28,8 +28,9 @@ function messageOf(body: unknown, text: string): { message: string | undefined; 
 
 /**
  * A non-2xx Chat Completions answer: the upstream status is kept; 408, 409, 429 and 5xx are
- * retryable, other 4xx are not (CONTRACT section 7). Compatible servers' error shapes are read
- * too (`{"error":"..."}`, `{"detail": ...}`).
+ * retryable, other 4xx are not (CONTRACT section 7); a 429 `insufficient_quota` is a spent quota,
+ * not a rate limit (LIP_ERR_UPSTREAM_QUOTA_EXCEEDED, upstreamStatusError). Compatible servers'
+ * error shapes are read too (`{"error":"..."}`, `{"detail": ...}`).
  *
  * ```ts
  * classifyChatStatus('openai', 400, '{"error":{"message":"bad"}}', {}, undefined, [])

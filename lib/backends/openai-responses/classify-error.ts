@@ -5,7 +5,8 @@ type Json = Record<string, any>;
 
 /**
  * A non-2xx Responses API answer (the OpenAI error envelope): the status is kept, 408, 409,
- * 429 and 5xx are retryable.
+ * 429 and 5xx are retryable; a 429 `insufficient_quota` is a spent quota, not a rate limit
+ * (LIP_ERR_UPSTREAM_QUOTA_EXCEEDED, upstreamStatusError).
  *
  * ```ts
  * classifyResponsesStatus('oa', 400, '{"error":{"message":"bad"}}', {}, undefined, [])

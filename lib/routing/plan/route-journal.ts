@@ -63,7 +63,8 @@ export class RouteJournal {
 
   /**
    * The error for a request whose every candidate failed or was skipped (CONTRACT section 7):
-   * all tried ones rate-limited -> 429 with Retry-After; none eligible -> 503 (400
+   * all tried ones rate-limited -> 429 with Retry-After (their quotas all spent: 429
+   * LIP_ERR_UPSTREAM_QUOTA_EXCEEDED, without); none eligible -> 503 (400
    * LIP_ERR_ROUTE_CONTEXT_EXCEEDED when only the context size stood in the way: with the estimate
    * over the largest limit when it is too long for some, which each protocol words as its
    * provider's context-window error; 400 LIP_ERR_REQUEST_UNSUPPORTED when the models' known
@@ -94,6 +95,10 @@ export class RouteJournal {
     if (tried.length > 0 && skipped.every((e) => e.reason?.startsWith('capability')) && tried.every((e) => e.code === 'LIP_ERR_REQUEST_UNSUPPORTED')) {
       // Each candidate refused before sending (an ACP agent given tools, a provider without web search): the request's own problem.
       return new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `no candidate can serve this request (${summary})`);
+    }
+    if (tried.length > 0 && tried.every((e) => e.code === 'LIP_ERR_UPSTREAM_QUOTA_EXCEEDED')) {
+      // No wait of seconds renews a spent quota: the client is told not to retry (x-should-retry: false).
+      return new LipError('LIP_ERR_UPSTREAM_QUOTA_EXCEEDED', `the quota of every candidate is spent (${summary})`, { status: 429, retryable: false });
     }
     if (tried.length > 0 && tried.every((e) => e.status === 429)) {
       return new LipError('LIP_ERR_ROUTE_RATE_LIMITED', `every candidate is rate-limited (${summary})`, earliest(tried, 1));

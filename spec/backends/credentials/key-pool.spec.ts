@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { VirtualTimeScheduler } from 'rxjs';
-import { DEFAULT_COOLDOWN_MS, KeyPool } from '../../../lib/backends/credentials/index.js';
+import { DEFAULT_COOLDOWN_MS, KeyPool, QUOTA_COOLDOWN_MS } from '../../../lib/backends/credentials/index.js';
 
 describe('backends/credentials/key-pool', () => {
   let clock: VirtualTimeScheduler;
@@ -48,6 +48,23 @@ describe('backends/credentials/key-pool', () => {
     expect(p.recoveryMs()).to.equal(1);
     clock.frame = 60_000;
     expect(p.acquire()!.key).to.equal('a');
+  });
+
+  it('sets a key whose quota is spent aside for an hour, and says so only while every key left is out for that', () => {
+    const p = pool('a', 'b', 'c');
+    p.retire(p.acquire()!);
+    p.spend(p.acquire()!);
+    expect(p.quotaSpent()).to.equal(false); // c is usable
+    p.coolDown(p.acquire()!);
+    expect(p.quotaSpent()).to.equal(false); // c is only rate-limited
+    clock.frame = 60_000;
+    p.spend(p.acquire()!);
+    expect(QUOTA_COOLDOWN_MS).to.equal(3_600_000);
+    expect(p.quotaSpent()).to.equal(true);
+    expect(p.recoveryMs()).to.equal(QUOTA_COOLDOWN_MS - 60_000);
+    clock.frame = QUOTA_COOLDOWN_MS;
+    expect(p.quotaSpent()).to.equal(false);
+    expect(p.acquire()!.key).to.equal('b');
   });
 
   it('reports the earliest recovery, 0 when a key is usable, undefined when all are retired', () => {

@@ -13,6 +13,17 @@ describe('backends/gemini/classify-error', () => {
     expect(classifyGeminiStatus('g', 429, body, {}, 3000, [])).to.include({ retryAfter: 3 });
   });
 
+  it('takes a 429 whose QuotaFailure names a per-day quota for a spent quota (its RetryInfo is not a wait that helps); a per-minute one stays a rate limit', () => {
+    const quota = (quotaId: string) => JSON.stringify({ error: { code: 429, message: 'You exceeded your current quota', status: 'RESOURCE_EXHAUSTED', details: [
+      { '@type': 'type.googleapis.com/google.rpc.QuotaFailure', violations: [{ quotaMetric: 'generativelanguage.googleapis.com/generate_content_free_tier_requests', quotaId }] },
+      { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '43s' },
+    ] } });
+    expect(classifyGeminiStatus('g', 429, quota('GenerateRequestsPerDayPerProjectPerModel-FreeTier'), {}, undefined, []))
+      .to.include({ code: 'LIP_ERR_UPSTREAM_QUOTA_EXCEEDED', status: 429, retryable: true, retryAfter: undefined });
+    expect(classifyGeminiStatus('g', 429, quota('GenerateRequestsPerMinutePerProjectPerModel-FreeTier'), {}, undefined, []))
+      .to.include({ code: 'LIP_ERR_UPSTREAM_STATUS', status: 429, retryable: true, retryAfter: 43 });
+  });
+
   it('fails over on UNAVAILABLE / INTERNAL inside the stream only', () => {
     expect(geminiStreamError('g', { error: { code: 500, message: 'x', status: 'INTERNAL' } }, [])).to.include({ retryable: true });
     expect(geminiStreamError('g', { error: { code: 400, message: 'x', status: 'INVALID_ARGUMENT' } }, [])).to.include({ retryable: false });

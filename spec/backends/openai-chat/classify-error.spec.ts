@@ -19,6 +19,13 @@ describe('backends/openai-chat/classify-error', () => {
     expect(classify(429, '{}', 2500).retryAfter).to.equal(3);
   });
 
+  it('takes a 429 insufficient_quota for a spent quota, not a rate limit: retryable (next key, next candidate), without Retry-After', () => {
+    const err = classify(429, '{"error":{"message":"You exceeded your current quota","type":"insufficient_quota","param":null,"code":"insufficient_quota"}}', 2500);
+    expect(err).to.include({ code: 'LIP_ERR_UPSTREAM_QUOTA_EXCEEDED', status: 429, retryable: true, retryAfter: undefined });
+    expect(err.message).to.equal('backend "b": the upstream says the quota is spent: You exceeded your current quota');
+    expect(classify(429, '{"error":{"message":"slow down","type":"requests","code":"rate_limit_exceeded"}}').code).to.equal('LIP_ERR_UPSTREAM_STATUS');
+  });
+
   it('never repeats a key', () => {
     expect(classify(401, '{"error":{"message":"Incorrect API key provided: sk-secret-123456"}}').message).not.to.contain('sk-secret-123456');
   });

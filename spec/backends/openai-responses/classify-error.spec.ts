@@ -7,6 +7,11 @@ describe('backends/openai-responses/classify-error', () => {
       .to.include({ status: 400, retryable: false, message: 'backend "r": upstream status 400: Encrypted content is not supported with this model.' });
   });
 
+  it('takes a 429 insufficient_quota for a spent quota, not a rate limit', () => {
+    expect(classifyResponsesStatus('r', 429, '{"error":{"message":"You exceeded your current quota","type":"insufficient_quota","param":null,"code":"insufficient_quota"}}', {}, undefined, []))
+      .to.include({ code: 'LIP_ERR_UPSTREAM_QUOTA_EXCEEDED', status: 429, retryable: true, retryAfter: undefined });
+  });
+
   it('fails over on server-side failures inside the stream only', () => {
     expect(responsesStreamError('r', { code: 'server_error', message: 'x' }, [])).to.include({ retryable: true });
     expect(responsesStreamError('r', { code: 'invalid_prompt', message: 'x' }, [])).to.include({ retryable: false });

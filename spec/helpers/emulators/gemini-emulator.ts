@@ -9,8 +9,9 @@ const STATUS: Record<number, string> = {
 };
 const PATH = /^\/(v1beta|v1|v1alpha)\/models\/([^:]+):(streamGenerateContent|generateContent|countTokens|embedContent|batchEmbedContents)$/;
 
-export function geminiErrorBody(status: number, error: { message: string; type?: string }): unknown {
-  return { error: { code: status, message: error.message, status: error.type ?? STATUS[status] ?? (status >= 500 ? 'INTERNAL' : 'FAILED_PRECONDITION') } };
+/** Google's error envelope; the script's `fields` are more members of the error object (`details`: a QuotaFailure, a RetryInfo). */
+export function geminiErrorBody(status: number, error: { message: string; type?: string; fields?: Readonly<Record<string, unknown>> }): unknown {
+  return { error: { code: status, message: error.message, status: error.type ?? STATUS[status] ?? (status >= 500 ? 'INTERNAL' : 'FAILED_PRECONDITION'), ...error.fields } };
 }
 
 /**

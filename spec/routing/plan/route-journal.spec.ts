@@ -23,4 +23,13 @@ describe('routing/plan/route-journal finalError', () => {
     expect(journal(refusal('bedrock'), upstream).finalError()).to.include({ code: 'LIP_ERR_ROUTE_ALL_FAILED', status: 502 });
     expect(journal(refusal('bedrock'), 'skipped').finalError()).to.include({ code: 'LIP_ERR_ROUTE_ALL_FAILED', status: 502 });
   });
+
+  it('is a 429 insufficient_quota that must not be retried when every candidate tried had its quota spent; a rate limit among them keeps the rate-limited 429', () => {
+    const spent = new LipError('LIP_ERR_UPSTREAM_QUOTA_EXCEEDED', 'quota spent', { status: 429 });
+    const limited = new LipError('LIP_ERR_UPSTREAM_STATUS', 'slow down', { status: 429, retryable: true, retryAfter: 7 });
+    const all = journal(spent, spent).finalError();
+    expect(all).to.include({ code: 'LIP_ERR_UPSTREAM_QUOTA_EXCEEDED', status: 429, retryable: false, retryAfter: undefined });
+    expect(all.message).to.equal('the quota of every candidate is spent (b0:m: quota spent; b1:m: quota spent)');
+    expect(journal(spent, limited).finalError()).to.include({ code: 'LIP_ERR_ROUTE_RATE_LIMITED', status: 429, retryAfter: 7 });
+  });
 });
