@@ -23,12 +23,15 @@ export function rpcStatus(status: number): string {
 
 /**
  * Google's error object: `{code, message, status}` plus `details`: an ErrorInfo whose `reason`
- * is the lip error code, and a BadRequest field violation naming the offending field. A request
- * lip found too long for every candidate is worded as Gemini's own refusal.
+ * is the lip error code, a BadRequest field violation naming the offending field, and a
+ * RetryInfo when the error knows when to retry (the Retry-After header's whole seconds, as
+ * `retryDelay: "17s"`: Gemini clients such as gemini-cli read the wait there, as on Google's own
+ * 429). A request lip found too long for every candidate is worded as Gemini's own refusal.
  */
 export function geminiErrorObject(err: LipError): Record<string, unknown> {
   const details: Record<string, unknown>[] = [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: err.code, domain: 'lip' }];
   if (err.param) details.push({ '@type': 'type.googleapis.com/google.rpc.BadRequest', fieldViolations: [{ field: err.param, description: err.message }] });
+  if (err.retryAfter !== undefined) details.push({ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: `${Math.ceil(err.retryAfter)}s` });
   const over = contextOverflow(err);
   const message = over ? `The input token count (${over.tokens}) exceeds the maximum number of tokens allowed (${over.limit}). (${err.message})` : err.message;
   return { code: err.status, message, status: rpcStatus(err.status), details };

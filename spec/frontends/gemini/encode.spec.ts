@@ -122,6 +122,9 @@ describe('frontends/gemini encoders', () => {
       ] } },
     });
     expect((encodeGeminiError(new LipError('LIP_ERR_ROUTE_RATE_LIMITED', 'slow down', { retryAfter: 3 })))).to.deep.include({ status: 429, headers: { 'retry-after': '3' } });
+    // The wait in Google's own words too (gemini-cli reads RetryInfo, not the header), in the header's whole seconds.
+    expect((encodeGeminiError(new LipError('LIP_ERR_ROUTE_RATE_LIMITED', 'slow down', { retryAfter: 2.5 })).body as { error: { details: unknown[] } }).error.details)
+      .to.deep.include({ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '3s' });
     // An Anthropic upstream's overloaded_error (529) in Google's words.
     expect((encodeGeminiError(new LipError('LIP_ERR_UPSTREAM_STREAM_ERROR', 'Overloaded', { status: 529 })).body as { error: { status: string } }).error.status).to.equal('UNAVAILABLE');
   });
