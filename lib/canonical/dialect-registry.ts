@@ -174,6 +174,11 @@ export interface OpenAIProviderOptions {
   /** `{model, policy?: {input?: {mode}, output?: {mode}}}`: OpenAI moderates the input and output (`score` or `block`). */
   readonly moderation?: Readonly<Record<string, unknown>>;
   /**
+   * Responses only: `max_tool_calls`, the most calls of OpenAI's built-in (hosted) tools one
+   * response makes (further calls are ignored). Another provider has no such limit: dropped there.
+   */
+  readonly maxToolCalls?: number;
+  /**
    * Set by the OpenAI frontends when the client marked content parts with
    * `prompt_cache_breakpoint`: the OpenAI backends then write the call's cache marks as
    * breakpoints (never for marks a client set in another form: older models refuse them).

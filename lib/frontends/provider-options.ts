@@ -16,6 +16,7 @@ const OPENAI_KNOBS = {
   prompt_cache_options: 'promptCacheOptions',
   moderation: 'moderation',
   context_management: 'contextManagement',
+  max_tool_calls: 'maxToolCalls',
 } as const satisfies Record<string, keyof OpenAIProviderOptions>;
 
 export type OpenAIKnob = keyof typeof OPENAI_KNOBS;
@@ -37,6 +38,7 @@ export const OPENAI_KNOB_SCHEMAS: Record<OpenAIKnob, Record<string, unknown>> = 
     properties: { mode: { enum: ['implicit', 'explicit', null] }, ttl: { type: ['string', 'null'] } },
   },
   logit_bias: { type: ['object', 'null'], description: 'an object of token ids to numbers', additionalProperties: { type: 'number' } },
+  max_tool_calls: { type: ['integer', 'null'], minimum: 1 },
   context_management: {
     type: ['array', 'null'],
     items: { type: 'object', required: ['type'], properties: { type: { type: 'string', minLength: 1 }, compact_threshold: { type: ['integer', 'null'], minimum: 1 } } },

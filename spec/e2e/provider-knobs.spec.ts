@@ -103,6 +103,23 @@ describe('e2e: provider request knobs reach the provider they belong to', functi
     expect((err as InstanceType<typeof OpenAI.BadRequestError>).error).to.deep.include({ param: 'moderation.policy.input.mode' });
   });
 
+  it('a Responses client\'s max_tool_calls reaches an openai-responses upstream and its Response echoes it; another provider does without it', async () => {
+    // The SDK's request and Response types lack the field (its WebSocket event has it).
+    const limit = (n: number): object => ({ max_tool_calls: n });
+    const echoed = (response: object) => (response as { max_tool_calls?: unknown }).max_tool_calls;
+    expect(echoed(await up.openai().responses.create({ model: 'or:gpt-5.4-mini', input: 'hi', ...limit(2) }))).to.equal(2);
+    expect(emulators.or!.requests[0]!.body.max_tool_calls).to.equal(2);
+    expect(echoed(await up.openai().responses.stream({ model: 'or:gpt-5.4-mini', input: 'hi', ...limit(3) }).finalResponse())).to.equal(3);
+    expect(emulators.or!.requests[1]!.body.max_tool_calls).to.equal(3);
+    expect(echoed(await up.openai().responses.create({ model: 'or:gpt-5.4-mini', input: 'hi' }))).to.equal(null);
+    expect(emulators.or!.requests[2]!.body).not.to.have.property('max_tool_calls');
+    await up.openai().responses.create({ model: 'an:claude-sonnet-4-6', input: 'hi', ...limit(2) });
+    expect(emulators.an!.requests[0]!.body).not.to.have.property('max_tool_calls');
+    const err = await up.openai().responses.create({ model: 'or:gpt-5.4-mini', input: 'hi', ...limit(0) }).catch((e: unknown) => e);
+    expect((err as InstanceType<typeof OpenAI.BadRequestError>).error).to.deep.include({ param: 'max_tool_calls' });
+    expect(emulators.or!.requests).to.have.length(3);
+  });
+
   it('a knob of the wrong type is a 400 naming the field', async () => {
     const err = await up.openai().chat.completions.create({ model: 'oc:gpt-5.4-mini', messages: [{ role: 'user', content: 'hi' }], service_tier: 7 as never }).then(() => undefined, (e: unknown) => e);
     expect(err).to.be.instanceOf(OpenAI.BadRequestError);

@@ -62,7 +62,8 @@ function replayed(part: Part, store: boolean): part is ReasoningPart {
  * (shell, apply_patch, local_shell, computer use) go as declared, their calls and the client's
  * answers as their own items (client-tools.ts). Stop sequences do not
  * exist in this API and are not sent. The client's OpenAI knobs (service_tier, prompt_cache_key,
- * prompt_cache_retention, prompt_cache_options, safety_identifier, truncation) go out unless the
+ * prompt_cache_retention, prompt_cache_options, safety_identifier, truncation, moderation,
+ * max_tool_calls) go out unless the
  * row turns `provider_options` off; so do its cache marks as `prompt_cache_breakpoint`s when the
  * client set them as such (OpenAIProviderOptions.cacheBreakpoints), and then marked system parts
  * go first as a system message instead of `instructions` (a string, which cannot carry one).
@@ -158,7 +159,7 @@ function knobs(call: Call): Json {
   return definedFields({
     service_tier: k.serviceTier, prompt_cache_key: k.promptCacheKey, prompt_cache_retention: k.promptCacheRetention,
     prompt_cache_options: k.promptCacheOptions, safety_identifier: k.safetyIdentifier, truncation: k.truncation,
-    moderation: k.moderation,
+    moderation: k.moderation, max_tool_calls: k.maxToolCalls,
   });
 }
 

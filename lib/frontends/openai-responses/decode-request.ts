@@ -252,6 +252,7 @@ function echo(b: Json): ResponsesEcho {
   return {
     instructions: b.instructions ?? null,
     max_output_tokens: b.max_output_tokens ?? null,
+    max_tool_calls: b.max_tool_calls ?? null,
     parallel_tool_calls: b.parallel_tool_calls ?? true,
     reasoning: { effort: b.reasoning?.effort ?? null, summary: b.reasoning?.summary ?? null },
     temperature: b.temperature ?? null,

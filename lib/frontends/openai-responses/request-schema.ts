@@ -5,7 +5,7 @@ import { WEB_SEARCH_TOOL_TYPES } from './web-search-call.js';
 import { HOSTED_TOOL_TYPES } from './hosted-tools.js';
 
 /** The OpenAI request knobs a Responses request carries to OpenAI backends (Call.providerOptions.openai). */
-export const RESPONSES_KNOBS: readonly OpenAIKnob[] = ['service_tier', 'prompt_cache_key', 'prompt_cache_retention', 'prompt_cache_options', 'safety_identifier', 'truncation', 'moderation', 'context_management'];
+export const RESPONSES_KNOBS: readonly OpenAIKnob[] = ['service_tier', 'prompt_cache_key', 'prompt_cache_retention', 'prompt_cache_options', 'safety_identifier', 'truncation', 'moderation', 'context_management', 'max_tool_calls'];
 
 /**
  * The JSON Schema of an OpenAI Responses request (`POST /v1/responses`), as far as lip reads it.

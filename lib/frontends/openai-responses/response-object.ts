@@ -57,7 +57,7 @@ export class ResponseShell {
       incomplete_details: state.incompleteReason ? { reason: state.incompleteReason } : null,
       instructions: e.instructions ?? null,
       max_output_tokens: e.max_output_tokens ?? null,
-      max_tool_calls: null,
+      max_tool_calls: e.max_tool_calls ?? null,
       model: this.model,
       output: state.output,
       parallel_tool_calls: e.parallel_tool_calls ?? true,
