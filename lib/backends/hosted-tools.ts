@@ -12,10 +12,12 @@ import { LipError } from '../errors/index.js';
  * An `optional` hosted tool (it only saves work, as OpenAI's hosted tool search does) is not
  * refused: forHostedDialect leaves it out. A history compacted by another provider whose summary
  * only that provider can read (HostedToolPart.compaction without a summary) is refused too.
+ * `runs`: the hosted capabilities of no tool dialect the backend sends (HOSTED_KNOB_DIALECTS: a
+ * blocking OpenAI moderation on a row that sends OpenAI's knobs).
  */
-export function refuseHostedTools(call: Call, backend: string, dialect?: string): void {
+export function refuseHostedTools(call: Call, backend: string, dialect?: string, runs: readonly string[] = []): void {
   const foreign = call.tools.filter((t) => t.kind === 'hosted' && t.optional !== true && t.providerTool?.dialect !== dialect);
-  const knobs = hostedKnobs(call.providerOptions).filter((k) => k.dialect !== dialect).map((k) => k.field);
+  const knobs = hostedKnobs(call.providerOptions).filter((k) => k.dialect !== dialect && !runs.includes(k.dialect)).map((k) => k.field);
   refuseSealedCompaction(call.messages, backend, dialect);
   if (foreign.length === 0 && knobs.length === 0) return;
   const names = foreign.map((t) => `"${t.name}"`).join(', ');
@@ -85,13 +87,14 @@ export function ownHostedParts(messages: readonly Message[], dialect?: string): 
 }
 
 /**
- * `call` fit for a backend of `dialect` (none: a backend without hosted tools): refused when it
- * declares another's hosted tool, another's optional hosted tools (and a tool choice of one) left
+ * `call` fit for a backend of `dialect` (none: a backend without hosted tools) that also runs the
+ * hosted capabilities `runs` (HOSTED_KNOB_DIALECTS): refused when it
+ * declares another's hosted tool or sets a hosted knob the backend does not run, another's optional hosted tools (and a tool choice of one) left
  * out, a history another provider compacted read from its summary (readCompaction), foreign
  * hosted parts left out.
  */
-export function forHostedDialect(call: Call, backend: string, dialect?: string): Call {
-  refuseHostedTools(call, backend, dialect);
+export function forHostedDialect(call: Call, backend: string, dialect?: string, runs: readonly string[] = []): Call {
+  refuseHostedTools(call, backend, dialect, runs);
   const messages = ownHostedParts(readCompaction(call.messages, dialect), dialect);
   const tools = withoutForeignOptional(call, dialect);
   if (messages === call.messages && tools === call.tools) return call;

@@ -171,7 +171,11 @@ export interface OpenAIProviderOptions {
   readonly prediction?: Readonly<Record<string, unknown>>;
   /** `{mode?: "implicit" | "explicit", ttl?}` (GPT-5.6 and later). */
   readonly promptCacheOptions?: Readonly<Record<string, unknown>>;
-  /** `{model, policy?: {input?: {mode}, output?: {mode}}}`: OpenAI moderates the input and output (`score` or `block`). */
+  /**
+   * `{model, policy?: {input?: {mode}, output?: {mode}}}`: OpenAI moderates the input and output
+   * (`score` or `block`). A policy that blocks is a hosted capability (hostedKnobs): refused by
+   * every backend that does not send it.
+   */
   readonly moderation?: Readonly<Record<string, unknown>>;
   /**
    * Responses only: `max_tool_calls`, the most calls of OpenAI's built-in (hosted) tools one
@@ -293,12 +297,23 @@ export interface ProviderOptions {
 }
 
 /**
+ * Hosted capabilities of no hosted tool dialect, each run by the backends that name it to
+ * `forHostedDialect` (hostedKnobs): OpenAI's moderation of a call that a `block` policy makes a
+ * safety gate, run by the OpenAI backends that send OpenAI's knobs.
+ */
+export const HOSTED_KNOB_DIALECTS = {
+  openaiModeration: 'openai.moderation',
+} as const;
+
+/**
  * The request knobs that have a provider run something itself (a hosted capability, as a hosted
  * tool is), each with the hosted dialect whose backends alone send it and the field a refusal
  * names: every other backend refuses a call that sets one before sending, as it refuses another
  * provider's hosted tool (lib/backends/hosted-tools.ts). Anthropic's `mcp_servers` alone enable
  * the tools of those servers (the 2025-04-04 MCP connector beta needs no `mcp_toolset`); its
- * server-side compaction (serverCompaction) has Anthropic summarize the conversation.
+ * server-side compaction (serverCompaction) has Anthropic summarize the conversation; an OpenAI
+ * `moderation` policy that blocks (blockingModeration) has OpenAI refuse flagged input or output,
+ * a safety gate a backend that does not send it would silently open.
  */
 export function hostedKnobs(options: ProviderOptions | undefined): readonly { readonly dialect: string; readonly field: string }[] {
   const anthropic = options?.anthropic;
@@ -309,7 +324,14 @@ export function hostedKnobs(options: ProviderOptions | undefined): readonly { re
     ...(servers !== undefined && servers.length > 0 ? [{ dialect: HOSTED_DIALECTS.anthropic, field: 'mcp_servers' }] : []),
     ...(anthropic !== undefined ? serverCompaction(anthropic).map((field) => ({ dialect: HOSTED_DIALECTS.anthropic, field })) : []),
     ...(openai !== undefined ? openaiCompaction(openai).map((field) => ({ dialect: HOSTED_DIALECTS.openaiResponses, field })) : []),
+    ...(openai !== undefined && blockingModeration(openai) ? [{ dialect: HOSTED_KNOB_DIALECTS.openaiModeration, field: 'moderation' }] : []),
   ];
+}
+
+/** Whether the call's OpenAI `moderation` policy blocks input or output (`mode: "block"`); one that only scores is a plain knob. */
+function blockingModeration(openai: OpenAIProviderOptions): boolean {
+  const policy = openai.moderation?.policy as { readonly input?: { readonly mode?: unknown } | null; readonly output?: { readonly mode?: unknown } | null } | null | undefined;
+  return policy?.input?.mode === 'block' || policy?.output?.mode === 'block';
 }
 
 /**

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import {
-  HOSTED_DIALECTS, addedTools, catalogView, emptyCall, fromCatalogView, holdsAddedTools, hostedKnobs, sameTool, toolKey, toolsWithAdded, validateCall,
+  HOSTED_DIALECTS, HOSTED_KNOB_DIALECTS, addedTools, catalogView, emptyCall, fromCatalogView, holdsAddedTools, hostedKnobs, sameTool, toolKey, toolsWithAdded, validateCall,
   type Call, type HostedToolPart, type Message, type ToolDefinition,
 } from '../../lib/canonical/index.js';
 
@@ -97,5 +97,13 @@ describe('canonical/added-tools', () => {
     ]);
     expect(hostedKnobs({ openai: { contextManagement: [], compactionTrigger: false, serviceTier: 'flex' } })).to.deep.equal([]);
     expect(hostedKnobs(undefined)).to.deep.equal([]);
+  });
+
+  it('hostedKnobs: an OpenAI moderation policy that blocks is a hosted knob of OpenAI\'s moderation; one that only scores is not', () => {
+    const blocking = (input: string, output: string) => hostedKnobs({ openai: { moderation: { model: 'omni-moderation-latest', policy: { input: { mode: input }, output: { mode: output } } } } });
+    expect(blocking('score', 'block')).to.deep.equal([{ dialect: HOSTED_KNOB_DIALECTS.openaiModeration, field: 'moderation' }]);
+    expect(blocking('block', 'score')).to.deep.equal([{ dialect: HOSTED_KNOB_DIALECTS.openaiModeration, field: 'moderation' }]);
+    expect(blocking('score', 'score')).to.deep.equal([]);
+    expect(hostedKnobs({ openai: { moderation: { model: 'omni-moderation-latest' } } })).to.deep.equal([]);
   });
 });

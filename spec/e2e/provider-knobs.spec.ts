@@ -16,6 +16,7 @@ describe('e2e: provider request knobs reach the provider they belong to', functi
   const up = useUpstreams({
     oc: { kind: 'openai-chat' }, or: { kind: 'openai-responses' }, an: { kind: 'anthropic' }, gem: { kind: 'gemini' },
     gemoff: { kind: 'gemini', sharing: 'gem', extra: 'provider_options: false' },
+    ocoff: { kind: 'openai-chat', sharing: 'oc', extra: 'provider_options: false' },
   });
   const emulators = up.emulators;
 
@@ -91,16 +92,39 @@ describe('e2e: provider request knobs reach the provider they belong to', functi
     });
   }
 
-  it('a moderation policy reaches OpenAI upstreams from Chat and Responses clients, and no other provider', async () => {
+  it('a moderation policy reaches OpenAI upstreams from Chat and Responses clients, and a score-only one no other provider', async () => {
     const moderation = { model: 'omni-moderation-latest', policy: { input: { mode: 'block' as const }, output: { mode: 'score' as const } } };
     await up.openai().chat.completions.create({ model: 'oc:gpt-5.4-mini', messages: [{ role: 'user', content: 'hi' }], moderation });
     await up.openai().responses.create({ model: 'or:gpt-5.4-mini', input: 'hi', moderation });
-    await up.openai().chat.completions.create({ model: 'an:claude-sonnet-4-6', messages: [{ role: 'user', content: 'hi' }], moderation });
+    await up.openai().chat.completions.create({ model: 'or:gpt-5.4-mini', messages: [{ role: 'user', content: 'hi' }], moderation });
     expect(emulators.oc!.requests[0]!.body.moderation).to.deep.equal(moderation);
     expect(emulators.or!.requests[0]!.body.moderation).to.deep.equal(moderation);
+    expect(emulators.or!.requests[1]!.body.moderation).to.deep.equal(moderation);
+    const scored = { model: 'omni-moderation-latest', policy: { input: { mode: 'score' as const }, output: { mode: 'score' as const } } };
+    await up.openai().chat.completions.create({ model: 'an:claude-sonnet-4-6', messages: [{ role: 'user', content: 'hi' }], moderation: scored });
     expect(emulators.an!.requests[0]!.body).not.to.have.property('moderation');
     const err = await up.openai().chat.completions.create({ model: 'oc:gpt-5.4-mini', messages: [{ role: 'user', content: 'hi' }], moderation: { model: 'm', policy: { input: { mode: 'warn' } } } as never }).catch((e: unknown) => e);
     expect((err as InstanceType<typeof OpenAI.BadRequestError>).error).to.deep.include({ param: 'moderation.policy.input.mode' });
+  });
+
+  it('a blocking moderation policy is a safety gate: another provider (or a row that sends no knobs) refuses it before sending (a 400 naming moderation), and a route moves on to an OpenAI candidate', async () => {
+    const moderation = { model: 'omni-moderation-latest', policy: { output: { mode: 'block' as const } } };
+    for (const send of [
+      () => up.openai().chat.completions.create({ model: 'an:claude-sonnet-4-6', messages: [{ role: 'user', content: 'hi' }], moderation }),
+      () => up.openai().responses.create({ model: 'gem:gemini-2.5-flash', input: 'hi', moderation }),
+      () => up.openai().chat.completions.create({ model: 'ocoff:gpt-5.4-mini', messages: [{ role: 'user', content: 'hi' }], moderation }),
+    ]) {
+      const err = await send().then(() => undefined, (e: unknown) => e);
+      expect(err).to.be.instanceOf(OpenAI.BadRequestError);
+      expect((err as InstanceType<typeof OpenAI.BadRequestError>).message).to.include('moderation');
+    }
+    expect(emulators.an!.requests).to.have.length(0);
+    expect(emulators.gem!.requests).to.have.length(0);
+    expect(emulators.oc!.requests).to.have.length(0);
+    const res = await up.openai().chat.completions.create({ model: 'an:claude-sonnet-4-6|oc:gpt-5.4-mini', messages: [{ role: 'user', content: 'hi' }], moderation }).withResponse();
+    expect(res.response.headers.get('x-lip-backend')).to.equal('oc:gpt-5.4-mini');
+    expect(emulators.an!.requests).to.have.length(0);
+    expect(emulators.oc!.requests[0]!.body.moderation).to.deep.equal(moderation);
   });
 
   it('a Responses client\'s max_tool_calls reaches an openai-responses upstream and its Response echoes it; another provider does without it', async () => {

@@ -1,5 +1,5 @@
 import type { Call, FilePart, ImagePart, Message, Part, ReasoningOptions, ReasoningPart, TextPart, ToolDefinition } from '../../canonical/index.js';
-import { FILE_STORES, REASONING_DIALECTS, SEARCH_DIALECTS } from '../../canonical/index.js';
+import { FILE_STORES, HOSTED_KNOB_DIALECTS, REASONING_DIALECTS, SEARCH_DIALECTS } from '../../canonical/index.js';
 import { definedFields, sendKnobs, withBreakpoint } from '../provider-options.js';
 import { allowedNames, callableTools } from '../allowed-tools.js';
 import { ownWebSearches, refuseWebSearch, webSearchTool } from '../web-search.js';
@@ -42,7 +42,8 @@ type Json = Record<string, unknown>;
  * @see spec/backends/openai-chat/encode-request.spec.ts
  */
 export function encodeChatRequest(given: Call, model: string, o: ChatOptions, stream = true): Json {
-  const call = forHostedDialect(given, o.name);
+  // A blocking moderation goes with the OpenAI knobs: a row that sends none refuses it.
+  const call = forHostedDialect(given, o.name, undefined, o.providerOptions ? [HOSTED_KNOB_DIALECTS.openaiModeration] : []);
   const search = webSearchTool(call);
   if (search !== undefined && o.webSearch === 'refuse') refuseWebSearch(call, o.name);
   const messages: Json[] = [];

@@ -1,5 +1,5 @@
 import type { Call, FilePart, ImagePart, Message, Part, ReasoningPart, TextPart, ToolDefinition } from '../../canonical/index.js';
-import { FILE_STORES, HOSTED_DIALECTS, REASONING_DIALECTS, SEARCH_DIALECTS } from '../../canonical/index.js';
+import { FILE_STORES, HOSTED_DIALECTS, HOSTED_KNOB_DIALECTS, REASONING_DIALECTS, SEARCH_DIALECTS } from '../../canonical/index.js';
 import { definedFields, sendKnobs, withBreakpoint } from '../provider-options.js';
 import { allowedNames } from '../allowed-tools.js';
 import { strictCompatible } from '../strict-schema.js';
@@ -75,7 +75,8 @@ function replayed(part: Part, store: boolean): part is ReasoningPart {
  * @see spec/backends/openai-responses/encode-request.spec.ts
  */
 export function encodeResponsesRequest(given: Call, model: string, o: ResponsesOptions, stream = true): Json {
-  const call = forHostedDialect(given, 'openai-responses', HOSTED_DIALECTS.openaiResponses);
+  // A blocking moderation goes with the OpenAI knobs: a row that sends none refuses it.
+  const call = forHostedDialect(given, 'openai-responses', HOSTED_DIALECTS.openaiResponses, o.providerOptions ? [HOSTED_KNOB_DIALECTS.openaiModeration] : []);
   const input: Json[] = [];
   const custom = customCallIds(call);
   const searches = toolSearchCallIds(call);
