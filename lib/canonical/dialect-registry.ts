@@ -277,6 +277,13 @@ export interface GeminiProviderOptions {
   /** `generationConfig.enableEnhancedCivicAnswers`: Gemini's enhanced answers on civic topics (elections, ...), where the model has them. */
   readonly enhancedCivicAnswers?: boolean;
   /**
+   * `modelArmorConfig` as written (`{promptTemplateName?, responseTemplateName?}`, Vertex AI):
+   * Model Armor screens the prompt and the answer by those templates. A safety gate, a hosted
+   * capability (hostedKnobs): sent by the gemini backend whatever provider_options says, refused
+   * by every other backend.
+   */
+  readonly modelArmorConfig?: Readonly<Record<string, unknown>>;
+  /**
    * The `continuationToken` of an answer Gemini stopped for the client to resume (`finishReason:
    * CONTINUATION`): set by the gemini backend itself when it resumes the answer, never from a
    * client's request, and sent whatever the row's provider_options says.
@@ -313,18 +320,21 @@ export const HOSTED_KNOB_DIALECTS = {
  * the tools of those servers (the 2025-04-04 MCP connector beta needs no `mcp_toolset`); its
  * server-side compaction (serverCompaction) has Anthropic summarize the conversation; an OpenAI
  * `moderation` policy that blocks (blockingModeration) has OpenAI refuse flagged input or output,
- * a safety gate a backend that does not send it would silently open.
+ * a safety gate a backend that does not send it would silently open; so does a Gemini client's
+ * `modelArmorConfig` (Model Armor screens the prompt and answer).
  */
 export function hostedKnobs(options: ProviderOptions | undefined): readonly { readonly dialect: string; readonly field: string }[] {
   const anthropic = options?.anthropic;
   const openai = options?.openai;
-  if (anthropic === undefined && openai === undefined) return [];
+  const gemini = options?.gemini;
+  if (anthropic === undefined && openai === undefined && gemini === undefined) return [];
   const servers = anthropic?.mcpServers;
   return [
     ...(servers !== undefined && servers.length > 0 ? [{ dialect: HOSTED_DIALECTS.anthropic, field: 'mcp_servers' }] : []),
     ...(anthropic !== undefined ? serverCompaction(anthropic).map((field) => ({ dialect: HOSTED_DIALECTS.anthropic, field })) : []),
     ...(openai !== undefined ? openaiCompaction(openai).map((field) => ({ dialect: HOSTED_DIALECTS.openaiResponses, field })) : []),
     ...(openai !== undefined && blockingModeration(openai) ? [{ dialect: HOSTED_KNOB_DIALECTS.openaiModeration, field: 'moderation' }] : []),
+    ...(gemini?.modelArmorConfig !== undefined ? [{ dialect: HOSTED_DIALECTS.gemini, field: 'modelArmorConfig' }] : []),
   ];
 }
 

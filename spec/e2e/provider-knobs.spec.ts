@@ -144,6 +144,26 @@ describe('e2e: provider request knobs reach the provider they belong to', functi
     expect(emulators.or!.requests).to.have.length(3);
   });
 
+  it('a Gemini client\'s modelArmorConfig reaches a gemini upstream as written (provider_options: false too); another provider refuses it before sending, and a route moves on', async () => {
+    // The SDK sends it only in Vertex AI mode: the request is written as such a client writes it.
+    const modelArmorConfig = { promptTemplateName: 'projects/p/locations/us/templates/t', responseTemplateName: 'projects/p/locations/us/templates/r' };
+    const generate = (model: string, body: Record<string, unknown> = { modelArmorConfig }) => fetch(`${up.lip().url}/v1beta/models/${encodeURIComponent(model)}:generateContent`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ contents: [{ role: 'user', parts: [{ text: 'hi' }] }], ...body }),
+    });
+    expect((await generate('gem:gemini-2.5-flash')).status).to.equal(200);
+    expect(emulators.gem!.requests[0]!.body.modelArmorConfig).to.deep.equal(modelArmorConfig);
+    expect((await generate('gemoff:gemini-2.5-flash', { model_armor_config: { prompt_template_name: modelArmorConfig.promptTemplateName } })).status).to.equal(200);
+    expect(emulators.gem!.requests[1]!.body.modelArmorConfig).to.deep.equal({ promptTemplateName: modelArmorConfig.promptTemplateName });
+    const refused = await generate('an:claude-sonnet-4-6');
+    expect(refused.status).to.equal(400);
+    expect(await refused.text()).to.include('modelArmorConfig');
+    expect(emulators.an!.requests).to.have.length(0);
+    expect((await generate('an:claude-sonnet-4-6|gem:gemini-2.5-flash')).headers.get('x-lip-backend')).to.equal('gem:gemini-2.5-flash');
+    expect(emulators.an!.requests).to.have.length(0);
+    expect(emulators.gem!.requests[2]!.body.modelArmorConfig).to.deep.equal(modelArmorConfig);
+    expect((await generate('gem:gemini-2.5-flash', { modelArmorConfig: { promptTemplateName: 7 } })).status).to.equal(400);
+  });
+
   it('a knob of the wrong type is a 400 naming the field', async () => {
     const err = await up.openai().chat.completions.create({ model: 'oc:gpt-5.4-mini', messages: [{ role: 'user', content: 'hi' }], service_tier: 7 as never }).then(() => undefined, (e: unknown) => e);
     expect(err).to.be.instanceOf(OpenAI.BadRequestError);

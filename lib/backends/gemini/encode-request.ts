@@ -24,7 +24,8 @@ const EFFORT_BUDGET: ReadonlyMap<string, number> = new Map(Object.entries({ none
  * built-ins (`{codeExecution: {}}`, `{googleMaps: {...}}`, `{mcpServers: [...]}`, ...) and a Gemini
  * client's computer use (`{computerUse: {...}}`, once for all its predefined functions), as the client
  * declared it; the built-ins' parts in the history go back in place (encode-contents.ts). Under
- * tool choice `none` neither the search nor a built-in is declared.
+ * tool choice `none` neither the search nor a built-in is declared. A Gemini client's
+ * `modelArmorConfig` goes as written whatever `knobs` says (a hosted capability: a safety gate).
  *
  * ```ts
  * encodeGeminiRequest(call)
@@ -106,6 +107,9 @@ export function encodeGeminiRequest(given: Call, knobs = true, model?: string): 
   if (k?.safetySettings !== undefined) body.safetySettings = k.safetySettings;
   if (k?.serviceTier !== undefined) body.serviceTier = k.serviceTier;
   if (Object.keys(config).length > 0) body.generationConfig = config;
+  // Model Armor's screening, a hosted capability (a safety gate): sent whatever provider_options says.
+  const armor = call.providerOptions?.gemini?.modelArmorConfig;
+  if (armor !== undefined) body.modelArmorConfig = armor;
   // Resuming an answer Gemini stopped with a continuation token (continueResumedAnswers): lip's own, not a knob.
   const resumed = call.providerOptions?.gemini?.continuationToken;
   if (resumed !== undefined) body.continuationToken = resumed;

@@ -225,8 +225,9 @@ function hostedTool(key: HostedKey, declared: Json): ToolDefinition {
 /**
  * The Gemini request knobs lip carries, as written: the safety thresholds, the media resolution,
  * the thinking level, whether to return the built-in tools' own calls and results
- * (`includeServerSideToolInvocations`), where the user is (`retrievalConfig`), the service tier
- * and the enhanced civic answers.
+ * (`includeServerSideToolInvocations`), where the user is (`retrievalConfig`), the service tier,
+ * the enhanced civic answers, and Model Armor's templates (`modelArmorConfig`, a hosted capability:
+ * only a gemini backend takes it).
  */
 function providerOptions(b: Json): Pick<Call, 'providerOptions'> {
   const gemini: { -readonly [K in keyof GeminiProviderOptions]: GeminiProviderOptions[K] } = {};
@@ -238,6 +239,7 @@ function providerOptions(b: Json): Pick<Call, 'providerOptions'> {
   if (b.toolConfig?.retrievalConfig != null && Object.keys(b.toolConfig.retrievalConfig).length > 0) gemini.retrievalConfig = b.toolConfig.retrievalConfig;
   if (typeof b.serviceTier === 'string' && b.serviceTier.length > 0) gemini.serviceTier = b.serviceTier;
   if (typeof b.generationConfig?.enableEnhancedCivicAnswers === 'boolean') gemini.enhancedCivicAnswers = b.generationConfig.enableEnhancedCivicAnswers;
+  if (b.modelArmorConfig != null && Object.keys(b.modelArmorConfig).length > 0) gemini.modelArmorConfig = b.modelArmorConfig;
   return Object.keys(gemini).length > 0 ? { providerOptions: { gemini } } : {};
 }
 

@@ -190,6 +190,11 @@ export const generateContentSchema: Record<string, unknown> = {
       type: 'array',
       items: { type: 'object', required: ['category', 'threshold'], properties: { category: { type: 'string' }, threshold: { type: 'string' }, method: { type: 'string' } } },
     },
+    /** Vertex AI's Model Armor templates; sent on only by the gemini backend (a hosted capability, Call.providerOptions.gemini). */
+    modelArmorConfig: {
+      type: ['object', 'null'],
+      properties: { promptTemplateName: { type: 'string' }, responseTemplateName: { type: 'string' } },
+    },
     // Read for compatibility, not forwarded (Vertex AI billing labels).
     labels: { type: 'object' },
   },
