@@ -1,10 +1,13 @@
+import { badField } from './decode-contents.js';
+
 /**
  * The Gemini REST API reads protobuf JSON, which accepts `snake_case` as well as `camelCase`
  * field names (`system_instruction`, `inline_data`, `mime_type` appear in Google's own curl
  * examples). This turns every structural key into camelCase once, before validation, and
  * leaves free-form values alone: function arguments and responses, JSON Schemas, whose keys
  * are the client's own property names, a search provider's own parameters (`customConfigs`,
- * `source_policy` for Parallel) and an MCP server's HTTP headers.
+ * `source_policy` for Parallel) and an MCP server's HTTP headers. A field written both ways in one
+ * object (`generationConfig` and `generation_config`) is a 400 naming it: one would be lost.
  */
 const FREE_FORM = new Set(['args', 'response', 'parameters', 'parametersJsonSchema', 'responseSchema', 'responseJsonSchema', 'labels', 'customConfigs', 'headers']);
 
@@ -12,13 +15,15 @@ function camel(key: string): string {
   return key.includes('_') ? key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()) : key;
 }
 
-export function normalizeKeys(value: unknown, depth = 0): unknown {
+export function normalizeKeys(value: unknown, depth = 0, path = ''): unknown {
   if (depth > 64 || value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map((v) => normalizeKeys(v, depth + 1));
+  if (Array.isArray(value)) return value.map((v, i) => normalizeKeys(v, depth + 1, `${path}[${i}]`));
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value)) {
     const name = camel(key);
-    out[name] = FREE_FORM.has(name) ? v : normalizeKeys(v, depth + 1);
+    const at = path === '' ? name : `${path}.${name}`;
+    if (Object.hasOwn(out, name)) throw badField(at, 'set twice (camelCase and snake_case)');
+    out[name] = FREE_FORM.has(name) ? v : normalizeKeys(v, depth + 1, at);
   }
   return out;
 }

@@ -127,6 +127,19 @@ describe('frontends/gemini decodeGenerateContent', () => {
     expect(call.tools).to.deep.equal([{ name: 'f', parameters: { type: 'object', properties: { snake_case_arg: { type: 'string' } } } }]);
   });
 
+  it('refuses a field set twice, in camelCase and in snake_case (one would be lost), naming it', () => {
+    const contents = [user('hi')];
+    expect(decodeError({ contents, generationConfig: { maxOutputTokens: 10 }, generation_config: { temperature: 0.9 } })).to.deep.include({
+      status: 400, code: 'LIP_ERR_REQUEST_INVALID', param: 'generationConfig', message: 'generationConfig: set twice (camelCase and snake_case)',
+    });
+    expect(decodeError({ contents, generationConfig: { maxOutputTokens: 10, max_output_tokens: 9 } })).to.deep.include({ status: 400, param: 'generationConfig.maxOutputTokens' });
+    expect(decodeError({ contents: [{ role: 'user', parts: [{ inlineData: { mimeType: 'image/png', mime_type: 'image/png', data: 'iVBO' } }] }] }))
+      .to.deep.include({ status: 400, param: 'contents[0].parts[0].inlineData.mimeType' });
+    // A function's arguments and schemas are the client's own names: both spellings stay.
+    const call = decode({ contents, tools: [{ functionDeclarations: [{ name: 'f', parametersJsonSchema: { type: 'object', properties: { a_b: { type: 'string' }, aB: { type: 'string' } } } }] }] });
+    expect(Object.keys(call.tools[0]!.parameters.properties as object)).to.deep.equal(['a_b', 'aB']);
+  });
+
   it('keeps thoughts with their signatures, signed function calls and pairs responses with calls', () => {
     const call = decode({
       contents: [
