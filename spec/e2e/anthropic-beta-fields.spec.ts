@@ -106,6 +106,30 @@ describe('e2e: Anthropic threads, billing_policy and image transformations (the 
     expect(anthropic().requests[0]!.body).to.not.have.property('billing_policy');
   });
 
+  it('user_profile_id (the SDK\'s anthropic-user-profile-id header, or a body field) is a 400 as billing a user profile is; workspace_id is dropped (lip\'s own credentials)', async () => {
+    const messages = [{ role: 'user' as const, content: 'x' }];
+    for (const send of [
+      () => up.anthropic().messages.create({ ...base, model: 'an:claude-sonnet-4-6', user_profile_id: 'uprof_1', messages }),
+      () => up.anthropic().beta.messages.create({ ...base, model: 'an:claude-sonnet-4-6', user_profile_id: 'uprof_1', messages }),
+      () => up.anthropic().messages.countTokens({ model: 'an:claude-sonnet-4-6', user_profile_id: 'uprof_1', messages }),
+    ]) {
+      const err = await send().then(() => undefined, (e: unknown) => e);
+      expect(err).to.be.instanceOf(Anthropic.BadRequestError);
+      expect((err as InstanceType<typeof Anthropic.BadRequestError>).message).to.contain('anthropic-user-profile-id');
+    }
+    const inBody = await fetch(`${up.lip().url}/v1/messages`, {
+      method: 'POST', headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+      body: JSON.stringify({ ...base, model: 'an:claude-sonnet-4-6', user_profile_id: 'uprof_1', messages }),
+    });
+    expect(inBody.status).to.equal(400);
+    expect(await inBody.text()).to.contain('user_profile_id');
+    expect(anthropic().requests).to.have.length(0);
+    anthropic().enqueue({ text: 'Served.' });
+    const ok = await up.anthropic().messages.create({ ...base, model: 'an:claude-sonnet-4-6', workspace_id: 'wrkspc_1', messages });
+    expect(ok.content[0]).to.deep.include({ type: 'text', text: 'Served.' });
+    expect(anthropic().requests[0]!.headers).to.not.have.property('anthropic-workspace-id');
+  });
+
   it('an image\'s transformations.oversized_image reaches an Anthropic upstream, in a tool result too; other providers are sent the image alone', async () => {
     const png = { type: 'base64' as const, media_type: 'image/png' as const, data: 'iVBORw0KGgo=' };
     const messages = [

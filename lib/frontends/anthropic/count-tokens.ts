@@ -1,5 +1,5 @@
 import type { CountTokensRoute } from '../protocol.js';
-import { betasOf, decodeMessagesRequest } from './decode-request.js';
+import { betasOf, decodeMessagesRequest, refuseUserProfile } from './decode-request.js';
 import { resolveAnthropicFiles } from './files.js';
 
 /**
@@ -14,6 +14,7 @@ export const anthropicCountTokensRoute: CountTokensRoute = {
   path: '/v1/messages/count_tokens',
   resolveReferences: resolveAnthropicFiles,
   decode(body, context) {
+    refuseUserProfile(context.headers);
     const withLimit = body !== null && typeof body === 'object' && !Array.isArray(body) && (body as { max_tokens?: unknown }).max_tokens === undefined
       ? { ...(body as Record<string, unknown>), max_tokens: 1 }
       : body;

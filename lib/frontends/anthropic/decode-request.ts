@@ -1,5 +1,6 @@
 import type { AnthropicProviderOptions, Call, GenerationOptions, ReasoningOptions, ResponseFormat, TextPart, ToolChoice, ToolDefinition } from '../../canonical/index.js';
 import { emptyCall } from '../../canonical/index.js';
+import type { LipError } from '../../errors/index.js';
 import { compileRequestValidator } from '../../wire/request-validator.js';
 import { originsLater, type Continuation, type DecodedRequest, type MessageOrigin, type Origin, type OriginRecorder } from '../protocol.js';
 import { cacheOf } from '../cache-control.js';
@@ -38,7 +39,9 @@ const validate = compileRequestValidator(messagesRequestSchema);
  * `system` and `tools` the thread was created with, which it must not send itself. A
  * `billing_policy` that bills the customer behind a user profile is a 400: lip calls providers
  * with its own credentials and names no user profile, so it cannot bill that customer (and
- * Anthropic itself refuses such a request rather than bill the caller).
+ * Anthropic itself refuses such a request rather than bill the caller); so is a request made for a
+ * user profile (`user_profile_id`, which the SDK sends as the `anthropic-user-profile-id` header:
+ * refuseUserProfile), for the same reason.
  * `diagnostics` (a cache-miss report in the response) is ignored: it changes nothing the model
  * sees, and the previous message id it names is lip's, which no upstream knows. `fallbacks` and
  * `fallback_credit_token` (Anthropic's retry of a refused request on other models) are ignored
@@ -53,6 +56,7 @@ export function decodeMessagesRequest(body: unknown, betas: readonly string[] = 
   if (b.billing_policy?.bill_to === 'user_profile') {
     throw badField('billing_policy.bill_to', '"user_profile" cannot be honoured: lip calls providers with its own credentials and names no user profile, so the request would be billed to the proxy\'s account; leave billing_policy out or send "self"', true);
   }
+  if (b.user_profile_id !== undefined && b.user_profile_id !== null) throw userProfileRefusal('user_profile_id');
   const continues = b.thread?.type === 'continue';
   if (continues) refuseThreadPrompt(b);
   const system: TextPart[] = typeof b.system === 'string'
@@ -232,6 +236,19 @@ function providerOptions(b: Json): Pick<Call, 'providerOptions'> {
 /** The most beta names read from one request, and the longest name. */
 const MAX_BETAS = 32;
 const BETA_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/**
+ * A request made for a user profile (the SDK's `user_profile_id`, sent as the
+ * `anthropic-user-profile-id` header) is a 400: lip calls providers with its own credentials and
+ * names no user profile, so it cannot act for one (as `billing_policy.bill_to: "user_profile"`).
+ */
+export function refuseUserProfile(headers: Readonly<Record<string, string | string[] | undefined>>): void {
+  if (headers['anthropic-user-profile-id'] !== undefined) throw userProfileRefusal('anthropic-user-profile-id');
+}
+
+function userProfileRefusal(field: string): LipError {
+  return badField(field, 'a request for a user profile cannot be honoured: lip calls providers with its own credentials and names no user profile, so the request would run and be billed as the proxy\'s account; leave the user profile out', true);
+}
 
 /**
  * The `anthropic-beta` header (comma-separated, possibly repeated) as a list of feature names;
