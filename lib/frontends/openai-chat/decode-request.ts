@@ -38,6 +38,10 @@ export function decodeChatRequest(body: unknown, recorder?: OriginRecorder): Dec
   validate(body);
   const b = body as Json;
   if (typeof b.n === 'number' && b.n > 1) throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', 'n: only one choice per request is supported (n must be 1)', { param: 'n' });
+  // Alternatives per token come back only with the log probabilities (OpenAI refuses the pair too).
+  if (typeof b.top_logprobs === 'number' && b.top_logprobs > 0 && b.logprobs !== true) {
+    throw new LipError('LIP_ERR_REQUEST_INVALID', 'top_logprobs: needs logprobs: true (the alternatives come with the log probabilities)', { param: 'top_logprobs' });
+  }
   refuseUnsupported(b);
 
   const system: TextPart[] = [];

@@ -89,6 +89,16 @@ describe('frontends/openai-chat/decodeChatRequest', () => {
 
   // Found by probing the SDKs: a message's `name` (speakers of one role told apart) was dropped,
   // even Chat to Chat.
+  it('refuses top_logprobs without logprobs: true, as OpenAI does (the alternatives would silently not come back)', () => {
+    const messages = [{ role: 'user', content: 'hi' }];
+    expect(rejection({ model: 'm', messages, top_logprobs: 3 })).to.match(/^400 top_logprobs top_logprobs: .*logprobs: true/);
+    expect(rejection({ model: 'm', messages, logprobs: false, top_logprobs: 3 })).to.match(/^400 top_logprobs /);
+    expect(decodeChatRequest({ model: 'm', messages, logprobs: true, top_logprobs: 3 }).call.options.logprobs).to.equal(3);
+    // Nothing asked for, nothing lost: no alternatives, or none set.
+    expect(decodeChatRequest({ model: 'm', messages, top_logprobs: 0 }).call.options.logprobs).to.equal(undefined);
+    expect(decodeChatRequest({ model: 'm', messages, top_logprobs: null }).call.options.logprobs).to.equal(undefined);
+  });
+
   it('keeps the participant name of user and assistant messages', () => {
     const { call } = decodeChatRequest({ model: 'm', messages: [
       { role: 'user', name: 'alice', content: 'hi' },
