@@ -55,7 +55,7 @@ export const ERROR_CODES = {
   LIP_ERR_UPSTREAM_CONNECT: { status: 502, retryable: true, summary: 'The upstream could not be reached (DNS, refused, unreachable).' },
   LIP_ERR_UPSTREAM_CONNECT_TIMEOUT: { status: 504, retryable: true, summary: 'http_client.connect_timeout expired.' },
   LIP_ERR_UPSTREAM_HEADERS_TIMEOUT: { status: 504, retryable: true, summary: 'http_client.headers_timeout expired before the upstream answered.' },
-  LIP_ERR_UPSTREAM_BODY_TIMEOUT: { status: 504, retryable: true, summary: 'http_client.body_timeout expired between two chunks of the upstream body.' },
+  LIP_ERR_UPSTREAM_BODY_TIMEOUT: { status: 504, retryable: true, summary: 'http_client.body_timeout expired without an event from the upstream body (keep-alive comments, pings and partial frames do not count).' },
   LIP_ERR_UPSTREAM_RESET: { status: 502, retryable: true, summary: 'The upstream connection was reset or closed early.' },
   LIP_ERR_UPSTREAM_EMPTY_STREAM: { status: 502, retryable: true, summary: 'The upstream stream ended before any output.' },
   LIP_ERR_UPSTREAM_MALFORMED: { status: 502, retryable: false, summary: 'The upstream sent a frame that does not follow its protocol.' },

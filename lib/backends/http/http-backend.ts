@@ -19,7 +19,7 @@ import { retryAfterMs, type HeaderMap } from './parse-retry-after.js';
 import { parseJsonOrUndefined, readBodyText } from './read-body-text.js';
 import { DEFAULT_HTTP_SETTINGS, UpstreamClient, type UpstreamRequest } from './upstream-client.js';
 import type { ResponseDecoder } from './read-whole-response.js';
-import { upstreamSource, type BodyFramer, type StreamDecoder } from './upstream-source.js';
+import { upstreamSource, type BodyFramer, type ReadOptions, type StreamDecoder } from './upstream-source.js';
 import { DEFAULT_UPSTREAM_IDENTITY, UpstreamIdentity } from './upstream-identity.js';
 
 /**
@@ -166,6 +166,8 @@ export class HttpBackend implements Backend {
   private readonly maxLineBytes: number | undefined;
   /** How long a whole answer's headers may take: they come once the upstream has generated everything. */
   private readonly wholeHeadersTimeout: number;
+  /** `http_client.body_timeout` as lip counts it: between the events a body yields. */
+  private readonly bodyTimeout: NonNullable<ReadOptions['bodyTimeout']>;
   private readonly pool: KeyPool;
   /** What refuses a key of the pool, for every call: a generation's, a count's, an embeddings call's. */
   private readonly refusals: KeyRefusals;
@@ -188,6 +190,7 @@ export class HttpBackend implements Backend {
     this.wholeHeadersTimeout = Math.max(http.headers_timeout, http.body_timeout);
     const scheduler = deps.scheduler ?? asyncScheduler;
     this.now = () => scheduler.now();
+    this.bodyTimeout = { ms: http.body_timeout, scheduler };
     const states = deps.keyStates;
     const scope = keyScope(row);
     this.pool = new KeyPool(protocol.keys ?? keysFromRow(row, deps, protocol.defaultKeyEnv), this.now, {
@@ -256,6 +259,7 @@ export class HttpBackend implements Backend {
       ...(target.flow ? { flow: target.flow } : {}),
       ...(target.dispatch ? { dispatch: target.dispatch } : {}),
       ...(this.maxLineBytes !== undefined ? { maxLineBytes: this.maxLineBytes } : {}),
+      bodyTimeout: this.bodyTimeout,
     });
   }
 

@@ -1,11 +1,12 @@
 import { StringDecoder } from 'node:string_decoder';
 import { Observable } from 'rxjs/internal/Observable';
-import type { Subscriber } from 'rxjs';
+import type { SchedulerLike, Subscriber } from 'rxjs';
 import type { LipEvent } from '../../canonical/index.js';
 import { isOutputEvent } from '../../canonical/index.js';
 import { LipError, reportInternalError } from '../../errors/index.js';
 import { SseParser, type FlowGate, type SseMessage } from '../../wire/index.js';
 import type { DispatchHooks } from '../backend.js';
+import { BodyIdleTimer } from './body-idle-timer.js';
 import { classifyTransportError } from './classify-transport-error.js';
 import { KeyRotation, type CredentialOptions, type KeyRefusals } from './key-rotation.js';
 import { retryAfterMs, type HeaderMap } from './parse-retry-after.js';
@@ -88,19 +89,27 @@ export interface ReadOptions {
   readonly dispatch?: DispatchHooks;
   /** `http_client.max_line_bytes`. */
   readonly maxLineBytes?: number;
+  /**
+   * `http_client.body_timeout`, counted by lip between the canonical events a body yields (not
+   * between its bytes, as undici does) on `scheduler`: absent, only undici's timer applies.
+   */
+  readonly bodyTimeout?: { readonly ms: number; readonly scheduler: SchedulerLike };
 }
 
 /**
  * The cold Observable behind every HTTP backend. Subscribing sends the request through the
  * pooled client; each SSE message is decoded into canonical events and emitted at once (no
- * buffering, no timers). Unsubscribing aborts the request, which closes the upstream socket.
+ * buffering; one timer per attempt, lip's body timeout). Unsubscribing aborts the request, which
+ * closes the upstream socket.
  *
  * Keys rotate within the attempt (KeyRotation): a 401 retires the key and a 429 cools it down
  * (Retry-After, else 60 s), then the next usable key is tried; when none is left the attempt
  * fails with the retryable LIP_ERR_UPSTREAM_NO_CREDENTIALS. A kind whose credential can be
  * renewed gets one renewal per attempt after a 401 or 403, then the same request again. A body that ends
  * without the provider's terminal frame fails as LIP_ERR_UPSTREAM_EMPTY_STREAM before any
- * output, LIP_ERR_UPSTREAM_RESET after.
+ * output, LIP_ERR_UPSTREAM_RESET after. A body that yields no canonical event for
+ * `read.bodyTimeout` (only keep-alive comments, pings, a trickle of bytes; a whole answer not
+ * complete in that time) fails as LIP_ERR_UPSTREAM_BODY_TIMEOUT, retryable before any output.
  *
  * ```
  * upstream: --H--m--m--m--|        (H = headers, m = SSE message)
@@ -120,9 +129,19 @@ export function upstreamSource(client: UpstreamClient, exchange: UpstreamExchang
       exchangeState.settled = true;
       if (!subscriber.closed) subscriber.error(reportInternalError('backend.source', err));
     };
+    const timeout = read.bodyTimeout;
+    const idle = timeout === undefined ? undefined : new BodyIdleTimer(timeout.scheduler, timeout.ms, () => {
+      controller.abort();
+      if (response) discard(response.body);
+      fail(new LipError('LIP_ERR_UPSTREAM_BODY_TIMEOUT', `backend "${exchange.backendId}": the upstream sent no event for ${timeout.ms} ms (http_client.body_timeout; keep-alive frames do not count)`, {
+        detail: { backend: exchange.backendId, transport_code: null, phase: 'body' },
+      }));
+    });
+    exchangeState.idle = idle;
     void run(client, exchange, credentials, read, controller.signal, subscriber, (r) => { response = r; }, exchangeState).catch(fail);
     return () => {
       exchangeState.unpause?.();
+      idle?.stop();
       if (exchangeState.settled) return;
       controller.abort();
       if (response) discard(response.body);
@@ -134,6 +153,8 @@ interface ExchangeState {
   settled: boolean;
   /** Cancels a pending wait for the flow gate (set while the body is paused). */
   unpause?: () => void;
+  /** lip's body timeout (`ReadOptions.bodyTimeout`), counting while a 2xx body is read. */
+  idle?: BodyIdleTimer | undefined;
 }
 
 async function run(
@@ -162,6 +183,9 @@ async function run(
     const status = response.statusCode;
     exchange.onResponse?.(status, response.headers);
     if (status >= 200 && status < 300) {
+      // The answer's body starts: lip's body timeout counts from here (an error status's body is
+      // small and read as far as it comes: its status says more than a timeout would).
+      exchangeState.idle?.start();
       const type = String(response.headers['content-type'] ?? '');
       if (exchange.response && !/event-stream/i.test(type)) {
         return readWholeResponse(response.body, {
@@ -239,9 +263,12 @@ function pump(response: UpstreamResponse, exchange: UpstreamExchange, read: Read
   const parser = exchange.framer?.() ?? sseFramer(read.maxLineBytes);
   const flow = read.flow;
   const out: LipEvent[] = [];
+  const idle = exchangeState.idle;
   let output = false;
   let terminated = false;
   let done = false;
+  /** Whether the messages of the current chunk yielded an event (lip's body timeout starts over). */
+  let yielded = false;
   return new Promise<void>((resolve, reject) => {
     const stop = (err?: unknown) => {
       if (done) return;
@@ -264,6 +291,7 @@ function pump(response: UpstreamResponse, exchange: UpstreamExchange, read: Read
         if (event.type === 'response_finished') terminated = true;
         subscriber.next(event);
       }
+      if (out.length > 0) yielded = true;
       out.length = 0;
     };
     /** Decodes messages until the terminal event or an unsubscribe; false when the stream is over. */
@@ -277,7 +305,9 @@ function pump(response: UpstreamResponse, exchange: UpstreamExchange, read: Read
     };
     const resume = () => {
       exchangeState.unpause = undefined;
-      if (!done) body.resume();
+      if (done) return;
+      idle?.start();
+      body.resume();
     };
     body.on('data', (chunk: Buffer) => {
       if (done) return;
@@ -287,8 +317,14 @@ function pump(response: UpstreamResponse, exchange: UpstreamExchange, read: Read
         flush();
         return stop(err);
       }
-      // The client's socket is full: stop reading (TCP pushes back on the upstream) until it drains.
+      if (yielded) {
+        yielded = false;
+        idle?.touch();
+      }
+      // The client's socket is full: stop reading (TCP pushes back on the upstream) until it drains;
+      // the wait is the client's, not the upstream's silence.
       if (flow?.closed && exchangeState.unpause === undefined) {
+        idle?.stop();
         body.pause();
         exchangeState.unpause = flow.onOpen(resume);
       }
