@@ -207,6 +207,8 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
         maxBufferedBytes: runtime.config.server.max_buffered_bytes,
         ...(flow ? { flow } : {}),
         headers,
+        // Headers committed before a candidate served (a keepalive, a queued upstream request): it comes last.
+        trailer: { name: 'x-lip-backend', value: () => (meta.candidateKey ? headerValue(meta.candidateKey) : undefined) },
         encodeError: (err) => frontend.encodeError(err, answeredRequestId(res)),
         onFailure: (err) => { state.errorCode = err.code; },
         onDone: resolve,

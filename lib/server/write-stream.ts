@@ -24,8 +24,15 @@ export interface StreamOptions {
   readonly contentType: string;
   /** `: keepalive` comments while the stream is silent, and one while it waits; 0: none at all. */
   readonly keepaliveMs: number;
-  /** Response headers, computed when the stream commits (the serving backend is known then). */
+  /** Response headers, computed when the stream commits (the serving backend is known then, unless it commits early). */
   readonly headers: () => Record<string, string>;
+  /**
+   * A header whose value may come only once a candidate serves (`x-lip-backend`, lower case): when
+   * the stream commits without it (a keepalive, or a wait for a connection, came first) it is
+   * declared in `Trailer` and sent as a trailer at the end, if it has a value then. Only on a
+   * chunked response (an HTTP/1.0 client gets none: it could not read them).
+   */
+  readonly trailer?: { readonly name: string; value(): string | undefined };
   readonly encodeError: (err: LipError) => ErrorResponse;
   readonly onFailure: (err: LipError, afterOutput: boolean) => void;
   readonly onDone: () => void;
@@ -50,7 +57,8 @@ export interface StreamHandle {
 
 /**
  * Pipes events to an SSE response. Headers (status 200) go out with the first event or the
- * first keepalive, whichever comes first, in the same socket write and at once; a failure before
+ * first keepalive, whichever comes first, in the same socket write and at once (a header not
+ * known yet then, `o.trailer`, comes as a trailer at the end); a failure before
  * that is a normal HTTP error with the protocol's envelope, a failure after it is the protocol's
  * in-band error. After the first write, the text of the events of one tick is joined and written
  * once (one chunk, not one `res.write` per event), sooner when it reaches BATCH_CHARS; writes
@@ -70,6 +78,8 @@ export interface StreamHandle {
  */
 export function writeStream(res: ServerResponse, events: Observable<LipEvent>, encoder: StreamEncoder, o: StreamOptions): StreamHandle {
   let committed = false;
+  /** The trailer declared when the headers went out (StreamOptions.trailer). */
+  let trailing: string | undefined;
   let corked = false;
   let started = false;
   let finished = false;
@@ -118,8 +128,20 @@ export function writeStream(res: ServerResponse, events: Observable<LipEvent>, e
   };
   const commit = () => {
     if (committed) return;
-    res.writeHead(200, { ...o.headers(), 'content-type': o.contentType, 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
+    const headers = o.headers();
+    const late = o.trailer?.name;
+    // node sends trailers only with chunked encoding (and refuses a Trailer header without it).
+    if (late !== undefined && headers[late] === undefined && res.useChunkedEncodingByDefault) trailing = late;
+    res.writeHead(200, { ...headers, ...(trailing !== undefined ? { trailer: trailing } : {}), 'content-type': o.contentType, 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
     committed = true;
+  };
+  /** Ends the committed response, with its declared trailer when it has a value now. */
+  const end = () => {
+    if (trailing !== undefined) {
+      const value = o.trailer!.value();
+      if (value !== undefined) res.addTrailers({ [trailing]: value });
+    }
+    res.end();
   };
   const done = () => {
     if (finished) return false;
@@ -137,7 +159,7 @@ export function writeStream(res: ServerResponse, events: Observable<LipEvent>, e
       else {
         write(encoder.error(err));
         flush();
-        res.end();
+        end();
       }
     } catch (raw) {
       reportInternalError('stream.fail', raw, o.requestId);
@@ -169,7 +191,7 @@ export function writeStream(res: ServerResponse, events: Observable<LipEvent>, e
         commit();
         write(text);
         flush();
-        res.end();
+        end();
       } catch (raw) {
         return internal('stream.complete')(raw);
       }
