@@ -133,11 +133,11 @@ describe('backends/acp: AcpBackend over stdio (fake agent)', function () {
     const log = fakeAgentLog();
     const b = new AcpBackend({
       id: 'agent', kind: 'acp', models: [], command: process.execPath, args: [FAKE_ACP_AGENT], env: { FAKE_ACP_MODE: 'silent_config', FAKE_ACP_LOG: log.path },
-    }, { env: { PATH: process.env.PATH ?? '' }, http: { ...DEFAULT_HTTP_SETTINGS, headers_timeout: 300 } });
+    }, { env: { PATH: process.env.PATH ?? '' }, http: { ...DEFAULT_HTTP_SETTINGS, headers_timeout: 3_000 } });
     open.push(b);
     const { error } = await failure(b, call([user('hi')], { options: { reasoning: { effort: 'high' } } }));
     expect(error).to.include({ code: 'LIP_ERR_UPSTREAM_HEADERS_TIMEOUT', retryable: true });
-    expect(error.message).to.equal('acp agent: the agent did not answer session/set_config_option within http_client.headers_timeout (300 ms)');
+    expect(error.message).to.equal('acp agent: the agent did not answer session/set_config_option within http_client.headers_timeout (3000 ms)');
     // The same conversation without an effort is served, by a new agent.
     expect(text(await run(b, call([user('hi')])))).to.match(/heard: /);
     expect(new Set(log.messages().map((m) => m.pid)).size).to.equal(2);
