@@ -92,7 +92,7 @@ describe('backends/openai-chat/encode-request', () => {
 
   it('maps tools, tool choice and generation options', () => {
     const body = encodeChatRequest(call({
-      tools: [{ name: 'f', description: 'd', parameters: { type: 'object' }, strict: true }],
+      tools: [{ name: 'f', description: 'd', parameters: { type: 'object', properties: {}, additionalProperties: false }, strict: true }],
       toolChoice: { type: 'tool', name: 'f' },
       options: {
         temperature: 0.2, topP: 0.9, maxOutputTokens: 100, stopSequences: ['END'], presencePenalty: 0.1, frequencyPenalty: 0.3, seed: 7,
@@ -102,7 +102,7 @@ describe('backends/openai-chat/encode-request', () => {
       metadata: { k: 'v' }, user: 'u1',
     }), 'gpt', options({ base_url: 'http://127.0.0.1:4000/v1' }));
     expect(body).to.deep.include({
-      tools: [{ type: 'function', function: { name: 'f', description: 'd', parameters: { type: 'object' }, strict: true } }],
+      tools: [{ type: 'function', function: { name: 'f', description: 'd', parameters: { type: 'object', properties: {}, additionalProperties: false }, strict: true } }],
       tool_choice: { type: 'function', function: { name: 'f' } }, parallel_tool_calls: false,
       temperature: 0.2, top_p: 0.9, max_completion_tokens: 100, stop: ['END'], presence_penalty: 0.1, frequency_penalty: 0.3, seed: 7,
       reasoning_effort: 'high', verbosity: 'low',

@@ -67,10 +67,10 @@ describe('backends/openai-responses/encode-open-request (profile openresponses)'
   });
 
   it('declares function tools with strict only for schemas that take it, and every tool choice form', () => {
-    const tools = [{ name: 'f', parameters: { type: 'object', properties: {} }, strict: true }, { name: 'g', description: 'G', parameters: { type: 'object' } }];
+    const tools = [{ name: 'f', parameters: { type: 'object', properties: {}, additionalProperties: false }, strict: true }, { name: 'g', description: 'G', parameters: { type: 'object' } }];
     const body = encode(call({ tools, toolChoice: { type: 'tool', name: 'g' }, options: { parallelToolCalls: false } }));
     expect(body.tools).to.deep.equal([
-      { type: 'function', name: 'f', parameters: { type: 'object', properties: {} }, strict: true },
+      { type: 'function', name: 'f', parameters: { type: 'object', properties: {}, additionalProperties: false }, strict: true },
       { type: 'function', name: 'g', description: 'G', parameters: { type: 'object' }, strict: false },
     ]);
     expect(body).to.deep.include({ tool_choice: { type: 'function', name: 'g' }, parallel_tool_calls: false });

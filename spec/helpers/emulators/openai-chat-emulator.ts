@@ -1,5 +1,6 @@
 import { bearerKey, sse, startEmulator, type Emulator, type EmulatorProtocol, type RecordedRequest } from './emulator-server.js';
 import { refuseOpenAIChat } from './wire-identifiers.js';
+import { refuseOpenAIChatSchemas } from './openai-rules.js';
 import { chatReasoningRefusal } from './state-check.js';
 import { deltas, emulatedEmbedding, emulatedLogprob, finishOf, joined, type CitationScript, type Frame, type Script, type UsageScript } from './script.js';
 
@@ -63,7 +64,7 @@ export function chatUsageWire(u: UsageScript): Record<string, unknown> {
  * the search models send them; its searches have no form here.
  */
 export const openaiChatProtocol: EmulatorProtocol = {
-  refuse: (request) => refuseOpenAIChat(request.body),
+  refuse: (request) => refuseOpenAIChat(request.body) ?? refuseOpenAIChatSchemas(request.body),
   name: 'openai-chat',
   basePath: '/v1',
   match(method, path) {

@@ -1,5 +1,6 @@
 import { bearerKey, sse, startEmulator, type Emulator, type EmulatorProtocol, type RecordedRequest } from './emulator-server.js';
 import { refuseOpenAIResponses } from './wire-identifiers.js';
+import { refuseOpenAIResponsesSchemas } from './openai-rules.js';
 import { openaiEmbeddings, openaiErrorBody, openaiModelList } from './openai-chat-emulator.js';
 import { deltas, emulatedLogprob, joined, type Frame, type Script, type ToolCallScript, type UsageScript } from './script.js';
 import { encryptedReasoningRefusal, responsesStateRefusal } from './state-check.js';
@@ -206,7 +207,7 @@ function clientCallItem(call: ToolCallScript, callId: string, i: number): Record
  * a program's call sent back without its program (state-check.ts).
  */
 export const openaiResponsesProtocol: EmulatorProtocol = {
-  refuse: (request) => refuseOpenAIResponses(request.body),
+  refuse: (request) => refuseOpenAIResponses(request.body) ?? refuseOpenAIResponsesSchemas(request.body),
   name: 'openai-responses',
   basePath: '/v1',
   match(method, path) {
