@@ -90,6 +90,7 @@ export function encodeGeminiRequest(given: Call, knobs = true, model?: string): 
     config.responseMimeType = 'application/json';
     config.responseJsonSchema = format.schema;
   }
+  if (body.tools !== undefined && config.responseMimeType === 'application/json' && refusesToolsWithJson(model)) throw toolsWithJson(model!);
   const r = opt.reasoning;
   // Thinking off without a budget (an Anthropic client's): the model's default, as without reasoning options.
   if (r && r.disabled !== true) {
@@ -158,6 +159,26 @@ function toolConfig(choice: ToolChoice, builtins: ReadonlySet<string>): Json {
     case 'tool': return builtins.has(choice.name) ? { mode: 'NONE' } : { mode: 'ANY', allowedFunctionNames: [choice.name] };
     default: return { mode: 'AUTO' };
   }
+}
+
+/**
+ * Whether the model refuses tools (functions, a search, a built-in) beside a JSON response
+ * (`responseMimeType: application/json`): Gemini 2.x and older do ("Function calling with a
+ * response mime type: 'application/json' is unsupported"), Gemini 3 takes both. An alias
+ * (`gemini-flash-latest`) or another name is given the benefit of the doubt.
+ */
+export function refusesToolsWithJson(model: string | undefined): boolean {
+  return model !== undefined && /(?:^|\/)gemini-(?:[12](?:[.-]|$)|pro(?:-vision)?$)/i.test(model);
+}
+
+/**
+ * A 400 for tools beside a JSON response on a model that refuses the pair, before anything is
+ * sent: retryable, so that a route moves on to a candidate that takes both (as for stop sequences).
+ */
+function toolsWithJson(model: string): LipError {
+  return new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `tools beside a JSON response format (response_format, text.format, output_config.format, responseMimeType): gemini model ${model} takes one or the other, not both (Gemini 3 takes both); send one, or route the request to a backend that takes both`, {
+    retryable: true, detail: { model },
+  });
 }
 
 /**

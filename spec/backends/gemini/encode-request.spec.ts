@@ -45,6 +45,26 @@ describe('backends/gemini/encode-request', () => {
       .and.has.property('message').that.matches(/^stop sequences \(stop, stop_sequences, generationConfig\.stopSequences\): gemini takes at most 5, the request has 6/);
   });
 
+  // Gemini 2.x refuses tools beside a JSON response ("Function calling with a response mime type:
+  // 'application/json' is unsupported"); the two were sent together, to be refused there.
+  it('refuses tools beside a JSON response format for a Gemini 2.x or older model before sending, retryable; Gemini 3 and aliases get both', () => {
+    const both = call({
+      tools: [{ name: 'lookup', parameters: { type: 'object' } }],
+      options: { responseFormat: { type: 'json_schema', schema: { type: 'object' } } },
+    });
+    for (const model of ['gemini-2.5-flash', 'models/gemini-2.0-flash-001', 'gemini-1.5-pro', 'gemini-pro']) {
+      expect(() => encodeGeminiRequest(both, true, model), model).to.throw()
+        .that.deep.includes({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', status: 400, retryable: true })
+        .and.has.property('message').that.includes(`gemini model ${model} takes one or the other`);
+    }
+    expect(() => encodeGeminiRequest(call({ ...both, options: { responseFormat: { type: 'json_object' } } }), true, 'gemini-2.5-flash')).to.throw();
+    for (const model of ['gemini-3-pro-preview', 'gemini-3.1-flash', 'gemini-flash-latest', 'gemini-pro-latest', undefined]) {
+      expect(encodeGeminiRequest(both, true, model).generationConfig, String(model)).to.deep.equal({ responseMimeType: 'application/json', responseJsonSchema: { type: 'object' } });
+    }
+    expect(encodeGeminiRequest(call({ tools: both.tools }), true, 'gemini-2.5-flash')).to.have.property('tools');
+    expect(encodeGeminiRequest(call({ options: both.options }), true, 'gemini-2.5-flash')).to.not.have.property('tools');
+  });
+
   // An OpenAI image_url or an Anthropic URL source names no media type, and every such image went
   // as image/png, a JPEG or a WebP too. A document of no type (a Gemini client's YouTube fileData,
   // which names none) went as application/pdf: it now goes without one, as Gemini takes it.

@@ -17,9 +17,16 @@ export function geminiErrorBody(status: number, error: { message: string; type?:
 /**
  * What the Gemini API refuses in any generation: a part with nothing in it (`{}`, `{"text": ""}`;
  * a signature on empty text is taken), in its words; more than 5 stop sequences (the wording is
- * the emulator's).
+ * the emulator's); on a Gemini 2.x or older model (`model`), tools beside a JSON response
+ * (`responseMimeType: application/json`), in its words (Gemini 3 takes both).
  */
-function refuseGemini(body: Record<string, any> | undefined): { status: number; error: { message: string; type: string } } | undefined {
+function refuseGemini(body: Record<string, any> | undefined, model: string | undefined): { status: number; error: { message: string; type: string } } | undefined {
+  const json = body?.generationConfig?.responseMimeType === 'application/json';
+  const tools: any[] = Array.isArray(body?.tools) ? body!.tools : [];
+  if (json && tools.length > 0 && /(?:^|\/)gemini-(?:[12](?:[.-]|$)|pro(?:-vision)?$)/i.test(model ?? '')) {
+    const what = tools.some((t) => t?.functionDeclarations !== undefined) ? 'Function calling' : 'Tool use';
+    return { status: 400, error: { message: `${what} with a response mime type: 'application/json' is unsupported`, type: 'INVALID_ARGUMENT' } };
+  }
   const stops = body?.generationConfig?.stopSequences;
   if (Array.isArray(stops) && stops.length > 5) {
     return { status: 400, error: { message: `* GenerateContentRequest.generation_config.stop_sequences: at most 5 stop sequences are allowed, got ${stops.length}\n`, type: 'INVALID_ARGUMENT' } };
@@ -144,10 +151,11 @@ function groundingOf(script: Script): Record<string, unknown> | undefined {
  * the text, each whole in a frame of its own; URL context's `urlContextMetadata` (`script.hostedMeta`) rides on the first frame's
  * candidate (unstreamed: on the candidate). There is no terminal frame. What each request carried
  * (tools, contents and the parts in them) is recorded as sent. A part with nothing in it and
- * more than 5 stop sequences are refused, as the API refuses them (refuseGemini).
+ * more than 5 stop sequences (and, on Gemini 2.x, tools beside a JSON response) are refused, as
+ * the API refuses them (refuseGemini).
  */
 export const geminiProtocol: EmulatorProtocol = {
-  refuse: (request) => refuseGemini(request.body),
+  refuse: (request) => refuseGemini(request.body, request.model),
   name: 'gemini',
   basePath: '',
   match(method, path, query) {
