@@ -8,7 +8,7 @@ import { cached, encodeMessages } from './encode-messages.js';
 import { definedFields, sendKnobs } from '../provider-options.js';
 import type { AnthropicOptions } from './options.js';
 import { forHostedDialect } from '../hosted-tools.js';
-import { anthropicStrictCompatible, anthropicStrictSchema } from './strict-schema.js';
+import { anthropicStrictCompatible, anthropicStrictSchema } from '../anthropic-strict-schema.js';
 
 type Json = Record<string, unknown>;
 

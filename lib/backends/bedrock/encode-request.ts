@@ -7,6 +7,7 @@ import { anthropicThinking, loopWithoutThinking, type ThinkingBlocks } from '../
 import { withoutBlankText } from '../blank-text.js';
 import { CACHE_POINT, encodeMessages } from './encode-messages.js';
 import { forHostedDialect } from '../hosted-tools.js';
+import { anthropicStrictCompatible, anthropicStrictSchema } from '../anthropic-strict-schema.js';
 
 type Json = Record<string, unknown>;
 /** The JSON Pointer of the matched stop sequence in a model's own answer (`additionalModelResponseFields`). */
@@ -83,11 +84,20 @@ export function encodeBedrockRequest(given: Call, model: string, enrolled = fals
     if (call.toolChoice.type === 'none') throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', 'bedrock (Converse) has no tool_choice "none" while tools are declared: leave the tools out instead');
     body.toolConfig = {
       tools: callableTools(call).flatMap((t) => {
-        const spec = { toolSpec: { name: t.name, ...(t.description ? { description: t.description } : {}), inputSchema: { json: Object.keys(t.parameters).length > 0 ? t.parameters : { type: 'object', properties: {} } } } };
+        const json = Object.keys(t.parameters).length > 0 ? t.parameters : { type: 'object', properties: {} };
+        const strict = t.strict === true && anthropicStrictCompatible(json) ? { strict: true } : {};
+        const spec = { toolSpec: { name: t.name, ...(t.description ? { description: t.description } : {}), inputSchema: { json }, ...strict } };
         return cachePoints && t.cache ? [spec, CACHE_POINT] : [spec];
       }),
       ...toolChoice(call.toolChoice),
     };
+  }
+  const format = opt.responseFormat;
+  if (format?.type === 'json_schema') {
+    // Converse takes the schema as a JSON string; a Claude model compiles it as Anthropic does, so it is fitted to that subset.
+    const schema = (isAnthropicModel(model) ? anthropicStrictSchema(format.schema) : undefined) ?? format.schema;
+    const definition = { schema: JSON.stringify(schema), ...(format.name !== undefined ? { name: format.name } : {}), ...(format.description !== undefined ? { description: format.description } : {}) };
+    body.outputConfig = { textFormat: { type: 'json_schema', structure: { jsonSchema: definition } } };
   }
   return body;
 }

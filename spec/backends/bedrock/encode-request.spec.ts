@@ -7,6 +7,22 @@ import { configFrom } from '../../helpers/config.js';
 const CLAUDE = 'anthropic.claude-sonnet-4-20250514-v1:0';
 
 describe('backends/bedrock/encode-request', () => {
+  // Converse takes structured output and strict tools; both were dropped, the answer free text.
+  it('sends a json_schema format as outputConfig.textFormat (fitted to Claude\'s subset for a Claude model only) and strict tools inside that subset as strict', () => {
+    const bounded = { type: 'object', properties: { n: { type: 'integer', minimum: 1 } }, required: ['n'], additionalProperties: false };
+    const call = emptyCall({
+      messages: [{ role: 'user', parts: [{ type: 'text', text: 'hi' }] }],
+      tools: [{ name: 'a', parameters: { type: 'object', properties: {}, additionalProperties: false }, strict: true }, { name: 'b', parameters: bounded, strict: true }, { name: 'c', parameters: { type: 'object', properties: {}, additionalProperties: false } }],
+      options: { responseFormat: { type: 'json_schema', schema: bounded } },
+    });
+    const claude = encodeBedrockRequest(call, CLAUDE);
+    expect((claude.toolConfig as any).tools.map((t: any) => t.toolSpec.strict)).to.deep.equal([true, undefined, undefined]);
+    expect(claude.outputConfig).to.deep.equal({ textFormat: { type: 'json_schema', structure: { jsonSchema: { schema: JSON.stringify({ ...bounded, properties: { n: { type: 'integer', description: '{minimum: 1}' } } }) } } } });
+    const other = encodeBedrockRequest(call, 'qwen.qwen3-32b-v1:0');
+    expect((other.outputConfig as any).textFormat.structure.jsonSchema.schema).to.equal(JSON.stringify(bounded));
+    expect(encodeBedrockRequest(emptyCall({ messages: call.messages, options: { responseFormat: { type: 'json_object' } } }), CLAUDE)).to.not.have.property('outputConfig');
+  });
+
   it('maps system text, images and PDF documents inline, tool results as user toolResult blocks, and inference options', () => {
     const body = encodeBedrockRequest(emptyCall({
       system: [{ type: 'text', text: 'Be brief.' }],

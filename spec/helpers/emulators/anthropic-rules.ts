@@ -29,7 +29,7 @@ const UNSUPPORTED = ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum
 const invalid = (message: string): Refusal => ({ status: 400, error: { message, type: 'invalid_request_error' } });
 
 /** The first part of a schema outside the structured outputs' subset, in the API's words, or undefined. */
-function grammarProblem(schema: unknown): string | undefined {
+export function grammarProblem(schema: unknown): string | undefined {
   if (Array.isArray(schema)) return schema.map(grammarProblem).find((p) => p !== undefined);
   if (typeof schema !== 'object' || schema === null) return undefined;
   const s = schema as Json;

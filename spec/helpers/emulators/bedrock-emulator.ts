@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { refuseBedrock } from './wire-identifiers.js';
-import { refuseBedrockCombination } from './anthropic-rules.js';
+import { grammarProblem, refuseBedrockCombination } from './anthropic-rules.js';
 import { EventStreamCodec } from '@smithy/eventstream-codec';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { Sha256 } from '../../../lib/backends/bedrock/sha256.js';
@@ -129,6 +129,39 @@ function refuseBlankText(body: Record<string, any> | undefined): { status: numbe
   return undefined;
 }
 
+/**
+ * Converse's structured outputs refused as Converse refuses them: `outputConfig.textFormat` must be
+ * `{type: "json_schema", structure: {jsonSchema: {schema}}}` with the schema a JSON string (not an
+ * object), `toolSpec.strict` a boolean; for a Claude model, whose grammar Converse compiles as
+ * Anthropic does, a strict tool's schema or the format's outside Claude's subset is the model's
+ * error ("The model returned the following errors: tools.0.custom: For 'integer' type, property
+ * 'minimum' is not supported"; grammarProblem).
+ */
+function refuseStructuredOutput(body: Record<string, any> | undefined, model: string | undefined): { status: number; error: { message: string; type: string } } | undefined {
+  const invalid = (path: string, constraint: string) => ({ status: 400, error: { type: 'ValidationException', message: `1 validation error detected: Value at '${path}' failed to satisfy constraint: ${constraint}` } });
+  const modelError = (message: string) => ({ status: 400, error: { type: 'ValidationException', message: `The model returned the following errors: ${message}` } });
+  const claude = /(^|[./:])anthropic\./.test(model ?? '');
+  for (const [i, t] of (Array.isArray(body?.toolConfig?.tools) ? body!.toolConfig.tools : []).entries()) {
+    const strict = t?.toolSpec?.strict;
+    if (strict !== undefined && typeof strict !== 'boolean') return invalid(`toolConfig.tools.${i + 1}.member.toolSpec.strict`, 'Member must be a boolean');
+    const problem = strict === true && claude ? grammarProblem(t.toolSpec.inputSchema?.json) : undefined;
+    if (problem !== undefined) return modelError(`tools.${i}.custom: ${problem}`);
+  }
+  const format = body?.outputConfig?.textFormat;
+  if (body?.outputConfig === undefined) return undefined;
+  if (format?.type !== 'json_schema') return invalid('outputConfig.textFormat.type', 'Member must satisfy enum value set: [json_schema]');
+  const schema = format.structure?.jsonSchema?.schema;
+  if (typeof schema !== 'string') return invalid('outputConfig.textFormat.structure.jsonSchema.schema', 'Member must be a string containing a JSON schema');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(schema);
+  } catch {
+    return invalid('outputConfig.textFormat.structure.jsonSchema.schema', 'Member must be a valid JSON schema');
+  }
+  const problem = claude ? grammarProblem(parsed) : undefined;
+  return problem !== undefined ? modelError(`output_config.format.schema: ${problem}`) : undefined;
+}
+
 /** Two documents of one name in a request (a message's or a tool result's) refused as Converse refuses them. */
 function refuseDuplicateDocumentNames(body: Record<string, any> | undefined): { status: number; error: { message: string; type: string } } | undefined {
   const blocks = (Array.isArray(body?.messages) ? body!.messages : []).flatMap((m: any) => (Array.isArray(m?.content) ? m.content : []));
@@ -228,11 +261,12 @@ export async function verifyBedrockRequest(request: RecordedRequest): Promise<{ 
  * one JSON object; `POST /model/{id}/invoke` (InvokeModel) embeds with Titan and Cohere models
  * (`invokeModelAnswer`); `GET /foundation-models` lists models (ListFoundationModels). Every request
  * must carry a valid SigV4 signature (recomputed here) or a known Bedrock API key, no blank text
- * block (refuseBlankText) and no two documents of one name; errors carry
+ * block (refuseBlankText), no two documents of one name, and structured outputs in the shape
+ * Converse takes (refuseStructuredOutput: for a Claude model inside Claude's subset); errors carry
  * `x-amzn-errortype` and `{message}`; a `streamError` is an exception frame.
  */
 export const bedrockProtocol: EmulatorProtocol = {
-  refuse: (request) => refuseBedrock(request.body) ?? refuseBedrockCombination(request.body, request.model) ?? refuseFieldPaths(request.body) ?? refuseBlankText(request.body) ?? refuseDuplicateDocumentNames(request.body),
+  refuse: (request) => refuseBedrock(request.body) ?? refuseBedrockCombination(request.body, request.model) ?? refuseFieldPaths(request.body) ?? refuseBlankText(request.body) ?? refuseDuplicateDocumentNames(request.body) ?? refuseStructuredOutput(request.body, request.model),
   name: 'bedrock',
   basePath: '',
   streamContentType: 'application/vnd.amazon.eventstream',

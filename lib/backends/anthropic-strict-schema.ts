@@ -29,7 +29,7 @@ const isNode = (value: unknown): value is Json => typeof value === 'object' && v
  * anthropicStrictSchema({ type: 'object', properties: { n: { type: 'integer', minimum: 1 } }, required: ['n'] })
  * // { type: 'object', properties: { n: { type: 'integer', description: '{minimum: 1}' } }, required: ['n'], additionalProperties: false }
  * ```
- * @see spec/backends/anthropic/strict-schema.spec.ts
+ * @see spec/backends/anthropic-strict-schema.spec.ts
  */
 export function anthropicStrictSchema(schema: unknown): Json | undefined {
   if (!isNode(schema)) return undefined;

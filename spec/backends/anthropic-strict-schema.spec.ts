@@ -1,9 +1,9 @@
 import { expect } from 'chai';
-import { anthropicStrictCompatible, anthropicStrictSchema } from '../../../lib/backends/anthropic/strict-schema.js';
+import { anthropicStrictCompatible, anthropicStrictSchema } from '../../lib/backends/anthropic-strict-schema.js';
 
 const CLOSED = { type: 'object', properties: { city: { type: 'string' }, unit: { type: 'string', enum: ['c', 'f'] } }, required: ['city'], additionalProperties: false };
 
-describe('backends/anthropic/strict-schema', () => {
+describe('backends/anthropic-strict-schema', () => {
   it('leaves a schema inside the subset as it is (compatible)', () => {
     const schema = {
       type: 'object', description: 'A place.', additionalProperties: false, required: ['at', 'tags', 'kind'],
