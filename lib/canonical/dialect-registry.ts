@@ -457,6 +457,13 @@ export interface AnthropicToolOptions {
 export interface OpenAIToolOptions {
   /** `allowed_callers`: who may call the tool (`direct`: the model; `programmatic`: a program of programmatic tool calling). */
   readonly allowedCallers?: readonly string[];
+  /**
+   * A Responses client's function tool left `strict` out (or null): the Responses API then makes
+   * the tool strict where its schema allows, so the openai-responses backend leaves it out too.
+   * The tool's canonical `strict` stays unset, which every other backend reads as not strict
+   * (Chat Completions' and Anthropic's default).
+   */
+  readonly strictOmitted?: boolean;
 }
 
 /**

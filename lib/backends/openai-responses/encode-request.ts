@@ -181,9 +181,11 @@ export function toolBody(t: ToolDefinition, deferred: boolean): Json {
   if (t.kind === 'custom') {
     return { type: 'custom', name: t.name, ...(t.description !== undefined ? { description: t.description } : {}), ...(t.format !== undefined ? { format: t.format } : {}), ...defer, ...allowedCallers(t) };
   }
+  // A Responses client's tool without strict keeps the API's own default (strict where the schema allows); any other unset strict is Chat's and Anthropic's false, which the API would not assume.
+  const strict = t.strict === undefined && t.providerOptions?.openai?.strictOmitted === true ? {} : { strict: t.strict === true && strictCompatible(t.parameters) };
   return {
     type: 'function', name: t.name, ...(t.description !== undefined ? { description: t.description } : {}),
-    parameters: t.parameters, strict: t.strict === true && strictCompatible(t.parameters), ...defer, ...allowedCallers(t),
+    parameters: t.parameters, ...strict, ...defer, ...allowedCallers(t),
   };
 }
 

@@ -28,12 +28,17 @@ export function namespaceTools(t: Json, path: string): ToolDefinition[] {
 /**
  * A function or custom tool (at the top level, in a namespace, loaded by a tool search, or added
  * by an `additional_tools` item); its `allowed_callers` (programmatic tool calling) as
- * `providerOptions.openai.allowedCallers`.
+ * `providerOptions.openai.allowedCallers`, and a function's `strict` left out as
+ * `providerOptions.openai.strictOmitted` (the Responses API's default differs from Chat's).
  */
 export function memberTool(t: Json, path: string): ToolDefinition {
   const deferred = t.defer_loading === true ? { deferLoading: true } : {};
   const described = typeof t.description === 'string' ? { description: t.description as string } : {};
-  const callers = Array.isArray(t.allowed_callers) ? { providerOptions: { openai: { allowedCallers: t.allowed_callers as string[] } } } : {};
+  const openai = {
+    ...(Array.isArray(t.allowed_callers) ? { allowedCallers: t.allowed_callers as string[] } : {}),
+    ...(t.type === 'function' && typeof t.strict !== 'boolean' ? { strictOmitted: true } : {}),
+  };
+  const callers = Object.keys(openai).length > 0 ? { providerOptions: { openai } } : {};
   if (t.type === 'custom') return { name: t.name, ...described, parameters: CUSTOM_TOOL_PARAMETERS, kind: 'custom', ...(t.format ? { format: t.format } : {}), ...deferred, ...callers };
   if (t.type !== 'function') throw badField(`${path}.type`, `"${String(t.type)}" tools cannot be in a namespace (only function and custom tools)`, true);
   return {

@@ -102,5 +102,8 @@ describe('backends/openai-responses/encode-request', () => {
     const closed = { ...optional, required: ['a', 'b'] };
     const strictOf = (parameters: Record<string, unknown>, strict?: boolean) => (encodeResponsesRequest(call({ tools: [{ name: 'f', parameters, ...(strict !== undefined ? { strict } : {}) }] }), 'm', options()).tools as { strict: boolean }[])[0]!.strict;
     expect([strictOf(closed, true), strictOf(optional, true), strictOf(closed, false), strictOf(closed)]).to.deep.equal([true, false, false, false]);
+    // A Responses client's tool that left strict out keeps the API's default: no strict at all.
+    const omitted = encodeResponsesRequest(call({ tools: [{ name: 'f', parameters: optional, providerOptions: { openai: { strictOmitted: true } } }, { name: 'g', parameters: closed, strict: false, providerOptions: { openai: { strictOmitted: true } } }] }), 'm', options()).tools as Record<string, unknown>[];
+    expect(omitted.map((t) => ('strict' in t ? t.strict : 'absent'))).to.deep.equal(['absent', false]);
   });
 });

@@ -30,7 +30,7 @@ describe('frontends/openai-responses additional_tools items', () => {
     expect(part).to.deep.include({ type: 'hosted_tool', dialect: OURS, block: item });
     expect(part.tools).to.deep.equal([
       { name: 'write_file', description: 'Writes a file', parameters: WRITE.parameters, strict: false },
-      { name: 'create_event', parameters: { type: 'object' }, namespace: 'mcp__calendar', namespaceDescription: 'Calendar' },
+      { name: 'create_event', parameters: { type: 'object' }, providerOptions: { openai: { strictOmitted: true } }, namespace: 'mcp__calendar', namespaceDescription: 'Calendar' },
       { name: 'shell', description: part.tools[2].description, parameters: part.tools[2].parameters, kind: 'provider', providerTool: { dialect: TOOL_DIALECTS.openaiResponses, definition: SHELL } },
       { name: 'code_interpreter', parameters: {}, kind: 'hosted', providerTool: { dialect: OURS, definition: CODE } },
     ]);

@@ -116,9 +116,10 @@ describe('frontends/openai-responses decodeResponsesRequest', () => {
   it('maps function tools and every tool_choice form', () => {
     const tools = [{ type: 'function', name: 'w', description: 'd', parameters: { type: 'object' }, strict: true }, { type: 'function', name: 'v' }];
     const input = 'x';
+    // `strict` left out is the Responses API's default (strict where the schema allows), not Chat's false.
     expect(decode({ input, tools }).call.tools).to.deep.equal([
       { name: 'w', description: 'd', parameters: { type: 'object' }, strict: true },
-      { name: 'v', parameters: { type: 'object', properties: {} } },
+      { name: 'v', parameters: { type: 'object', properties: {} }, providerOptions: { openai: { strictOmitted: true } } },
     ]);
     expect(decode({ input, tools, tool_choice: 'required' }).call.toolChoice).to.deep.equal({ type: 'any' });
     expect(decode({ input, tools, tool_choice: 'none' }).call.toolChoice).to.deep.equal({ type: 'none' });

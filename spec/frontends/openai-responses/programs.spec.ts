@@ -61,12 +61,12 @@ describe('frontends/openai-responses programmatic tool calling', () => {
 
     it('keeps a tool\'s allowed_callers: a function\'s and a custom tool\'s as OpenAI options, a client tool\'s in its declaration', () => {
       const { tools } = decode({}).call;
-      expect(tools[1]).to.deep.include({ name: 'get_weather', providerOptions: { openai: { allowedCallers: ['programmatic'] } } });
+      expect(tools[1]).to.deep.include({ name: 'get_weather', providerOptions: { openai: { allowedCallers: ['programmatic'], strictOmitted: true } } });
       expect(tools[2]).to.deep.include({ name: 'note', kind: 'custom', providerOptions: { openai: { allowedCallers: ['direct', 'programmatic'] } } });
       expect(tools[3]!.providerTool!.definition).to.deep.equal(SHELL);
       const namespaced = decode({ tools: [{ type: 'namespace', name: 'mcp__wx', description: 'Weather', tools: [{ ...WEATHER }] }] }).call.tools[0]!;
-      expect(namespaced).to.deep.include({ namespace: 'mcp__wx', providerOptions: { openai: { allowedCallers: ['programmatic'] } } });
-      expect(decode({ tools: [{ type: 'function', name: 'f' }] }).call.tools[0]).to.not.have.property('providerOptions');
+      expect(namespaced).to.deep.include({ namespace: 'mcp__wx', providerOptions: { openai: { allowedCallers: ['programmatic'], strictOmitted: true } } });
+      expect(decode({ tools: [{ type: 'function', name: 'f', strict: false }] }).call.tools[0]).to.not.have.property('providerOptions');
     });
 
     it('maps a tool_choice of programmatic tool calling onto the tool', () => {
