@@ -101,6 +101,15 @@ export interface Backend {
   close?(): Promise<void>;
   /** Its API key pool now (counts, never the keys); absent for a backend without one. */
   keyPool?(): KeyPoolView;
+  /**
+   * Milliseconds until one of its API keys is usable again when every key it has left is
+   * cooling down after a 429 (a call now would send nothing and fail with
+   * LIP_ERR_UPSTREAM_NO_CREDENTIALS); undefined when a key is usable, or it has none. Routing
+   * asks it of every candidate before trying one, so it allocates nothing.
+   */
+  keysCoolingMs?(): number | undefined;
+  /** Whether the keys keysCoolingMs() says are out are out because their quota is spent (an hour, not a rate limit's seconds). */
+  keysQuotaSpent?(): boolean;
   /** Asks the upstream for its model list (`lip inventory --live`). */
   listModels?(signal?: AbortSignal): Promise<string[]>;
   /**

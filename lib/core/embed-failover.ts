@@ -14,6 +14,7 @@ import type { AttemptSpan, RequestTrace } from '../observability/tracing.js';
 import { attemptChannel, attemptFailedChannel, upstreamStatusOf, type AttemptOutcome, type AttemptReport } from './attempt.js';
 import { ObservedJournal, routeChannel } from './observe-route.js';
 import { candidatesForbidden, type CandidateAllow } from './candidate-allow.js';
+import { keysCooling } from './keys-cooling.js';
 import type { ExecutionMeta, Executor } from './execute.js';
 
 /** What the failover of an embeddings request runs with: a server's runtime, or a replay's substitutes. */
@@ -117,7 +118,13 @@ export async function embedWithFailover(request: EmbeddingRequest, routing: Embe
       journal.skip(candidate.key, `a ${backend.kind} backend cannot embed`);
       continue;
     }
-    if (attempts >= maxAttempts) throw new LipError('LIP_ERR_ROUTE_MAX_ATTEMPTS', `routing.max_attempts (${maxAttempts}) spent before ${candidate.key} (${journal.summary()})`);
+    // Every key cooling down after a 429: nothing would be sent, so it is skipped, not tried.
+    const cooling = keysCooling(backend);
+    if (cooling !== undefined) {
+      journal.skip(candidate.key, cooling.reason, cooling.retryAfterMs);
+      continue;
+    }
+    if (attempts >= maxAttempts) throw journal.rateLimited() ?? new LipError('LIP_ERR_ROUTE_MAX_ATTEMPTS', `routing.max_attempts (${maxAttempts}) spent before ${candidate.key} (${journal.summary()})`);
     const decision = breaker.check(candidate.key);
     if (!decision.allowed) {
       journal.skip(candidate.key, `circuit ${decision.state}`, decision.retryAfterMs);

@@ -19,7 +19,7 @@ import { ttftTimeout } from '../routing/operators/ttft-timeout.js';
 import { applyOverrides } from '../routing/params/apply-overrides.js';
 import { compilePlan } from '../routing/plan/compile-plan.js';
 import { candidateOf, ineligibility } from '../routing/plan/leaf-attempt.js';
-import type { AttemptRole, Candidate, RouteContext } from '../routing/plan/route-context.js';
+import type { AttemptRole, Candidate, RouteContext, Skip } from '../routing/plan/route-context.js';
 import { RouteJournal, type JournalEntry } from '../routing/plan/route-journal.js';
 import { compileAliases, type CompiledAlias } from '../routing/selector/aliases.js';
 import { leavesOf } from '../routing/selector/candidate-key.js';
@@ -42,6 +42,7 @@ import { UnknownModels } from './unknown-models.js';
 import type { CacheResult, ResponseCache } from './response-cache.js';
 import { candidatesForbidden, notAllowed, type CandidateAllow } from './candidate-allow.js';
 import { wantsWhole } from './whole-answer.js';
+import { keysCooling } from './keys-cooling.js';
 
 /** Filled in by the executor while a request runs; the server reads it for response headers. */
 export interface ExecutionMeta {
@@ -298,7 +299,7 @@ export class Executor {
         maxAttempts: this.config.routing.max_attempts,
         journal,
         ...(sticky !== undefined ? { sticky } : {}),
-        ...withAllow(this.breaker ? this.circuitGate(this.breaker, gate) : gate ? { eligibility: (candidate) => gate.skip(candidate) } : {}, allow),
+        ...withAllow(this.breaker ? this.circuitGate(this.breaker, gate) : { eligibility: gate ? (candidate) => gate.skip(candidate) ?? this.keysCooling(candidate) : this.keysCooling }, allow),
         open: (candidate, role) => this.open(call, candidate, role, ctx, route, compiled.selector.global.ttftTimeoutMs, tally, ext, gate),
         failingOver: () => { tally.failingOver = true; },
         commit: (candidate, role) => {
@@ -406,6 +407,9 @@ export class Executor {
     });
   }
 
+  /** A candidate whose backend's API keys all cool down after a 429 is skipped (keysCooling); made once, not per request. */
+  private readonly keysCooling = (candidate: Candidate): Skip | undefined => keysCooling(this.backends.get(candidate.backend));
+
   /** Routing's view of the breaker: open circuits are skipped, an attempt start takes a decision. */
   private circuitGate(breaker: CircuitBreaker, catalog?: CatalogGate): Pick<RouteContext, 'eligibility' | 'admit'> {
     const skip = (d: CircuitDecision) => ({ reason: `circuit ${d.state}`, ...(d.retryAfterMs !== undefined ? { retryAfterMs: d.retryAfterMs } : {}) });
@@ -415,7 +419,7 @@ export class Executor {
         const unfit = catalog?.skip(candidate);
         if (unfit) return unfit;
         const decision = breaker.peek(candidate.key);
-        return decision.allowed ? undefined : skip(decision);
+        return decision.allowed ? this.keysCooling(candidate) : skip(decision);
       },
       admit: (candidate, role) => {
         const decision = breaker.check(candidate.key);

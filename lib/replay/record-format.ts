@@ -94,9 +94,10 @@ export interface ExchangeRecord {
   readonly served: string | null;
   /**
    * Candidates routing passed over without an attempt, in order, and why (`circuit open`, `not
-   * allowed for API key "k"`, a context or capability filter). A replay skips a candidate again
-   * whose circuit was not closed and that has no recorded attempt: the circuits' state is not in
-   * the config (extension of CONTRACT section 9).
+   * allowed for API key "k"`, a context or capability filter, `keys cooling: ...`). A replay skips
+   * a candidate again whose circuit was not closed, or whose backend's keys all cooled down, and
+   * that has no recorded attempt: the circuits' and the keys' state is not in the config
+   * (extension of CONTRACT section 9).
    */
   readonly skipped?: readonly SkippedCandidate[];
   readonly attempts: readonly AttemptRecord[];

@@ -5,7 +5,7 @@ import type { Backend, Target } from '../backends/backend.js';
 import { BACKEND_KINDS } from '../backends/registry.js';
 import type { Config } from '../config/index.js';
 import { LipError, isErrorCode } from '../errors/index.js';
-import type { AttemptRecord, ExchangeRecord } from './record-format.js';
+import type { AttemptRecord, ExchangeRecord, SkippedCandidate } from './record-format.js';
 
 /** Attempts that were cut by lip itself: what the upstream would have done next is not known. */
 const CUT_CODES = new Set(['LIP_ERR_ROUTE_LEAF_TTFT_TIMEOUT', 'LIP_ERR_ROUTE_TTFT_TIMEOUT']);
@@ -97,11 +97,21 @@ export class RecordedAttempts {
     return [...past].map(([key, reason]) => ({ candidate_key: key, reason }));
   }
 
-  /** Backends that answer from the recording, one per configured backend id. */
-  backends(config: Config, scheduler: SchedulerLike): Map<string, Backend> {
+  /**
+   * Backends that answer from the recording, one per configured backend id. A backend of which
+   * `skipped` (the exchange's) shows a candidate passed over because every API key was still out
+   * (`keys cooling`, `quota spent`) says its keys are out again, for the time recorded, once the
+   * attempts the recording made on it are used up: the keys' state came from other traffic, as a
+   * circuit's.
+   */
+  backends(config: Config, scheduler: SchedulerLike, skipped: readonly SkippedCandidate[] = []): Map<string, Backend> {
     const map = new Map<string, Backend>();
     for (const row of config.backends) {
       if (!row.enabled) continue;
+      const cooling = skipped.find((s) => s.candidate_key.startsWith(`${row.id}:`) && (s.reason.startsWith('keys cooling') || s.reason.startsWith('quota spent')));
+      const quotaSpent = cooling?.reason.startsWith('quota spent') === true;
+      const coolingMs = cooling === undefined ? undefined
+        : quotaSpent ? Number(/again in (\d+) min/.exec(cooling.reason)?.[1] ?? 60) * 60_000 : Number(/recovers in (\d+)s/.exec(cooling.reason)?.[1] ?? 1) * 1000;
       // A kind that takes a prefill keeps saying so: a resumed answer (routing.resume_after_output) replays as one.
       const prefill = BACKEND_KINDS[row.kind]?.prefill === true;
       // A kind that can embed answers embeddings requests from their recorded attempts.
@@ -109,9 +119,17 @@ export class RecordedAttempts {
       map.set(row.id, {
         id: row.id, kind: 'recorded', models: row.models ?? [], ...(prefill ? { prefill } : {}), stream: (_call, target) => this.source(target, scheduler),
         ...(embeds ? { embed: (_request, model) => this.embedding(`${row.id}:${model}`) } : {}),
+        ...(coolingMs !== undefined ? { keysCoolingMs: () => (this.attemptsLeft(row.id) > 0 ? undefined : coolingMs), keysQuotaSpent: () => quotaSpent } : {}),
       });
     }
     return map;
+  }
+
+  /** The recorded attempts not handed out yet on the candidates of backend `id`. */
+  private attemptsLeft(id: string): number {
+    let left = 0;
+    for (const [key, list] of this.byKey) if (key.startsWith(`${id}:`)) left += list.length;
+    return left;
   }
 
   /**

@@ -114,7 +114,7 @@ async function replay(record: ExchangeRecord, config: Config, options: ReplayOpt
   try {
     const { call, routeHeader } = decode(record);
     stream = call.stream;
-    const backends = live ? live.backends : attempts.backends(config, scheduler!);
+    const backends = live ? live.backends : attempts.backends(config, scheduler!, record.skipped);
     // An answer the response cache gave (`x-lip-cache: hit`) is given again from the recording: no backend served it.
     const cache = record.client.headers['x-lip-cache'] === 'hit' ? recordedCache(record, config) : undefined;
     // Circuits the recording found refusing are refused again (their state is not in the config).
@@ -247,7 +247,7 @@ async function replayEmbeddings(record: ExchangeRecord, config: Config, options:
   const deadline = live ? AbortSignal.timeout(live.timeoutMs) : new AbortController().signal;
   try {
     const { request } = target.route.decode(bodyOf(record), { params: target.params });
-    const backends = live ? live.backends : attempts.backends(config, new VirtualTimeScheduler(VirtualAction, Infinity));
+    const backends = live ? live.backends : attempts.backends(config, new VirtualTimeScheduler(VirtualAction, Infinity), record.skipped);
     const executor = new Executor(config, backends);
     const routeHeader = record.request.headers['x-lip-route'];
     const allow = typeof record.key_id === 'string' ? candidateAllow(config.auth.api_keys.find((k) => k.id === record.key_id)) : undefined;

@@ -132,6 +132,7 @@ interface ModelError { readonly code: string; readonly status: number; readonly 
 const NO_CANDIDATE: ModelError = { code: 'LIP_ERR_ROUTE_NO_CANDIDATE', status: 503, retryable: true };
 const MAX_ATTEMPTS: ModelError = { code: 'LIP_ERR_ROUTE_MAX_ATTEMPTS', status: 502, retryable: false };
 const ALL_FAILED: ModelError = { code: 'LIP_ERR_ROUTE_ALL_FAILED', status: 502, retryable: true };
+const RATE_LIMITED: ModelError = { code: 'LIP_ERR_ROUTE_RATE_LIMITED', status: 429, retryable: false };
 const LEAF_TTFT: ModelError = { code: 'LIP_ERR_ROUTE_LEAF_TTFT_TIMEOUT', status: 504, retryable: true };
 const HELD_LIMIT: ModelError = { code: 'LIP_ERR_UPSTREAM_LIMIT_EXCEEDED', status: 502, retryable: true };
 
@@ -334,9 +335,11 @@ export function simulate(s: Scenario): Outcome[] {
         return undefined;
       }
       if (budget <= 0) {
+        // Spent on 429s only: the client is told to wait (a race leg's refusal is the race's to judge; a resumption's is MAX_ATTEMPTS).
+        const spent = (inRace || continuation ? undefined : rateLimited()) ?? MAX_ATTEMPTS;
         // Routing lists the candidate the budget left out (a resumption does not).
         if (!continuation) journal.push({ key, outcome: 'skipped', skippedFor: 'other' });
-        sink.fail(MAX_ATTEMPTS);
+        sink.fail(spent);
         return undefined;
       }
       const admitted = circuits?.admit(key, now, true) ?? { allowed: true, probe: false };
@@ -436,7 +439,7 @@ export function simulate(s: Scenario): Outcome[] {
     const armFailed = (failures: ModelError[]): ModelError => {
       const final = failures.find((f) => !f.retryable && f !== MAX_ATTEMPTS);
       if (final !== undefined && failures.every((f) => !f.retryable)) return final;
-      if (failures.includes(MAX_ATTEMPTS)) return final ?? MAX_ATTEMPTS;
+      if (failures.includes(MAX_ATTEMPTS)) return final ?? rateLimited() ?? MAX_ATTEMPTS;
       return ALL_FAILED;
     };
 
@@ -559,6 +562,12 @@ export function simulate(s: Scenario): Outcome[] {
       settle();
     };
 
+    /** Every candidate tried so far was rate-limited (429), and one was. */
+    function rateLimited(): ModelError | undefined {
+      const tried = journal.filter((e) => e.outcome === 'failed');
+      return tried.length > 0 && tried.every((e) => e.status === 429) ? RATE_LIMITED : undefined;
+    }
+
     /** The route's final error when every arm failed, from the journal (docs/routing.md, CONTRACT section 7). */
     const exhausted = (): ModelError => {
       const tried = journal.filter((e) => e.outcome === 'failed');
@@ -567,7 +576,8 @@ export function simulate(s: Scenario): Outcome[] {
       if (tried.length === 0 && skipped.length > 0) return sizeOnly ? { code: 'LIP_ERR_ROUTE_CONTEXT_EXCEEDED', status: 400, retryable: false } : NO_CANDIDATE;
       // Too long for every model tried, and for the filters of the others: the client's protocol says so.
       if (tried.length > 0 && tried.every((e) => e.code === 'LIP_ERR_UPSTREAM_CONTEXT_EXCEEDED') && sizeOnly) return ERRORS.context;
-      if (tried.length > 0 && tried.every((e) => e.status === 429)) return { code: 'LIP_ERR_ROUTE_RATE_LIMITED', status: 429, retryable: false };
+      const limited = rateLimited();
+      if (limited !== undefined) return limited;
       // A failure that was not retryable (a race leg's 400, outlived by the race): the request's own fault, its own status.
       return tried.find((e) => e.final !== undefined)?.final ?? ALL_FAILED;
     };

@@ -387,6 +387,15 @@ export class HttpBackend implements Backend {
     return this.pool.view();
   }
 
+  keysCoolingMs(): number | undefined {
+    const wait = this.pool.recoveryMs();
+    return wait !== undefined && wait > 0 ? wait : undefined;
+  }
+
+  keysQuotaSpent(): boolean {
+    return this.pool.quotaSpent();
+  }
+
   close(): Promise<void> {
     this.pool.close();
     return this.client.close();

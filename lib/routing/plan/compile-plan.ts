@@ -20,7 +20,8 @@ type ArmCompiler<T extends Arm['type']> = (arm: Extract<Arm, { type: T }>, ctx: 
  * An arm that produced nothing: retryable (failover goes on) unless every failure was final, or
  * `routing.max_attempts` ran out inside it (a race leg it refused): nothing after the arm could
  * open a backend either, so the route ends there as a `|` chain does, with MAX_ATTEMPTS (or a
- * leg's own final failure, the request's fault, when there is one).
+ * leg's own final failure, the request's fault, when there is one; RATE_LIMITED when every
+ * candidate tried was rate-limited).
  */
 function armFailed(failures: unknown[], ctx: RouteContext): unknown {
   const isSpent = (f: unknown) => f instanceof LipError && f.code === 'LIP_ERR_ROUTE_MAX_ATTEMPTS';
@@ -29,7 +30,7 @@ function armFailed(failures: unknown[], ctx: RouteContext): unknown {
   if (final !== undefined && failures.every((f) => !isRetryable(f))) return final;
   if (spent !== undefined) {
     // Said again now that every leg has ended (a leg refused at its start saw the others running).
-    return final ?? new LipError('LIP_ERR_ROUTE_MAX_ATTEMPTS', `routing.max_attempts (${ctx.maxAttempts}) spent (${ctx.journal.summary()})`);
+    return final ?? ctx.journal.rateLimited() ?? new LipError('LIP_ERR_ROUTE_MAX_ATTEMPTS', `routing.max_attempts (${ctx.maxAttempts}) spent (${ctx.journal.summary()})`);
   }
   return new LipError('LIP_ERR_ROUTE_ALL_FAILED', 'every candidate of the arm failed', { retryable: true });
 }

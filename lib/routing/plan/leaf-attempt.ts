@@ -29,7 +29,9 @@ export function ineligibility(candidate: Candidate, ctx: RouteContext): Skip | u
 
 /**
  * One leaf as an Observable: skipped (a retryable failure that tries nothing) when it is not
- * eligible, refused (and journalled as skipped) when `routing.max_attempts` is spent, otherwise the backend attempt, with
+ * eligible (its circuit is open, its backend's keys all cool down, ...), refused (and journalled as
+ * skipped) when `routing.max_attempts` is spent (LIP_ERR_ROUTE_RATE_LIMITED instead when every
+ * candidate tried was rate-limited), otherwise the backend attempt, with
  * its fate written to the journal. Outside a race, its first output event commits it, and its
  * lifecycle events are held until then (holdUntilOutput); a race holds its legs itself. How
  * many may wait (a race leg's whitespace included) is bounded by `ctx.open` (limitHeldEvents, in the attempt itself, so that its
@@ -45,7 +47,9 @@ export function leafAttempt(leaf: Leaf, ctx: RouteContext, role: AttemptRole = {
       return throwError(() => new LipError('LIP_ERR_ROUTE_NO_CANDIDATE', `${candidate.key} skipped: ${skip.reason}`, { retryable: true }));
     }
     if (ctx.budget.remaining <= 0) {
-      const spent = new LipError('LIP_ERR_ROUTE_MAX_ATTEMPTS', `routing.max_attempts (${ctx.maxAttempts}) spent before ${candidate.key} (${ctx.journal.summary()})`);
+      // Every candidate tried was rate-limited: the client waits for the earliest Retry-After
+      // (a race leg is refused while its rivals may still run: the race decides, armFailed).
+      const spent = (inRace ? undefined : ctx.journal.rateLimited()) ?? new LipError('LIP_ERR_ROUTE_MAX_ATTEMPTS', `routing.max_attempts (${ctx.maxAttempts}) spent before ${candidate.key} (${ctx.journal.summary()})`);
       // Listed (/admin/routes) as the candidate the budget left out.
       ctx.journal.skip(candidate.key, `routing.max_attempts (${ctx.maxAttempts}) spent`);
       return throwError(() => spent);

@@ -63,8 +63,9 @@ export class RouteJournal {
 
   /**
    * The error for a request whose every candidate failed or was skipped (CONTRACT section 7):
-   * all tried ones rate-limited -> 429 with Retry-After (their quotas all spent: 429
-   * LIP_ERR_UPSTREAM_QUOTA_EXCEEDED, without); none eligible -> 503 (400
+   * all tried ones rate-limited, or left out while their keys cool down -> 429 with Retry-After
+   * (their quotas all spent: 429 LIP_ERR_UPSTREAM_QUOTA_EXCEEDED, without; rateLimited); none
+   * eligible -> 503 (400
    * LIP_ERR_ROUTE_CONTEXT_EXCEEDED when only the context size stood in the way: with the estimate
    * over the largest limit when it is too long for some, which each protocol words as its
    * provider's context-window error; 400 LIP_ERR_REQUEST_UNSUPPORTED when the models' known
@@ -79,6 +80,8 @@ export class RouteJournal {
     const skipped = this.entries.filter((e) => e.outcome === 'skipped');
     const summary = this.summary();
     const unfit = (e: JournalEntry) => e.reason?.startsWith('context') === true || e.reason?.startsWith('capability') === true;
+    const limited = this.rateLimited();
+    if (limited !== undefined) return limited;
     if (tried.length === 0 && skipped.length > 0) {
       if (skipped.every((e) => e.reason?.startsWith('context'))) {
         return new LipError('LIP_ERR_ROUTE_CONTEXT_EXCEEDED', `the request does not fit the context limits of any candidate (${summary})`, largestOverflow(skipped));
@@ -96,17 +99,27 @@ export class RouteJournal {
       // Each candidate refused before sending (an ACP agent given tools, a provider without web search): the request's own problem.
       return new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `no candidate can serve this request (${summary})`);
     }
-    if (tried.length > 0 && tried.every((e) => e.code === 'LIP_ERR_UPSTREAM_QUOTA_EXCEEDED')) {
-      // No wait of seconds renews a spent quota: the client is told not to retry (x-should-retry: false).
-      return new LipError('LIP_ERR_UPSTREAM_QUOTA_EXCEEDED', `the quota of every candidate is spent (${summary})`, { status: 429, retryable: false });
-    }
-    if (tried.length > 0 && tried.every((e) => e.status === 429)) {
-      return new LipError('LIP_ERR_ROUTE_RATE_LIMITED', `every candidate is rate-limited (${summary})`, earliest(tried, 1));
-    }
     // The request's own fault said by a provider (CONTRACT section 7: the upstream's status), not a 502 the SDKs would retry.
     const final = tried.find((e) => e.final !== undefined)?.final;
     if (final !== undefined) return final;
     return new LipError('LIP_ERR_ROUTE_ALL_FAILED', `every candidate failed (${summary})`);
+  }
+
+  /**
+   * The 429 of a route whose every candidate tried was rate-limited (and one was), counting those
+   * skipped because every API key of theirs is out after an earlier 429 (`keys cooling`, `quota
+   * spent`): LIP_ERR_UPSTREAM_QUOTA_EXCEEDED without Retry-After when each had its quota spent
+   * (no wait of seconds renews it: the client is told not to retry, x-should-retry: false), else
+   * LIP_ERR_ROUTE_RATE_LIMITED with the earliest Retry-After; undefined otherwise. Also the answer
+   * when `routing.max_attempts` ran out on such candidates: the client is told to wait, not a 502.
+   */
+  rateLimited(): LipError | undefined {
+    const limited = this.entries.filter((e) => (e.outcome === 'failed' && e.status === 429) || (e.outcome === 'skipped' && (e.reason?.startsWith('keys cooling') === true || e.reason?.startsWith('quota spent') === true)));
+    if (limited.length === 0 || this.entries.some((e) => e.outcome === 'failed' && e.status !== 429)) return undefined;
+    if (limited.every((e) => e.code === 'LIP_ERR_UPSTREAM_QUOTA_EXCEEDED' || e.reason?.startsWith('quota spent') === true)) {
+      return new LipError('LIP_ERR_UPSTREAM_QUOTA_EXCEEDED', `the quota of every candidate is spent (${this.summary()})`, { status: 429, retryable: false });
+    }
+    return new LipError('LIP_ERR_ROUTE_RATE_LIMITED', `every candidate is rate-limited (${this.summary()})`, earliest(limited, 1));
   }
 
   /** `a:m: upstream 503 ...; b:m: skipped (circuit open)` */

@@ -32,4 +32,28 @@ describe('routing/plan/route-journal finalError', () => {
     expect(all.message).to.equal('the quota of every candidate is spent (b0:m: quota spent; b1:m: quota spent)');
     expect(journal(spent, limited).finalError()).to.include({ code: 'LIP_ERR_ROUTE_RATE_LIMITED', status: 429, retryAfter: 7 });
   });
+
+  it('counts a candidate skipped while its keys cool down as rate-limited: 429 with the earliest Retry-After', () => {
+    const limited = new LipError('LIP_ERR_UPSTREAM_STATUS', 'upstream 429', { status: 429, retryable: true, retryAfter: 20 });
+    const j = journal(limited);
+    j.skip('cool:m', 'keys cooling: every API key is rate-limited; the first recovers in 12s', 11_500);
+    expect(j.finalError()).to.include({ code: 'LIP_ERR_ROUTE_RATE_LIMITED', status: 429, retryAfter: 12 });
+    expect(j.rateLimited()).to.include({ code: 'LIP_ERR_ROUTE_RATE_LIMITED', retryAfter: 12 });
+    const only = journal();
+    only.skip('cool:m', 'keys cooling: every API key is rate-limited; the first recovers in 30s', 30_000);
+    only.skip('b:m', 'circuit open', 5_000);
+    expect(only.finalError()).to.include({ code: 'LIP_ERR_ROUTE_RATE_LIMITED', status: 429, retryAfter: 30 });
+    // Another failure among them: not a rate limit (nor for a spent routing.max_attempts).
+    const mixed = journal(new LipError('LIP_ERR_UPSTREAM_RESET', 'reset', { status: 502, retryable: true }));
+    mixed.skip('cool:m', 'keys cooling: every API key is rate-limited; the first recovers in 30s', 30_000);
+    expect(mixed.rateLimited()).to.equal(undefined);
+    expect(journal('skipped').rateLimited()).to.equal(undefined);
+    // Keys out for a spent quota: the quota's 429 when each candidate's quota is spent, a rate limit's when one is only rate-limited.
+    const spent = new LipError('LIP_ERR_UPSTREAM_QUOTA_EXCEEDED', 'quota spent', { status: 429 });
+    const quota = journal(spent);
+    quota.skip('out:m', 'quota spent: the quota of every API key is spent; the first is tried again in 60 min');
+    expect(quota.finalError()).to.include({ code: 'LIP_ERR_UPSTREAM_QUOTA_EXCEEDED', status: 429, retryable: false, retryAfter: undefined });
+    quota.skip('cool:m', 'keys cooling: every API key is rate-limited; the first recovers in 30s', 30_000);
+    expect(quota.finalError()).to.include({ code: 'LIP_ERR_ROUTE_RATE_LIMITED', status: 429, retryAfter: 30 });
+  });
 });
