@@ -46,6 +46,7 @@ export const ERROR_CODES = {
   LIP_ERR_ROUTE_NO_CANDIDATE: { status: 503, retryable: false, summary: 'No candidate of the route is eligible (for example every circuit is open).' },
   LIP_ERR_ROUTE_ALL_FAILED: { status: 502, retryable: false, summary: 'Every candidate of the route failed before output.' },
   LIP_ERR_ROUTE_RATE_LIMITED: { status: 429, retryable: false, summary: 'Every candidate of the route is rate-limited; Retry-After gives the earliest recovery.' },
+  LIP_ERR_ROUTE_OVERLOADED: { status: 503, retryable: false, summary: 'Every candidate of the route answered that it is overloaded or unavailable (503, 529) before output; Retry-After gives the earliest an upstream asked for, when one did.' },
   LIP_ERR_ROUTE_TTFT_TIMEOUT: { status: 504, retryable: false, summary: 'The global time-to-first-token budget of the selector was spent.' },
   LIP_ERR_ROUTE_LEAF_TTFT_TIMEOUT: { status: 504, retryable: true, summary: 'A leaf time-to-first-token budget expired; routing moves on.' },
   LIP_ERR_ROUTE_MAX_ATTEMPTS: { status: 502, retryable: false, summary: 'routing.max_attempts backend opens were used without success.' },

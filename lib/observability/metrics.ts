@@ -70,6 +70,7 @@ const EXHAUSTION: Readonly<Record<string, string>> = {
   LIP_ERR_ROUTE_ALL_FAILED: 'all_failed',
   LIP_ERR_ROUTE_NO_CANDIDATE: 'no_candidate',
   LIP_ERR_ROUTE_RATE_LIMITED: 'rate_limited',
+  LIP_ERR_ROUTE_OVERLOADED: 'overloaded',
   LIP_ERR_ROUTE_CONTEXT_EXCEEDED: 'context_exceeded',
   // Every candidate's upstream quota spent (the route's final answer keeps the upstream code).
   LIP_ERR_UPSTREAM_QUOTA_EXCEEDED: 'quota_exceeded',
@@ -88,7 +89,7 @@ const EXHAUSTION: Readonly<Record<string, string>> = {
  * | `lip_failovers_total` | counter | backend (the one failed away from), reason (error code) |
  * | `lip_race_legs_total` | counter | backend, result (win, loss) |
  * | `lip_ttft_expiries_total` | counter | scope (leaf, global) |
- * | `lip_routing_exhausted_total` | counter | reason (max_attempts, all_failed, no_candidate, rate_limited, quota_exceeded, context_exceeded) |
+ * | `lip_routing_exhausted_total` | counter | reason (max_attempts, all_failed, no_candidate, rate_limited, quota_exceeded, overloaded, context_exceeded) |
  * | `lip_cache_lookups_total` | counter | result (hit, miss, refresh, bypass; with `cache.enabled`) |
  * | `lip_upstream_key_events_total` | counter | backend, action (retired, cooled_down) |
  * | `lip_key_refusals_total` | counter | key (a configured API key id), reason (rate_limited, budget_exceeded, candidate_forbidden) |
@@ -178,7 +179,7 @@ export class Metrics {
     this.raceLegs = new client.Counter({ name: 'lip_race_legs_total', help: 'Race legs that won or lost (losers are cancelled at once).', labelNames: ['backend', 'result'], registers });
     this.ttftExpiries = new client.Counter({ name: 'lip_ttft_expiries_total', help: 'Time-to-first-token budgets that expired: a leaf\'s own (the attempt fails over) or the selector\'s global one (the request fails).', labelNames: ['scope'], registers });
     this.cacheLookups = new client.Counter({ name: 'lip_cache_lookups_total', help: 'Generation and embeddings requests by how the response cache met them: hit (answered from it), miss (routed, its answer kept), refresh (Cache-Control: no-cache), bypass (no-store).', labelNames: ['result'], registers });
-    this.exhausted = new client.Counter({ name: 'lip_routing_exhausted_total', help: 'Requests that failed because routing ran out: max_attempts spent, every candidate failed, none eligible, all rate-limited, none fits the context.', labelNames: ['reason'], registers });
+    this.exhausted = new client.Counter({ name: 'lip_routing_exhausted_total', help: 'Requests that failed because routing ran out: max_attempts spent, every candidate failed, none eligible, all rate-limited, all overloaded, none fits the context.', labelNames: ['reason'], registers });
     this.keyEvents = new client.Counter({ name: 'lip_upstream_key_events_total', help: 'Upstream API keys retired (401) or cooled down (429), by backend.', labelNames: ['backend', 'action'], registers });
     this.keyRefusals = new client.Counter({ name: 'lip_key_refusals_total', help: 'Requests refused by their API key\'s own limits: its rate limits (requests, tokens, concurrency), its budget, or its allow list.', labelNames: ['key', 'reason'], registers });
     this.transitions = new client.Counter({ name: 'lip_circuit_transitions_total', help: 'Circuit state changes this instance made, by backend (one another instance made, learnt through Redis, is counted there).', labelNames: ['backend', 'from', 'to'], registers });

@@ -117,9 +117,9 @@ describe('e2e: Chat Completions through the openai SDK', function () {
   it('answers a failure before output with a proper status and OpenAI\'s envelope', async () => {
     const down = await client.chat.completions.create({ model: 'down:m', stream: true, messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
     expect(down).to.be.instanceOf(OpenAI.APIError);
-    // Every candidate (here the only one) failed before output with a retryable status: 502.
-    expect((down as InstanceType<typeof OpenAI.APIError>).status).to.equal(502);
-    expect((down as InstanceType<typeof OpenAI.APIError>).error).to.deep.include({ code: 'LIP_ERR_ROUTE_ALL_FAILED' });
+    // Every candidate (here the only one) answered 503 before output: 503, in OpenAI's overloaded words.
+    expect((down as InstanceType<typeof OpenAI.APIError>).status).to.equal(503);
+    expect((down as InstanceType<typeof OpenAI.APIError>).error).to.deep.include({ code: 'LIP_ERR_ROUTE_OVERLOADED', type: 'overloaded_error' });
     expect((down as InstanceType<typeof OpenAI.APIError>).message).to.contain('simulated upstream status 503');
     const refused = await client.chat.completions.create({ model: 'refuses:m', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
     expect((refused as InstanceType<typeof OpenAI.APIError>).status).to.equal(400);

@@ -578,6 +578,8 @@ export function simulate(s: Scenario): Outcome[] {
       if (tried.length > 0 && tried.every((e) => e.code === 'LIP_ERR_UPSTREAM_CONTEXT_EXCEEDED') && sizeOnly) return ERRORS.context;
       const limited = rateLimited();
       if (limited !== undefined) return limited;
+      // Every one tried overloaded or unavailable (an upstream's 503): 503, not a 502.
+      if (tried.length > 0 && tried.every((e) => e.status === 503 && e.code === 'LIP_ERR_UPSTREAM_STATUS')) return { code: 'LIP_ERR_ROUTE_OVERLOADED', status: 503, retryable: false };
       // A failure that was not retryable (a race leg's 400, outlived by the race): the request's own fault, its own status.
       return tried.find((e) => e.final !== undefined)?.final ?? ALL_FAILED;
     };

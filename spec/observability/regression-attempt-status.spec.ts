@@ -55,7 +55,7 @@ describe('regression: an attempt\'s upstream status is the upstream\'s; a refuse
 
   it('an upstream status error keeps the upstream\'s status on both', async () => {
     upstream.enqueue({ status: 503, error: { message: 'overloaded' } });
-    expect((await chat('up:fine', 'req-503')).status).to.equal(502);
+    expect((await chat('up:fine', 'req-503')).status).to.equal(503);
     const failed = await eventually(() => lines('req-503').find((l) => l.message === 'attempt failed'), (l) => l !== undefined);
     expect(failed).to.include({ upstream_status: 503, error: 'LIP_ERR_UPSTREAM_STATUS' });
     const { clients } = await spansOf('req-503');

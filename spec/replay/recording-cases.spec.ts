@@ -79,7 +79,7 @@ describe('recording: sampling, refused requests, in-band failures', function () 
     const config = testConfig(rows, `routing: { default_route: "stub:m", circuit_breaker: { enabled: true, failure_threshold: 1, open_for: 60s } }\nrecording: { enabled: true, path: "${path}" }`);
     const lip = await startLip(config);
     try {
-      expect((await post(lip.url, { model: 'down:m', messages: [{ role: 'user', content: 'x' }] })).status).to.equal(502);
+      expect((await post(lip.url, { model: 'down:m', messages: [{ role: 'user', content: 'x' }] })).status).to.equal(503);
       const routedAround = await post(lip.url, { model: 'down:m|stub:m', messages: [{ role: 'user', content: 'x' }] });
       expect(routedAround.status).to.equal(200);
       await routedAround.json();

@@ -232,6 +232,6 @@ describe('lip replay', function () {
     expect(r.code).to.equal(1);
     expect(r.stdout).to.contain('route-changed');
     expect(r.stdout).to.contain('served: up:fast -> (none)');
-    expect(r.stdout).to.contain('code: (absent) -> "LIP_ERR_ROUTE_ALL_FAILED"');
+    expect(r.stdout).to.contain('code: (absent) -> "LIP_ERR_ROUTE_OVERLOADED"');
   });
 });

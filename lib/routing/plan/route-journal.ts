@@ -72,8 +72,9 @@ export class RouteJournal {
    * capabilities did, with or without it); every one tried refusing it as too long for its context window
    * -> 400 LIP_ERR_UPSTREAM_CONTEXT_EXCEEDED; every one refusing the request as unsupported before
    * sending it -> 400 naming each refusal; one failure that was not retryable (a race leg's 400,
-   * which a race outlives where failover stops) -> that failure, its own status; otherwise 502
-   * naming each failure.
+   * which a race outlives where failover stops) -> that failure, its own status; every one tried
+   * answering overloaded or unavailable (503, 529) -> 503 with the earliest Retry-After the
+   * upstreams gave; otherwise 502 naming each failure.
    */
   finalError(): LipError {
     const tried = this.entries.filter((e) => e.outcome === 'failed');
@@ -98,6 +99,9 @@ export class RouteJournal {
     if (tried.length > 0 && skipped.every((e) => e.reason?.startsWith('capability')) && tried.every((e) => e.code === 'LIP_ERR_REQUEST_UNSUPPORTED')) {
       // Each candidate refused before sending (an ACP agent given tools, a provider without web search): the request's own problem.
       return new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `no candidate can serve this request (${summary})`);
+    }
+    if (tried.length > 0 && tried.every(overloaded)) {
+      return new LipError('LIP_ERR_ROUTE_OVERLOADED', `every candidate is overloaded or unavailable (${summary})`, earliest(tried));
     }
     // The request's own fault said by a provider (CONTRACT section 7: the upstream's status), not a 502 the SDKs would retry.
     const final = tried.find((e) => e.final !== undefined)?.final;
@@ -137,6 +141,11 @@ function largestOverflow(entries: readonly JournalEntry[]): { detail?: Record<st
   const over = entries.map((e) => e.overflow).filter((o): o is ContextOverflow => o !== undefined);
   if (over.length === 0) return {};
   return { detail: { context_tokens: Math.max(...over.map((o) => o.tokens)), context_limit: Math.max(...over.map((o) => o.limit)) } };
+}
+
+/** An upstream's answer (or in-stream error) saying it is overloaded or unavailable now: 503, 529 (Anthropic's overloaded_error). */
+function overloaded(e: JournalEntry): boolean {
+  return (e.status === 503 || e.status === 529) && (e.code === 'LIP_ERR_UPSTREAM_STATUS' || e.code === 'LIP_ERR_UPSTREAM_STREAM_ERROR');
 }
 
 function earliest(entries: readonly JournalEntry[], fallback?: number): { retryAfter?: number } {

@@ -90,7 +90,7 @@ describe('routing/plan/compilePlan', () => {
     });
   });
 
-  it('journals every candidate, and the final error names them: 502 when all failed', () => {
+  it('journals every candidate, and the final error names them: 503 when every one was unavailable', () => {
     const ts = testScheduler();
     let error: unknown;
     ts.run(({ cold }) => {
@@ -99,7 +99,7 @@ describe('routing/plan/compilePlan', () => {
       ts.flush();
       expect(h.ctx.journal.entries.map((e) => [e.key, e.outcome, e.status])).to.deep.equal([['a:m', 'failed', 503], ['b:m', 'failed', 503]]);
     });
-    expect(isLipError(error) && [error.code, error.status]).to.deep.equal(['LIP_ERR_ROUTE_ALL_FAILED', 502]);
+    expect(isLipError(error) && [error.code, error.status, error.message]).to.deep.equal(['LIP_ERR_ROUTE_OVERLOADED', 503, 'every candidate is overloaded or unavailable (a:m: upstream 503; b:m: upstream 503)']);
   });
 
   it('all rate-limited: 429 with the earliest Retry-After', () => {

@@ -56,4 +56,18 @@ describe('routing/plan/route-journal finalError', () => {
     quota.skip('cool:m', 'keys cooling: every API key is rate-limited; the first recovers in 30s', 30_000);
     expect(quota.finalError()).to.include({ code: 'LIP_ERR_ROUTE_RATE_LIMITED', status: 429, retryAfter: 30 });
   });
+
+  it('is a 503 with the earliest Retry-After given when every candidate tried was overloaded or unavailable (503, 529)', () => {
+    const unavailable = new LipError('LIP_ERR_UPSTREAM_STATUS', 'upstream 503', { status: 503, retryable: true, retryAfter: 9 });
+    const overloaded = new LipError('LIP_ERR_UPSTREAM_STATUS', 'upstream 529', { status: 529, retryable: true, retryAfter: 11 });
+    const inStream = new LipError('LIP_ERR_UPSTREAM_STREAM_ERROR', 'Overloaded', { status: 529, retryable: true });
+    expect(journal(overloaded, unavailable, inStream, 'skipped').finalError()).to.include({ code: 'LIP_ERR_ROUTE_OVERLOADED', status: 503, retryAfter: 9 });
+    const bare = journal(inStream).finalError();
+    expect(bare).to.include({ code: 'LIP_ERR_ROUTE_OVERLOADED', status: 503 });
+    expect(bare.retryAfter).to.equal(undefined);
+    // lip's own 503 (no usable key) or another failure among them: still the 502 naming each failure.
+    const noKeys = new LipError('LIP_ERR_UPSTREAM_NO_CREDENTIALS', 'every API key was rejected', { status: 503, retryable: true });
+    expect(journal(overloaded, noKeys).finalError()).to.include({ code: 'LIP_ERR_ROUTE_ALL_FAILED', status: 502 });
+    expect(journal(overloaded, new LipError('LIP_ERR_UPSTREAM_RESET', 'reset', { status: 502, retryable: true })).finalError()).to.include({ code: 'LIP_ERR_ROUTE_ALL_FAILED', status: 502 });
+  });
 });
