@@ -127,7 +127,7 @@ export function decodeChatRequest(body: unknown, recorder?: OriginRecorder): Dec
   const declared = (b.tools ?? []) as Json[];
   const tools: ToolDefinition[] = declared.map((t) => (t.type === 'custom' ? customTool(t.custom) : {
     name: t.function.name,
-    ...(t.function.description !== undefined ? { description: t.function.description } : {}),
+    ...(typeof t.function.description === 'string' ? { description: t.function.description } : {}),
     parameters: t.function.parameters ?? { type: 'object', properties: {} },
     ...(typeof t.function.strict === 'boolean' ? { strict: t.function.strict } : {}),
   }));

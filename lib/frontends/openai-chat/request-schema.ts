@@ -89,9 +89,9 @@ const customTool = {
   type: 'object', required: ['name'],
   properties: {
     name: { type: 'string', minLength: 1 },
-    description: { type: 'string' },
+    description: { type: ['string', 'null'] },
     format: {
-      type: 'object', required: ['type'],
+      type: ['object', 'null'], required: ['type'],
       properties: {
         type: { enum: ['text', 'grammar'] },
         grammar: { type: 'object', required: ['syntax', 'definition'], properties: { syntax: { enum: ['lark', 'regex'] }, definition: { type: 'string' } } },
@@ -114,7 +114,8 @@ const message = {
       then: {
         properties: {
           content: { type: ['string', 'array', 'null'], description: 'a string, an array of parts or null', items: part({ text, refusal }) },
-          tool_calls: { type: 'array', items: toolCall },
+          // openai-python's message.model_dump() of a text answer has tool_calls (and the rest) null.
+          tool_calls: { type: ['array', 'null'], items: toolCall },
           function_call: { type: ['object', 'null'], properties: { name: { type: 'string' }, arguments: { type: 'string' } } },
           reasoning_content: { type: ['string', 'null'] },
           reasoning: { type: ['string', 'null'] },
@@ -140,7 +141,7 @@ export const chatRequestSchema: Record<string, unknown> = {
     model: { type: 'string', minLength: 1 },
     messages: { type: 'array', minItems: 1, items: message },
     stream: { type: ['boolean', 'null'] },
-    stream_options: { type: ['object', 'null'], properties: { include_usage: { type: 'boolean' } } },
+    stream_options: { type: ['object', 'null'], properties: { include_usage: { type: ['boolean', 'null'] } } },
     temperature: { type: ['number', 'null'] },
     top_p: { type: ['number', 'null'] },
     max_tokens: { type: ['integer', 'null'] },
@@ -150,7 +151,7 @@ export const chatRequestSchema: Record<string, unknown> = {
     presence_penalty: { type: ['number', 'null'] },
     frequency_penalty: { type: ['number', 'null'] },
     seed: { type: ['integer', 'null'] },
-    user: { type: 'string' },
+    user: { type: ['string', 'null'] },
     metadata: { type: ['object', 'null'], additionalProperties: { type: 'string' } },
     reasoning_effort: { type: ['string', 'null'] },
     verbosity: { enum: ['low', 'medium', 'high', null] },
@@ -164,7 +165,7 @@ export const chatRequestSchema: Record<string, unknown> = {
           type: { enum: ['function', 'custom'] },
           function: {
             type: 'object', required: ['name'],
-            properties: { name: { type: 'string', minLength: 1 }, description: { type: 'string' }, parameters: { type: 'object' }, strict: { type: ['boolean', 'null'] } },
+            properties: { name: { type: 'string', minLength: 1 }, description: { type: ['string', 'null'] }, parameters: { type: ['object', 'null'] }, strict: { type: ['boolean', 'null'] } },
           },
           custom: customTool,
         },
@@ -174,12 +175,13 @@ export const chatRequestSchema: Record<string, unknown> = {
       },
     },
     tool_choice: {
-      type: ['string', 'object'],
+      // null is the default (as absent): no string, so it takes the else branch, whose checks hold for null.
+      type: ['string', 'object', 'null'],
       description: '"auto", "none", "required", {"type":"function","function":{"name":...}}, {"type":"custom","custom":{"name":...}} or {"type":"allowed_tools","allowed_tools":{"mode":"auto"|"required","tools":[...]}}',
       if: { type: 'string' },
       then: { enum: ['auto', 'none', 'required'] },
       else: {
-        type: 'object',
+        type: ['object', 'null'],
         required: ['type'],
         properties: { type: { enum: ['function', 'custom', 'allowed_tools'] } },
         allOf: [
@@ -215,7 +217,7 @@ export const chatRequestSchema: Record<string, unknown> = {
       required: ['type'],
       properties: {
         type: { enum: ['text', 'json_object', 'json_schema'] },
-        json_schema: { type: 'object', required: ['name'], properties: { name: { type: 'string' }, description: { type: 'string' }, schema: { type: 'object' }, strict: { type: ['boolean', 'null'] } } },
+        json_schema: { type: 'object', required: ['name'], properties: { name: { type: 'string' }, description: { type: ['string', 'null'] }, schema: { type: ['object', 'null'] }, strict: { type: ['boolean', 'null'] } } },
       },
     },
     ...openaiKnobSchemas(CHAT_KNOBS),

@@ -377,7 +377,7 @@ const tool = tagged({ function: functionTool, custom: customTool, namespace: nam
 const format = {
   type: 'object',
   required: ['type'],
-  properties: { type: { enum: ['text', 'json_object', 'json_schema'] }, name: { type: 'string' }, description: { type: 'string' }, schema: { type: 'object' }, strict: { type: ['boolean', 'null'] } },
+  properties: { type: { enum: ['text', 'json_object', 'json_schema'] }, name: { type: 'string' }, description: { type: ['string', 'null'] }, schema: { type: 'object' }, strict: { type: ['boolean', 'null'] } },
 };
 
 export const responsesRequestSchema: Record<string, unknown> = {
@@ -421,7 +421,7 @@ export const responsesRequestSchema: Record<string, unknown> = {
     },
     text: { type: ['object', 'null'], properties: { verbosity: { enum: ['low', 'medium', 'high', null] }, format } },
     metadata: { type: ['object', 'null'], additionalProperties: { type: 'string' } },
-    user: { type: 'string' },
+    user: { type: ['string', 'null'] },
     previous_response_id: { type: ['string', 'null'] },
     store: { type: ['boolean', 'null'] },
     include: { type: ['array', 'null'], items: { type: 'string' } },

@@ -168,4 +168,15 @@ describe('frontends/openai-responses decodeResponsesRequest', () => {
     const context: RequestContext = { params: {}, query: new URLSearchParams(), headers: {} };
     expect(openaiResponsesFrontend.routes[0]!.decode({ model: 'm', input: 'x', store: false }, context).continuation).to.deep.include({ store: false });
   });
+
+  it('reads user and text.format.description sent as null as absent, as OpenAI does', () => {
+    const { call, hints } = decode({
+      input: 'hi', user: null, safety_identifier: 'user-7',
+      text: { format: { type: 'json_schema', name: 'out', description: null, schema: { type: 'object' } } },
+    });
+    expect(call.user).to.equal('user-7');
+    expect(call.options.responseFormat).to.deep.equal({ type: 'json_schema', name: 'out', schema: { type: 'object' } });
+    expect((hints as unknown as ResponsesHints).echo).to.deep.include({ user: null });
+    expect(decodeError({ model: 'm', input: 'x', user: 7 }).param).to.equal('user');
+  });
 });
