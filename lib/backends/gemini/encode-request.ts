@@ -14,6 +14,31 @@ export const MAX_STOP_SEQUENCES = 5;
 const EFFORT_BUDGET: ReadonlyMap<string, number> = new Map(Object.entries({ none: 0, minimal: 512, low: 1024, medium: 8192, high: 24576, xhigh: 32768, max: 32768 }));
 
 /**
+ * The thinking budgets a Gemini 2.5 model takes (Google's thinking guide): Flash 0 to 24576,
+ * Flash-Lite 0 or 512 to 24576, Pro 128 to 32768 (Pro cannot turn thinking off). The `-latest`
+ * aliases are read by their family. Other models (Gemini 3, which thinks by level) are not capped.
+ */
+function thinkingBudgetRange(model: string | undefined): { min: number; max: number; off: boolean } | undefined {
+  const family = model === undefined ? undefined : /(?:^|\/)gemini-(?:2\.5-)?(flash-lite|flash|pro)(?:-|$)/i.exec(model)?.[1]?.toLowerCase();
+  if (family === 'flash-lite') return { min: 512, max: 24576, off: true };
+  if (family === 'flash') return { min: 0, max: 24576, off: true };
+  if (family === 'pro') return { min: 128, max: 32768, off: false };
+  return undefined;
+}
+
+/**
+ * An effort's thinking budget, within what `model` takes: `xhigh` and `max` are 24576 on a Flash
+ * or Flash-Lite, `none` is Pro's least (128: it cannot think less), `minimal` is at least 512 on
+ * a Flash-Lite.
+ */
+function effortBudget(effort: string, model: string | undefined): number | undefined {
+  const budget = EFFORT_BUDGET.get(effort);
+  const range = thinkingBudgetRange(model);
+  if (budget === undefined || range === undefined || (budget === 0 && range.off)) return budget;
+  return Math.min(range.max, Math.max(range.min, budget));
+}
+
+/**
  * Call -> `streamGenerateContent` request body. Tools are declared with their full JSON Schema
  * (`parametersJsonSchema`), structured output with `responseJsonSchema`; a reasoning request
  * becomes `thinkingConfig` (budget from the call, or from its effort) with `includeThoughts`
@@ -96,11 +121,13 @@ export function encodeGeminiRequest(given: Call, knobs = true, model?: string): 
   if (r && r.disabled !== true) {
     // The client's own thinking level, unless it gave a budget (Gemini takes one or the other).
     const level = r.budgetTokens === undefined ? k?.thinkingLevel : undefined;
-    const budget = level !== undefined ? undefined : r.budgetTokens ?? (r.effort !== undefined ? EFFORT_BUDGET.get(r.effort) : undefined);
+    const budget = level !== undefined ? undefined : r.budgetTokens ?? (r.effort !== undefined ? effortBudget(r.effort, model) : undefined);
+    // Thinking off, whose budget a Pro raised to its least: thinking as little as it can, its thoughts not asked for.
+    const off = budget === 0 || (budget !== undefined && r.budgetTokens === undefined && r.effort === 'none');
     const thinking: Json = {};
     if (level !== undefined) thinking.thinkingLevel = level;
     if (budget !== undefined) thinking.thinkingBudget = budget;
-    if (r.includeThoughts !== false && budget !== 0) thinking.includeThoughts = true;
+    if (r.includeThoughts !== false && !off) thinking.includeThoughts = true;
     if (Object.keys(thinking).length > 0) config.thinkingConfig = thinking;
   }
   if (k?.mediaResolution !== undefined) config.mediaResolution = k.mediaResolution;

@@ -241,4 +241,15 @@ describe('backends/gemini/encode-request', () => {
     // An Anthropic client's thinking off: the model's default (a Gemini 2.5 Pro refuses a budget of 0).
     expect(encodeGeminiRequest(call({ options: { reasoning: { disabled: true, effort: 'low', outputEffort: true } } }))).not.to.have.property('generationConfig');
   });
+
+  it('keeps an effort\'s budget within the Gemini 2.5 model\'s range; a budget the call gives goes as given', () => {
+    const thinking = (reasoning: Record<string, unknown>, model?: string) => (encodeGeminiRequest(call({ options: { reasoning } }), true, model).generationConfig as Record<string, unknown>).thinkingConfig;
+    expect(thinking({ effort: 'xhigh' }, 'gemini-2.5-flash')).to.deep.equal({ thinkingBudget: 24576, includeThoughts: true });
+    expect(thinking({ effort: 'max' }, 'models/gemini-2.5-flash-lite-preview-09-2025')).to.deep.equal({ thinkingBudget: 24576, includeThoughts: true });
+    expect(thinking({ effort: 'none' }, 'gemini-2.5-pro')).to.deep.equal({ thinkingBudget: 128 });
+    expect(thinking({ effort: 'max' }, 'gemini-2.5-pro')).to.deep.equal({ thinkingBudget: 32768, includeThoughts: true });
+    // Gemini 3 (thinking by level), an unknown model and no model: uncapped, as before.
+    for (const model of ['gemini-3-pro-preview', 'my-model', undefined]) expect(thinking({ effort: 'xhigh' }, model), model).to.deep.equal({ thinkingBudget: 32768, includeThoughts: true });
+    expect(thinking({ budgetTokens: 30000 }, 'gemini-2.5-flash')).to.deep.equal({ thinkingBudget: 30000, includeThoughts: true });
+  });
 });

@@ -18,9 +18,12 @@ export function geminiErrorBody(status: number, error: { message: string; type?:
  * What the Gemini API refuses in any generation: a part with nothing in it (`{}`, `{"text": ""}`;
  * a signature on empty text is taken), in its words; more than 5 stop sequences (the wording is
  * the emulator's); on a Gemini 2.x or older model (`model`), tools beside a JSON response
- * (`responseMimeType: application/json`), in its words (Gemini 3 takes both).
+ * (`responseMimeType: application/json`), in its words (Gemini 3 takes both); a thinking budget
+ * out of a Gemini 2.5 model's range (thinkingBudgetRefusal).
  */
 function refuseGemini(body: Record<string, any> | undefined, model: string | undefined): { status: number; error: { message: string; type: string } } | undefined {
+  const thinking = thinkingBudgetRefusal(body?.generationConfig?.thinkingConfig?.thinkingBudget, model);
+  if (thinking) return { status: 400, error: { message: thinking, type: 'INVALID_ARGUMENT' } };
   const json = body?.generationConfig?.responseMimeType === 'application/json';
   const tools: any[] = Array.isArray(body?.tools) ? body!.tools : [];
   if (json && tools.length > 0 && /(?:^|\/)gemini-(?:[12](?:[.-]|$)|pro(?:-vision)?$)/i.test(model ?? '')) {
@@ -40,6 +43,19 @@ function refuseGemini(body: Record<string, any> | undefined, model: string | und
     }
   }
   return undefined;
+}
+
+/**
+ * A thinking budget a Gemini 2.5 model refuses, in Google's words: Flash takes 0 to 24576,
+ * Flash-Lite 0 or 512 to 24576, Pro 128 to 32768 (0 is "only works in thinking mode"); -1
+ * (dynamic) all of them. Other models are not checked.
+ */
+function thinkingBudgetRefusal(budget: unknown, model: string | undefined): string | undefined {
+  const family = /(?:^|\/)gemini-(?:2\.5-)?(flash-lite|flash|pro)(?:-|$)/i.exec(model ?? '')?.[1]?.toLowerCase();
+  if (typeof budget !== 'number' || family === undefined || budget === -1) return undefined;
+  if (family === 'pro' && budget === 0) return 'Budget 0 is invalid. This model only works in thinking mode.';
+  const [min, max] = family === 'pro' ? [128, 32768] : family === 'flash-lite' ? [512, 24576] : [0, 24576];
+  return budget !== 0 && (budget < min || budget > max) ? `The thinking budget (${budget}) is invalid.` : undefined;
 }
 
 /** Gemini usage from canonical numbers: thoughts are NOT inside candidatesTokenCount. */
