@@ -1,6 +1,6 @@
 import type { CircuitListing } from './circuit-store.js';
 import type { CircuitTable } from './circuit-table.js';
-import { admit, applyOutcome, newerOf } from './transitions.js';
+import { admit, applyOutcome, mergedOf } from './transitions.js';
 import type { CircuitOutcome, CircuitPolicy, CircuitRecord } from './types.js';
 
 /** An operation this instance applied locally and sent to the store, not yet acknowledged. */
@@ -145,5 +145,5 @@ export class CircuitMirror {
 function replay(record: CircuitRecord | undefined, op: PendingOp, policy: CircuitPolicy): CircuitRecord | undefined {
   if (op.kind === 'admit') return admit(record, op.now, policy).record;
   if (op.kind === 'record') return applyOutcome(record, op.outcome, op.probe, op.now, policy);
-  return newerOf(op.record, record);
+  return mergedOf(op.record, record);
 }

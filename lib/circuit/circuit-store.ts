@@ -31,10 +31,11 @@ export interface CircuitStore {
   record(key: string, outcome: CircuitOutcome, probe: boolean, now: number, op?: number): Promise<StoreAck>;
   /**
    * Resynchronisation after an outage, for many circuits in one round trip. Per entry, keeps
-   * whichever of its record and the stored one was updated last (on a tie, the one that is not
-   * closed), and announces the survivor even when the stored one wins. Pass a closed, clean
-   * circuit as `closedAt(t)`, so that `updatedAt` says when it recovered. Resolves with one
-   * ack per entry, in order.
+   * the survivor of `mergedOf(entry, stored)` (`transitions.ts`: the record updated last, except
+   * that a closed record holding failures never replaces an open or half-open one, and a clean
+   * one only when newer), and announces the survivor even when the stored one wins. Pass a
+   * closed, clean circuit as `closedAt(t)`, so that `updatedAt` says when it recovered.
+   * Resolves with one ack per entry, in order.
    */
   merge(entries: readonly MergeEntry[], now: number, op?: number): Promise<StoreAck[]>;
   get(key: string, now: number): Promise<CircuitRecord | undefined>;

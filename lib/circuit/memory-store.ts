@@ -1,6 +1,6 @@
 import { CircuitTable } from './circuit-table.js';
 import type { AdmitAck, CircuitChange, CircuitListing, CircuitStore, MergeEntry, StoreAck } from './circuit-store.js';
-import { newerOf } from './transitions.js';
+import { mergedOf } from './transitions.js';
 import type { CircuitOutcome, CircuitPolicy, CircuitRecord } from './types.js';
 
 /**
@@ -72,7 +72,7 @@ class MemoryCircuitStore implements CircuitStore {
   async merge(entries: readonly MergeEntry[], now: number, op = 0): Promise<StoreAck[]> {
     return entries.map(({ key, record }) => {
       const stored = this.hub.table.get(key, now);
-      const winner = newerOf(record, stored);
+      const winner = mergedOf(record, stored);
       if (winner !== stored) this.hub.table.put(key, winner);
       return this.hub.announce(key, this.hub.table.get(key, now), this.origin, op);
     });

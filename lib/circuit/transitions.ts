@@ -75,13 +75,23 @@ export function closedAt(now: number): CircuitRecord {
 }
 
 /**
- * Which of two views of one circuit survives a resynchronisation after a store outage: the
- * one updated last; on a tie, the one that is not closed (refusing is the safer error).
+ * Which of two views of one circuit survives a resynchronisation after a store outage (`local`:
+ * the record an instance kept through it; `stored`: the store's). Merged by what the records
+ * mean, not only by when they changed:
+ * * two open or half-open records, or two closed ones: the one updated last; on a tie, the
+ *   stored one;
+ * * an open or half-open record against a closed one: the open one, unless the closed one is
+ *   newer and clean. A success (a probe, or one that ended a failure streak) always leaves a
+ *   clean record (stores keep none, so a merge passes it as `closedAt(t)`), and a failure
+ *   always leaves failures, so a clean record is a recovery and a closed record with failures
+ *   holds only failures: those never close a circuit, however late they came.
  */
-export function newerOf(local: CircuitRecord, remote: CircuitRecord | undefined): CircuitRecord {
-  if (remote === undefined || local.updatedAt > remote.updatedAt) return local;
-  if (local.updatedAt === remote.updatedAt && remote.state === 'closed' && local.state !== 'closed') return local;
-  return remote;
+export function mergedOf(local: CircuitRecord, stored: CircuitRecord | undefined): CircuitRecord {
+  if (stored === undefined) return local;
+  const localClosed = local.state === 'closed';
+  if (localClosed === (stored.state === 'closed')) return local.updatedAt > stored.updatedAt ? local : stored;
+  const [closed, held] = localClosed ? [local, stored] : [stored, local];
+  return closed.failures === 0 && closed.updatedAt > held.updatedAt ? closed : held;
 }
 
 export function isExpired(record: CircuitRecord, now: number, policy: CircuitPolicy): boolean {

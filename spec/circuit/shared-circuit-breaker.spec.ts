@@ -234,6 +234,70 @@ describe('circuit/SharedCircuitBreaker (memory hub, virtual time)', () => {
     expect(a.breaker.status()).to.include({ healthy: true, detail: 'ok', since: '1970-01-01T00:00:01.000Z' });
   });
 
+  it('a circuit opened during an outage stays open after it, though another instance saw one later failure', async () => {
+    const a = await instance('a');
+    const b = await instance('b');
+    a.store.down();
+    b.store.down();
+    await advance(100);
+    a.breaker.record(K, 'failure');
+    a.breaker.record(K, 'failure');                   // opens on A
+    await advance(50);
+    b.breaker.record(K, 'failure');                   // B: closed, one failure, updated after A's open
+    a.store.revive();                                 // A resynchronises first, B second
+    await settle();
+    await settle();
+    b.store.revive();
+    await settle();
+    await settle();
+    for (const { breaker, events } of [a, b]) {
+      expect(breaker.check(K)).to.deep.include({ allowed: false, state: 'open' });
+      expect(events.filter((e) => e.type === 'transition' && e.key === K && e.to === 'closed')).to.deep.equal([]);
+    }
+    expect(await hub.connect('x').get(K, clock.now())).to.deep.include({ state: 'open', failures: 2, openedAt: 100 });
+  });
+
+  it('the same, when the instance that saw the later failure resynchronises first', async () => {
+    const a = await instance('a');
+    const b = await instance('b');
+    a.store.down();
+    b.store.down();
+    await advance(100);
+    a.breaker.record(K, 'failure');
+    a.breaker.record(K, 'failure');
+    await advance(50);
+    b.breaker.record(K, 'failure');
+    b.store.revive();
+    await settle();
+    await settle();
+    a.store.revive();
+    await settle();
+    await settle();
+    for (const { breaker } of [a, b]) expect(breaker.check(K)).to.deep.include({ allowed: false, state: 'open' });
+    expect(await hub.connect('x').get(K, clock.now())).to.deep.include({ state: 'open', openedAt: 100 });
+  });
+
+  it('a probe that succeeded during the outage, after the other instance\'s open, closes the circuit everywhere', async () => {
+    const a = await instance('a');
+    const b = await instance('b');
+    b.breaker.record(K, 'failure');
+    b.breaker.record(K, 'failure');                   // open everywhere at 0
+    await settle();
+    a.store.down();
+    b.store.down();
+    await advance(1_000);
+    const probe = b.breaker.check(K);                 // B probes and the candidate answers
+    expect(probe).to.deep.include({ allowed: true, probe: true });
+    b.breaker.record(K, 'success', probe);
+    a.store.revive();
+    await settle();
+    await settle();
+    b.store.revive();
+    await settle();
+    await settle();
+    for (const { breaker } of [a, b]) expect(breaker.check(K)).to.deep.include({ allowed: true, state: 'closed' });
+  });
+
   it('finds a silently recovered store by itself, every recoveryIntervalMs of scheduler time', async () => {
     const a = await instance('a');
     a.store.down();

@@ -180,15 +180,41 @@ export function runStoreSuite(target: StoreSuiteTarget): void {
 
     it('merge keeps the record updated last and announces the survivor either way', async () => {
       const [a, b] = await open(2);
-      await fail(a!, 1, T0 + 100);
-      const older = nextChange(b!);
-      const kept = await mergeOne(a!, { state: 'open', failures: 5, openedAt: T0, probes: 0, probeWindowAt: 0, updatedAt: T0 + 50 }, T0 + 200);
-      expect(kept.record).to.deep.include({ state: 'closed', failures: 1, updatedAt: T0 + 100 });
-      expect((await older).record).to.deep.include({ failures: 1 });
+      await fail(a!, 3, T0 + 100);
+      const older = nextChange(b!, (c) => c.op === 5);
+      const [kept] = await a!.merge([{ key: KEY, record: { state: 'open', failures: 5, openedAt: T0, probes: 0, probeWindowAt: 0, updatedAt: T0 + 50 } }], T0 + 200, 5);
+      expect(kept!.record).to.deep.include({ state: 'open', failures: 3, openedAt: T0 + 100, updatedAt: T0 + 100 });
+      expect((await older).record).to.deep.include({ failures: 3 });
       const newer = await mergeOne(a!, { state: 'open', failures: 5, openedAt: T0 + 150, probes: 0, probeWindowAt: 0, updatedAt: T0 + 150 }, T0 + 200);
       expect(newer.record).to.deep.include({ state: 'open', failures: 5, openedAt: T0 + 150 });
       expect((await mergeOne(a!, closedAt(T0 + 160), T0 + 200)).record).to.equal(undefined);
       expect(await b!.get(KEY, T0 + 200)).to.equal(undefined);
+      await fail(a!, 1, T0 + 300);
+      expect((await mergeOne(a!, { ...closedAt(T0 + 250), failures: 2 }, T0 + 400)).record).to.deep.include({ state: 'closed', failures: 1, updatedAt: T0 + 300 });
+      expect((await mergeOne(a!, { ...closedAt(T0 + 350), failures: 2 }, T0 + 400)).record).to.deep.include({ state: 'closed', failures: 2, updatedAt: T0 + 350 });
+    });
+
+    it('merge never lets a closed record holding only failures close an open circuit, in either order', async () => {
+      const [a, b] = await open(2);
+      // During an outage A saw three failures (open at T0 + 10), B one later failure (closed, at T0 + 20).
+      const openA: CircuitRecord = { state: 'open', failures: 3, openedAt: T0 + 10, probes: 0, probeWindowAt: 0, updatedAt: T0 + 10 };
+      const failingB: CircuitRecord = { ...closedAt(T0 + 20), failures: 1 };
+      expect((await mergeOne(a!, openA, T0 + 30)).record).to.deep.equal(openA);
+      expect((await mergeOne(b!, failingB, T0 + 31)).record).to.deep.equal(openA);
+      expect(await a!.get(KEY, T0 + 32)).to.deep.equal(openA);
+      const other = 'other:model';
+      await b!.merge([{ key: other, record: failingB }], T0 + 30);
+      expect((await a!.merge([{ key: other, record: openA }], T0 + 31))[0]!.record).to.deep.equal(openA);
+      expect(await b!.get(other, T0 + 32)).to.deep.equal(openA);
+    });
+
+    it('merge closes an open or half-open circuit with a recovery only when the recovery is newer', async () => {
+      const [s] = await open(1);
+      await fail(s!, 3, T0 + 10);
+      expect((await mergeOne(s!, closedAt(T0 + 5), T0 + 30)).record).to.deep.include({ state: 'open', openedAt: T0 + 10 });
+      expect((await mergeOne(s!, closedAt(T0 + 10), T0 + 30)).record).to.deep.include({ state: 'open', openedAt: T0 + 10 });
+      expect((await mergeOne(s!, closedAt(T0 + 20), T0 + 30)).record).to.equal(undefined);
+      expect(await s!.get(KEY, T0 + 30)).to.equal(undefined);
     });
 
     it('merge on a tie prefers the circuit that is not closed', async () => {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ALLOW, admit, applyOutcome, closedAt, newerOf, toRow } from '../../lib/circuit/transitions.js';
+import { ALLOW, admit, applyOutcome, closedAt, mergedOf, toRow } from '../../lib/circuit/transitions.js';
 import type { CircuitPolicy, CircuitRecord } from '../../lib/circuit/types.js';
 
 const P: CircuitPolicy = { failureThreshold: 2, openForMs: 100, halfOpenProbes: 2, keyTtlMs: 10_000 };
@@ -75,15 +75,37 @@ describe('circuit/transitions', () => {
     });
   });
 
-  describe('newerOf', () => {
-    it('keeps the record updated last; on a tie the one that is not closed', () => {
-      const a = open(10);
-      const b = { ...closedAt(20), failures: 1 };
-      expect(newerOf(a, b)).to.equal(b);
-      expect(newerOf(b, a)).to.equal(b);
-      expect(newerOf(a, undefined)).to.equal(a);
-      expect(newerOf(open(20), b)).to.deep.equal(open(20));
-      expect(newerOf({ ...b }, open(20))).to.deep.equal(open(20));
+  describe('mergedOf', () => {
+    it('of two records in the same class keeps the one updated last; on a tie the stored one', () => {
+      const older = open(10);
+      const newer = { ...half(20, 1), openedAt: 10 };
+      expect(mergedOf(older, newer)).to.equal(newer);
+      expect(mergedOf(newer, older)).to.equal(newer);
+      expect(mergedOf(older, undefined)).to.equal(older);
+      const one = { ...closedAt(30), failures: 1 };
+      const two = { ...closedAt(40), failures: 2 };
+      expect(mergedOf(one, two)).to.equal(two);
+      expect(mergedOf(two, one)).to.equal(two);
+      const tie = open(10, 5);
+      expect(mergedOf(tie, older)).to.equal(older);
+    });
+
+    it('a closed record holding only failures never replaces an open or half-open one, however late', () => {
+      const failures = { ...closedAt(20), failures: 1 };        // another instance's one failure, after the open
+      expect(mergedOf(failures, open(10))).to.deep.equal(open(10));
+      expect(mergedOf(open(10), failures)).to.deep.equal(open(10));
+      expect(mergedOf(failures, half(15, 1))).to.deep.equal(half(15, 1));
+      expect(mergedOf(half(15, 1), failures)).to.deep.equal(half(15, 1));
+      expect(mergedOf({ ...closedAt(5), failures: 1 }, open(10))).to.deep.equal(open(10));
+    });
+
+    it('a clean record (a recovery) replaces an open or half-open one only when newer; a tie keeps the open one', () => {
+      expect(mergedOf(closedAt(20), open(10))).to.deep.equal(closedAt(20));
+      expect(mergedOf(open(10), closedAt(20))).to.deep.equal(closedAt(20));
+      expect(mergedOf(closedAt(20), half(15, 1))).to.deep.equal(closedAt(20));
+      expect(mergedOf(closedAt(5), open(10))).to.deep.equal(open(10));
+      expect(mergedOf(closedAt(10), open(10))).to.deep.equal(open(10));
+      expect(mergedOf(open(10), closedAt(10))).to.deep.equal(open(10));
     });
   });
 

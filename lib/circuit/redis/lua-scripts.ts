@@ -137,18 +137,27 @@ return current(r)
 
 /**
  * Resynchronisation of many circuits in one call: KEYS 3.. the hashes, ARGV 10.. seven per hash
- * (candidate key, s f o p w u of the local record). Each keeps whichever record was updated
- * last (a tie favours the one that is not closed), and each survivor is announced.
+ * (candidate key, s f o p w u of the local record). Each keeps the survivor of `mergedOf()`
+ * (`transitions.ts`): of two records in the same class (open or half-open; closed), the one
+ * updated last, on a tie the stored one; of an open or half-open record and a closed one, the
+ * open one unless the closed one is clean (a recovery) and newer. Each survivor is announced.
  * Reply: one `[version, ...record]` per hash, in order.
  */
 export const MERGE_LUA = `${PRELUDE}
+local function wins(l, r)
+  if not r then return true end
+  local lc = l.s == 'closed'
+  if lc == (r.s == 'closed') then return l.u > r.u end
+  if lc then return l.f == 0 and l.u > r.u end
+  return not (r.f == 0 and r.u > l.u)
+end
 local out = {}
 for i = 3, #KEYS do
   local a = 10 + (i - 3) * 7
   local key = ARGV[a]
   local l = { s = ARGV[a + 1], f = tonumber(ARGV[a + 2]), o = tonumber(ARGV[a + 3]), p = tonumber(ARGV[a + 4]), w = tonumber(ARGV[a + 5]), u = tonumber(ARGV[a + 6]) }
   local r = load(KEYS[i])
-  if (not r) or l.u > r.u or (l.u == r.u and r.s == 'closed' and l.s ~= 'closed') then
+  if wins(l, r) then
     out[#out + 1] = store(KEYS[i], key, l)
   else
     local version = nextVersion()

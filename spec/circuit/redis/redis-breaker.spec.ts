@@ -194,6 +194,35 @@ describe('circuit breakers sharing one Redis', function () {
     expect(a.breaker.check(K).state).to.equal('closed');
   });
 
+  it('Redis killed while A opens a circuit and B sees one later failure of it: after the restart it is open on both', async () => {
+    const clock = new JumpClock();
+    const a = await instance(clock);
+    const b = await instance(clock);
+    await Promise.all([a.breaker.whenSynced(), b.breaker.whenSynced()]);
+    await redis.stop('SIGKILL');
+    await a.log.waitFor((e) => e.type === 'store_unavailable', 'outage on A');
+    await b.log.waitFor((e) => e.type === 'store_unavailable', 'outage on B');
+    for (let i = 0; i < 3; i++) a.breaker.record(K, 'failure');
+    clock.jump(50);                                  // B's failure comes later: its record is the newer one
+    b.breaker.record(K, 'failure');
+    expect(a.breaker.check(K)).to.deep.include({ allowed: false, state: 'open' });
+    expect(b.breaker.snapshot()).to.deep.equal([{ key: K, state: 'closed', failures: 1, opened_at: null, next_probe_at: null }]);
+
+    await redis.start();
+    await a.log.waitFor((e) => e.type === 'store_recovered', 'recovery on A');
+    await b.log.waitFor((e) => e.type === 'store_recovered', 'recovery on B');
+    await b.log.waitFor(opened(K), 'A\'s circuit reaching B');
+    const later = await instance(clock);              // Redis holds it too: a new instance lists it open
+    await later.breaker.whenSynced();
+    expect(later.breaker.peek(K)).to.deep.include({ allowed: false, state: 'open' });
+    for (const { breaker, log } of [a, b]) {
+      expect(log.events.filter((e) => e.type === 'transition' && e.key === K && e.to === 'closed')).to.deep.equal([]);
+      expect(breaker.check(K)).to.deep.include({ allowed: false, state: 'open' });
+      expect(breaker.snapshot()).to.have.length(1);
+      expect(breaker.snapshot()[0]).to.deep.include({ key: K, state: 'open', failures: 3 });
+    }
+  });
+
   it('Redis flushed (FLUSHALL, the connection kept): the next script announces it and open circuits are written back', async () => {
     const clock = new JumpClock();
     const a = await instance(clock);
