@@ -26,7 +26,10 @@ type CooldownClient = Redis & { lipAnnounceCooldown(state: string, until: number
  * the cool-down's end and expiring then); changes go out on `{prefix}keycool:changes`. A pool
  * reads its keys' cool-downs when it starts (so a restart or a reload keeps them) and again
  * whenever the connection comes back. Redis being away costs nothing but the sharing: each
- * process goes on with its own cool-downs, said once in the log.
+ * process goes on with its own cool-downs, said once in the log. When the connection comes
+ * back, the cool-downs still running here (learnt meanwhile, or known before a Redis that
+ * returns empty) are announced again, through the same extend-only script, so the other
+ * instances and those started later learn them too.
  * @see spec/circuit/redis/key-cooldowns.spec.ts
  */
 export class RedisKeyCooldowns {
@@ -36,6 +39,8 @@ export class RedisKeyCooldowns {
   /** `backend\nfingerprint` -> the pools following that key. */
   private readonly followers = new Map<string, Set<Apply>>();
   private readonly notice: RedisOutageNotice;
+  /** The cool-downs this instance knows of for followed keys (`backend\nfingerprint` -> end), to announce again after an outage. */
+  private readonly held = new Map<string, number>();
   /** Cool-downs announced right after a start wait for the connection. */
   private readonly connected: { readonly pending: Promise<void> | undefined };
 
@@ -53,12 +58,17 @@ export class RedisKeyCooldowns {
     });
     // Subscribed (again, after a reconnection): what was announced meanwhile is read back.
     this.subscriber.on('ready', () => void this.subscriber.subscribe(this.channel).then(() => this.reread(), (err: unknown) => this.notice.failed(err)));
-    this.client.on('ready', () => void this.reread());
+    // Connected (again): what this instance learnt while Redis was away, or held while Redis
+    // lost it (a restart without persistence), goes back to Redis and to the other instances.
+    this.client.on('ready', () => {
+      void this.reannounce();
+      void this.reread();
+    });
   }
 
   announce(backendId: string, fingerprint: string, until: number): void {
-    const send = () => this.client.lipAnnounceCooldown(this.stateKey(backendId, fingerprint), until, this.channel, JSON.stringify([backendId, fingerprint, until]))
-      .then(() => this.notice.succeeded(), (err: unknown) => this.notice.failed(err));
+    this.hold(`${backendId}\n${fingerprint}`, until);
+    const send = () => this.send(backendId, fingerprint, until).then(() => this.notice.succeeded(), (err: unknown) => this.notice.failed(err));
     const pending = this.connected.pending;
     if (pending === undefined) void send();
     else void pending.then(send);
@@ -83,6 +93,7 @@ export class RedisKeyCooldowns {
 
   async close(): Promise<void> {
     this.followers.clear();
+    this.held.clear();
     this.client.disconnect();
     this.subscriber.disconnect();
   }
@@ -90,6 +101,7 @@ export class RedisKeyCooldowns {
   private received(message: string): void {
     try {
       const [backendId, fingerprint, until] = JSON.parse(message) as [string, string, number];
+      this.hold(`${backendId}\n${fingerprint}`, until);
       for (const apply of this.followers.get(`${backendId}\n${fingerprint}`) ?? []) apply(fingerprint, until);
     } catch {
       // Not one of ours: someone else publishing on the channel.
@@ -109,8 +121,42 @@ export class RedisKeyCooldowns {
         const until = Number(values[i]);
         if (!(until > 0)) return;
         const fingerprint = name.slice(name.indexOf('\n') + 1);
+        this.hold(name, until);
         for (const apply of this.followers.get(name) ?? []) apply(fingerprint, until);
       });
+    } catch (err) {
+      this.notice.failed(err);
+    }
+  }
+
+  private send(backendId: string, fingerprint: string, until: number): Promise<number> {
+    return this.client.lipAnnounceCooldown(this.stateKey(backendId, fingerprint), until, this.channel, JSON.stringify([backendId, fingerprint, until]));
+  }
+
+  /**
+   * Remembers a cool-down of a followed key (the longest one). The map holds at most the
+   * followed keys plus those a reload stopped following, until their cool-downs end.
+   */
+  private hold(name: string, until: number): void {
+    if (!Number.isFinite(until) || !this.followers.has(name) || until <= (this.held.get(name) ?? 0)) return;
+    this.held.set(name, until);
+    if (this.held.size > 2 * this.followers.size + 64) this.forgetEnded(Date.now());
+  }
+
+  private forgetEnded(now: number): void {
+    for (const [name, until] of this.held) if (until <= now) this.held.delete(name);
+  }
+
+  /** Announces again every cool-down still running here (the script only ever extends one). */
+  private async reannounce(): Promise<void> {
+    this.forgetEnded(Date.now());
+    if (this.held.size === 0) return;
+    try {
+      await Promise.all([...this.held].map(([name, until]) => {
+        const at = name.indexOf('\n');
+        return this.send(name.slice(0, at), name.slice(at + 1), until);
+      }));
+      this.notice.succeeded();
     } catch (err) {
       this.notice.failed(err);
     }

@@ -117,11 +117,67 @@ describe('circuit/redis/key-cooldowns (API key cool-downs shared by instances)',
       await redis.start();
     }
     await until(() => (a as unknown as { client: Redis }).client.status === 'ready' && (b as unknown as { subscriber: Redis }).subscriber.status === 'ready', 'the connections to come back');
-    await new Promise((r) => setTimeout(r, 100)); // b subscribed again
+    await until(() => usable(poolB).join() === '', 'b to learn of both cool-downs of the outage');
     poolA.coolDown({ key: 'k1-0123456789', index: 0 }, 120_000); // longer: announced
-    await until(() => usable(poolB).join() === '1', 'b to learn of the cool-down after the outage');
+    const k1 = `${prefix}keycool:up:${keyFingerprint('k1-0123456789')}`;
+    await until(async () => await probe.pttl(k1) > 90_000, 'the longer cool-down in Redis');
+    expect(await probe.pttl(`${prefix}keycool:up:${keyFingerprint('k2-0123456789')}`)).to.be.within(1, 60_000);
     expect(warnings.some((w) => w.includes('answers again'))).to.equal(true);
     poolA.close();
     poolB.close();
+  });
+
+  const back = async (...instances: RedisKeyCooldowns[]) => until(() => instances.every((c) => {
+    const { client, subscriber } = c as unknown as { client: Redis; subscriber: Redis };
+    return client.status === 'ready' && subscriber.status === 'ready';
+  }), 'the connections to come back');
+
+  it('a cool-down learnt while Redis is away is written to Redis when it is back: the other instances and later ones skip the key', async () => {
+    const a = instance();
+    const b = instance();
+    await Promise.all([ready(a), ready(b)]);
+    const keys = ['k1-0123456789', 'k2-0123456789'];
+    const poolA = new KeyPool(keys, Date.now, { cooldowns: a, backendId: 'up' });
+    const poolB = new KeyPool(keys, Date.now, { cooldowns: b, backendId: 'up' });
+    const state = `${prefix}keycool:up:${keyFingerprint('k1-0123456789')}`;
+    await redis.stop('SIGKILL');
+    try {
+      poolA.coolDown({ key: 'k1-0123456789', index: 0 }, 600_000);   // the announcement fails: Redis is gone
+      await until(() => warnings.some((w) => w.includes('cannot be reached')), 'the failed announcement');
+    } finally {
+      await redis.start();
+    }
+    await back(a, b);
+    await until(async () => Number(await probe.get(state)) > Date.now() + 500_000, 'the cool-down written back to Redis');
+    expect(await probe.pttl(state)).to.be.greaterThan(500_000);
+    await until(() => usable(poolB).join() === '1', 'b to learn of the cool-down after the outage');
+    const c = instance();                                              // an instance started after the outage
+    const poolC = new KeyPool(keys, Date.now, { cooldowns: c, backendId: 'up' });
+    await until(() => usable(poolC).join() === '1', 'a later instance to read the cool-down');
+    for (const pool of [poolA, poolB, poolC]) pool.close();
+  });
+
+  it('cool-downs held when Redis comes back empty (restarted without persistence) are written back, learnt ones included', async () => {
+    const a = instance();
+    const b = instance();
+    await Promise.all([ready(a), ready(b)]);
+    const keys = ['k1-0123456789', 'k2-0123456789'];
+    const poolA = new KeyPool(keys, Date.now, { cooldowns: a, backendId: 'up' });
+    const poolB = new KeyPool(keys, Date.now, { cooldowns: b, backendId: 'up' });
+    await new Promise((r) => setTimeout(r, 50)); // both subscribed
+    poolA.coolDown({ key: 'k1-0123456789', index: 0 }, 600_000);
+    await until(() => usable(poolB).join() === '1', 'b to learn of the cool-down');
+    poolA.close();
+    await a.close();                                                   // only b, which learnt it, is left
+    const state = `${prefix}keycool:up:${keyFingerprint('k1-0123456789')}`;
+    await redis.stop('SIGKILL');
+    await redis.start();                                               // empty: nothing was persisted
+    await back(b);
+    await until(async () => Number(await probe.get(state)) > Date.now() + 500_000, 'the cool-down written back by b');
+    const c = instance();
+    const poolC = new KeyPool(keys, Date.now, { cooldowns: c, backendId: 'up' });
+    await until(() => usable(poolC).join() === '1', 'a later instance to read the cool-down');
+    poolB.close();
+    poolC.close();
   });
 });
