@@ -56,6 +56,18 @@ describe('e2e: openai-codex and codex-client-compat through the OpenAI SDK', fun
     expect(body.input.every((i: { role?: string }) => i.role !== 'system')).to.equal(true);
   });
 
+  it('answers every turn on a -codex model: no verbosity bump goes to a model the endpoint refuses it for', async () => {
+    const c = client(plain, 'my-app/1.0');
+    const responses = await c.responses.create({ model: 'codex:gpt-5.2-codex', input: 'write a function' });
+    expect(responses.output_text).to.equal('Hello from the emulator.');
+    const chat = await c.chat.completions.create({ model: 'codex:gpt-5.1-codex-max', messages: [{ role: 'user', content: 'write another function' }] });
+    expect(chat.choices[0]!.message.content).to.equal('Hello from the emulator.');
+    expect(emu.requests.map((r) => r.body.text?.verbosity)).to.deep.equal([undefined, undefined]);
+    // gpt-5.4 takes it: its first turn is bumped as before.
+    await c.responses.create({ model: 'codex:gpt-5.4', input: 'write a third function' });
+    expect(emu.requests[2]!.body.text).to.deep.equal({ verbosity: 'high' });
+  });
+
   it('leaves a client it does not know alone (the refusal stands)', async () => {
     const err = await client(compat, 'curl/8.5').chat.completions.create({ model: 'codex:gpt-5.4', temperature: 0.2, messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e);
     expect((err as InstanceType<typeof OpenAI.APIError>).status).to.equal(400);

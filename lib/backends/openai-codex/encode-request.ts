@@ -57,6 +57,17 @@ export function codexModel(model: string): string {
 }
 
 /**
+ * Whether lip may choose a `text.verbosity` for this model (the bump, the row's
+ * `default_verbosity`): not for the `*-codex` models (gpt-5-codex, gpt-5.1-codex-max,
+ * gpt-5.2-codex, ...), which the endpoint refuses anything but `medium` for (400
+ * `unsupported_value`) and to which the Codex CLI sends no verbosity at all. A call's own
+ * verbosity is sent to every model as asked.
+ */
+export function takesVerbosity(model: string): boolean {
+  return !codexModel(model).toLowerCase().includes('codex');
+}
+
+/**
  * The conversation a call belongs to, as the endpoint's `conversation_id`, `session_id` and
  * `prompt_cache_key`: `lip-<model>-<16 hex digits>` of the first non-system message, which
  * every turn of a conversation repeats (clients resend the history; lip rebuilds it for
@@ -86,7 +97,7 @@ export interface CodexTurn {
  * `include` of its sources, which Codex CLI does not ask for); `strict` only for strict-compatible tool schemas (and never for a tool the call marks
  * `strict: false`); `parallel_tool_calls` false unless asked; `reasoning` from the call or the
  * row's `default_reasoning_effort`, with `summary: "auto"`; `text.verbosity` from the call, the
- * bump, or the row's default; `prompt_cache_key` = the conversation. Temperature, top_p and
+ * bump, or the row's default (the last two not for a `*-codex` model: takesVerbosity); `prompt_cache_key` = the conversation. Temperature, top_p and
  * max_output_tokens are dropped (the backend refused them already unless the row ignores them);
  * metadata and `user` are not sent. Of the client's OpenAI knobs only `service_tier` goes out (the
  * Codex CLI sends it; the endpoint refuses fields it does not know): lip's own `prompt_cache_key`
@@ -128,7 +139,8 @@ export function encodeCodexRequest(given: Call, model: string, o: CodexOptions, 
     if (include.length > 0) body.include = include;
     else delete body.include;
   }
-  const verbosity = options.verbosity ?? (turn.bump ? 'high' : o.defaultVerbosity);
+  // A -codex model gets no verbosity lip chose (takesVerbosity); the call's own goes as asked.
+  const verbosity = options.verbosity ?? (!takesVerbosity(model) ? undefined : turn.bump ? 'high' : o.defaultVerbosity);
   const text = { ...(body.text as Json | undefined), ...(verbosity ? { verbosity } : {}) };
   if (Object.keys(text).length > 0) body.text = text;
   body.prompt_cache_key = turn.conversationId;

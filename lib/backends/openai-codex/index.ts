@@ -1,7 +1,7 @@
 export { openaiCodexKind } from './kind.js';
 export { CodexBackend, codexProtocol, OPENAI_CODEX_DEFAULTS } from './source.js';
 export { classifyCodexStatus, usageLimitResetMs } from './classify-error.js';
-export { encodeCodexRequest, codexInstructions, codexModel, conversationId, unsupportedParams, unsupportedParamsError, DEFAULT_CODEX_INSTRUCTIONS, type CodexTurn } from './encode-request.js';
+export { encodeCodexRequest, codexInstructions, codexModel, conversationId, unsupportedParams, unsupportedParamsError, takesVerbosity, DEFAULT_CODEX_INSTRUCTIONS, type CodexTurn } from './encode-request.js';
 export { codexHeaders, CODEX_ORIGINATOR, CODEX_USER_AGENT, CODEX_VERSION } from './headers.js';
 export { resolveCodexCredentials, CODEX_TOKEN_ENVS, type CodexCredentials } from './credentials.js';
 export { readAuthFile, type AuthFileTokens } from './auth-file.js';

@@ -10,7 +10,7 @@ import { HttpBackend, type HttpProtocol } from '../http/index.js';
 import { ResponsesStreamDecoder } from '../openai-responses/index.js';
 import { classifyCodexStatus } from './classify-error.js';
 import { resolveCodexCredentials, type CodexCredentials } from './credentials.js';
-import { codexModel, conversationId, encodeCodexRequest, unsupportedParams, unsupportedParamsError, type CodexTurn } from './encode-request.js';
+import { codexModel, conversationId, encodeCodexRequest, takesVerbosity, unsupportedParams, unsupportedParamsError, type CodexTurn } from './encode-request.js';
 import { codexHeaders } from './headers.js';
 import { codexOptions, type CodexOptions } from './options.js';
 import { CodexTokens } from './token-refresh.js';
@@ -67,7 +67,7 @@ export function codexProtocol(row: BackendRow, o: CodexOptions, credentials: Cod
  * Before the upstream is asked it fails at once while a failed token refresh is remembered
  * (CodexTokens.refused), refuses generation parameters the endpoint does not take
  * (400, unless `ignore_unsupported_gen_params`), and reserves the conversation's turn for the
- * verbosity bump: committed when the upstream accepts the request (2xx), released when the
+ * verbosity bump (not for a `*-codex` model, which gets none): committed when the upstream accepts the request (2xx), released when the
  * attempt ends without that (a failure, a cancel).
  *
  * @see spec/backends/openai-codex/source.spec.ts
@@ -111,7 +111,8 @@ export class CodexBackend implements Backend {
       const refused = o.ignoreUnsupportedGenParams ? [] : unsupportedParams(call);
       if (refused.length > 0) return throwError(() => unsupportedParamsError(this.id, refused));
       const conversation = conversationId(call, codexModel(target.model));
-      const counted = o.earlyBumpTurns > 0 || o.midBumpFrequency > 0;
+      // A -codex model is never bumped (the endpoint refuses its verbosity): its turns are not counted.
+      const counted = (o.earlyBumpTurns > 0 || o.midBumpFrequency > 0) && takesVerbosity(target.model);
       const turn = counted ? this.turns.reserve(conversation) : 0;
       const bump = call.options.verbosity === undefined && bumpsVerbosity(turn, o.earlyBumpTurns, o.midBumpFrequency);
       let accepted = !counted;

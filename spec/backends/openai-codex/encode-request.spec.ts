@@ -79,7 +79,16 @@ describe('backends/openai-codex/encode-request', () => {
     expect(encodeCodexRequest(call({ options: { verbosity: 'medium' } }), 'm', o, { ...turn, bump: true }).text).to.deep.equal({ verbosity: 'medium' });
     expect(encodeCodexRequest(call(), 'm', o, { ...turn, bump: true }).text).to.deep.equal({ verbosity: 'high' });
     expect(encodeCodexRequest(call(), 'm', o, turn).text).to.deep.equal({ verbosity: 'low' });
-    expect(encodeCodexRequest(call(), 'm', options(), turn)).not.to.have.key('text');
+    expect(encodeCodexRequest(call(), 'm', options(), turn)).not.to.have.property('text');
+  });
+
+  it('sends a -codex model no verbosity of its own (neither the bump nor the row default), only the call\'s', () => {
+    const o = options({ default_verbosity: 'high' });
+    for (const model of ['gpt-5.2-codex', 'openai/gpt-5.1-codex-max', 'gpt-5-codex-mini']) {
+      expect(encodeCodexRequest(call(), model, o, { ...turn, bump: true }), model).not.to.have.property('text');
+      expect(encodeCodexRequest(call(), model, o, turn), model).not.to.have.property('text');
+      expect(encodeCodexRequest(call({ options: { verbosity: 'low' } }), model, o, turn).text, model).to.deep.equal({ verbosity: 'low' });
+    }
   });
 
   it('names a conversation after its first non-system message: stable across turns, distinct between conversations', () => {

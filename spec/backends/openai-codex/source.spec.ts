@@ -177,6 +177,21 @@ describe('backends/openai-codex/source', () => {
     expect(emu.requests[11]!.body.text).to.deep.equal({ verbosity: 'low' });
   });
 
+  it('bumps no turn of a -codex model (the endpoint takes no verbosity but medium for them): every turn is answered', async () => {
+    const b = backend('access_token: codex-token-1, default_verbosity: high');
+    const codex = { model: 'gpt-5.2-codex', candidateKey: 'cx:gpt-5.2-codex' };
+    for (let i = 0; i < 11; i++) {
+      const { error } = await drain(b.stream(call(), codex));
+      expect(error, `turn ${i + 1}`).to.equal(undefined);
+      expect(emu.requests[i]!.body, `turn ${i + 1}`).not.to.have.property('text');
+    }
+    expect((b as unknown as { turns: { size: number } }).turns.size, 'no turn counted for a model that is never bumped').to.equal(0);
+    // The client's own verbosity goes as asked, and the endpoint's answer to it is the client's.
+    const { error } = await drain(b.stream(call({ options: { verbosity: 'high' } }), codex));
+    expect(error).to.include({ code: 'LIP_ERR_UPSTREAM_STATUS', status: 400 });
+    expect(error!.message).to.contain("Unsupported value: 'high' is not supported with the 'gpt-5.2-codex' model");
+  });
+
   it('counts a turn only when the upstream accepted it: a failed attempt hands its turn back', async () => {
     const b = backend('access_token: codex-token-1, early_session_verbosity_bump_turns: 1, mid_session_verbosity_bump_frequency: 3');
     const turn = async () => { await drain(b.stream(call(), target)); return emu.requests[emu.requests.length - 1]!.body.text?.verbosity; };

@@ -41,6 +41,8 @@ describe('helpers/emulators: the codex emulator', () => {
     ['no instructions', { ...BODY, instructions: '' }, HEADERS, 400, /Instructions/],
     ['a system item', { ...BODY, input: [{ type: 'message', role: 'system', content: 'x' }] }, HEADERS, 400, /System messages/],
     ['temperature', { ...BODY, temperature: 0.2 }, HEADERS, 400, /Unsupported parameter: temperature/],
+    ['text.verbosity high for a -codex model', { ...BODY, model: 'gpt-5.2-codex', text: { verbosity: 'high' } }, HEADERS, 400, /^Unsupported value: 'high' is not supported with the 'gpt-5.2-codex' model\. Supported values are: 'medium'\.$/],
+    ['text.verbosity low for a -codex model', { ...BODY, model: 'gpt-5.1-codex-max', text: { verbosity: 'low' } }, HEADERS, 400, /'low' is not supported with the 'gpt-5.1-codex-max' model/],
   ];
   for (const [what, body, headers, status, message] of refusals) {
     it(`refuses ${what}`, async () => {
@@ -49,6 +51,14 @@ describe('helpers/emulators: the codex emulator', () => {
       expect(JSON.parse(r.body).error.message).to.match(message);
     });
   }
+
+  it('answers an unsupported verbosity the way the service does, and takes medium (or none) for a -codex model and any for the others', async () => {
+    const refused = JSON.parse((await post({ ...BODY, model: 'gpt-5.2-codex', text: { verbosity: 'high' } })).body);
+    expect(refused.error).to.include({ type: 'invalid_request_error', param: 'text.verbosity', code: 'unsupported_value' });
+    expect((await post({ ...BODY, model: 'gpt-5.2-codex', text: { verbosity: 'medium' } })).status).to.equal(200);
+    expect((await post({ ...BODY, model: 'gpt-5.2-codex' })).status).to.equal(200);
+    expect((await post({ ...BODY, text: { verbosity: 'high' } })).status).to.equal(200);
+  });
 
   it('refreshes a known refresh token once (rotated) and accepts the new access token', async () => {
     const refresh = (token: string) => httpRequest(emu.tokenUrl, { body: JSON.stringify({ client_id: 'x', grant_type: 'refresh_token', refresh_token: token, scope: 'openid profile email' }) });

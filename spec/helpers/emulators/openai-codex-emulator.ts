@@ -41,10 +41,14 @@ const HEADERS: readonly [string, (value: string | undefined) => boolean][] = [
  * What the ChatGPT Codex endpoint refuses: an unknown or expired bearer token (401, the way the
  * service words it), a request without the Codex client headers, `conversation_id` and
  * `session_id` that differ, and a body that is not streamed, is stored, has no instructions,
- * carries system items in `input`, or sets a generation parameter the endpoint does not take.
+ * carries system items in `input`, sets a generation parameter the endpoint does not take, or
+ * gives a `*-codex` model (gpt-5.1-codex-max, gpt-5.2-codex, ...) a `text.verbosity` other than
+ * `medium` (the service's 400: `Unsupported value: 'high' is not supported with the
+ * 'gpt-5.2-codex' model. Supported values are: 'medium'.`, param `text.verbosity`, code
+ * `unsupported_value`).
  */
 function verifyCodex(valid: ReadonlySet<string>) {
-  return async (request: RecordedRequest): Promise<{ status: number; error: { message: string; type?: string } } | undefined> => {
+  return async (request: RecordedRequest): Promise<{ status: number; error: { message: string; type?: string; code?: string; param?: string } } | undefined> => {
     if (request.key === undefined || !valid.has(request.key)) {
       return { status: 401, error: { message: 'Your authentication token has expired. Please try signing in again.', type: 'invalid_request_error' } };
     }
@@ -59,19 +63,26 @@ function verifyCodex(valid: ReadonlySet<string>) {
     if (body.input.some((i: { role?: string }) => i?.role === 'system' || i?.role === 'developer')) return { status: 400, error: { message: 'System messages are not allowed' } };
     for (const p of ['temperature', 'top_p', 'max_output_tokens']) if (p in body) return { status: 400, error: { message: `Unsupported parameter: ${p}` } };
     if (body.prompt_cache_key !== header('conversation_id')) return { status: 400, error: { message: 'prompt_cache_key must name the conversation' } };
+    const verbosity = body.text?.verbosity;
+    if (typeof body.model === 'string' && body.model.includes('codex') && verbosity !== undefined && verbosity !== 'medium') {
+      return { status: 400, error: { message: `Unsupported value: '${String(verbosity)}' is not supported with the '${body.model}' model. Supported values are: 'medium'.`, type: 'invalid_request_error', param: 'text.verbosity', code: 'unsupported_value' } };
+    }
     return undefined;
   };
 }
 
 /**
- * The endpoint's error body: OpenAI's envelope, except for a spent usage limit (a script error of
- * type `usage_limit_reached`), which the service writes as the Codex CLI reads it: `{"error":
- * {"type": "usage_limit_reached", "message", "plan_type", "resets_in_seconds" | "resets_at"}}`
- * (the script's `fields`; `resets_at` in Unix seconds).
+ * The endpoint's error body: OpenAI's envelope (with the refusal's `param` when it names one),
+ * except for a spent usage limit (a script error of type `usage_limit_reached`), which the
+ * service writes as the Codex CLI reads it: `{"error": {"type": "usage_limit_reached", "message",
+ * "plan_type", "resets_in_seconds" | "resets_at"}}` (the script's `fields`; `resets_at` in Unix
+ * seconds).
  */
-function codexErrorBody(status: number, error: { message: string; type?: string; code?: string; fields?: Readonly<Record<string, unknown>> }): unknown {
+function codexErrorBody(status: number, error: { message: string; type?: string; code?: string; param?: string; fields?: Readonly<Record<string, unknown>> }): unknown {
   if (error.type === 'usage_limit_reached') return { error: { type: error.type, message: error.message, plan_type: 'plus', ...error.fields } };
-  return openaiErrorBody(status, error);
+  const body = openaiErrorBody(status, error) as { error: Record<string, unknown> };
+  if (error.param !== undefined) body.error.param = error.param;
+  return body;
 }
 
 /**
