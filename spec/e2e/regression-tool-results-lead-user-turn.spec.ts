@@ -48,7 +48,7 @@ describe('e2e regression: tool results lead the user turn they are merged into',
       { role: 'user', content: [{ type: 'text', text: 'x' }, { type: 'tool_result', tool_use_id: 'c1', content: 'ok' }] },
     ] };
     expect(anthropicProtocol.refuse!({ body: anthropic } as never)?.error.message).to.equal('messages.1: Did not find 1 tool_result block(s) at the beginning of this message. Messages following tool_use blocks must begin with a matching number of tool_result blocks.');
-    const converse = { messages: [
+    const converse = { toolConfig: { tools: [{ toolSpec: { name: 'sh', inputSchema: { json: { type: 'object' } } } }] }, messages: [
       { role: 'assistant', content: [{ toolUse: { toolUseId: 'c1', name: 'sh', input: {} } }] },
       { role: 'user', content: [{ text: 'x' }, { toolResult: { toolUseId: 'c1', content: [{ text: 'ok' }] } }] },
     ] };

@@ -40,7 +40,10 @@ function cachesPrompts(model: string): boolean {
  * model requires; adaptive thinking as `{type: "adaptive"}`; none beside a forced tool choice,
  * which the model refuses: anthropicThinking, nor in an open tool loop whose assistant turn does
  * not start with reasoning, which it refuses too: loopWithoutThinking); other families take no reasoning switch through Converse. `tool_choice:
- * none` with tools has no Converse form and is refused (400) rather than ignored. Cache marks
+ * none` with tools has no Converse form and is refused (400) rather than ignored. A call that
+ * declares no tools but whose history holds tool calls or results gets a `toolConfig` of the
+ * history's tools, each with any input (`{type: "object"}`), which Converse requires beside such
+ * blocks (historyToolNames); without `toolChoice`, as Converse has no "none". Cache marks
  * (system parts, message parts, tools) become `cachePoint` blocks after them, for the models
  * that cache prompts (Anthropic's, Amazon Nova); the others take none. `enrolled` (the row's
  * `cache_enrollment: automatic`) adds one after the last cacheable block (enrollInCache). Stop
@@ -81,7 +84,7 @@ export function encodeBedrockRequest(given: Call, model: string, enrolled = fals
   if (opt.topK !== undefined && thinking === undefined && isAnthropicModel(model)) additional.top_k = opt.topK;
   if (Object.keys(additional).length > 0) body.additionalModelRequestFields = additional;
   if (call.tools.length > 0) {
-    if (call.toolChoice.type === 'none') throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', 'bedrock (Converse) has no tool_choice "none" while tools are declared: leave the tools out instead');
+    if (call.toolChoice.type === 'none') throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', 'bedrock (Converse) has no tool_choice "none" while tools are declared: leave the tools out instead (a history with tool calls then declares only the tools it used, as Converse requires)');
     body.toolConfig = {
       tools: callableTools(call).flatMap((t) => {
         const json = Object.keys(t.parameters).length > 0 ? t.parameters : { type: 'object', properties: {} };
@@ -91,6 +94,10 @@ export function encodeBedrockRequest(given: Call, model: string, enrolled = fals
       }),
       ...toolChoice(call.toolChoice),
     };
+  } else {
+    // Converse refuses toolUse / toolResult blocks without a toolConfig: the history's tools, any input.
+    const used = historyToolNames(call, messages);
+    if (used.length > 0) body.toolConfig = { tools: used.map((name) => ({ toolSpec: { name, inputSchema: { json: { type: 'object' } } } })) };
   }
   const format = opt.responseFormat;
   if (format?.type === 'json_schema') {
@@ -100,6 +107,23 @@ export function encodeBedrockRequest(given: Call, model: string, enrolled = fals
     body.outputConfig = { textFormat: { type: 'json_schema', structure: { jsonSchema: definition } } };
   }
   return body;
+}
+
+/**
+ * The names of the tools a conversation's `toolUse` and `toolResult` blocks belong to, each once in
+ * order of appearance (a result's own name when its call is not in the history); none when the
+ * messages hold no such block.
+ */
+function historyToolNames(call: Call, messages: readonly Json[]): string[] {
+  const blocks = messages.flatMap((m) => (Array.isArray(m.content) ? (m.content as Json[]) : []));
+  if (!blocks.some((b) => b.toolUse !== undefined || b.toolResult !== undefined)) return [];
+  const names = new Set<string>();
+  for (const b of blocks) {
+    const name = (b.toolUse as { name?: unknown } | undefined)?.name;
+    if (typeof name === 'string') names.add(name);
+  }
+  for (const m of call.messages) for (const p of m.parts) if (p.type === 'tool_result' && p.name !== undefined) names.add(p.name);
+  return [...names];
 }
 
 function toolChoice(choice: ToolChoice): Json {

@@ -46,6 +46,8 @@ describe('backends/bedrock/encode-request', () => {
       system: [{ text: 'Be brief.' }, { text: 'Later rule.' }],
       inferenceConfig: { maxTokens: 100, temperature: 0.2, topP: 0.9, stopSequences: ['END'] },
       additionalModelResponseFieldPaths: ['/stop_sequence'],
+      // No tools declared: the history's tool, which Converse requires beside toolUse / toolResult blocks.
+      toolConfig: { tools: [{ toolSpec: { name: 'f', inputSchema: { json: { type: 'object' } } } }] },
     });
   });
 
@@ -161,6 +163,27 @@ describe('backends/bedrock/encode-request', () => {
     const refused = (f: () => unknown) => { try { f(); } catch (err) { return [toLipError(err).code, toLipError(err).status]; } return undefined; };
     expect(refused(() => encodeBedrockRequest(emptyCall({ messages: q, tools, toolChoice: { type: 'none' } }), CLAUDE))).to.deep.equal(['LIP_ERR_REQUEST_UNSUPPORTED', 400]);
     expect(refused(() => encodeBedrockRequest(emptyCall({ messages: [{ role: 'user', parts: [{ type: 'image', url: 'https://x/y.png' }] }] }), CLAUDE))).to.deep.equal(['LIP_ERR_REQUEST_UNSUPPORTED', 400]);
+  });
+
+  // Converse refuses toolUse / toolResult blocks without a toolConfig (400 ValidationException).
+  it('declares the tools the history used (any input) when the call declares none, so that a conversation with tool calls can go on without tools', () => {
+    const history = [
+      { role: 'user' as const, parts: [{ type: 'text' as const, text: 'weather in Paris and Rome?' }] },
+      { role: 'assistant' as const, parts: [{ type: 'tool_call' as const, id: 't1', name: 'get_weather', arguments: '{"city":"Paris"}' }, { type: 'tool_call' as const, id: 't2', name: 'get_weather', arguments: '{"city":"Rome"}' }, { type: 'tool_call' as const, id: 't3', name: 'get_time', arguments: '{}' }] },
+      { role: 'tool' as const, parts: [{ type: 'tool_result' as const, callId: 't1', content: 'sunny' }, { type: 'tool_result' as const, callId: 't2', content: 'rain' }, { type: 'tool_result' as const, callId: 't3', content: 'noon' }] },
+      { role: 'user' as const, parts: [{ type: 'text' as const, text: 'Summarise.' }] },
+    ];
+    const body = encodeBedrockRequest(emptyCall({ messages: history }), CLAUDE);
+    expect(body.toolConfig).to.deep.equal({ tools: [
+      { toolSpec: { name: 'get_weather', inputSchema: { json: { type: 'object' } } } },
+      { toolSpec: { name: 'get_time', inputSchema: { json: { type: 'object' } } } },
+    ] });
+    // Declared tools are sent as they are; a conversation without tool blocks gets no toolConfig.
+    const declared = encodeBedrockRequest(emptyCall({ messages: history, tools: [{ name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } }] }), CLAUDE);
+    expect((declared.toolConfig as any).tools.map((t: any) => t.toolSpec.inputSchema.json)).to.deep.equal([{ type: 'object', properties: { city: { type: 'string' } } }]);
+    expect(encodeBedrockRequest(emptyCall({ messages: [history[0]!] }), CLAUDE)).to.not.have.property('toolConfig');
+    // tool_choice none without tools: nothing to refuse, the history's tools declared (Converse has no "none").
+    expect(encodeBedrockRequest(emptyCall({ messages: history, toolChoice: { type: 'none' } }), CLAUDE).toolConfig).to.deep.equal(body.toolConfig);
   });
 
   it('config: disable_https only for a loopback base_endpoint; static keys only as a pair', () => {

@@ -162,6 +162,17 @@ function refuseStructuredOutput(body: Record<string, any> | undefined, model: st
   return problem !== undefined ? modelError(`output_config.format.schema: ${problem}`) : undefined;
 }
 
+/**
+ * A conversation with `toolUse` or `toolResult` blocks but no `toolConfig` refused as Converse
+ * refuses it (a 400 ValidationException), whatever the model.
+ */
+function refuseToolHistoryWithoutConfig(body: Record<string, any> | undefined): { status: number; error: { message: string; type: string } } | undefined {
+  if (body?.toolConfig !== undefined) return undefined;
+  const blocks = (Array.isArray(body?.messages) ? body!.messages : []).flatMap((m: any) => (Array.isArray(m?.content) ? m.content : []));
+  if (!blocks.some((b: any) => b?.toolUse !== undefined || b?.toolResult !== undefined)) return undefined;
+  return { status: 400, error: { type: 'ValidationException', message: 'The toolConfig field must be defined when using toolUse and toolResult content blocks.' } };
+}
+
 /** Two documents of one name in a request (a message's or a tool result's) refused as Converse refuses them. */
 function refuseDuplicateDocumentNames(body: Record<string, any> | undefined): { status: number; error: { message: string; type: string } } | undefined {
   const blocks = (Array.isArray(body?.messages) ? body!.messages : []).flatMap((m: any) => (Array.isArray(m?.content) ? m.content : []));
@@ -261,12 +272,13 @@ export async function verifyBedrockRequest(request: RecordedRequest): Promise<{ 
  * one JSON object; `POST /model/{id}/invoke` (InvokeModel) embeds with Titan and Cohere models
  * (`invokeModelAnswer`); `GET /foundation-models` lists models (ListFoundationModels). Every request
  * must carry a valid SigV4 signature (recomputed here) or a known Bedrock API key, no blank text
- * block (refuseBlankText), no two documents of one name, and structured outputs in the shape
+ * block (refuseBlankText), no `toolUse` or `toolResult` block without a `toolConfig`
+ * (refuseToolHistoryWithoutConfig), no two documents of one name, and structured outputs in the shape
  * Converse takes (refuseStructuredOutput: for a Claude model inside Claude's subset); errors carry
  * `x-amzn-errortype` and `{message}`; a `streamError` is an exception frame.
  */
 export const bedrockProtocol: EmulatorProtocol = {
-  refuse: (request) => refuseBedrock(request.body) ?? refuseBedrockCombination(request.body, request.model) ?? refuseFieldPaths(request.body) ?? refuseBlankText(request.body) ?? refuseDuplicateDocumentNames(request.body) ?? refuseStructuredOutput(request.body, request.model),
+  refuse: (request) => refuseBedrock(request.body) ?? refuseBedrockCombination(request.body, request.model) ?? refuseFieldPaths(request.body) ?? refuseBlankText(request.body) ?? refuseToolHistoryWithoutConfig(request.body) ?? refuseDuplicateDocumentNames(request.body) ?? refuseStructuredOutput(request.body, request.model),
   name: 'bedrock',
   basePath: '',
   streamContentType: 'application/vnd.amazon.eventstream',
