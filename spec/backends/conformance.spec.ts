@@ -105,7 +105,9 @@ for (const k of KINDS) for (const whole of k.streamsOnly ? [false] : [false, tru
     it('treats 5xx, 408 and 409 as retryable', async () => {
       for (const status of [500, 503, 408, 409]) {
         emu.enqueue({ status });
-        expect((await run()).error).to.include({ code: 'LIP_ERR_UPSTREAM_STATUS', status, retryable: true });
+        const { error } = await run();
+        expect(error).to.include({ code: 'LIP_ERR_UPSTREAM_STATUS', status: k.clientStatus?.(status) ?? status, retryable: true });
+        expect(error!.detail).to.deep.include({ upstream_status: status });
       }
     });
 

@@ -41,6 +41,11 @@ export interface KindCase {
   readonly streamsOnly?: boolean;
   /** False when the kind has no model-list call (`lip inventory --live` shows its configured models). */
   readonly liveModels?: false;
+  /**
+   * The status a client is told for an emulated upstream status, where the kind's error behind it
+   * is not the client's fault (Bedrock's 408 is a ModelTimeoutException: 504); default the same.
+   */
+  readonly clientStatus?: (status: number) => number;
 }
 
 type Json = Record<string, any>;
@@ -234,6 +239,8 @@ export const KINDS: readonly KindCase[] = [
     ownReplay: ['sig-1', 'redacted-blob'],
     identity: false,
     streamAccept: 'application/vnd.amazon.eventstream',
+    // The emulator answers a bare 408 as ModelTimeoutException, the model's failure: a 504 to clients.
+    clientStatus: (status) => (status === 408 ? 504 : status),
     recordedKey: EMULATOR_AWS.accessKeyId,
   },
 ];

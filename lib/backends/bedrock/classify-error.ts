@@ -17,6 +17,16 @@ export function awsErrorCode(headers: HeaderMap, body: unknown): string | undefi
   return typeof type === 'string' && type.length > 0 ? type.split('#').pop()!.split(':')[0]! : undefined;
 }
 
+/**
+ * The status a client is told for the model's own failures, which Bedrock answers with 424
+ * (ModelErrorException, ModelStreamErrorException) and 408 (ModelTimeoutException): they are not
+ * the request's fault, and a 4xx made clients read them as `invalid_request_error` (Gemini
+ * `FAILED_PRECONDITION`). `upstream_status` / `upstream_type` keep what Bedrock said.
+ */
+const CLIENT_STATUS_OF_CODE: ReadonlyMap<string, number> = new Map([
+  ['ModelErrorException', 502], ['ModelStreamErrorException', 502], ['ModelTimeoutException', 504],
+]);
+
 /** What Bedrock answers (403) to an API key it does not take. */
 const KEY_REFUSED_TYPE = /^(UnrecognizedClient|InvalidClientTokenId|InvalidToken|ExpiredToken)/i;
 const KEY_REFUSED_TEXT = /security token included in the request is (?:invalid|expired)|API Key is valid|Authentication failed/i;
@@ -44,7 +54,8 @@ export function staleCredentials(err: LipError): boolean {
  * 5xx. Credential failures (expired or unknown keys, bad signatures, access denied) are
  * retryable too: another candidate may be configured right, and the circuit of this one counts
  * them. Everything else (ValidationException, ResourceNotFoundException, ...) is the request's
- * problem and reaches the client with its status. The AWS code is kept as `upstream_type`.
+ * problem and reaches the client with its status, except the model's own failures, which the
+ * client is told as 502 / 504 (CLIENT_STATUS_OF_CODE). The AWS code is kept as `upstream_type`.
  *
  * ```ts
  * classifyBedrockStatus('br', 429, '{"message":"slow down"}', { 'x-amzn-errortype': 'ThrottlingException:http://internal.amazon.com/coral/com.amazon.bedrock/' }, undefined, [])
@@ -59,7 +70,10 @@ export function classifyBedrockStatus(backendId: string, status: number, text: s
   const upper = (body as { Message?: unknown; message?: unknown } | undefined);
   const message = typeof upper?.Message === 'string' && upper.message === undefined ? upper.Message : errorMessageOf(body, text).message;
   const retryable = (code !== undefined && (TRANSIENT.test(code) || AUTH.test(code))) || status === 401 || status === 403 ? true : undefined;
-  return upstreamStatusError({ backendId, status, message, retryAfterMs, secrets, ...(code ? { upstreamType: code } : {}), ...(retryable ? { retryable } : {}) });
+  const clientStatus = code === undefined ? undefined : CLIENT_STATUS_OF_CODE.get(code);
+  return upstreamStatusError({
+    backendId, status, message, retryAfterMs, secrets, ...(code ? { upstreamType: code } : {}), ...(retryable ? { retryable } : {}), ...(clientStatus !== undefined ? { clientStatus } : {}),
+  });
 }
 
 /** The HTTP status Bedrock answers each error code with, for the same error in a stream. */
@@ -75,7 +89,8 @@ const STATUS_OF_CODE: ReadonlyMap<string, number> = new Map([
  * frame (`:error-code`, `:error-message`). Transient ones may fail over while nothing was sent;
  * after output every one is surfaced in-band. The error keeps the status Bedrock answers its
  * code with over HTTP (STATUS_OF_CODE), so that before output a validation error is the 400 it
- * is, a throttle the 429, not a 502 the SDKs retry.
+ * is, a throttle the 429, not a 502 the SDKs retry; the model's own failures (Bedrock's 424 and
+ * 408) are 502 and 504 (CLIENT_STATUS_OF_CODE), so that in-band they read as server errors.
  *
  * ```ts
  * bedrockStreamError('br', 'throttlingException', 'Too many tokens', [])
@@ -85,7 +100,7 @@ const STATUS_OF_CODE: ReadonlyMap<string, number> = new Map([
  */
 export function bedrockStreamError(backendId: string, type: string | undefined, message: string | undefined, secrets: readonly string[]): LipError {
   const code = type ? type.charAt(0).toUpperCase() + type.slice(1) : undefined;
-  const status = code === undefined ? undefined : STATUS_OF_CODE.get(code);
+  const status = code === undefined ? undefined : CLIENT_STATUS_OF_CODE.get(code) ?? STATUS_OF_CODE.get(code);
   return upstreamStreamError(backendId, message ?? (code ? `the upstream reported ${code}` : undefined), secrets, {
     retryable: code !== undefined && TRANSIENT.test(code), ...(code ? { upstreamType: code } : {}), ...(status !== undefined ? { status } : {}),
   });

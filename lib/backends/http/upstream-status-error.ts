@@ -20,6 +20,12 @@ export interface UpstreamStatusInfo {
    * QuotaFailure); without it, OpenAI's `insufficient_quota` type or code says so.
    */
   readonly quotaSpent?: boolean;
+  /**
+   * The status the client is told where the upstream's would misname the failure (Bedrock's 424
+   * for a model that failed reads as the client's mistake); the message, `upstream_status` and
+   * the retryability keep the upstream's status.
+   */
+  readonly clientStatus?: number;
 }
 
 /**
@@ -49,7 +55,7 @@ export function upstreamStatusError(info: UpstreamStatusInfo): LipError {
   const relayed = relayableStatus(info.status);
   const missingModel = info.status === 404 && (info.upstreamCode === 'model_not_found' || saysModelNotFound(text) || saysModelNotFound(info.upstreamType ?? ''));
   return new LipError('LIP_ERR_UPSTREAM_STATUS', `backend "${info.backendId}": upstream status ${info.status}${relayed ? '' : info.status >= 300 && info.status < 400 ? ' (lip does not follow redirects)' : ' (not an error status)'}${text ? `: ${text}` : ''}`, {
-    status: relayed ? info.status : 502,
+    status: info.clientStatus ?? (relayed ? info.status : 502),
     retryable: info.retryable ?? (!relayed || isRetryableStatus(info.status)),
     ...(retryAfter !== undefined ? { retryAfter } : {}),
     detail: { backend: info.backendId, upstream_status: info.status, ...(info.upstreamType ? { upstream_type: info.upstreamType } : {}), ...(missingModel ? { model_not_found: true } : {}) },
