@@ -9,7 +9,7 @@ import { ExtensionRequest, type ExtensionCallContext } from './extension-request
 import { HookFailures } from './hook-failures.js';
 import { HookSet, type BuiltFeature, type OccupancyEntry } from './hook-set.js';
 import { TrafficPlane, type ObservationMeta, type TrafficCapture } from './observation.js';
-import { runRequestStages } from './run-request-stages.js';
+import { runRequestStages, runSecretGuards } from './run-request-stages.js';
 import type { ExtensionLogger } from './sdk.js';
 import type { StageId } from './stages.js';
 import type { StateStore } from './state-store.js';
@@ -88,6 +88,17 @@ export class ExtensionHost {
       const cancel = () => request.cancel();
       return events.pipe(tap(toClient ? { next: (event) => toClient.emit('event', event), unsubscribe: cancel } : { unsubscribe: cancel }));
     });
+  }
+
+  /**
+   * The `secret_guard` stage alone, for a token count or an embedding (their text leaves for an
+   * upstream as a generation's does; no other stage applies): the call the guards left, or
+   * their rejection (`LIP_ERR_EXTENSION_REJECTED`, thrown). Without a secret guard, the call itself.
+   */
+  async guardSecrets(call: Call, ctx: ExtensionCallContext): Promise<Call> {
+    if (!this.hooks.has('secretGuards')) return call;
+    const request = new ExtensionRequest(this, ctx);
+    return runSecretGuards(call, this.hooks, (f) => request.contextFor(f), this.failures, request.disabled);
   }
 
   /** `client_to_proxy`, first part: the body as the client sent it (parsed JSON). */

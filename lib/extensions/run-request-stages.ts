@@ -65,6 +65,19 @@ export async function runRequestStages(
   return { call: current, hints };
 }
 
+/**
+ * The `secret_guard` stage alone, for a request that is no generation (a token count, an
+ * embedding: nothing else of the request stages applies to it, but the client's text still
+ * leaves): each guard in order, as runRequestStages runs it (a `{ reject }` is
+ * `LIP_ERR_EXTENSION_REJECTED`, a failure follows the hook's mode). Answers the call the guards
+ * left (a `redact` guard's, with its matches replaced).
+ */
+export async function runSecretGuards(call: Call, hooks: HookSet, contextFor: (feature: string) => HookContext, failures: HookFailures, disabled?: ReadonlySet<string>): Promise<Call> {
+  let current = call;
+  for (const registered of hooks.get('secretGuards', disabled)) current = await runOne(registered, current, contextFor(registered.feature), failures, false);
+  return current;
+}
+
 async function runOne(registered: Registered<RequestHook>, call: Call, ctx: HookContext, failures: HookFailures, reconcile: boolean): Promise<Call> {
   let answer: Awaited<ReturnType<RequestHook['run']>>;
   try {

@@ -24,6 +24,8 @@ const COUNT_TIMEOUT_MS = 30_000;
  * counts the call as it would send it (`x-lip-token-count: upstream`), in whichever protocol that
  * is; any other, or an upstream without the endpoint, gets lip's own estimate
  * (lib/canonical/estimate-tokens.ts), marked in the body and by `x-lip-token-count: estimate`.
+ * The secret guards (the `secret_guard` stage, e.g. secrets-guard) run on the decoded call first,
+ * as for a generation: a block is its 400, a redaction is what gets counted.
  * A client that goes away aborts the upstream count. Failures answer in the protocol's envelope.
  * The access line (`state`) gets the backend that counted, or failed to, and a failure's code.
  * The body holds `decode` (decode admission) until it is decoded.
@@ -32,7 +34,7 @@ const COUNT_TIMEOUT_MS = 30_000;
  */
 export async function handleCountTokens(
   req: IncomingMessage, res: ServerResponse, frontend: Frontend, params: Readonly<Record<string, string>>, principal: string,
-  runtime: Runtime, decode: DecodeTicket, state: Pick<RequestState, 'backend' | 'errorCode' | 'abort'>, allow?: CandidateAllow,
+  runtime: Runtime, decode: DecodeTicket, state: Pick<RequestState, 'requestId' | 'backend' | 'errorCode' | 'abort'>, allow?: CandidateAllow,
 ): Promise<void> {
   const route = frontend.countTokensRoute!;
   let backendKey: string | undefined;
@@ -49,7 +51,13 @@ export async function handleCountTokens(
     const decoded = route.decode(body, { params, headers: req.headers });
     decode.release();
     const conversation = await continuedConversation(runtime, decoded.continuation, principal);
-    const { call } = inConversation(decoded.call, decoded.continuation, conversation);
+    const conversed = inConversation(decoded.call, decoded.continuation, conversation).call;
+    // The client's text leaves for the upstream as a generation's would: the secret guards
+    // (secrets-guard) see it first, and block or redact it as they would a generation.
+    const call = runtime.extensions ? await runtime.extensions.guardSecrets(conversed, {
+      requestId: state.requestId, principal, frontendId: frontend.id,
+      ...(typeof req.headers['user-agent'] === 'string' ? { userAgent: req.headers['user-agent'] } : {}),
+    }) : conversed;
     const header = req.headers['x-lip-route'];
     // Resolved and checked as for a generation: an unknown backend, or an unknown model under
     // `routing.unknown_model: reject`, is refused as a generation would be.

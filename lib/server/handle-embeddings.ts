@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import { estimateTextTokens, type EmbeddingRequest } from '../canonical/index.js';
+import { emptyCall, estimateTextTokens, type EmbeddingRequest, type TextPart } from '../canonical/index.js';
 import type { CandidateAllow } from '../core/candidate-allow.js';
 import { embedWithFailover, type AttemptRows, type EmbeddingsTrail } from '../core/embed-failover.js';
 import type { ExecutionMeta } from '../core/execute.js';
@@ -29,7 +29,8 @@ export interface EmbeddingsTarget {
  * answer is routing's (502 naming each failure, 429 when all were rate-limited). No candidate
  * that can embed is a 400 naming the route. The served candidate is `x-lip-backend`; the input
  * tokens are the upstream's count, else lip's estimate (`x-lip-token-count: upstream` /
- * `estimate`). A client that goes away aborts the upstream call; the whole request is bounded
+ * `estimate`). The secret guards (secrets-guard) see the texts first, as a generation's: a block
+ * is a 400, a redaction is what gets embedded. A client that goes away aborts the upstream call; the whole request is bounded
  * by `routing.embeddings_timeout` (60 s). The body holds `state.decode` (decode admission) until it is decoded.
  *
  * @see spec/e2e/embeddings.spec.ts
@@ -124,7 +125,7 @@ export async function embedBody(body: unknown, c: EmbedCall): Promise<EmbedAnswe
   try {
     const decoded = c.route.decode(body, { params: c.params });
     c.decoded?.(decoded.request);
-    const { request } = decoded;
+    const request = await guardedInputs(decoded.request, c);
     // The response cache (cache.enabled): a kept answer is given without a call (nothing spent).
     const lookup = runtime.cache ? await cachedEmbedding(runtime, request, c) : undefined;
     if (lookup?.cache === 'hit') {
@@ -159,6 +160,31 @@ export async function embedBody(body: unknown, c: EmbedCall): Promise<EmbedAnswe
     }
     throw err;
   }
+}
+
+/**
+ * The texts to embed as the secret guards (the `secret_guard` stage, e.g. secrets-guard) leave
+ * them: they leave for an upstream as a generation's text does. The guards see a call of one user
+ * message whose text parts are the non-empty inputs, in order; a rejection is thrown (a 400 for a
+ * block), a redaction is what gets embedded (and what the response cache keys). Without a secret
+ * guard, the request itself.
+ */
+async function guardedInputs(request: EmbeddingRequest, c: EmbedCall): Promise<EmbeddingRequest> {
+  const host = c.runtime.extensions;
+  if (!host?.hooks.has('secretGuards')) return request;
+  const at = request.inputs.flatMap((text, i) => (text.length > 0 ? [i] : []));
+  if (at.length === 0) return request;
+  const call = emptyCall({ model: request.model, messages: [{ role: 'user', parts: at.map((i): TextPart => ({ type: 'text', text: request.inputs[i]! })) }] });
+  const userAgent = c.headers['user-agent'];
+  const guarded = await host.guardSecrets(call, { requestId: c.requestId, principal: c.principal, ...(typeof userAgent === 'string' ? { userAgent } : {}) });
+  if (guarded === call) return request;
+  const parts = guarded.messages.length === 1 ? guarded.messages[0]!.parts : [];
+  if (guarded.system.length > 0 || parts.length !== at.length || parts.some((p) => p.type !== 'text')) {
+    throw new LipError('LIP_ERR_EXTENSION_FAILED', 'a secret guard changed the shape of the embeddings input (one text part per input is expected back)');
+  }
+  const inputs = [...request.inputs];
+  at.forEach((i, n) => { inputs[i] = (parts[n] as TextPart).text; });
+  return { ...request, inputs };
 }
 
 /** What an embeddings request was answered: the encoded body, who served it, its input tokens and their cost (none on a cache hit: nothing was spent). */
