@@ -51,10 +51,14 @@ export function patternProblems(patterns: readonly PatternConfig[]): FeatureConf
   });
 }
 
+/** Text of every character class (letters, digits, word and non-word punctuation, space) that a regex able to match nothing will match nothing in. */
+const EMPTY_MATCH_PROBE = 'a 1 A-_ .\n';
+
 /**
  * A configured pattern as a global RegExp, or why it cannot be one: it must compile (first, so
  * that a syntax error such as a group left open is named as such), its shape must not backtrack
- * catastrophically (it runs on every request) and it must not match the empty string.
+ * catastrophically (it runs on every request) and it must not match the empty string, alone or
+ * inside text (a zero-length match on a probe text).
  */
 function compilePattern(p: PatternConfig): { pattern: RegExp } | { key: 'regex' | 'flags'; message: string } {
   const flags = `g${(p.flags ?? '').replace(/g/g, '')}`;
@@ -66,6 +70,10 @@ function compilePattern(p: PatternConfig): { pattern: RegExp } | { key: 'regex' 
   }
   if (!isSafePattern(p.regex)) return { key: 'regex', message: 'the regex could backtrack catastrophically (nested quantifiers, backreferences or lookarounds)' };
   if (pattern.test('')) return { key: 'regex', message: 'the regex matches the empty string' };
+  // One that matches nothing inside text (`\b[0-9]*\b`, `^`) would fire on every request.
+  for (const m of EMPTY_MATCH_PROBE.matchAll(pattern)) {
+    if (m[0].length === 0) return { key: 'regex', message: `the regex can match an empty string (a zero-length match at offset ${m.index} of ${JSON.stringify(EMPTY_MATCH_PROBE)})` };
+  }
   return { pattern };
 }
 

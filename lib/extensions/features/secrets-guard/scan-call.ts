@@ -29,7 +29,13 @@ export function scanCall(call: Call, detectors: readonly Detector[], replacement
     for (const d of detectors) {
       if (out.search(d.pattern) < 0) continue;
       let n = 0;
-      const replaced = out.replace(d.pattern, () => { n++; return replacement === undefined ? '' : replacement.replace(/\{id\}/g, d.id); });
+      // A zero-length match (a configured pattern that can match nothing) is no finding: it stays as it is.
+      const replaced = out.replace(d.pattern, (m: string) => {
+        if (m.length === 0) return m;
+        n++;
+        return replacement === undefined ? '' : replacement.replace(/\{id\}/g, d.id);
+      });
+      if (n === 0) continue;
       into.set(d.id, (into.get(d.id) ?? 0) + n);
       if (replacement !== undefined) out = replaced;
     }

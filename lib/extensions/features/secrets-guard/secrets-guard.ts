@@ -74,7 +74,8 @@ export const secretsGuard: FeatureFactory<SecretsGuardConfig> = {
       if (typeof value === 'string') {
         let out = value;
         // A function, so that `$&` or `$1` in a configured replacement is text, never the match put back.
-        for (const d of detectors) if (out.search(d.pattern) >= 0) out = out.replace(d.pattern, () => config.replacement.replace(/\{id\}/g, d.id));
+        // A zero-length match is none (the match itself is given back: nothing is inserted).
+        for (const d of detectors) if (out.search(d.pattern) >= 0) out = out.replace(d.pattern, (m: string) => (m.length === 0 ? m : config.replacement.replace(/\{id\}/g, d.id)));
         return out;
       }
       if (Array.isArray(value)) return value.map(redactDeep);

@@ -3,6 +3,7 @@ import type { Call } from '../../../../lib/canonical/index.js';
 import { BUILTIN_DETECTORS, secretsGuard, type SecretsGuardConfig } from '../../../../lib/extensions/features/secrets-guard/index.js';
 import { compileDetectors } from '../../../../lib/extensions/features/secrets-guard/detectors.js';
 import { scanCall } from '../../../../lib/extensions/features/secrets-guard/scan-call.js';
+import { configIssues } from '../../../helpers/config.js';
 import { hookContext, memoryLogger, userCall } from '../../fixtures.js';
 
 /** Credential-shaped samples (fake, but of the real shapes), one per built-in detector. */
@@ -152,6 +153,26 @@ describe('secrets-guard', () => {
     expect(() => compileDetectors([{ id: 'bad', regex: '(a+)+$' }])).to.throw(/catastrophically/);
     expect(() => compileDetectors([{ id: 'empty', regex: 'x*' }])).to.throw(/empty string/);
     expect(() => compileDetectors([{ id: 'broken', regex: '[' }])).to.throw(/broken/);
+  });
+
+  it('a pattern that can match an empty string inside text (not alone) is refused at load, located', () => {
+    for (const regex of ['\\b[0-9]*\\b', '\\b[A-Z]{0,3}', '(?:EMP-[0-9]+)?\\b']) {
+      expect(() => compileDetectors([{ id: 'ticket', regex }])).to.throw(/can match an empty string/);
+      const yaml = `server: { host: 127.0.0.1, port: 0 }\nbackends: [{ id: stub, kind: localstub }]\nfeatures:\n  - { id: secrets-guard, config: { mode: block, builtin: false, patterns: [{ id: ticket, regex: '${regex}' }] } }`;
+      const issues = configIssues(yaml);
+      expect(issues).to.have.length(1);
+      expect(issues[0]).to.match(/^features\[0\]\.config\.patterns\[0\]\.regex: the regex can match an empty string/);
+    }
+    expect(() => compileDetectors([{ id: 'ticket', regex: '\\bT-[0-9]+\\b' }, { id: 'tail', regex: 'END$', flags: 'm' }])).to.not.throw();
+  });
+
+  it('a zero-length match of a detector is no finding and inserts nothing', () => {
+    const loose = { id: 'loose', pattern: /\b[0-9]*\b/g };
+    const call = userCall('hello world');
+    expect(scanCall(call, [loose], '[R]')).to.deep.equal({ call, findings: new Map() });
+    const { call: out, findings } = scanCall(userCall('ticket 1234 done'), [loose], '[R]');
+    expect([...findings]).to.deep.equal([['loose', 1]]);
+    expect(out.messages[0]!.parts[0]).to.deep.equal({ type: 'text', text: 'ticket [R] done' });
   });
 
   it('the built-in detectors stay linear on hostile input (100 KiB of near-misses in well under a second)', () => {
