@@ -34,6 +34,15 @@ describe('secrets-guard', () => {
     });
   }
 
+  it('finds an armored PGP secret key block, from its BEGIN line to its END line', () => {
+    const pgp = '-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nlQOYBF0000000000000000000000000000\n=AbCd\n-----END PGP PRIVATE KEY BLOCK-----';
+    const { call, findings } = scanCall(userCall(`key:\n${pgp}\nthanks`), BUILTIN_DETECTORS, '[R:{id}]');
+    expect([...findings]).to.deep.equal([['private_key', 1]]);
+    expect(call.messages[0]!.parts[0]).to.deep.equal({ type: 'text', text: 'key:\n[R:private_key]\nthanks' });
+    // A public key block is no secret.
+    expect(scanCall(userCall('-----BEGIN PGP PUBLIC KEY BLOCK-----\nmQINBF\n-----END PGP PUBLIC KEY BLOCK-----'), BUILTIN_DETECTORS).findings.size).to.equal(0);
+  });
+
   it('leaves ordinary text alone (the call object itself is returned)', () => {
     const call = userCall('the key to success is sk-ill and a bearer of good news; AKIA is short');
     expect(build().run(call)).to.equal(call);
