@@ -5,22 +5,60 @@ import { isSafePattern } from '../tool-call-repair/safe-pattern.js';
 export interface Detector {
   readonly id: string;
   readonly pattern: RegExp;
+  /** A second look at a match of `pattern` (what a linear regex cannot say): false, it is none. */
+  readonly accept?: (match: string) => boolean;
+}
+
+/**
+ * Where a prefix-anchored key may start: not inside a word (as `\b` before a word character),
+ * except right after a URL-encoded byte (`%22sk-...`, a key in a query string or an encoded JSON).
+ */
+const START = '(?:(?<![A-Za-z0-9_])|(?<=%[0-9A-Fa-f]{2}))';
+const starting = (source: string): RegExp => new RegExp(START + source, 'g');
+
+/**
+ * A bare `sk-` key (no `proj-`, `svcacct-`, `admin-` scope) looks like one: a legacy key is `sk-`
+ * and 48 letters and digits, so its body is at least 32 characters, holds a letter and a digit,
+ * and has a run of at least 20 between hyphens. Kebab-case names (`sk-feature-branch-for-login`)
+ * and UUIDs (`sk-12345678-1234-...`, runs of at most 12) are not keys.
+ */
+function keyLikeBareSk(match: string): boolean {
+  if (/^sk-(?:proj|svcacct|admin)-/.test(match)) return true;
+  const body = match.slice(3);
+  return body.length >= 32 && /[A-Za-z]/.test(body) && /[0-9]/.test(body) && body.split('-').some((run) => run.length >= 20);
+}
+
+/**
+ * Each match of `detector` in `text` replaced by `replacement()` (a function, so that `$&` in a
+ * configured replacement is text), and how many there were. A zero-length match, or one the
+ * detector does not accept, is none: it stays as it is.
+ */
+export function replaceMatches(text: string, detector: Detector, replacement: () => string): { text: string; n: number } {
+  if (text.search(detector.pattern) < 0) return { text, n: 0 };
+  let n = 0;
+  const out = text.replace(detector.pattern, (m: string) => {
+    if (m.length === 0 || (detector.accept !== undefined && !detector.accept(m))) return m;
+    n++;
+    return replacement();
+  });
+  return n === 0 ? { text, n } : { text: out, n };
 }
 
 /**
  * The built-in detectors: API keys of the major providers, private key blocks and bearer
  * tokens. Each regex is linear (no nested quantifiers) and anchored on a distinctive prefix, so
- * scanning costs one pass per detector.
+ * scanning costs one pass per detector. A prefix must not be inside a word, but may follow a
+ * URL-encoded byte (START); a bare `sk-` match must also look like a key (keyLikeBareSk).
  */
 export const BUILTIN_DETECTORS: readonly Detector[] = [
   { id: 'private_key', pattern: /-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----(?:[\s\S]*?-----END[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----|[\s\S]*$)/g },
-  { id: 'anthropic_api_key', pattern: /\bsk-ant-[A-Za-z0-9_-]{20,}/g },
-  { id: 'openai_api_key', pattern: /\bsk-(?!ant-)(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}/g },
-  { id: 'aws_access_key_id', pattern: /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g },
-  { id: 'google_api_key', pattern: /\bAIza[0-9A-Za-z_-]{35}/g },
-  { id: 'github_token', pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})/g },
-  { id: 'slack_token', pattern: /\bxox[abposr]-[A-Za-z0-9-]{10,}/g },
-  { id: 'stripe_key', pattern: /\b[rs]k_(?:live|test)_[A-Za-z0-9]{20,}/g },
+  { id: 'anthropic_api_key', pattern: starting('sk-ant-[A-Za-z0-9_-]{20,}') },
+  { id: 'openai_api_key', pattern: starting('sk-(?!ant-)(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}'), accept: keyLikeBareSk },
+  { id: 'aws_access_key_id', pattern: starting('(?:AKIA|ASIA)[0-9A-Z]{16}\\b') },
+  { id: 'google_api_key', pattern: starting('AIza[0-9A-Za-z_-]{35}') },
+  { id: 'github_token', pattern: starting('(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})') },
+  { id: 'slack_token', pattern: starting('xox[abposr]-[A-Za-z0-9-]{10,}') },
+  { id: 'stripe_key', pattern: starting('[rs]k_(?:live|test)_[A-Za-z0-9]{20,}') },
   { id: 'bearer_token', pattern: /\b[Bb]earer[ \t]+[A-Za-z0-9._~+/-]{20,}=*/g },
 ];
 

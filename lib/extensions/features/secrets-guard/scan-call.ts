@@ -1,6 +1,6 @@
 import type { Call, FilePart, HostedToolPart, Message, Part, ReasoningPart, SearchResultPart, TextPart, ToolCallPart, ToolResultPart, WebSearchPart, WrittenResult } from '../../../canonical/index.js';
 import { isTextMediaType } from '../../../wire/media-types.js';
-import type { Detector } from './detectors.js';
+import { replaceMatches, type Detector } from './detectors.js';
 
 /** What a scan found: the detector ids with their match counts (never the matches). */
 export type Findings = Map<string, number>;
@@ -27,14 +27,8 @@ export function scanCall(call: Call, detectors: readonly Detector[], replacement
   const scan = (text: string, into: Findings = findings): string => {
     let out = text;
     for (const d of detectors) {
-      if (out.search(d.pattern) < 0) continue;
-      let n = 0;
-      // A zero-length match (a configured pattern that can match nothing) is no finding: it stays as it is.
-      const replaced = out.replace(d.pattern, (m: string) => {
-        if (m.length === 0) return m;
-        n++;
-        return replacement === undefined ? '' : replacement.replace(/\{id\}/g, d.id);
-      });
+      // A zero-length match, or one the detector does not accept, is no finding: it stays as it is.
+      const { text: replaced, n } = replaceMatches(out, d, () => (replacement === undefined ? '' : replacement.replace(/\{id\}/g, d.id)));
       if (n === 0) continue;
       into.set(d.id, (into.get(d.id) ?? 0) + n);
       if (replacement !== undefined) out = replaced;

@@ -1,7 +1,7 @@
 import type { Call } from '../../../canonical/index.js';
 import type { Observation } from '../../observation.js';
 import { refuseConfigProblems, type FeatureFactory, type RequestAnswer, type TrafficRedactor } from '../../sdk.js';
-import { BUILTIN_DETECTORS, compileDetectors, patternProblems, type PatternConfig } from './detectors.js';
+import { BUILTIN_DETECTORS, compileDetectors, patternProblems, replaceMatches, type PatternConfig } from './detectors.js';
 import { scanCall } from './scan-call.js';
 
 /** `features: [{ id: secrets-guard, config: { ... } }]` */
@@ -74,8 +74,7 @@ export const secretsGuard: FeatureFactory<SecretsGuardConfig> = {
       if (typeof value === 'string') {
         let out = value;
         // A function, so that `$&` or `$1` in a configured replacement is text, never the match put back.
-        // A zero-length match is none (the match itself is given back: nothing is inserted).
-        for (const d of detectors) if (out.search(d.pattern) >= 0) out = out.replace(d.pattern, (m: string) => (m.length === 0 ? m : config.replacement.replace(/\{id\}/g, d.id)));
+        for (const d of detectors) out = replaceMatches(out, d, () => config.replacement.replace(/\{id\}/g, d.id)).text;
         return out;
       }
       if (Array.isArray(value)) return value.map(redactDeep);

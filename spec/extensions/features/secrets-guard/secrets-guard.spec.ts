@@ -43,6 +43,28 @@ describe('secrets-guard', () => {
     expect(scanCall(userCall('-----BEGIN PGP PUBLIC KEY BLOCK-----\nmQINBF\n-----END PGP PUBLIC KEY BLOCK-----'), BUILTIN_DETECTORS).findings.size).to.equal(0);
   });
 
+  it('openai_api_key: real key shapes, also right after a URL-encoded byte; kebab-case names and UUIDs after `sk-` are no keys', () => {
+    const found = (text: string) => Object.fromEntries(scanCall(userCall(text), BUILTIN_DETECTORS).findings);
+    const legacy = 'sk-T3BlbkFJabcdefGHIJKL0123456789mnopqrSTUVwxyz01234567';
+    const project = 'sk-proj-Ab3_dE-fGh1JkLmN0pQrStUvWxYz-0123456789_aBcDeFgHiJkLmNoPqRsTuVwXyZ';
+    for (const key of [legacy, project, 'sk-svcacct-Abc123Def456Ghi789Jkl012', 'sk-admin-Abc123Def456Ghi789Jkl012', 'sk-None-Abc123Def456Ghi789Jkl012Mno345Pqr678']) {
+      expect(found(`OPENAI_API_KEY=${key}`), key).to.deep.equal({ openai_api_key: 1 });
+      expect(found(`q=%22${key}%22&x=1`), `${key} URL-encoded`).to.deep.equal({ openai_api_key: 1 });
+    }
+    expect(scanCall(userCall(`q=%22${legacy}%22`), BUILTIN_DETECTORS, '[R]').call.messages[0]!.parts[0]).to.deep.equal({ type: 'text', text: 'q=%22[R]%22' });
+    for (const text of [
+      'git checkout sk-feature-branch-for-login-page',
+      'git checkout sk-feature-branch-for-the-new-login-page-2024',
+      'id: sk-12345678-1234-1234-1234-123456789012',
+      'id: sk-1b4e28ba-2fa1-11d2-883f-0016d3cca427',
+      'the task-management-system-for-everyone is ready',
+      'a mask-abcdefghijklmnopqrstuvwxyz0123456789 inside a word',
+    ]) expect(found(text), text).to.deep.equal({});
+    // Other prefix-anchored detectors after a URL-encoded byte too.
+    expect(found(`k=%22${SAMPLES.aws_access_key_id}%22`)).to.deep.equal({ aws_access_key_id: 1 });
+    expect(found(`k=%3D${SAMPLES.anthropic_api_key}`)).to.deep.equal({ anthropic_api_key: 1 });
+  });
+
   it('leaves ordinary text alone (the call object itself is returned)', () => {
     const call = userCall('the key to success is sk-ill and a bearer of good news; AKIA is short');
     expect(build().run(call)).to.equal(call);
