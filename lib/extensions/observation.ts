@@ -128,8 +128,9 @@ class Pending {
  * Carries observations off the hot path: `emit` only queues a small fixed-shape record (the
  * observation objects are built later); one `setImmediate` per batch builds and clones the
  * batch (so redactors can never touch live traffic), runs the redactors in order, then hands
- * the batch to every observer. A redactor that fails (throws, or answers anything but an
- * observation: undefined, a promise, an object without its leg and kind) drops the observation
+ * the batch to every observer. A redactor may answer a list of observations (none: it holds the
+ * observation back; several: what it held, then this one). A redactor that fails (throws, or answers anything but an
+ * observation or a list of them: undefined, a promise, an object without its leg and kind) drops the observation
  * rather than let it through unredacted; an observer that fails (throws, or answers a promise that rejects) is
  * skipped, counted and logged as a fail_open hook is (there is nothing to stop). Captures (see `TrafficCapture`) bypass the queue when no redactor is
  * registered. Callers test `active` before building anything and ask `channel` once per leg,
@@ -222,7 +223,11 @@ export class TrafficPlane {
       const next: Observation[] = [];
       for (const observation of batch) {
         try {
-          next.push(redacted(synchronous(redactor.hook.redact(observation))));
+          const answer = synchronous(redactor.hook.redact(observation));
+          if (Array.isArray(answer)) {
+            const all = (answer as readonly Observation[]).map(redacted);
+            next.push(...all);
+          } else next.push(redacted(answer as Observation));
         } catch (err) {
           this.failures.failed(redactor, err);
         }

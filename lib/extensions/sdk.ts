@@ -193,9 +193,13 @@ export interface StreamObserver extends HookBase {
   end?(outcome: { readonly outcome: 'success' | 'failure' | 'cancelled'; readonly errorCode?: string }, ctx: StreamContext): void;
 }
 
-/** `traffic_observation`: runs on the observation path only; never changes live traffic. */
+/**
+ * `traffic_observation`: runs on the observation path only; never changes live traffic. It may
+ * answer a list instead of one observation (none: held back; several: what it held, then this
+ * one), in order, so that a redactor can see text split across stream deltas whole.
+ */
 export interface TrafficRedactor extends HookBase {
-  redact(observation: Observation): Observation;
+  redact(observation: Observation): Observation | readonly Observation[];
 }
 
 /** `traffic_observation`: receives batches off the hot path. */

@@ -3,6 +3,7 @@ import type { Observation } from '../../observation.js';
 import { refuseConfigProblems, type FeatureFactory, type RequestAnswer, type TrafficRedactor } from '../../sdk.js';
 import { BUILTIN_DETECTORS, compileDetectors, patternProblems, replaceMatches, type PatternConfig } from './detectors.js';
 import { scanCall } from './scan-call.js';
+import { StreamRedaction } from './stream-redaction.js';
 
 /** `features: [{ id: secrets-guard, config: { ... } }]` */
 export interface SecretsGuardConfig {
@@ -68,8 +69,9 @@ export const secretsGuard: FeatureFactory<SecretsGuardConfig> = {
       if (config.mode === 'block') return { reject: config.block_message, status: 400 };
       return scanned;
     };
-    // The traffic plane copies the client's body and call before the request stages run: its
-    // copies get every match replaced too (whatever the mode), so no observer or recording sees one.
+    // The traffic plane copies the client's body and call before the request stages run, and the
+    // events: its copies get every match replaced too (whatever the mode), so no observer or
+    // recording sees one.
     const redactDeep = (value: unknown): unknown => {
       if (typeof value === 'string') {
         let out = value;
@@ -81,10 +83,22 @@ export const secretsGuard: FeatureFactory<SecretsGuardConfig> = {
       if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactDeep(v)]));
       return value;
     };
+    // Events: the text they stream (output, reasoning, tool-call arguments) is redacted whole,
+    // across delta boundaries, with a tail held back (StreamRedaction); other events deep.
+    const redactText = (text: string) => redactDeep(text) as string;
+    const streams = new StreamRedaction(detectors, redactText);
     const redactor: TrafficRedactor = {
       id: 'redact-observations', order: config.order,
-      redact: (o: Observation) => (o.kind === 'event' ? o : (redactDeep(o) as Observation)),
+      redact: (o: Observation) => {
+        if (o.kind !== 'event') return redactDeep(o) as Observation;
+        return streams.redact(o).map((e) => (e === o && !isDelta(o) ? redactDeep(o) as Observation : e));
+      },
     };
     return { secretGuards: [{ id: 'scan', order: config.order, failureMode: 'fail_closed', run: guard }], trafficRedactors: [redactor] };
   },
 };
+
+/** An event whose streamed text StreamRedaction redacts (and may hold back). */
+function isDelta(o: Observation & { kind: 'event' }): boolean {
+  return o.event.type === 'text_delta' || o.event.type === 'reasoning_delta' || o.event.type === 'tool_call_delta';
+}

@@ -158,7 +158,7 @@ describe('secrets-guard', () => {
     }
   });
 
-  it('redacts the traffic plane\'s copies of the body and the call in every mode (events pass as they are)', () => {
+  it('redacts the traffic plane\'s copies of the body and the call in every mode (events: stream-observations.e2e.spec.ts)', () => {
     const bundle = secretsGuard.create({ ...defaults, mode: 'log' }, { featureId: 'secrets-guard', logger: memoryLogger(), state: undefined as never });
     const redactor = bundle.trafficRedactors![0]!;
     const base = { requestId: 'r', leg: 'client_to_proxy' as const, at: 1 };
@@ -167,8 +167,11 @@ describe('secrets-guard', () => {
     expect(JSON.stringify(body)).to.contain('[REDACTED:google_api_key]');
     const call = redactor.redact({ ...base, kind: 'call', call: userCall(`k ${SAMPLES.slack_token}`) });
     expect(JSON.stringify(call)).to.not.contain(SAMPLES.slack_token);
+    // Streamed text is held back (to be redacted whole across deltas) and goes out before the stream's next other event.
     const event = { ...base, leg: 'proxy_to_client' as const, kind: 'event' as const, event: { type: 'text_delta' as const, text: 'x' } };
-    expect(redactor.redact(event)).to.equal(event);
+    expect(redactor.redact(event)).to.deep.equal([]);
+    const usage = { ...event, event: { type: 'usage' as const, usage: { inputTokens: 1, outputTokens: 1 } } };
+    expect(redactor.redact(usage)).to.deep.equal([event, usage]);
   });
 
   it('a replacement holding `$&` is written as it is in the traffic plane\'s copies too (never the match put back)', () => {

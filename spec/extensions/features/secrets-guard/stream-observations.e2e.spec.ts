@@ -1,0 +1,101 @@
+import { expect } from 'chai';
+import OpenAI from 'openai';
+import type { LipEvent } from '../../../../lib/canonical/index.js';
+import type { Observation } from '../../../../lib/extensions/observation.js';
+import { secretsGuard, type SecretsGuardConfig } from '../../../../lib/extensions/features/secrets-guard/index.js';
+import { chatUpstreamConfig } from '../../../helpers/config.js';
+import { startOpenAIChatEmulator, type Emulator } from '../../../helpers/emulators/index.js';
+import { startLip, type RunningLip } from '../../../helpers/lip.js';
+import { memoryLogger } from '../../fixtures.js';
+
+const KEY = 'sk-proj-A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6';
+const SECRET = 'diagnostics-secret-0123';
+
+/** The key in pieces across deltas, and what the pieces join to. */
+const PIECES = ['my key is sk-pr', 'oj-A1b2C3d4', 'E5f6G7h8I9', 'j0K1l2M3n4', 'O5p6 and', ' more'];
+
+/**
+ * secrets-guard's traffic redactor on streamed events: a credential split across deltas (output
+ * text, reasoning, tool-call arguments) is redacted whole in what observers and recordings keep,
+ * never kept in pieces; the client still gets the stream as it was.
+ */
+describe('e2e: secrets-guard redacts credentials split across stream deltas in the observation copies', function () {
+  this.timeout(30_000);
+
+  describe('the redactor', () => {
+    const defaults: SecretsGuardConfig = { mode: 'log', builtin: true, patterns: [], replacement: '[REDACTED:{id}]', block_message: 'no', order: 50 };
+    const redactorOf = () => secretsGuard.create(defaults, { featureId: 'secrets-guard', logger: memoryLogger(), state: undefined as never }).trafficRedactors![0]!;
+    const base = { requestId: 'r1', leg: 'proxy_to_client' as const, at: 1, attemptSeq: 1 };
+    const run = (events: LipEvent[], redactor = redactorOf()) => events.flatMap((event) => {
+      const answer = redactor.redact({ ...base, kind: 'event', event } as Observation);
+      return (Array.isArray(answer) ? answer : [answer]) as Observation[];
+    }).map((o) => (o as Observation & { kind: 'event' }).event);
+
+    it('output text: the pieces of a key go out redacted whole, the text in order, before the next other event', () => {
+      const out = run([...PIECES.map((text): LipEvent => ({ type: 'text_delta', text })), { type: 'response_finished', reason: 'stop' } as LipEvent]);
+      expect(JSON.stringify(out)).to.not.contain('A1b2C3d4').and.not.contain('sk-pr');
+      expect(out.filter((e) => e.type === 'text_delta').map((e) => (e as { text: string }).text).join('')).to.equal('my key is [REDACTED:openai_api_key] and more');
+      expect(out.at(-1)!.type).to.equal('response_finished');
+    });
+
+    it('tool-call arguments and reasoning are redacted across deltas too; each stream (request, leg, attempt) on its own', () => {
+      const redactor = redactorOf();
+      const out = run([
+        { type: 'reasoning_delta', text: 'the user gave AKIAIOSF' }, { type: 'reasoning_delta', text: 'ODNN7EXAMPLE as key' },
+        { type: 'tool_call_started', id: 't1', name: 'login' }, ...['{"token":"sk-pr', 'oj-A1b2C3d4E5f6G7h8I9', 'j0K1l2M3n4O5p6"}'].map((args): LipEvent => ({ type: 'tool_call_delta', id: 't1', args })),
+        { type: 'tool_call_finished', id: 't1' },
+      ], redactor);
+      expect(JSON.stringify(out)).to.not.contain('AKIAIOSF').and.not.contain('A1b2C3d4');
+      expect(out.map((e) => e.type)).to.deep.equal(['reasoning_delta', 'tool_call_started', 'tool_call_delta', 'tool_call_finished']);
+      expect((out[0] as { text: string }).text).to.equal('the user gave [REDACTED:aws_access_key_id] as key');
+      expect((out[2] as { args: string }).args).to.equal('{"token":"[REDACTED:openai_api_key]"}');
+    });
+
+    it('text without a credential comes out whole and unchanged', () => {
+      const out = run([{ type: 'text_delta', text: 'hello ' }, { type: 'text_delta', text: 'world' }, { type: 'response_finished', reason: 'stop' } as LipEvent]);
+      expect(out.filter((e) => e.type === 'text_delta').map((e) => (e as { text: string }).text).join('')).to.equal('hello world');
+    });
+  });
+
+  describe('through a server with ref-traffic-transcript', () => {
+    let upstream: Emulator;
+    let lip: RunningLip;
+    before(async () => {
+      upstream = await startOpenAIChatEmulator();
+      upstream.handler = () => ({ text: PIECES });
+      lip = await startLip(chatUpstreamConfig(upstream.url, [
+        `diagnostics: { enabled: true, shared_secret: "${SECRET}" }`,
+        'features:',
+        '  - { id: secrets-guard, config: { mode: log } }',
+        '  - { id: ref-traffic-transcript }',
+      ]));
+    });
+    after(async () => {
+      await lip?.close();
+      await upstream?.close();
+    });
+
+    it('the transcript holds the streamed key nowhere, not even in pieces; the client got it as streamed', async () => {
+      const client = new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+      const stream = await client.chat.completions.create({ model: 'up:chat', stream: true, messages: [{ role: 'user', content: 'echo' }] }).withResponse();
+      let text = '';
+      for await (const chunk of stream.data) text += chunk.choices[0]?.delta?.content ?? '';
+      expect(text).to.equal(PIECES.join(''));
+      const aLegId = stream.response.headers.get('x-lip-a-leg-id')!;
+      type Row = { leg: string; kind: string; body: { type?: string; text?: string } };
+      let rows: Row[] = [];
+      // Observations are handed over off the hot path: wait for the client leg's last event.
+      for (let i = 0; i < 500 && !rows.some((r) => r.leg === 'proxy_to_client' && r.body?.type === 'response_finished'); i++) {
+        const res = await fetch(`${lip.url}/admin/transcript?a_leg_id=${encodeURIComponent(aLegId)}`, { headers: { 'x-lip-diagnostics-secret': SECRET } });
+        if (res.status === 200) rows = ((await res.json()) as { rows: Row[] }).rows;
+        if (!rows.some((r) => r.leg === 'proxy_to_client' && r.body?.type === 'response_finished')) await new Promise((r) => setImmediate(r));
+      }
+      const all = JSON.stringify(rows);
+      for (const piece of ['A1b2C3d4', 'E5f6G7h8I9', 'j0K1l2M3n4', 'sk-pr']) expect(all).to.not.contain(piece);
+      for (const leg of ['backend_to_proxy', 'proxy_to_client']) {
+        const joined = rows.filter((r) => r.leg === leg && r.body?.type === 'text_delta').map((r) => r.body.text).join('');
+        expect(joined, leg).to.equal('my key is [REDACTED:openai_api_key] and more');
+      }
+    });
+  });
+});
