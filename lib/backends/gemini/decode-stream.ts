@@ -39,7 +39,10 @@ export function geminiUsage(u: Json): Usage {
  * the thought); on a text part a `standalone` one before the text it rides on (a signature-only
  * block, so that replay puts it back on that part, not on the thought before); on a functionCall
  * it is the tool call's signature. The frame with `finishReason` (or a blocked prompt) ends the response with
- * the last usage; there is no other terminal frame. A blocked prompt (`promptFeedback.blockReason`,
+ * the last usage; there is no other terminal frame. Gemini sends its running `usageMetadata` on every
+ * frame: each snapshot that differs from the last one emitted is a `usage` event as it comes (before
+ * the frame's parts; snapshots replace each other, see mergeUsage), so that an answer cut before its
+ * end (the client left, the stream broke) is charged the tokens reported so far. A blocked prompt (`promptFeedback.blockReason`,
  * no candidate) is a content filter stop whose details hold the `promptFeedback` as written; the
  * candidate's `finishMessage`, `safetyRatings` and `citationMetadata` ride on its finish's details
  * likewise (finish-fields.ts: only a Gemini client is written them back). A candidate's
@@ -71,6 +74,8 @@ export class GeminiStreamDecoder implements StreamDecoder {
   private ended = false;
   private calls = 0;
   private usage: Usage | undefined;
+  /** The usage last emitted: a frame's running `usageMetadata` is emitted when it differs. */
+  private emittedUsage: Usage | undefined;
   /** Gemini gives no call ids; made-up ones must stay unique across the turns of a conversation. */
   private readonly idPrefix = `${randomId('call_', 12)}_`;
   /** The response text, kept when the call declares a web search or URL context (grounding offsets count in it). */
@@ -127,14 +132,20 @@ export class GeminiStreamDecoder implements StreamDecoder {
       this.searchPrefix = `gs_${key}_`;
       this.hostedPrefix = `gh_${key}_`;
     }
-    if (frame.usageMetadata) this.usage = geminiUsage(frame.usageMetadata);
+    const blocked = frame.promptFeedback?.blockReason;
+    const finishing = typeof candidate?.finishReason === 'string' || typeof blocked === 'string';
+    if (isObject(frame.usageMetadata)) {
+      this.usage = geminiUsage(frame.usageMetadata);
+      // The running usage as it comes (before the frame's parts, as Anthropic reports its input up front), so that
+      // an answer cut before its end is charged what was used; the finishing frame's goes at the end, below.
+      if (!finishing && !sameUsage(this.usage, this.emittedUsage)) this.emitUsage(this.usage, out);
+    }
     this.logprobs = geminiLogprobs(candidate?.logprobsResult);
     if (candidate?.urlContextMetadata !== undefined && candidate.urlContextMetadata !== null) this.record('urlContextMetadata', candidate.urlContextMetadata, out);
     if (this.written && isObject(candidate?.groundingMetadata)) this.record('groundingMetadata', candidate.groundingMetadata, out);
     if (Array.isArray(parts)) for (const part of parts as Json[]) if (isObject(part)) this.part(part, out);
     if (isObject(candidate?.groundingMetadata)) (this.grounding ??= new GroundingReader(this.backendId)).read(candidate.groundingMetadata);
     this.fields.read(candidate);
-    const blocked = frame.promptFeedback?.blockReason;
     // A long answer's checkpoints carry a continuation token; its last one resumes an answer stopped with CONTINUATION.
     if (typeof candidate?.continuationToken === 'string' && candidate.continuationToken.length > 0) this.continuation = candidate.continuationToken;
     if (typeof candidate?.finishReason === 'string') {
@@ -209,10 +220,15 @@ export class GeminiStreamDecoder implements StreamDecoder {
     out.push(logprobs ? { type: 'text_delta', text: part.text, logprobs } : { type: 'text_delta', text: part.text });
   }
 
+  private emitUsage(usage: Usage, out: LipEvent[]): void {
+    this.emittedUsage = usage;
+    out.push({ type: 'usage', usage });
+  }
+
   private finish(finish: { reason: FinishReason; raw?: string; details?: FinishDetails }, out: LipEvent[]): void {
     this.ended = true;
     this.grounding?.events(this.searchPrefix, this.texts?.join(''), out);
-    if (this.usage) out.push({ type: 'usage', usage: this.usage });
+    if (this.usage && !sameUsage(this.usage, this.emittedUsage)) this.emitUsage(this.usage, out);
     const resume = finish.raw === 'CONTINUATION' && this.continuation !== undefined ? { resume: this.continuation } : {};
     out.push({ type: 'response_finished', ...finish, ...resume });
   }
@@ -252,6 +268,12 @@ const HOSTED_PART_KEYS = ['executableCode', 'codeExecutionResult', 'toolCall', '
 function isHostedPart(part: Json): boolean {
   for (const key of HOSTED_PART_KEYS) if (part[key] !== undefined && part[key] !== null) return true;
   return false;
+}
+
+/** Whether two of geminiUsage()'s records hold the same counts (field by field: this runs on every frame). */
+function sameUsage(a: Usage, b: Usage | undefined): boolean {
+  return b !== undefined && a.inputTokens === b.inputTokens && a.outputTokens === b.outputTokens && a.totalTokens === b.totalTokens
+    && a.cacheReadTokens === b.cacheReadTokens && a.reasoningTokens === b.reasoningTokens;
 }
 
 /** A JSON object (upstream arrays may hold nulls and numbers where objects belong). */

@@ -22,6 +22,21 @@ describe('backends/gemini/decode-stream', () => {
     expect(events[0]).to.deep.equal({ type: 'response_started', id: 'r1', model: 'gemini-x' });
   });
 
+  it('emits the running usage as it changes, so that an answer cut before its end is charged; the last one stands', () => {
+    const running = (out: number) => ({ promptTokenCount: 50, candidatesTokenCount: out, totalTokenCount: 50 + out });
+    const cut = decode([frame([{ text: 'a' }], undefined, running(1)), frame([{ text: 'b' }], undefined, running(1)), frame([{ text: 'c' }], undefined, running(3))]);
+    // Once per change (an unchanged snapshot adds nothing), before the frame's parts: no finish yet, the usage is known.
+    expect(cut.slice(2).map((e) => e.type)).to.deep.equal(['usage', 'text_delta', 'text_delta', 'usage', 'text_delta']);
+    expect(collectEvents(cut).usage).to.deep.equal({ inputTokens: 50, outputTokens: 3, totalTokens: 53 });
+    // The finishing frame's usage comes last, before the finish, and a collector (as every encoder) keeps the final numbers, not a sum.
+    const whole = decode([frame([{ text: 'a' }], undefined, running(1)), frame([{ text: 'b' }], 'STOP', running(9))]);
+    expect(validateSequence(whole)).to.deep.equal([]);
+    expect(whole.slice(-2)).to.deep.equal([{ type: 'usage', usage: { inputTokens: 50, outputTokens: 9, totalTokens: 59 } }, { type: 'response_finished', reason: 'stop' }]);
+    expect(collectEvents(whole).usage).to.deep.equal({ inputTokens: 50, outputTokens: 9, totalTokens: 59 });
+    // A finishing frame repeating the usage already emitted adds no second event.
+    expect(decode([frame([{ text: 'a' }], undefined, running(2)), frame([{ text: 'b' }], 'STOP', running(2))]).filter((e) => e.type === 'usage')).to.have.length(1);
+  });
+
   it('emits a signature on a text part before that text, standalone (not the thought\'s before it), so replay can put it back', () => {
     const events = decode([frame([{ text: 'th', thought: true }]), frame([{ text: 'Hi', thoughtSignature: 'sig' }]), frame([{ text: '', thoughtSignature: 'tail' }], 'STOP')]);
     expect(validateSequence(events)).to.deep.equal([]);
