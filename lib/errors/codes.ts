@@ -26,7 +26,7 @@ export const ERROR_CODES = {
   LIP_ERR_AUTH_MISSING_KEY: { status: 401, retryable: false, summary: 'Authentication is required and the request carries no API key.' },
   LIP_ERR_AUTH_INVALID_KEY: { status: 401, retryable: false, summary: 'The API key presented is not one of auth.api_keys.' },
   LIP_ERR_AUTH_KEY_LIMITED: { status: 429, retryable: false, summary: 'The API key is over its requests_per_minute, max_concurrent_requests or tokens_per_minute; retry after the Retry-After delay.' },
-  LIP_ERR_AUTH_KEY_BUDGET_EXCEEDED: { status: 429, retryable: false, summary: 'The API key has spent its budget (auth.api_keys[].budget: max_cost or max_tokens) for the current period; Retry-After says when the period ends.' },
+  LIP_ERR_AUTH_KEY_BUDGET_EXCEEDED: { status: 429, retryable: false, summary: 'The API key has spent its budget (auth.api_keys[].budget: max_cost or max_tokens) for the current period, or its requests in flight reserve what is left; Retry-After says when the period ends (1 s for the requests in flight).' },
   LIP_ERR_AUTH_CANDIDATE_FORBIDDEN: { status: 403, retryable: false, summary: 'The API key may not use any candidate of the request\'s route (auth.api_keys[].allow); when only some are allowed, the others are skipped.' },
   LIP_ERR_AUTH_FOREIGN_ORIGIN: { status: 403, retryable: false, summary: 'A single-user lip without API keys refused a browser page of another site (Origin) or a Host that is not a name of this machine (DNS rebinding); see server.allowed_origins and server.allowed_hosts.' },
   LIP_ERR_ADMIN_FORBIDDEN: { status: 403, retryable: false, summary: 'An operator surface (diagnostics, metrics, profiling) was called without the diagnostics secret it needs.' },

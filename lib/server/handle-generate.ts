@@ -75,6 +75,8 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
     }
     // Refused naming the fields as the client wrote them (max_tokens, tools[1].function.name).
     checkCall(call, decoded, frontend, body);
+    // The key's budget holds this request's estimate while it runs (refused if it would pass a limit beside the others in flight).
+    state.reserveBudget?.(call);
     // The conversation's A-leg: resumed with its token, else the continued response's, else new.
     const sessionRequest = { principal, ...identity, ...(conversation?.aLegId !== undefined ? { continuedALegId: conversation.aLegId } : {}) };
     // A shared store (redis) first loads what the lookups will read; memory and SQLite read in place.

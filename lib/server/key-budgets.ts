@@ -81,6 +81,13 @@ export interface BudgetView {
   readonly exceeded: boolean;
 }
 
+/** What the requests of a key in flight have reserved (their estimates), and how many they are. */
+interface Reserved {
+  cost: number;
+  tokens: number;
+  count: number;
+}
+
 interface KeyState extends PeriodWindow {
   readonly period: KeyBudgetConfig['period'];
   cost: number;
@@ -96,6 +103,16 @@ interface KeyState extends PeriodWindow {
  * `Retry-After` until the period ends. State is kept by key id, so a reload that keeps a key
  * keeps what it spent; a key without a budget costs one property check.
  *
+ * Requests in flight count too: each one admitted reserves an estimate of what it will spend
+ * (`reserve`, once its call is decoded), released when it is charged what it did spend. A request
+ * is refused when what was spent plus what is reserved reaches a limit, and a request whose own
+ * estimate would carry spent plus reserved past a limit is refused while others of the key are
+ * in flight (the same 429, `Retry-After: 1`: they may end under their estimates); a request when
+ * none is in flight is admitted while spent is under the limits, and finishes whole. So concurrent
+ * requests overrun a limit by at most what the one crossing it spends beyond its estimate.
+ * Reservations are this instance's own (a ledger shares only what was charged).
+ *
+ *
  * Kept in the process, and with a ledger (Redis, while `continuity.store` is `redis`) also there:
  * each charge adds to the shared total and takes back the total of every instance, and the
  * totals of the keys this instance serves are read again every 5 s. A Redis that cannot be
@@ -106,6 +123,7 @@ interface KeyState extends PeriodWindow {
  */
 export class KeyBudgets {
   private readonly state = new Map<string, KeyState>();
+  private readonly reserved = new Map<string, Reserved>();
   private timer: NodeJS.Timeout | undefined;
   private warned = false;
 
@@ -123,9 +141,13 @@ export class KeyBudgets {
     const budget = key?.budget;
     if (budget === undefined) return undefined;
     const s = this.current(key!.id, budget.period);
-    const over = budget.max_cost !== undefined && s.cost >= budget.max_cost
-      ? `${round(s.cost)} of its ${budget.max_cost} cost`
-      : budget.max_tokens !== undefined && s.tokens >= budget.max_tokens ? `${s.tokens} of its ${budget.max_tokens} tokens` : undefined;
+    const r = this.reserved.get(key!.id);
+    const cost = s.cost + (r?.cost ?? 0);
+    const tokens = s.tokens + (r?.tokens ?? 0);
+    const over = budget.max_cost !== undefined && cost >= budget.max_cost
+      ? `${round(s.cost)}${r !== undefined ? ` (and ${round(r.cost)} reserved by ${r.count} in flight)` : ''} of its ${budget.max_cost} cost`
+      : budget.max_tokens !== undefined && tokens >= budget.max_tokens
+        ? `${s.tokens}${r !== undefined ? ` (and ${r.tokens} reserved by ${r.count} in flight)` : ''} of its ${budget.max_tokens} tokens` : undefined;
     if (over === undefined) {
       return {
         ...(budget.max_cost !== undefined ? { cost: round(budget.max_cost - s.cost) } : {}),
@@ -133,8 +155,52 @@ export class KeyBudgets {
         renewsAt: s.end,
       };
     }
-    const wait = Math.max(1, Math.ceil((s.end - this.now()) / 1000));
+    // Spent alone reached a limit: refused until the period ends; with what is in flight, until some of it ends.
+    const spentOut = (budget.max_cost !== undefined && s.cost >= budget.max_cost) || (budget.max_tokens !== undefined && s.tokens >= budget.max_tokens);
+    const wait = spentOut ? Math.max(1, Math.ceil((s.end - this.now()) / 1000)) : 1;
     throw new LipError('LIP_ERR_AUTH_KEY_BUDGET_EXCEEDED', `API key "${key!.id}" has spent ${over} for this ${budget.period} (renewed at ${new Date(s.end).toISOString()})`, { retryAfter: wait });
+  }
+
+  /**
+   * Reserves `estimate` for a request of `key` now in flight; answers the release (call it when
+   * the request is charged; a second call does nothing). Throws the 429 when other requests of the
+   * key are in flight and spent plus their reservations plus `estimate` would pass a limit (a
+   * request alone is never refused here: check() admitted it under the limits).
+   */
+  reserve(key: ApiKeyConfig | undefined, estimate: Spent): () => void {
+    const budget = key?.budget;
+    if (budget === undefined) return NOTHING;
+    const id = key!.id;
+    const r = this.reserved.get(id);
+    if (r !== undefined) {
+      const s = this.current(id, budget.period);
+      const cost = s.cost + r.cost + estimate.cost;
+      const tokens = s.tokens + r.tokens + estimate.tokens;
+      const over = budget.max_cost !== undefined && cost > budget.max_cost
+        ? `${round(s.cost)} of its ${budget.max_cost} cost, ${round(r.cost)} reserved by ${r.count} in flight and about ${round(estimate.cost)} for this one`
+        : budget.max_tokens !== undefined && tokens > budget.max_tokens
+          ? `${s.tokens} of its ${budget.max_tokens} tokens, ${r.tokens} reserved by ${r.count} in flight and about ${estimate.tokens} for this one` : undefined;
+      if (over !== undefined) {
+        throw new LipError('LIP_ERR_AUTH_KEY_BUDGET_EXCEEDED', `API key "${id}" has spent ${over} for this ${budget.period} (renewed at ${new Date(s.end).toISOString()})`, { retryAfter: 1 });
+      }
+    }
+    const held = r ?? { cost: 0, tokens: 0, count: 0 };
+    held.cost += estimate.cost;
+    held.tokens += estimate.tokens;
+    held.count++;
+    if (r === undefined) this.reserved.set(id, held);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      held.count--;
+      if (held.count <= 0) {
+        if (this.reserved.get(id) === held) this.reserved.delete(id);
+        return;
+      }
+      held.cost = Math.max(0, held.cost - estimate.cost);
+      held.tokens = Math.max(0, held.tokens - estimate.tokens);
+    };
   }
 
   /** Counts what a request of `key` spent (its cost, when priced, and its input plus output tokens). */
@@ -326,3 +392,4 @@ export class RedisBudgetLedger implements BudgetLedger {
 }
 
 const round = (n: number) => Math.round(n * 1e6) / 1e6;
+const NOTHING = () => undefined;

@@ -52,6 +52,7 @@ import { bodyReadBy, declaredOver } from './expect-continue.js';
 import { handleResource, readsBody } from './handle-resource.js';
 import { Batches, type BatchBudgets, type BatchRequestReport } from './batches.js';
 import type { ApiKeyConfig } from '../config/types.js';
+import { estimateTokens, type Call } from '../canonical/index.js';
 import { candidateAllow } from '../core/candidate-allow.js';
 import { handleBatch, handleFile } from './handle-batch.js';
 
@@ -955,6 +956,8 @@ export class LipServer {
             if (spends(caller.key)) {
               state.budgetLeft = this.spending.check(caller.key, state) as BudgetLeft | undefined;
               state.budgetKey = caller.key;
+              const key = caller.key;
+              if (key.budget !== undefined) state.reserveBudget = (call) => { state.releaseBudget = this.budgets.reserve(key, this.estimatedSpend(call, key)); };
             }
           }
           const admission = this.keyLimits.admit(caller.key, { concurrent: true, tokens: true, into: state });
@@ -1186,6 +1189,28 @@ export class LipServer {
     return `${asked}.dup${n}`;
   }
 
+  /**
+   * What a generation is expected to spend, reserved from its key's budget while it runs: its
+   * estimated input tokens (estimateTokens, as min_context uses) plus the output it asks for at
+   * most (`max_tokens` and the like), else as many output tokens as input; its cost at the price
+   * of the first candidate of its route (none when the key has no max_cost, or no price is known).
+   */
+  private estimatedSpend(call: Call, key: ApiKeyConfig): { cost: number; tokens: number } {
+    const input = estimateTokens(call);
+    const output = call.options.maxOutputTokens ?? input;
+    let cost = 0;
+    if (key.budget?.max_cost !== undefined) {
+      try {
+        const executor = this.runtime.executor;
+        const first = executor.candidates(call.model)[0];
+        if (first !== undefined) cost = executor.cost(first.backend, first.model, { inputTokens: input, outputTokens: output }) ?? 0;
+      } catch {
+        // A route the executor refuses: it is answered so, nothing is spent.
+      }
+    }
+    return { cost, tokens: input + output };
+  }
+
   /** The metrics, the SERVER span and the access-log line of a request that ended. */
   private account(req: IncomingMessage, res: ServerResponse, state: RequestState): void {
     const config = this.runtime.config;
@@ -1203,6 +1228,7 @@ export class LipServer {
     const embedded = state.embedded;
     const e = state.embedding;
     if (state.budgetKey !== undefined) {
+      state.releaseBudget?.();
       if (meta !== undefined) this.spending.charge(state.budgetKey, meta.cost, (usage?.inputTokens ?? 0) + (usage?.outputTokens ?? 0));
       else if (embedded !== undefined) this.spending.charge(state.budgetKey, embedded.cost, embedded.inputTokens);
     }

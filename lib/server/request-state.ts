@@ -1,3 +1,4 @@
+import type { Call } from '../canonical/index.js';
 import type { ApiKeyConfig } from '../config/index.js';
 import type { CandidateAllow } from '../core/candidate-allow.js';
 import type { CacheResult } from '../core/response-cache.js';
@@ -26,6 +27,13 @@ export interface RequestState {
   allow?: CandidateAllow;
   /** The client's API key when it has a budget: what the request spent is charged to it when it ends. */
   budgetKey?: ApiKeyConfig;
+  /**
+   * Reserves the decoded call's estimated spending from that key's budget while it is in flight
+   * (KeyBudgets.reserve; throws the 429 when it would pass a limit beside the others in flight).
+   */
+  reserveBudget?: (call: Call) => void;
+  /** Releases that reservation (when the request is charged what it spent). */
+  releaseBudget?: () => void;
   /** What was left of that budget when the request was admitted (`X-LIP-Budget-*` headers). */
   budgetLeft?: BudgetLeft;
   /** The key's per-minute limits as this request found them (the answer's rate-limit headers). */

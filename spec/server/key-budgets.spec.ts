@@ -88,6 +88,46 @@ describe('server/key-budgets', () => {
     });
   });
 
+  describe('requests in flight (reservations)', () => {
+    it('a lone request is admitted under the limits whatever its estimate; beside others in flight, one whose estimate would pass a limit is refused', async () => {
+      const now = Date.UTC(2026, 11, 3, 10);
+      const budgets = new KeyBudgets(() => now);
+      const k = key({ max_cost: 0.01, max_tokens: 5_000, period: 'day' });
+      budgets.charge(k, 0.003, 1_100);
+      // Alone: admitted even though its estimate crosses the limit (the request that crosses a limit finishes whole).
+      const lone = budgets.reserve(k, { cost: 0.02, tokens: 1_100 });
+      const err = await refusal(() => budgets.check(k));
+      expect([err.code, err.status, err.retryAfter]).to.deep.equal(['LIP_ERR_AUTH_KEY_BUDGET_EXCEEDED', 429, 1]);
+      expect(err.message).to.equal('API key "team" has spent 0.003 (and 0.02 reserved by 1 in flight) of its 0.01 cost for this day (renewed at 2026-12-04T00:00:00.000Z)');
+      lone();
+      lone(); // released once
+      budgets.check(k);
+      // Spent 0.003/1100, each request about 0.003/1100: two more fit beside each other (0.009/3300), a third would pass max_cost.
+      const first = budgets.reserve(k, { cost: 0.003, tokens: 1_100 });
+      const second = budgets.reserve(k, { cost: 0.003, tokens: 1_100 });
+      budgets.check(k);
+      const third = await refusal(() => budgets.reserve(k, { cost: 0.003, tokens: 1_100 }));
+      expect([third.code, third.retryAfter]).to.deep.equal(['LIP_ERR_AUTH_KEY_BUDGET_EXCEEDED', 1]);
+      expect(third.message).to.equal('API key "team" has spent 0.003 of its 0.01 cost, 0.006 reserved by 2 in flight and about 0.003 for this one for this day (renewed at 2026-12-04T00:00:00.000Z)');
+      // A cheap one still fits by cost, not by tokens.
+      expect((await refusal(() => budgets.reserve(k, { cost: 0, tokens: 1_800 }))).message).to.match(/1100 of its 5000 tokens, 2200 reserved by 2 in flight and about 1800/);
+      // The first ends, charged what it spent: its reservation gives way to the charge.
+      first();
+      budgets.charge(k, 0.003, 1_100);
+      expect(() => budgets.reserve(k, { cost: 0.003, tokens: 1_100 })).to.throw(LipError);
+      second();
+      budgets.charge(k, 0.003, 1_100);
+      // Nothing in flight, 0.009 spent: the next is admitted alone, and crosses the limit whole; after it, refused until the period ends.
+      budgets.check(k);
+      budgets.reserve(k, { cost: 0.003, tokens: 1_100 })();
+      budgets.charge(k, 0.003, 1_100);
+      expect((await refusal(() => budgets.check(k))).retryAfter).to.equal(14 * 3600);
+      // A key without a budget reserves nothing.
+      budgets.reserve(key(undefined, 'free'), { cost: 1, tokens: 1 })();
+      expect(budgets.spent('free', 'day')).to.equal(undefined);
+    });
+  });
+
   describe('a ledger shared by instances', () => {
     it('a charge on one instance reaches the other by its next refresh; the added total is taken back at once', async () => {
       const now = Date.UTC(2026, 11, 3, 10);
