@@ -204,7 +204,7 @@ export class Metrics {
     // Registered only while the catalog is on (see `catalogGauge`): a gauge without labels
     // always has a value, so a registered one would read 0 with the catalog off.
     this.catalogSnapshot = new client.Gauge({
-      name: CATALOG_SNAPSHOT, help: 'When the model catalog\'s running snapshot was written (its file) or fetched (a refresh); 0 when none could be read; absent when the catalog is off.', registers: [], aggregator: 'min',
+      name: CATALOG_SNAPSHOT, help: 'When the model catalog\'s running snapshot was last known current: its file\'s time, then each refresh that fetched it or found it unchanged; 0 when none could be read; absent when the catalog is off.', registers: [], aggregator: 'min',
       collect() {
         const catalog = sources().catalog?.();
         this.set(catalog?.loadedAtMs === undefined ? 0 : catalog.loadedAtMs / 1000);

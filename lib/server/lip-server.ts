@@ -248,8 +248,9 @@ export class LipServer {
       background: () => ({ running: this.background.inProgress, kept: this.background.size - this.background.inProgress }),
       batches: () => ({ running: this.batches.running, requestsRunning: this.batches.requestsRunning, outcomes: this.batches.outcomes }),
       catalog: () => {
-        const snapshot = this.runtime.catalog?.source.snapshot;
-        return this.runtime.catalog === undefined ? undefined : snapshot === undefined ? {} : { loadedAtMs: Date.parse(snapshot.loadedAt) };
+        const source = this.runtime.catalog?.source;
+        const at = source?.snapshot === undefined ? undefined : source.confirmedAt ?? source.snapshot.loadedAt;
+        return source === undefined ? undefined : at === undefined ? {} : { loadedAtMs: Date.parse(at) };
       },
     }));
     this.tracing = createTracing(runtime.config.observability.tracing, options.tracing, logger);

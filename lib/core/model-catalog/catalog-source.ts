@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync, utimesSync } from 'node:fs';
 import type { Dispatcher } from 'undici';
 import { dispatchRequest, readBodyText } from '../../backends/http/index.js';
 import type { ModelCatalogConfig } from '../../config/index.js';
@@ -20,6 +20,8 @@ export interface CatalogSourceStatus {
   readonly source_url?: string;
   readonly generation?: string;
   readonly loaded_at?: string;
+  /** When the source last confirmed the running snapshot (fetched it, or answered it unchanged); the file's time until then. */
+  readonly confirmed_at?: string;
   readonly loaded_from?: 'file' | 'source';
   readonly providers?: number;
   readonly models?: number;
@@ -46,6 +48,13 @@ export interface CatalogSourceDeps {
  */
 export class CatalogSource {
   snapshot: CatalogSnapshot | undefined;
+  /**
+   * When the running snapshot was last known current: its file's modification time at start, then
+   * each refresh that fetched it or found it unchanged (a 304, or the same content). The metric
+   * `lip_model_catalog_snapshot_timestamp_seconds` reports it, so that a source whose content
+   * does not change does not look stale.
+   */
+  confirmedAt: string | undefined;
   private loadedFrom: 'file' | 'source' | undefined;
   private fileError: string | undefined;
   private lastRefresh: CatalogSourceStatus['last_refresh'];
@@ -66,6 +75,7 @@ export class CatalogSource {
       const text = readFileSync(settings.path, 'utf8');
       mtime = Math.floor(statSync(settings.path).mtimeMs);
       this.snapshot = new CatalogSnapshot(text, new Date(mtime).toISOString());
+      this.confirmedAt = this.snapshot.loadedAt;
       this.loadedFrom = 'file';
     } catch (err) {
       this.fileError = describe(err);
@@ -85,7 +95,7 @@ export class CatalogSource {
       state: s ? 'loaded' : 'unavailable',
       path: this.settings.path,
       ...(this.settings.source_url !== undefined ? { source_url: this.settings.source_url } : {}),
-      ...(s ? { generation: s.generation, loaded_at: s.loadedAt, loaded_from: this.loadedFrom!, providers: s.providers, models: s.models } : {}),
+      ...(s ? { generation: s.generation, loaded_at: s.loadedAt, ...(this.confirmedAt !== undefined ? { confirmed_at: this.confirmedAt } : {}), loaded_from: this.loadedFrom!, providers: s.providers, models: s.models } : {}),
       ...(this.fileError !== undefined && this.loadedFrom !== 'source' ? { file_error: this.fileError } : {}),
       ...(this.lastRefresh ? { last_refresh: this.lastRefresh } : {}),
       ...(this.nextAt !== undefined ? { next_refresh_at: new Date(this.nextAt).toISOString() } : {}),
@@ -154,7 +164,7 @@ export class CatalogSource {
     });
     if (response.statusCode === 304) {
       response.body.resume();
-      return 'unchanged';
+      return this.confirmed();
     }
     if (response.statusCode !== 200) {
       response.body.resume();
@@ -170,12 +180,29 @@ export class CatalogSource {
     const snapshot = new CatalogSnapshot(text, new Date(this.now()).toISOString());
     const etag = response.headers.etag;
     this.etag = typeof etag === 'string' ? etag : undefined;
-    if (snapshot.generation === this.snapshot?.generation) return 'unchanged';
+    if (snapshot.generation === this.snapshot?.generation) return this.confirmed();
     this.snapshot = snapshot;
+    this.confirmedAt = snapshot.loadedAt;
     this.loadedFrom = 'source';
     this.persist(text);
     this.deps.logger?.info('model catalog: snapshot updated', { source_url: url, generation: snapshot.generation, providers: snapshot.providers, models: snapshot.models });
     return 'updated';
+  }
+
+  /**
+   * The source answered the running snapshot unchanged: it is current as of now. Its file's
+   * modification time is set to now too, so that a restart waits its interval rather than
+   * fetching at once (a file that cannot be touched only costs that fetch).
+   */
+  private confirmed(): 'unchanged' {
+    const now = new Date(this.now());
+    this.confirmedAt = now.toISOString();
+    try {
+      utimesSync(this.settings.path, now, now);
+    } catch {
+      // Absent (never written) or read-only: the next start fetches, as it would have.
+    }
+    return 'unchanged';
   }
 
   /** Writes an accepted snapshot where the next start reads it; a failure is logged (serving goes on). */

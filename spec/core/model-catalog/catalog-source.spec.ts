@@ -99,6 +99,36 @@ describe('core/model-catalog/catalog-source: the snapshot file and its backgroun
     expect(await s.refresh()).to.equal('unchanged');
   });
 
+  it('a refresh that finds the snapshot unchanged confirms it: confirmed_at and the file\'s time move on, loaded_at stays', async () => {
+    server.answer = (req, res) => {
+      if (req.headers['if-none-match'] === '"v1"') {
+        res.statusCode = 304;
+        res.end();
+      } else {
+        res.setHeader('etag', '"v1"');
+        res.end(REAL);
+      }
+    };
+    const start = Date.UTC(2026, 11, 3, 10);
+    let now = start;
+    const path = join(dir, 'models.json');
+    const s = source({ path, source_url: server.url, refresh_interval: HOUR }, () => now);
+    expect(await s.refresh()).to.equal('updated');
+    expect(s.status()).to.include({ loaded_at: new Date(start).toISOString(), confirmed_at: new Date(start).toISOString() });
+    now = start + 2 * HOUR;
+    expect(await s.refresh()).to.equal('unchanged'); // 304
+    expect(s.status()).to.include({ loaded_at: new Date(start).toISOString(), confirmed_at: new Date(now).toISOString() });
+    expect(s.confirmedAt).to.equal(new Date(now).toISOString());
+    expect(Math.floor(statSync(path).mtimeMs / 1000)).to.equal(Math.floor(now / 1000));
+    server.answer = (_req, res) => res.end(REAL);
+    now = start + 4 * HOUR;
+    expect(await s.refresh()).to.equal('unchanged'); // the same content
+    expect(s.status()).to.include({ loaded_at: new Date(start).toISOString(), confirmed_at: new Date(now).toISOString() });
+    // The next start reads the confirmed file as fresh: it waits its interval.
+    const restarted = source({ path, source_url: server.url, refresh_interval: HOUR }, () => now + 60_000);
+    expect(Date.parse(restarted.status().next_refresh_at!)).to.equal(now + HOUR);
+  });
+
   it('a refresh that fails keeps the running snapshot and the file; the retry comes sooner than the interval', async () => {
     const path = join(dir, 'models.json');
     writeFileSync(path, REAL);
