@@ -10,7 +10,8 @@ import { sendError, sendJson } from './send.js';
  * The models lip offers, in config order: every enabled backend's inventory as `backend:model`
  * (what a client puts in `model` to reach it), then the aliases whose pattern is a plain name
  * (`^gpt-4o$` lists as `gpt-4o`; a pattern with wildcards names no single model). With the model
- * catalog on, each carries what the catalog knows of it (an alias: of its route's first candidate).
+ * catalog on, each carries what the catalog knows of it (an alias: of its route's first candidate,
+ * with `allow` the first the key may be served by).
  * With `allow` (the caller's key's `auth.api_keys[].allow`), only what it may use: a model it
  * may be served by, an alias whose route has such a candidate.
  */
@@ -31,8 +32,8 @@ export function modelEntries(runtime: Runtime, allow?: CandidateAllow): ModelEnt
   }
   for (const alias of runtime.config.model_aliases) {
     const name = literalPattern(alias.pattern);
-    // An alias is described as the first candidate of its route.
-    if (name !== undefined && (allow === undefined || aliasAllowed(runtime, name, allow))) add(name, 'lip', () => firstCandidateInfo(runtime, name));
+    // An alias is described as the first candidate of its route the key may use.
+    if (name !== undefined && (allow === undefined || aliasAllowed(runtime, name, allow))) add(name, 'lip', () => firstCandidateInfo(runtime, name, allow));
   }
   return out;
 }
@@ -47,9 +48,11 @@ function aliasAllowed(runtime: Runtime, name: string, allow: CandidateAllow): bo
   }
 }
 
-function firstCandidateInfo(runtime: Runtime, name: string): ModelInfo | undefined {
+/** What the catalog knows of the first candidate of alias `name`'s route (that `allow` accepts, with one). */
+function firstCandidateInfo(runtime: Runtime, name: string, allow?: CandidateAllow): ModelInfo | undefined {
   try {
-    const first = runtime.executor.candidates(name)[0];
+    const candidates = runtime.executor.candidates(name);
+    const first = allow === undefined ? candidates[0] : candidates.find((c) => allow.allows(c.backend, c.model));
     return first ? runtime.catalog!.describe(first.backend, first.model) : undefined;
   } catch (err) {
     if (isLipError(err)) return undefined; // an alias routing refuses is listed without a description

@@ -2,6 +2,8 @@ import { expect } from 'chai';
 import { literalPattern, modelEntries } from '../../lib/server/handle-list-models.js';
 import { testConfig } from '../helpers/config.js';
 import { createRuntime } from '../../lib/core/runtime.js';
+import { candidateAllow } from '../../lib/core/candidate-allow.js';
+import { configFrom } from '../helpers/config.js';
 
 describe('server/handle-list-models', () => {
   it('lists every enabled backend model as backend:model, then plain-name aliases, without duplicates', async () => {
@@ -21,6 +23,29 @@ describe('server/handle-list-models', () => {
         { id: 'a:m1', ownedBy: 'a' }, { id: 'a:m2', ownedBy: 'a' }, { id: 'b:stub-default', ownedBy: 'b' },
         { id: 'fast', ownedBy: 'lip' }, { id: 'claude-3.5', ownedBy: 'lip' },
       ]);
+    } finally {
+      await runtime.close();
+    }
+  });
+
+  it('describes an alias by the first candidate of its route the caller\'s key may use, not one it may not', async () => {
+    const path = new URL('../../testdata/model-catalog/models-dev.json', import.meta.url).pathname;
+    const runtime = createRuntime(configFrom([
+      'backends:',
+      '  - { id: an, kind: anthropic, api_key: k, models: [claude-sonnet-4-5] }',
+      '  - { id: oa, kind: openai-chat, api_key: k, models: [gpt-4o] }',
+      `model_catalog: { enabled: true, path: "${path}", backends: { an: anthropic, oa: openai } }`,
+      'model_aliases: [{ pattern: "^smart$", replacement: "an:claude-sonnet-4-5|oa:gpt-4o" }]',
+    ].join('\n')));
+    try {
+      const smart = (allow?: Parameters<typeof modelEntries>[1]) => modelEntries(runtime, allow).find((m) => m.id === 'smart');
+      const gpt4o = modelEntries(runtime).find((m) => m.id === 'oa:gpt-4o')!.info;
+      const claude = modelEntries(runtime).find((m) => m.id === 'an:claude-sonnet-4-5')!.info;
+      expect(gpt4o?.inputTokens).to.not.equal(claude?.inputTokens);
+      expect(smart()?.info).to.deep.equal(claude);
+      // A key that may use only gpt-4o is told what it will be served: gpt-4o's facts.
+      expect(smart(candidateAllow({ id: 'k1', key: 'k'.repeat(16), principal: 'k1', allow: ['oa:gpt-4o*'] }))?.info).to.deep.equal(gpt4o);
+      expect(smart(candidateAllow({ id: 'k2', key: 'k'.repeat(16), principal: 'k2', allow: ['an'] }))?.info).to.deep.equal(claude);
     } finally {
       await runtime.close();
     }
