@@ -78,7 +78,10 @@ export class CatalogPolicy {
   /**
    * The catalog's price of `backend`'s `model` for an attempt of `inputTokens`, as a `pricing`
    * row (`model_catalog.prices`). Exact entries only: a price is the provider's own, and the
-   * same model costs differently elsewhere. The tier of the longest prompt below the input applies.
+   * same model costs differently elsewhere. The tier of the longest prompt below the input applies;
+   * what a tier leaves out (`context_over_200k` often states only input and output) is the base
+   * entry's, scaled as the tier scales its input (cache reads, cache writes) or output (reasoning),
+   * rather than the tier's full input or output price that a pricing row's defaults would give.
    */
   priceRow(backend: string, model: string, inputTokens: number): PriceConfig | undefined {
     const provider = this.providerOf(backend);
@@ -87,8 +90,16 @@ export class CatalogPolicy {
     if (price === undefined) return undefined;
     const { tiers, ...base } = price;
     const tier = tiers?.find((t) => inputTokens > t.above);
-    const { above: _above, ...chosen } = tier ?? { ...base, above: 0 };
-    return { backend, model, ...chosen };
+    if (tier === undefined) return { backend, model, ...base };
+    const { above: _above, ...chosen } = tier;
+    const byInput = base.input > 0 ? chosen.input / base.input : 1;
+    const byOutput = base.output > 0 ? chosen.output / base.output : 1;
+    return {
+      backend, model, ...chosen,
+      ...(chosen.cache_read === undefined && base.cache_read !== undefined ? { cache_read: base.cache_read * byInput } : {}),
+      ...(chosen.cache_write === undefined && base.cache_write !== undefined ? { cache_write: base.cache_write * byInput } : {}),
+      ...(chosen.reasoning === undefined && base.reasoning !== undefined ? { reasoning: base.reasoning * byOutput } : {}),
+    };
   }
 
   /** A candidate's description for model lists: limits and thinking from its facts, name and date from an exact entry. */

@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CatalogPolicy, CatalogSnapshot, CatalogSource } from '../../../lib/core/model-catalog/index.js';
+import { Pricing } from '../../../lib/observability/pricing.js';
 import { configFrom } from '../../helpers/config.js';
 
 const SNAPSHOT = new URL('../../../testdata/model-catalog/models-dev.json', import.meta.url).pathname;
@@ -102,6 +103,19 @@ describe('core/model-catalog/catalog-policy: a candidate\'s facts and where they
     // Matched by name, a price would be another host's: none.
     expect(policy.resolve('proxy', 'gpt-4o').match).to.equal('by_name');
     expect(policy.priceRow('proxy', 'gpt-4o', 1000)).to.equal(undefined);
+  });
+
+  it('prices: a long-prompt tier without cache or reasoning prices takes the base entry\'s, scaled as the tier scales input and output', () => {
+    const policy = policyFor('backends:\n  - { id: ge, kind: gemini, api_key: k }');
+    policy.source.snapshot = new CatalogSnapshot(JSON.stringify({ google: { models: { 'gemini-x': {
+      limit: { context: 1_000_000, output: 65536 },
+      cost: { input: 1.25, output: 10, cache_read: 0.31, cache_write: 2, reasoning: 12, context_over_200k: { input: 2.5, output: 15 } },
+    } } } }));
+    expect(policy.priceRow('ge', 'gemini-x', 1000)).to.deep.equal({ backend: 'ge', model: 'gemini-x', input: 1.25, output: 10, cache_read: 0.31, cache_write: 2, reasoning: 12 });
+    expect(policy.priceRow('ge', 'gemini-x', 250_000)).to.deep.equal({ backend: 'ge', model: 'gemini-x', input: 2.5, output: 15, cache_read: 0.62, cache_write: 4, reasoning: 18 });
+    // 250k input of which 100k cache reads, 100 output: the cache reads at the tier's cache price, not its full input price.
+    const pricing = new Pricing([], (b, m, tokens) => policy.priceRow(b, m, tokens));
+    expect(pricing.cost('ge', 'gemini-x', { inputTokens: 250_000, cacheReadTokens: 100_000, outputTokens: 100 })).to.be.closeTo((150_000 * 2.5 + 100_000 * 0.62 + 100 * 15) / 1e6, 1e-12);
   });
 
   it('a resolution follows the snapshot: a new one is read afresh', () => {
