@@ -61,6 +61,7 @@ const CATALOG_SNAPSHOT = 'lip_model_catalog_snapshot_timestamp_seconds';
 const KEY_REFUSALS: Readonly<Record<string, string>> = {
   LIP_ERR_AUTH_KEY_LIMITED: 'rate_limited',
   LIP_ERR_AUTH_KEY_BUDGET_EXCEEDED: 'budget_exceeded',
+  LIP_ERR_AUTH_KEY_BUDGET_RESERVED: 'budget_reserved',
   LIP_ERR_AUTH_CANDIDATE_FORBIDDEN: 'candidate_forbidden',
 };
 

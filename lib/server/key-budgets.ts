@@ -158,7 +158,7 @@ export class KeyBudgets {
     // Spent alone reached a limit: refused until the period ends; with what is in flight, until some of it ends.
     const spentOut = (budget.max_cost !== undefined && s.cost >= budget.max_cost) || (budget.max_tokens !== undefined && s.tokens >= budget.max_tokens);
     const wait = spentOut ? Math.max(1, Math.ceil((s.end - this.now()) / 1000)) : 1;
-    throw new LipError('LIP_ERR_AUTH_KEY_BUDGET_EXCEEDED', `API key "${key!.id}" has spent ${over} for this ${budget.period} (renewed at ${new Date(s.end).toISOString()})`, { retryAfter: wait });
+    throw new LipError(spentOut ? 'LIP_ERR_AUTH_KEY_BUDGET_EXCEEDED' : 'LIP_ERR_AUTH_KEY_BUDGET_RESERVED', `API key "${key!.id}" has spent ${over} for this ${budget.period} (renewed at ${new Date(s.end).toISOString()})`, { retryAfter: wait });
   }
 
   /**
@@ -181,7 +181,7 @@ export class KeyBudgets {
         : budget.max_tokens !== undefined && tokens > budget.max_tokens
           ? `${s.tokens} of its ${budget.max_tokens} tokens, ${r.tokens} reserved by ${r.count} in flight and about ${estimate.tokens} for this one` : undefined;
       if (over !== undefined) {
-        throw new LipError('LIP_ERR_AUTH_KEY_BUDGET_EXCEEDED', `API key "${id}" has spent ${over} for this ${budget.period} (renewed at ${new Date(s.end).toISOString()})`, { retryAfter: 1 });
+        throw new LipError('LIP_ERR_AUTH_KEY_BUDGET_RESERVED', `API key "${id}" has spent ${over} for this ${budget.period} (renewed at ${new Date(s.end).toISOString()})`, { retryAfter: 1 });
       }
     }
     const held = r ?? { cost: 0, tokens: 0, count: 0 };

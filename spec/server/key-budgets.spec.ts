@@ -97,7 +97,7 @@ describe('server/key-budgets', () => {
       // Alone: admitted even though its estimate crosses the limit (the request that crosses a limit finishes whole).
       const lone = budgets.reserve(k, { cost: 0.02, tokens: 1_100 });
       const err = await refusal(() => budgets.check(k));
-      expect([err.code, err.status, err.retryAfter]).to.deep.equal(['LIP_ERR_AUTH_KEY_BUDGET_EXCEEDED', 429, 1]);
+      expect([err.code, err.status, err.retryAfter]).to.deep.equal(['LIP_ERR_AUTH_KEY_BUDGET_RESERVED', 429, 1]);
       expect(err.message).to.equal('API key "team" has spent 0.003 (and 0.02 reserved by 1 in flight) of its 0.01 cost for this day (renewed at 2026-12-04T00:00:00.000Z)');
       lone();
       lone(); // released once
@@ -107,7 +107,7 @@ describe('server/key-budgets', () => {
       const second = budgets.reserve(k, { cost: 0.003, tokens: 1_100 });
       budgets.check(k);
       const third = await refusal(() => budgets.reserve(k, { cost: 0.003, tokens: 1_100 }));
-      expect([third.code, third.retryAfter]).to.deep.equal(['LIP_ERR_AUTH_KEY_BUDGET_EXCEEDED', 1]);
+      expect([third.code, third.retryAfter]).to.deep.equal(['LIP_ERR_AUTH_KEY_BUDGET_RESERVED', 1]);
       expect(third.message).to.equal('API key "team" has spent 0.003 of its 0.01 cost, 0.006 reserved by 2 in flight and about 0.003 for this one for this day (renewed at 2026-12-04T00:00:00.000Z)');
       // A cheap one still fits by cost, not by tokens.
       expect((await refusal(() => budgets.reserve(k, { cost: 0, tokens: 1_800 }))).message).to.match(/1100 of its 5000 tokens, 2200 reserved by 2 in flight and about 1800/);
