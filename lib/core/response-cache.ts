@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { Observable } from 'rxjs/internal/Observable';
-import type { Call, EmbeddingRequest, EmbeddingResult, LipEvent } from '../canonical/index.js';
+import type { Call, EmbeddingRequest, EmbeddingResult, FinishReason, LipEvent } from '../canonical/index.js';
 import { firstConnection, redisClient } from '../circuit/redis/redis-client.js';
 import type { CacheConfig } from '../config/index.js';
 
@@ -55,12 +55,15 @@ export interface CacheMeta {
   backendId?: string;
 }
 
+/** Finish reasons whose answers are not kept (see `ResponseCache.keep`). */
+const UNKEPT_ENDINGS: ReadonlySet<FinishReason> = new Set<FinishReason>(['content_filter', 'other']);
+
 /** Bumped when the key's or the entry's shape changes: older entries then miss. */
 const KEY_VERSION = 1;
 
 /**
  * The response cache (`cache:`): an answer that completed (a `response_finished`, no error
- * event, not cut short) is kept under a key of the request as routing sees it (after the
+ * event, not cut short, not ended by a content filter) is kept under a key of the request as routing sees it (after the
  * request stages: the canonical call without `stream` and `metadata`, the resolved selector and,
  * with `scope: principal`, the principal), and a later request with the same key is answered
  * from it without any upstream call, in whatever protocol and streaming mode it asks. The
@@ -175,7 +178,12 @@ export class ResponseCache {
     return control.maxAgeMs === undefined || this.now() - answer.storedAt <= control.maxAgeMs;
   }
 
-  /** Passes `source` on, and keeps its events once it completed with a finished answer and no error. */
+  /**
+   * Passes `source` on, and keeps its events once it completed with a finished answer and no
+   * error. An answer a content filter ended (a refusal, a safety stop) or that ended for a reason
+   * lip does not know as a natural end (`other`: a malformed function call, a paused turn, an
+   * unknown finish reason) is not kept: asked again, the upstream may well answer.
+   */
   private keep(key: string, meta: CacheMeta, source: Observable<LipEvent>): Observable<LipEvent> {
     return new Observable<LipEvent>((subscriber) => {
       const events: LipEvent[] = [];
@@ -184,7 +192,7 @@ export class ResponseCache {
       const subscription = source.subscribe({
         next: (event) => {
           if (keepable) {
-            if (event.type === 'error') keepable = false;
+            if (event.type === 'error' || (event.type === 'response_finished' && UNKEPT_ENDINGS.has(event.reason))) keepable = false;
             else {
               if (event.type === 'response_finished') finished = true;
               events.push(event);

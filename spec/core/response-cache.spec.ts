@@ -15,6 +15,8 @@ const ANSWER: ScriptStep[] = [
 ];
 const IN_BAND: ScriptStep[] = [{ type: 'response_started' }, { type: 'text_delta', text: 'half' }, { type: 'error', code: 'LIP_ERR_UPSTREAM_STREAM_ERROR', message: 'cut' }, { type: 'response_finished', reason: 'stop' }];
 const SLOW: ScriptStep[] = [{ type: 'response_started' }, { type: 'text_delta', text: 'partial' }, { delayMs: 20 }, { type: 'response_finished', reason: 'stop' }];
+const FILTERED: ScriptStep[] = [{ type: 'response_started' }, { type: 'message_started' }, { type: 'text_delta', text: 'I cannot' }, { type: 'response_finished', reason: 'content_filter', raw: 'refusal' }];
+const ODD: ScriptStep[] = [{ type: 'response_started' }, { type: 'message_started' }, { type: 'response_finished', reason: 'other', raw: 'MALFORMED_FUNCTION_CALL' }];
 const FAIL: ScriptStep[] = [{ fail: new LipError('LIP_ERR_UPSTREAM_STATUS', 'busy', { status: 503, retryable: true }) }];
 const SETTINGS: CacheConfig = { enabled: true, store: 'memory', ttl: 60_000, max_bytes: 1_000_000, max_entry_bytes: 100_000, scope: 'principal' };
 
@@ -28,7 +30,7 @@ describe('core/response-cache', () => {
   let cache: ResponseCache;
   beforeEach(() => {
     clock = 1_000_000;
-    a = new ScriptedBackend('a', new Map(Object.entries({ ok: ANSWER, cut: IN_BAND, fail: FAIL, other: ANSWER, slow: SLOW })));
+    a = new ScriptedBackend('a', new Map(Object.entries({ ok: ANSWER, cut: IN_BAND, fail: FAIL, other: ANSWER, slow: SLOW, filtered: FILTERED, odd: ODD })));
     const config = testConfig('  - { id: a, kind: localstub }', 'routing: { default_route: "a:ok" }');
     cache = new ResponseCache(SETTINGS, new MemoryAnswerStore(SETTINGS.ttl, SETTINGS.max_bytes, () => clock), () => clock);
     executor = new Executor(config, new Map<string, Backend>([['a', a]]), { cache });
@@ -74,6 +76,18 @@ describe('core/response-cache', () => {
     const failed = await run(ask('q'), { route: 'a:fail' }).then(() => undefined, (e: unknown) => e);
     expect(failed).to.be.instanceOf(LipError);
     await run(ask('q'), { route: 'a:fail' }).catch(() => undefined);
+    expect(a.calls).to.have.length(4);
+  });
+
+  it('keeps no answer a content filter ended (a refusal), nor one that ended for no natural reason (finish reason other)', async () => {
+    for (const route of ['a:filtered', 'a:odd']) {
+      const first: ExecutionMeta = {};
+      const served = await run(ask('q'), { route, meta: first });
+      expect(served.at(-1)).to.have.property('type', 'response_finished');
+      const again: ExecutionMeta = {};
+      await run(ask('q'), { route, meta: again });
+      expect([first.cache, again.cache], route).to.deep.equal(['miss', 'miss']);
+    }
     expect(a.calls).to.have.length(4);
   });
 
