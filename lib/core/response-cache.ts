@@ -24,11 +24,11 @@ export interface AnswerStore {
   readonly kind: 'memory' | 'redis';
   /** The answer kept under `key`, if any and unexpired (a store that cannot answer: undefined, never a throw). */
   get(key: string): CachedAnswer | undefined | Promise<CachedAnswer | undefined>;
-  /** Keeps `answer` (`text` is its JSON) for the configured ttl. */
-  set(key: string, answer: CachedAnswer, text: string): void;
+  /** Keeps `answer` (`text` is its JSON, `bytes` its size in UTF-8) for the configured ttl. */
+  set(key: string, answer: CachedAnswer, text: string, bytes: number): void;
   /** Forgets every answer; resolves how many there were. */
   clear(): Promise<number>;
-  /** What it holds (the memory store; Redis is not counted). */
+  /** What it holds, unexpired (the memory store; Redis is not counted). */
   readonly size?: { readonly entries: number; readonly bytes: number };
   close(): Promise<void>;
 }
@@ -167,10 +167,14 @@ export class ResponseCache {
     return { cache: 'miss', keep };
   }
 
-  /** Keeps `answer` under `key` unless its JSON is larger than `max_entry_bytes`. */
+  /**
+   * Keeps `answer` under `key` unless its JSON is larger than `max_entry_bytes`, in bytes of
+   * UTF-8: what Redis holds of it, and the measure the memory store charges against `max_bytes`.
+   */
   private remember(key: string, answer: CachedAnswer): void {
     const text = JSON.stringify(answer);
-    if (text.length <= this.config.max_entry_bytes) this.store.set(key, answer, text);
+    const bytes = Buffer.byteLength(text);
+    if (bytes <= this.config.max_entry_bytes) this.store.set(key, answer, text, bytes);
   }
 
   /** Whether a kept answer is young enough for the client's `max-age`. */
@@ -251,15 +255,23 @@ export function cacheControl(value: string | string[] | undefined): ClientContro
   return maxAgeMs === undefined ? NO_CONTROL : { maxAgeMs };
 }
 
-/** Answers kept in this process: least recently used out first past `max_bytes`, each for `ttl`. */
+/**
+ * Answers kept in this process: least recently used out first past `max_bytes` (each charged its
+ * JSON's UTF-8 bytes, as `max_entry_bytes` measures it), each for `ttl`. Expired answers go
+ * before any is pushed out, and before what it holds is told.
+ */
 export class MemoryAnswerStore implements AnswerStore {
   readonly kind = 'memory';
-  private readonly entries = new Map<string, { answer: CachedAnswer; bytes: number; expires: number }>();
+  /** By use: the most recently used last. */
+  private readonly entries = new Map<string, MemoryEntry>();
+  /** By when they were kept, which with one ttl is when they expire: the first to expire first. */
+  private readonly byExpiry = new Map<string, MemoryEntry>();
   private total = 0;
 
   constructor(private readonly ttlMs: number, private readonly maxBytes: number, private readonly now: () => number = Date.now) {}
 
   get size(): { readonly entries: number; readonly bytes: number } {
+    this.sweep();
     return { entries: this.entries.size, bytes: this.total };
   }
 
@@ -268,6 +280,7 @@ export class MemoryAnswerStore implements AnswerStore {
     if (entry === undefined) return undefined;
     this.entries.delete(key);
     if (entry.expires <= this.now()) {
+      this.byExpiry.delete(key);
       this.total -= entry.bytes;
       return undefined;
     }
@@ -276,33 +289,54 @@ export class MemoryAnswerStore implements AnswerStore {
     return entry.answer;
   }
 
-  set(key: string, answer: CachedAnswer, text: string): void {
-    const old = this.entries.get(key);
-    if (old !== undefined) {
-      this.entries.delete(key);
-      this.total -= old.bytes;
-    }
-    const bytes = text.length * 2;
+  set(key: string, answer: CachedAnswer, _text: string, bytes: number): void {
+    this.sweep();
+    this.drop(key);
     if (bytes > this.maxBytes) return;
-    this.entries.set(key, { answer, bytes, expires: this.now() + this.ttlMs });
+    const entry: MemoryEntry = { answer, bytes, expires: this.now() + this.ttlMs };
+    this.entries.set(key, entry);
+    this.byExpiry.set(key, entry);
     this.total += bytes;
-    for (const [oldest, entry] of this.entries) {
+    for (const [oldest] of this.entries) {
       if (this.total <= this.maxBytes) break;
-      this.entries.delete(oldest);
-      this.total -= entry.bytes;
+      this.drop(oldest);
     }
   }
 
   clear(): Promise<number> {
     const count = this.entries.size;
     this.entries.clear();
+    this.byExpiry.clear();
     this.total = 0;
     return Promise.resolve(count);
+  }
+
+  /** Forgets the expired answers: the first ones kept, up to the first that is not (the cost is theirs). */
+  private sweep(): void {
+    const now = this.now();
+    for (const [key, entry] of this.byExpiry) {
+      if (entry.expires > now) break;
+      this.drop(key);
+    }
+  }
+
+  private drop(key: string): void {
+    const entry = this.entries.get(key);
+    if (entry === undefined) return;
+    this.entries.delete(key);
+    this.byExpiry.delete(key);
+    this.total -= entry.bytes;
   }
 
   close(): Promise<void> {
     return this.clear().then(() => undefined);
   }
+}
+
+interface MemoryEntry {
+  readonly answer: CachedAnswer;
+  readonly bytes: number;
+  readonly expires: number;
 }
 
 /**

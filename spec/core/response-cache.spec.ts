@@ -178,10 +178,31 @@ describe('core/response-cache', () => {
     expect(a.calls).to.have.length(2);
   });
 
+  it('max_entry_bytes and max_bytes are one measure, UTF-8 bytes: an entry that passes the one fits the other', async () => {
+    const long = (text: string): ScriptStep[] => [{ type: 'response_started' }, { type: 'message_started' }, { type: 'text_delta', text }, { type: 'response_finished', reason: 'stop' }];
+    const b = new ScriptedBackend('a', new Map(Object.entries({ ascii: long('x'.repeat(6_000)), cjk: long('漢'.repeat(1_000)) })));
+    const exec = (limits: Partial<CacheConfig>) => {
+      const settings = { ...SETTINGS, ...limits };
+      return new Executor(testConfig('  - { id: a, kind: localstub }', 'routing: { default_route: "a:ascii" }'), new Map<string, Backend>([['a', b]]), {
+        cache: new ResponseCache(settings, new MemoryAnswerStore(settings.ttl, settings.max_bytes, () => clock), () => clock),
+      });
+    };
+    const twice = async (executor: Executor, route: string) => {
+      const metas: ExecutionMeta[] = [{}, {}];
+      for (const meta of metas) await lastValueFrom(executor.execute(ask('q'), { requestId: 'r', meta, principal: 'alice', routeHeader: route }).pipe(toArray()));
+      return metas.map((m) => m.cache);
+    };
+    // Some 6,200 bytes of JSON, with max_entry_bytes equal to max_bytes (check-config accepts it): kept, and given again.
+    expect(await twice(exec({ max_bytes: 10_000, max_entry_bytes: 10_000 }), 'a:ascii')).to.deep.equal(['miss', 'hit']);
+    // 1,000 CJK characters are 3,000 bytes of UTF-8 (some 1,200 UTF-16 units of JSON): past a 2,000-byte max_entry_bytes.
+    expect(await twice(exec({ max_bytes: 100_000, max_entry_bytes: 2_000 }), 'a:cjk')).to.deep.equal(['miss', 'miss']);
+    expect(await twice(exec({ max_bytes: 100_000, max_entry_bytes: 4_000 }), 'a:cjk')).to.deep.equal(['miss', 'hit']);
+  });
+
   describe('the memory store', () => {
     it('forgets an answer once its ttl has passed', () => {
       const store = new MemoryAnswerStore(1_000, 10_000, () => clock);
-      store.set('k', answer('x'), 'x'.repeat(10));
+      store.set('k', answer('x'), 'x'.repeat(10), 10);
       clock += 999;
       expect(store.get('k')?.events).to.have.length(1);
       clock += 1;
@@ -189,17 +210,35 @@ describe('core/response-cache', () => {
       expect(store.size).to.deep.equal({ entries: 0, bytes: 0 });
     });
 
+    it('an expired answer is not held nor counted: what it holds says so unread, and a new answer does not push out a live one for it', () => {
+      const store = new MemoryAnswerStore(1_000, 100, () => clock);
+      store.set('old', answer('o'), 'x'.repeat(60), 60);
+      clock += 500;
+      store.set('live', answer('l'), 'x'.repeat(30), 30);
+      expect(store.size).to.deep.equal({ entries: 2, bytes: 90 });
+      clock += 500; // 'old' expired, unread
+      expect(store.size).to.deep.equal({ entries: 1, bytes: 30 });
+      store.set('new', answer('n'), 'x'.repeat(60), 60); // 90 bytes with 'live': fits
+      expect([store.get('live') !== undefined, store.get('new') !== undefined]).to.deep.equal([true, true]);
+      clock += 2_000; // both expired, unread: the next answer finds the store empty
+      store.set('next', answer('x'), 'x'.repeat(10), 10);
+      expect(store.size).to.deep.equal({ entries: 1, bytes: 10 });
+      const cache = new ResponseCache(SETTINGS, store, () => clock);
+      expect(cache.status()).to.include({ entries: 1, bytes: 10 });
+    });
+
     it('holds at most max_bytes: the least recently used go first; one larger than all is not kept', () => {
       const store = new MemoryAnswerStore(60_000, 100, () => clock);
-      for (const k of ['a', 'b', 'c']) store.set(k, answer(k), 'x'.repeat(20)); // 40 bytes each (UTF-16)
+      const set = (k: string, a: CachedAnswer, text: string) => store.set(k, a, text, Buffer.byteLength(text));
+      for (const k of ['a', 'b', 'c']) set(k, answer(k), 'x'.repeat(40)); // 40 bytes each
       expect(store.size).to.deep.equal({ entries: 2, bytes: 80 });
       expect(store.get('a')).to.equal(undefined);
       expect(store.get('b')).to.not.equal(undefined); // b is now the most recently used
-      store.set('d', answer('d'), 'x'.repeat(20));
+      set('d', answer('d'), 'x'.repeat(40));
       expect([store.get('b') !== undefined, store.get('c') !== undefined, store.get('d') !== undefined]).to.deep.equal([true, false, true]);
-      store.set('huge', answer('h'), 'x'.repeat(51));
+      set('huge', answer('h'), 'x'.repeat(101));
       expect(store.get('huge')).to.equal(undefined);
-      store.set('b', answer('b2'), 'x'.repeat(10));
+      set('b', answer('b2'), 'x'.repeat(20));
       expect(store.size).to.deep.equal({ entries: 2, bytes: 60 });
       expect((store.get('b')!.events[0] as { text: string }).text).to.equal('b2');
     });
