@@ -70,7 +70,8 @@ export class Reloader implements ConfigControl {
         const featureState = same(effective.redis, running.config.redis) ? running.extensions?.state : undefined;
         const catalogSource = running.catalog && keepsCatalogSource(running.config, effective) ? running.catalog.source : undefined;
         const geoipSource = running.geoipSource && keepsGeoipSource(running.config, effective) ? running.geoipSource : undefined;
-        // The response cache keeps its answers through a reload that leaves its settings (and a Redis one's redis) as they are.
+        // The response cache keeps its answers through a reload that leaves its settings (and a Redis one's redis) as they are;
+        // the new executor gives none whose backend row changed or went (Executor.backendRow), and checks each route first.
         const cache = running.cache && same(effective.cache, running.config.cache) && (effective.cache.store !== 'redis' || same(effective.redis, running.config.redis)) ? running.cache : undefined;
         // One writer per recording file: a reload that records to the same path keeps it (its rotation settings follow the new config).
         const recordingWriter = running.recorder && effective.recording.enabled && effective.recording.path === running.config.recording.path ? running.recorder.writer : undefined;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { defer } from 'rxjs/internal/observable/defer';
 import { throwError } from 'rxjs/internal/observable/throwError';
@@ -8,7 +9,7 @@ import type { Observable, SchedulerLike } from 'rxjs';
 import type { Call, LipEvent, Usage } from '../canonical/index.js';
 import { addUsage, estimateTokens, isOutputEvent } from '../canonical/index.js';
 import type { Backend, ClientHeaders } from '../backends/backend.js';
-import type { Config } from '../config/index.js';
+import type { BackendConfig, Config } from '../config/index.js';
 import { outcomeOf, type CircuitBreaker, type CircuitDecision } from '../circuit/index.js';
 import { recordAttempt, type ContinuityStore, type PendingALeg, type ResolvedALeg } from '../continuity/index.js';
 import type { ExtensionHost, ExtensionRequest, NestedCall } from '../extensions/index.js';
@@ -33,13 +34,13 @@ import { planJson } from '../routing/selector/explain-selector.js';
 import { attemptChannel, attemptFailedChannel, AttemptStats, NO_USAGE, observeAttempt, watchAttempt, type AttemptInfo, type AttemptReport, type AttemptWatch } from './attempt.js';
 import { DispatchRelay } from './dispatch-relay.js';
 import { ObservedJournal, routeChannel, type RouteDecision } from './observe-route.js';
-import { CompiledSelectors } from './compiled-selectors.js';
+import { CompiledSelectors, type CompiledSelector } from './compiled-selectors.js';
 import { resumeAfterOutput } from './resume-answer.js';
 import { CatalogGate, type CatalogPolicy } from './model-catalog/index.js';
-import { resolveSelector, type SelectorSource } from './route-input.js';
+import { resolveSelector, type ResolvedSelector, type SelectorSource } from './route-input.js';
 import { RouteLog } from './route-log.js';
 import { UnknownModels } from './unknown-models.js';
-import type { CacheResult, ResponseCache } from './response-cache.js';
+import type { BackendRows, CacheResult, ResponseCache } from './response-cache.js';
 import { candidatesForbidden, notAllowed, type CandidateAllow } from './candidate-allow.js';
 import { wantsWhole } from './whole-answer.js';
 import { keysCooling } from './keys-cooling.js';
@@ -132,6 +133,12 @@ export interface ExecutorOptions {
   readonly cache?: ResponseCache;
   /** The routing decisions of the runtime a reload replaces, kept on (resized to `diagnostics.recent_routes`). */
   readonly routes?: RouteLog;
+}
+
+/** A request's route, resolved and checked (`Executor.checkRoute`). */
+interface CheckedRoute {
+  readonly resolved: ResolvedSelector;
+  readonly compiled: CompiledSelector;
 }
 
 /** What the attempts of one request share: the last failure, and whether routing moved on from it. */
@@ -252,31 +259,65 @@ export class Executor {
     const cache = this.cache;
     if (cache === undefined || ctx.nested !== undefined) return this.route(call, ctx, ext);
     return defer(() => {
-      const resolved = resolveSelector({ model: call.model, ...(ctx.routeHeader ? { header: ctx.routeHeader } : {}) },
-        this.backendIds, this.aliases, this.config.routing.default_route);
-      ctx.meta.selector = resolved.selector;
-      ctx.meta.selectorSource = resolved.source;
+      // The route is checked as routing checks it before anything is looked up: a backend
+      // removed or disabled by a reload, or a model `unknown_model: reject` refuses, is refused.
+      const checked = this.checkRoute(call, ctx);
+      if (checked instanceof LipError) return throwError(() => checked);
       const allow = ctx.allow;
       // A kept answer of a candidate this request's key may not use is not given to it.
       const usable = allow ? (hit: { readonly candidateKey: string; readonly backendId: string }) => allow.allows(hit.backendId, modelOf(hit.candidateKey, hit.backendId)) : undefined;
-      return cache.serve(call, resolved.selector, ctx.principal, ctx.clientHeaders, ctx.meta, () => this.route(call, ctx, ext), usable, ctx.flow, this.cacheVariant(call, ctx));
+      return cache.serve(call, checked.resolved.selector, ctx.principal, ctx.clientHeaders, ctx.meta, () => this.route(call, ctx, ext, checked), {
+        usable, flow: ctx.flow, variant: this.cacheVariant(call, ctx), rows: this.backendRow,
+      });
     });
   }
 
-  private route(call: Call, ctx: ExecuteContext, ext?: ExtensionRequest): Observable<LipEvent> {
+  /**
+   * The digest of a running backend's config row (undefined for one not running), which the
+   * response cache keeps with each answer: a reload that changes the row (its kind, base URL,
+   * models, settings; not its credentials) or removes it makes its kept answers misses.
+   */
+  readonly backendRow: BackendRows = (backendId) => {
+    let row = this.rowDigests.get(backendId);
+    if (row === undefined && this.backends.has(backendId)) {
+      const config = this.config.backends.find((b) => b.id === backendId);
+      if (config !== undefined) this.rowDigests.set(backendId, (row = backendRowDigest(config)));
+    }
+    return row;
+  };
+
+  private readonly rowDigests = new Map<string, string>();
+
+  /** The request's selector resolved (told to `ctx.meta`), refused as routing refuses it, and compiled; or the refusal. */
+  private checkRoute(call: Call, ctx: ExecuteContext): CheckedRoute | LipError {
+    const resolved = resolveSelector({ model: call.model, ...(ctx.routeHeader ? { header: ctx.routeHeader } : {}) },
+      this.backendIds, this.aliases, this.config.routing.default_route);
+    ctx.meta.selector = resolved.selector;
+    ctx.meta.selectorSource = resolved.source;
+    const unknown = this.unknownModels.check(call.model, resolved.source);
+    if (unknown) return unknown;
+    let compiled: CompiledSelector;
+    try {
+      compiled = this.selectors.get(resolved.selector, resolved.source);
+    } catch (err) {
+      if (err instanceof LipError) return err;
+      throw err;
+    }
+    const allow = ctx.allow;
+    if (allow !== undefined) {
+      const leaves = compiled.selector.arms.flatMap(leavesOf);
+      if (!leaves.some((l) => allow.allows(l.backend!, l.model))) return candidatesForbidden(allow, [...new Set(leaves.map((l) => `${l.backend!}:${l.model}`))]);
+    }
+    return { resolved, compiled };
+  }
+
+  /** The request routed: `checked` when `plan` checked its route already. */
+  private route(call: Call, ctx: ExecuteContext, ext?: ExtensionRequest, checked?: CheckedRoute): Observable<LipEvent> {
     return defer(() => {
-      const resolved = resolveSelector({ model: call.model, ...(ctx.routeHeader ? { header: ctx.routeHeader } : {}) },
-        this.backendIds, this.aliases, this.config.routing.default_route);
-      ctx.meta.selector = resolved.selector;
-      ctx.meta.selectorSource = resolved.source;
-      const unknown = this.unknownModels.check(call.model, resolved.source);
-      if (unknown) return throwError(() => unknown);
-      const compiled = this.selectors.get(resolved.selector, resolved.source);
+      const path = checked ?? this.checkRoute(call, ctx);
+      if (path instanceof LipError) return throwError(() => path);
+      const { resolved, compiled } = path;
       const allow = ctx.allow;
-      if (allow !== undefined) {
-        const leaves = compiled.selector.arms.flatMap(leavesOf);
-        if (!leaves.some((l) => allow.allows(l.backend!, l.model))) return throwError(() => candidatesForbidden(allow, [...new Set(leaves.map((l) => `${l.backend!}:${l.model}`))]));
-      }
       if (compiled.needsSessionState && ctx.pendingALeg?.stored === false) ctx.pendingALeg.store();
       // A watched request (debug log, sampled trace) gets a journal that reports each decision.
       const watched = routeChannel.hasSubscribers || ctx.trace?.recording === true;
@@ -594,6 +635,21 @@ function withAllow(gates: Pick<RouteContext, 'eligibility' | 'admit'>, allow: Ca
   const other = gates.eligibility;
   const skip = { reason: notAllowed(allow) };
   return { ...gates, eligibility: (candidate) => (allow.allows(candidate.backend, candidate.model) ? other?.(candidate) : skip) };
+}
+
+/** The keys of a backend row (and of its `headers`) that hold credentials, not settings. */
+const CREDENTIALS: ReadonlySet<string> = new Set([
+  'api_key', 'api_keys', 'access_key_id', 'secret_access_key', 'session_token', 'access_token', 'refresh_token',
+  'authorization', 'x-api-key', 'api-key', 'x-goog-api-key',
+]);
+
+/**
+ * A backend's config row as the response cache compares it (`Executor.backendRow`): a digest of
+ * every setting but its credentials (an API key rotated does not change what it answers).
+ */
+function backendRowDigest(row: BackendConfig): string {
+  const json = JSON.stringify(row, (key, value: unknown) => (CREDENTIALS.has(key.toLowerCase()) ? undefined : value));
+  return createHash('sha256').update(json).digest('base64url').slice(0, 22);
 }
 
 /** The model of a candidate key (`backend:model[?query]`) without its leaf query. */

@@ -15,8 +15,30 @@ export interface CachedAnswer {
   readonly embedding?: EmbeddingResult;
   readonly candidateKey: string;
   readonly backendId: string;
+  /** The digest of that backend's config row when it was kept (`BackendRows`); absent: not known (a replay's recorded answer). */
+  readonly row?: string;
   /** When it was kept, in milliseconds since the epoch. */
   readonly storedAt: number;
+}
+
+/**
+ * The running config's backend rows as the cache compares them: the digest of a running
+ * backend's row (its kind, base URL, models, settings; not its credentials), undefined for a
+ * backend that is not running (removed, disabled). A kept answer is given only while the row
+ * that served it is the same.
+ */
+export type BackendRows = (backendId: string) => string | undefined;
+
+/** What else decides whether a request may have a kept answer, and how it is given (`ResponseCache.serve`). */
+export interface ServeOptions {
+  /** Whether a kept answer may be given to this request (its key's allow list names the candidate that served it). */
+  readonly usable?: (answer: CachedAnswer) => boolean;
+  /** The streaming client's backpressure: a hit's events wait while it is closed. */
+  readonly flow?: Flow;
+  /** What decides the answer besides the call (`key`'s variant). */
+  readonly variant?: string;
+  /** The running config's backend rows: an answer kept from a row since changed or gone is a miss. */
+  readonly rows?: BackendRows;
 }
 
 /** Where answers are kept: in this process, or in Redis for every instance. */
@@ -59,7 +81,7 @@ export interface CacheMeta {
 const UNKEPT_ENDINGS: ReadonlySet<FinishReason> = new Set<FinishReason>(['content_filter', 'other']);
 
 /** Bumped when the key's or the entry's shape changes: older entries then miss. */
-const KEY_VERSION = 1;
+const KEY_VERSION = 2;
 
 /**
  * The response cache (`cache:`): an answer that completed (a `response_finished`, no error
@@ -68,8 +90,9 @@ const KEY_VERSION = 1;
  * with `scope: principal`, the principal), and a later request with the same key is answered
  * from it without any upstream call, in whatever protocol and streaming mode it asks. The
  * client's `Cache-Control: no-store` skips the cache both ways, `no-cache` skips the lookup and
- * keeps the fresh answer, `max-age=N` takes only an answer at most N seconds old. A store that
- * fails is a miss, never a failed request.
+ * keeps the fresh answer, `max-age=N` takes only an answer at most N seconds old. An answer is
+ * given only while the backend row that served it is unchanged (a reload that changes or removes
+ * it makes it a miss). A store that fails is a miss, never a failed request.
  * @see spec/core/response-cache.spec.ts
  */
 export class ResponseCache {
@@ -89,20 +112,21 @@ export class ResponseCache {
   /**
    * The answer of a request: from the cache on a hit (its events at once; `meta` says who
    * served it and how old it is), else from `run`, whose events are kept when it completes.
-   * `usable` says whether a kept answer may be given to this request (its key's allow list
-   * names the candidate that served it); one it may not have is a miss. A hit's events wait
-   * while `flow` (the streaming client's backpressure) is closed, as an upstream's would.
+   * A kept answer this request may not have (`options.usable`), or whose backend row changed
+   * since (`options.rows`), is a miss. A hit's events wait while `options.flow` (the streaming
+   * client's backpressure) is closed, as an upstream's would.
    */
-  serve(call: Call, selector: string, principal: string | undefined, headers: Readonly<Record<string, string | string[] | undefined>> | undefined, meta: CacheMeta, run: () => Observable<LipEvent>, usable?: (answer: CachedAnswer) => boolean, flow?: Flow, variant = ''): Observable<LipEvent> {
+  serve(call: Call, selector: string, principal: string | undefined, headers: Readonly<Record<string, string | string[] | undefined>> | undefined, meta: CacheMeta, run: () => Observable<LipEvent>, options: ServeOptions = {}): Observable<LipEvent> {
     const control = cacheControl(headers?.['cache-control']);
     if (control.mode === 'no-store') {
       meta.cache = 'bypass';
       return run();
     }
-    const key = this.key(call, selector, principal, variant);
+    const { usable, flow, rows } = options;
+    const key = this.key(call, selector, principal, options.variant);
     if (control.mode === 'no-cache') {
       meta.cache = 'refresh';
-      return this.keep(key, meta, run());
+      return this.keep(key, meta, run(), rows);
     }
     return new Observable<LipEvent>((subscriber) => {
       let inner: { unsubscribe(): void } | undefined;
@@ -110,7 +134,7 @@ export class ResponseCache {
       let waiting: (() => void) | undefined;
       const answer = (found: CachedAnswer | undefined) => {
         if (closed) return;
-        if (found !== undefined && this.fresh(found, control) && (usable === undefined || usable(found))) {
+        if (found !== undefined && this.fresh(found, control) && current(found, rows) && (usable === undefined || usable(found))) {
           meta.cache = 'hit';
           meta.cacheAgeMs = Math.max(0, this.now() - found.storedAt);
           meta.candidateKey = found.candidateKey;
@@ -134,7 +158,7 @@ export class ResponseCache {
           return;
         }
         meta.cache = 'miss';
-        inner = this.keep(key, meta, run()).subscribe(subscriber);
+        inner = this.keep(key, meta, run(), rows).subscribe(subscriber);
       };
       const found = this.store.get(key);
       if (found instanceof Promise) found.then(answer, () => answer(undefined));
@@ -151,19 +175,20 @@ export class ResponseCache {
    * How the cache meets an embeddings request (`route`: its candidates' keys): a kept answer
    * it may have (`usable`), or what to call with the fresh one (none for `no-store`). The key
    * is the request (texts, dimensions, task type, user) and its route, with the principal
-   * under `scope: principal`.
+   * under `scope: principal`. As for a generation, a kept answer whose backend row changed since
+   * (`rows`) is a miss.
    */
-  async embedding(request: EmbeddingRequest, route: readonly string[], principal: string | undefined, headers: Readonly<Record<string, string | string[] | undefined>> | undefined, usable?: (answer: CachedAnswer) => boolean): Promise<EmbeddingLookup> {
+  async embedding(request: EmbeddingRequest, route: readonly string[], principal: string | undefined, headers: Readonly<Record<string, string | string[] | undefined>> | undefined, usable?: (answer: CachedAnswer) => boolean, rows?: BackendRows): Promise<EmbeddingLookup> {
     const control = cacheControl(headers?.['cache-control']);
     if (control.mode === 'no-store') return { cache: 'bypass' };
     const { model: _model, ...decisive } = request;
     const scope = this.config.scope === 'principal' ? principal ?? '' : '';
     const key = createHash('sha256').update(JSON.stringify([KEY_VERSION, 'embeddings', scope, route, decisive])).digest('base64url');
-    const keep = (embedding: EmbeddingResult, candidateKey: string, backendId: string) => this.remember(key, { events: [], embedding, candidateKey, backendId, storedAt: this.now() });
+    const keep = (embedding: EmbeddingResult, candidateKey: string, backendId: string) => this.remember(key, { events: [], embedding, candidateKey, backendId, ...rowOf(rows, backendId), storedAt: this.now() });
     if (control.mode === 'no-cache') return { cache: 'refresh', keep };
     const found = await this.store.get(key);
     const embedding = found?.embedding;
-    if (found !== undefined && embedding !== undefined && this.fresh(found, control) && (usable === undefined || usable(found))) return { cache: 'hit', answer: { ...found, embedding }, ageMs: Math.max(0, this.now() - found.storedAt) };
+    if (found !== undefined && embedding !== undefined && this.fresh(found, control) && current(found, rows) && (usable === undefined || usable(found))) return { cache: 'hit', answer: { ...found, embedding }, ageMs: Math.max(0, this.now() - found.storedAt) };
     return { cache: 'miss', keep };
   }
 
@@ -188,7 +213,7 @@ export class ResponseCache {
    * lip does not know as a natural end (`other`: a malformed function call, a paused turn, an
    * unknown finish reason) is not kept: asked again, the upstream may well answer.
    */
-  private keep(key: string, meta: CacheMeta, source: Observable<LipEvent>): Observable<LipEvent> {
+  private keep(key: string, meta: CacheMeta, source: Observable<LipEvent>, rows: BackendRows | undefined): Observable<LipEvent> {
     return new Observable<LipEvent>((subscriber) => {
       const events: LipEvent[] = [];
       let keepable = true;
@@ -207,7 +232,7 @@ export class ResponseCache {
         error: (err: unknown) => subscriber.error(err),
         complete: () => {
           if (keepable && finished && meta.candidateKey !== undefined && meta.backendId !== undefined) {
-            this.remember(key, { events, candidateKey: meta.candidateKey, backendId: meta.backendId, storedAt: this.now() });
+            this.remember(key, { events, candidateKey: meta.candidateKey, backendId: meta.backendId, ...rowOf(rows, meta.backendId), storedAt: this.now() });
           }
           subscriber.complete();
         },
@@ -226,6 +251,22 @@ export class ResponseCache {
   close(): Promise<void> {
     return this.store.close();
   }
+}
+
+/**
+ * Whether a kept answer's backend row is the running one's: the backend still runs, with the
+ * row that served it (an answer kept without a row, a replay's, only needs the backend running).
+ */
+function current(answer: CachedAnswer, rows: BackendRows | undefined): boolean {
+  if (rows === undefined) return true;
+  const row = rows(answer.backendId);
+  return row !== undefined && (answer.row === undefined || answer.row === row);
+}
+
+/** The `row` field of an answer kept from `backendId` (none when the rows are not known). */
+function rowOf(rows: BackendRows | undefined, backendId: string): { readonly row?: string } {
+  const row = rows?.(backendId);
+  return row === undefined ? {} : { row };
 }
 
 /** What the client's `Cache-Control` asks of the cache: skip it, refresh it, or take only an answer no older than `maxAgeMs`. */

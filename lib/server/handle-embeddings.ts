@@ -198,10 +198,10 @@ export interface EmbedAnswer {
   readonly cacheAgeMs?: number;
 }
 
-/** The cache's lookup of an embeddings request: keyed by its route's candidates; a kept answer of one the caller's key may not use is none. */
+/** The cache's lookup of an embeddings request: keyed by its route's candidates; a kept answer of one the caller's key may not use, or from a backend row since changed, is none. */
 function cachedEmbedding(runtime: Runtime, request: EmbeddingRequest, c: EmbedCall): Promise<EmbeddingLookup> {
   const route = runtime.executor.candidates(request.model, c.routeHeader, c.meta).map((candidate) => candidate.key);
   const allow = c.allow;
   const usable = allow ? (answer: { readonly backendId: string; readonly candidateKey: string }) => allow.allows(answer.backendId, answer.candidateKey.slice(answer.backendId.length + 1)) : undefined;
-  return runtime.cache!.embedding(request, route, c.principal, c.headers, usable);
+  return runtime.cache!.embedding(request, route, c.principal, c.headers, usable, runtime.executor.backendRow);
 }

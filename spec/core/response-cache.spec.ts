@@ -178,6 +178,57 @@ describe('core/response-cache', () => {
     expect(a.calls).to.have.length(2);
   });
 
+  describe('a runtime with another config (a reload that keeps the cache)', () => {
+    const reloaded = (backends: string) => new Executor(testConfig(backends, 'routing: { default_route: "a:ok" }'), new Map<string, Backend>([['a', a]]), { cache });
+    const refusal = (call: Call, o: { route?: string; meta?: ExecutionMeta } = {}) => run(call, o).then(() => undefined, (e: unknown) => e as LipError);
+
+    it('takes the answers its backend rows served unchanged; a row changed since (its settings, its models) is a miss', async () => {
+      executor = reloaded('  - { id: a, kind: localstub, text: OLD }\n  - { id: b, kind: localstub }');
+      await run(ask('q'));
+      executor = reloaded('  - { id: a, kind: localstub, text: OLD }\n  - { id: b, kind: localstub, text: other }');
+      const same: ExecutionMeta = {};
+      await run(ask('q'), { meta: same });
+      expect(same.cache, 'another row changed, not the one that served').to.equal('hit');
+      for (const row of ['{ id: a, kind: localstub, text: NEW }', '{ id: a, kind: localstub, text: OLD, models: [ok, more] }']) {
+        executor = reloaded(`  - ${row}`);
+        const changed: ExecutionMeta = {};
+        await run(ask('q'), { meta: changed });
+        expect(changed.cache, row).to.equal('miss');
+        // The fresh answer is the changed row's: the next request takes it.
+        const again: ExecutionMeta = {};
+        await run(ask('q'), { meta: again });
+        expect(again.cache, row).to.equal('hit');
+      }
+      expect(a.calls).to.have.length(3);
+    });
+
+    it('an embeddings request too: vectors kept from a row since changed or gone are a miss', async () => {
+      const request = { model: 'e', inputs: ['text'] };
+      const rows = (digest: string | undefined) => (id: string) => (id === 'a' ? digest : undefined);
+      const first = await cache.embedding(request, ['a:e'], 'alice', undefined, undefined, rows('one'));
+      expect(first.cache).to.equal('miss');
+      if (first.cache === 'miss') first.keep({ vectors: [[1, 2]] }, 'a:e', 'a');
+      expect((await cache.embedding(request, ['a:e'], 'alice', undefined, undefined, rows('one'))).cache).to.equal('hit');
+      expect((await cache.embedding(request, ['a:e'], 'alice', undefined, undefined, rows('two'))).cache).to.equal('miss');
+      expect((await cache.embedding(request, ['a:e'], 'alice', undefined, undefined, rows(undefined))).cache).to.equal('miss');
+    });
+
+    it('refuses a route as routing would, before any lookup: a backend removed or disabled, an unknown model under unknown_model: reject', async () => {
+      await run(ask('q'), { route: 'a:ok' });
+      await run(ask('q'));
+      const b = new ScriptedBackend('b', new Map(Object.entries({ ok: ANSWER })));
+      executor = new Executor(testConfig('  - { id: b, kind: localstub }', 'routing: { default_route: "b:ok" }'), new Map<string, Backend>([['b', b]]), { cache });
+      const removed: ExecutionMeta = {};
+      expect(await refusal(ask('q'), { route: 'a:ok', meta: removed })).to.include({ code: 'LIP_ERR_ROUTE_UNKNOWN_BACKEND' });
+      expect(removed.cache).to.equal(undefined);
+      executor = new Executor(testConfig('  - { id: a, kind: localstub, enabled: false }\n  - { id: b, kind: localstub }', 'routing: { default_route: "b:ok" }'), new Map<string, Backend>([['b', b]]), { cache });
+      expect(await refusal(ask('q'), { route: 'a:ok' })).to.include({ code: 'LIP_ERR_ROUTE_UNKNOWN_BACKEND' });
+      executor = new Executor(testConfig('  - { id: a, kind: localstub }', 'routing: { default_route: "a:ok", unknown_model: reject }'), new Map<string, Backend>([['a', a]]), { cache });
+      expect(await refusal(ask('q'))).to.include({ code: 'LIP_ERR_ROUTE_UNKNOWN_MODEL' });
+      expect(a.calls).to.have.length(1);
+    });
+  });
+
   it('max_entry_bytes and max_bytes are one measure, UTF-8 bytes: an entry that passes the one fits the other', async () => {
     const long = (text: string): ScriptStep[] => [{ type: 'response_started' }, { type: 'message_started' }, { type: 'text_delta', text }, { type: 'response_finished', reason: 'stop' }];
     const b = new ScriptedBackend('a', new Map(Object.entries({ ascii: long('x'.repeat(6_000)), cjk: long('漢'.repeat(1_000)) })));
