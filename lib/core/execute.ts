@@ -5,7 +5,7 @@ import { throwError } from 'rxjs/internal/observable/throwError';
 import { catchError } from 'rxjs/internal/operators/catchError';
 import { tap } from 'rxjs/internal/operators/tap';
 import { asyncScheduler } from 'rxjs/internal/scheduler/async';
-import type { Observable, SchedulerLike } from 'rxjs';
+import type { MonoTypeOperatorFunction, Observable, SchedulerLike } from 'rxjs';
 import type { Call, LipEvent, Usage } from '../canonical/index.js';
 import { addUsage, estimateTokens, isOutputEvent } from '../canonical/index.js';
 import type { Backend, ClientHeaders } from '../backends/backend.js';
@@ -36,11 +36,11 @@ import { DispatchRelay } from './dispatch-relay.js';
 import { ObservedJournal, routeChannel, type RouteDecision } from './observe-route.js';
 import { CompiledSelectors, type CompiledSelector } from './compiled-selectors.js';
 import { resumeAfterOutput } from './resume-answer.js';
-import { CatalogGate, type CatalogPolicy } from './model-catalog/index.js';
+import { CatalogGate, extensionFacts, type CatalogPolicy } from './model-catalog/index.js';
 import { resolveSelector, type ResolvedSelector, type SelectorSource } from './route-input.js';
 import { RouteLog } from './route-log.js';
 import { UnknownModels } from './unknown-models.js';
-import type { BackendRows, CacheResult, ResponseCache } from './response-cache.js';
+import type { BackendRows, CachedAnswer, CacheResult, ResponseCache } from './response-cache.js';
 import { candidatesForbidden, notAllowed, type CandidateAllow } from './candidate-allow.js';
 import { wantsWhole } from './whole-answer.js';
 import { keysCooling } from './keys-cooling.js';
@@ -268,8 +268,21 @@ export class Executor {
       const usable = allow ? (hit: { readonly candidateKey: string; readonly backendId: string }) => allow.allows(hit.backendId, modelOf(hit.candidateKey, hit.backendId)) : undefined;
       return cache.serve(call, checked.resolved.selector, ctx.principal, ctx.clientHeaders, ctx.meta, () => this.route(call, ctx, ext, checked), {
         usable, flow: ctx.flow, variant: this.cacheVariant(call, ctx), rows: this.backendRow,
+        ...(ext !== undefined ? { observeHit: (hit: CachedAnswer) => this.observeHit(call, hit, ext) } : {}),
       });
     });
+  }
+
+  /**
+   * A hit seen by the extensions' final stream observers, with the candidate that served it as
+   * their target (reasoning-output-preservation keeps its turn as if that attempt had just
+   * served it); undefined when no observer applies to it.
+   */
+  private observeHit(call: Call, hit: CachedAnswer, ext: ExtensionRequest): MonoTypeOperatorFunction<LipEvent> | undefined {
+    const backend = this.backends.get(hit.backendId);
+    if (backend === undefined) return undefined;
+    const candidate = { backend: hit.backendId, model: modelOf(hit.candidateKey, hit.backendId), key: hit.candidateKey };
+    return ext.observeCached(call, candidate, backend, this.catalog ? extensionFacts(this.catalog, candidate.backend, candidate.model) : undefined);
   }
 
   /**

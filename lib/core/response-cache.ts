@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { Observable } from 'rxjs/internal/Observable';
+import type { MonoTypeOperatorFunction, Subscriber } from 'rxjs';
 import type { Call, EmbeddingRequest, EmbeddingResult, FinishReason, LipEvent } from '../canonical/index.js';
 import { firstConnection, redisClient } from '../circuit/redis/redis-client.js';
 import type { CacheConfig } from '../config/index.js';
@@ -39,6 +40,11 @@ export interface ServeOptions {
   readonly variant?: string;
   /** The running config's backend rows: an answer kept from a row since changed or gone is a miss. */
   readonly rows?: BackendRows;
+  /**
+   * What watches a hit's events as they are given (the extensions' final stream observers, with
+   * the candidate that served it as their target); undefined: nothing does.
+   */
+  readonly observeHit?: (answer: CachedAnswer) => MonoTypeOperatorFunction<LipEvent> | undefined;
 }
 
 /** Where answers are kept: in this process, or in Redis for every instance. */
@@ -142,19 +148,24 @@ export class ResponseCache {
           const { events } = found;
           let next = 0;
           // The events at once, pausing whenever the client's socket is full (a long answer to a slow reader).
-          const pump = () => {
-            waiting = undefined;
-            while (next < events.length) {
-              if (subscriber.closed) return;
-              if (flow?.closed === true) {
-                waiting = flow.onOpen(pump);
-                return;
+          const give = (to: Subscriber<LipEvent>) => {
+            const pump = () => {
+              waiting = undefined;
+              while (next < events.length) {
+                if (to.closed) return;
+                if (flow?.closed === true) {
+                  waiting = flow.onOpen(pump);
+                  return;
+                }
+                to.next(events[next++]!);
               }
-              subscriber.next(events[next++]!);
-            }
-            subscriber.complete();
+              to.complete();
+            };
+            pump();
           };
-          pump();
+          const observed = options.observeHit?.(found);
+          if (observed === undefined) give(subscriber);
+          else inner = observed(new Observable<LipEvent>(give)).subscribe(subscriber);
           return;
         }
         meta.cache = 'miss';

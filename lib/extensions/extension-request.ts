@@ -1,7 +1,7 @@
 import type { StageTrace } from './run-request-stages.js';
 import { defer } from 'rxjs/internal/observable/defer';
 import { tap } from 'rxjs/internal/operators/tap';
-import type { Observable, TapObserver } from 'rxjs';
+import type { MonoTypeOperatorFunction, Observable, TapObserver } from 'rxjs';
 import { validateCall, type Call, type LipEvent } from '../canonical/index.js';
 import { LipError, toLipError } from '../errors/index.js';
 import { synchronous } from './hook-failures.js';
@@ -220,6 +220,31 @@ export class ExtensionRequest {
       }),
     };
   }
+
+  /**
+   * `final_stream_observation` of an answer the response cache gives (a hit): the stream
+   * observers that apply to the candidate that served it (`appliesTo` with that target) see its
+   * events and how its giving ended, as they would have seen an attempt's, with `ctx.cached`
+   * set. No other stream stage runs: the kept events are what left them then. Undefined when no
+   * observer applies (then nothing is piped).
+   */
+  observeCached(call: Call, candidate: AttemptCandidate, backend?: AttemptBackend, catalog?: AttemptTarget['catalog']): MonoTypeOperatorFunction<LipEvent> | undefined {
+    const host = this.host;
+    const { hooks, failures } = host;
+    if (!hooks.has('streamObservers')) return undefined;
+    const target = targetOf(candidate, backend, catalog);
+    const observers = applying(hooks.get('streamObservers', this.disabled), call, target);
+    if (observers.length === 0) return undefined;
+    const contexts = new Map<string, FeatureContext>();
+    const streamContext = (feature: string) => {
+      let c = contexts.get(feature);
+      if (!c) contexts.set(feature, (c = new FeatureContext(host, feature, this.info, this.disabled, target, call, true)));
+      return c as StreamContext;
+    };
+    // Its giving cancelled (the client went away): the observers' auxiliary calls end with it.
+    const cancelled = { unsubscribe: () => { for (const c of contexts.values()) c.cancel(); } };
+    return (source) => source.pipe(observeFinalStream(observers, streamContext, failures), tap(cancelled));
+  }
 }
 
 /** One feature's view of a request (and, in stream stages, of one attempt's target). */
@@ -242,6 +267,7 @@ class FeatureContext implements HookContext {
     private readonly disabled: ReadonlySet<string> | undefined,
     readonly target?: AttemptTarget,
     readonly call?: Call,
+    readonly cached?: boolean,
   ) {
     this.requestId = info.requestId;
     this.principal = info.principal;

@@ -116,6 +116,12 @@ export interface StreamContext extends HookContext {
   readonly target: AttemptTarget;
   /** The attempt's own call (after request parts and attempt transforms); set by the executor. */
   readonly call?: Call;
+  /**
+   * True when the events are an answer the response cache gives (a hit: no attempt, no upstream
+   * call; only `final_stream_observation` runs): `target` is the candidate that served it then,
+   * `call` the request's call after the request stages.
+   */
+  readonly cached?: boolean;
 }
 
 /** `stream_event_mutation`: one event in, one event of the same type (and tool call id) out. */

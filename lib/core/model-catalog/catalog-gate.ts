@@ -9,6 +9,12 @@ const NO_FACTS = Object.freeze({});
 const INTERLEAVED = Object.freeze({ interleaved: true });
 const NOT_INTERLEAVED = Object.freeze({ interleaved: false });
 
+/** The facts the extensions read of a backend's model (AttemptTarget.catalog), whatever the call. */
+export function extensionFacts(policy: CatalogPolicy, backend: string, model: string): { readonly interleaved?: boolean } {
+  const interleaved = policy.resolve(backend, model).facts.interleaved;
+  return interleaved === undefined ? NO_FACTS : interleaved ? INTERLEAVED : NOT_INTERLEAVED;
+}
+
 /** The inputs besides text a request gives the model, and whether it defines tools. */
 export interface RequestNeeds {
   readonly modalities: readonly Exclude<CatalogModality, 'text'>[];
@@ -116,8 +122,7 @@ export class CatalogGate {
 
   /** The facts the extensions read of a candidate's model (AttemptTarget.catalog). */
   extensionFacts(candidate: Candidate): { readonly interleaved?: boolean } {
-    const interleaved = this.policy.resolve(candidate.backend, candidate.model).facts.interleaved;
-    return interleaved === undefined ? NO_FACTS : interleaved ? INTERLEAVED : NOT_INTERLEAVED;
+    return extensionFacts(this.policy, candidate.backend, candidate.model);
   }
 
   /** The options sent to a candidate, adapted to its facts (the same object when nothing changes). */

@@ -3,6 +3,7 @@ import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
 import { ANTHROPIC_REASONING, chatReasoning } from '../../../../lib/backends/reasoning-replay.js';
 import type { Backend } from '../../../../lib/backends/backend.js';
 import { REASONING_DIALECTS, emptyCall, type Call, type LipEvent, type Message, type Part } from '../../../../lib/canonical/index.js';
+import type { ExecutionMeta } from '../../../../lib/core/execute.js';
 import { runtimeWith, type Runtime } from '../../../../lib/core/runtime.js';
 import { LipError } from '../../../../lib/errors/index.js';
 import { PRESERVED_TURNS, REASONING_PRESERVATION, type PreservationOutcome } from '../../../../lib/extensions/features/reasoning-output-preservation/index.js';
@@ -65,6 +66,30 @@ describe('reasoning-output-preservation: in the executor', () => {
     expect(backend.lastCall.messages[1]!.parts.map((p) => p.type)).to.deep.equal(['reasoning', 'tool_call']);
     expect(reasoningOf(call), 'the client\'s call is not changed').to.deep.equal([]);
     expect(added(before, 'restored')).to.equal(1);
+  });
+
+  it('keeps a turn the response cache answers too: the next turn gets its reasoning back though the plugin had lost it (a restart, an eviction)', async () => {
+    const { runtime, backend } = make({ 'deepseek-chat': toolTurn('I will read a.ts.') }, '', 'cache: { enabled: true }');
+    await run(runtime, first('deepseek-chat'));
+    // The turns the plugin kept are gone (a restart with the answers kept in Redis, its ttl, its max_bytes), the answer is not.
+    PRESERVED_TURNS.clear();
+    const meta: ExecutionMeta = {};
+    await lastValueFrom(runtime.executor.execute(first('deepseek-chat'), { requestId: 'again', meta, principal: 'alice' }).pipe(toArray()));
+    expect(meta.cache).to.equal('hit');
+    expect(PRESERVED_TURNS.size).to.equal(1);
+    await run(runtime, followUp('deepseek-chat'));
+    expect(backend.calls).to.have.length(2);
+    expect(reasoningOf(backend.lastCall)).to.deep.equal([{ type: 'reasoning', dialect: REASONING_DIALECTS.openaiChat, text: 'I will read a.ts.' }]);
+  });
+
+  it('keeps nothing of a hit its client left before its end', async () => {
+    const { runtime } = make({ 'deepseek-chat': toolTurn('I will read a.ts.') }, '', 'cache: { enabled: true }');
+    await run(runtime, first('deepseek-chat'));
+    PRESERVED_TURNS.clear();
+    const meta: ExecutionMeta = {};
+    await firstValueFrom(runtime.executor.execute(first('deepseek-chat'), { requestId: 'left', meta, principal: 'alice' }).pipe(take(3)));
+    expect(meta.cache).to.equal('hit');
+    expect(PRESERVED_TURNS.size).to.equal(0);
   });
 
   it('leaves a turn alone that comes back with reasoning the candidate replays (its own under any dialect, as plain text, or other reasoning)', async () => {
