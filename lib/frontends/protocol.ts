@@ -235,7 +235,7 @@ export interface GenerateRoute {
  * it keeps per connection (`session`).
  */
 export interface WebSocketMode {
-  /** Turns a connection may have waiting behind the running one; beyond, a turn is refused. */
+  /** Messages a connection may have waiting behind the running turn; beyond, its socket is not read until one starts. */
   readonly maxQueuedTurns: number;
   /** The protocol state of one connection. */
   session(): WebSocketSession;

@@ -35,6 +35,8 @@ const SESSION_HEADERS = ['x-lip-session-id', 'x-lip-resume-token'] as const;
 const SESSION_GONE: ReadonlySet<unknown> = new Set(['LIP_ERR_SESSION_DENIED', 'LIP_ERR_SESSION_EXPIRED']);
 /** The most of a refused turn's error answer read. */
 const MAX_ERROR_BYTES = 64 * 1024;
+/** What waits for a binary message's turn: its answer (one error for all, its bytes not kept). */
+const BINARY_MESSAGE = new LipError('LIP_ERR_REQUEST_INVALID', 'messages are JSON text; a binary message is not one');
 
 let wsModule: { WebSocketServer: typeof WebSocketServer } | undefined;
 /** `ws`, loaded with the first upgrade (a lip without WebSocket clients never pays for it). */
@@ -62,7 +64,10 @@ export interface WebSocketTurnsOptions {
  * Cancellation: a client that closes its connection (or stops answering pings) aborts the running
  * turn's request, which aborts its upstream attempt. Backpressure: while more than
  * `server.max_buffered_bytes` wait unsent to the client, the turn's stream is not read, so the
- * upstream pauses as for a slow HTTP client. A connection older than `server.websocket_max_age`
+ * upstream pauses as for a slow HTTP client; while the mode's `maxQueuedTurns` messages wait
+ * behind the running turn, the client's socket is not read (TCP pushes back on the client).
+ * Every message is answered in the order sent, a refused one too (its error waits for its turn).
+ * A connection older than `server.websocket_max_age`
  * takes no new turn (`LIP_ERR_SERVER_CONNECTION_EXPIRED`) and is closed.
  * @see spec/e2e/responses-websocket.spec.ts
  */
@@ -96,6 +101,11 @@ export class WebSocketTurns {
   /** Connections open now. */
   get size(): number {
     return this.connections.size;
+  }
+
+  /** What each open connection holds for its client (the specs', and a debugger's, view). */
+  held(): ConnectionHeld[] {
+    return [...this.connections].map((c) => c.held());
   }
 
   /** Completes the handshake of an upgrade already admitted (authenticated, allowed) for `route` at `path`. */
@@ -163,11 +173,20 @@ export class WebSocketTurns {
   }
 }
 
+/** What a connection holds: its messages waiting, whether it reads its client. */
+export interface ConnectionHeld {
+  /** Messages waiting behind the running turn (refused ones too, until their answer is sent). */
+  readonly waiting: number;
+  /** Whether lip reads the client's socket (false: it lets TCP push back). */
+  readonly reading: boolean;
+}
+
 /** One client connection: its turns in order, the running one's request, the session's state. */
 class Connection {
   /** Turns started so far (for the log; a turn run again for a lost session counts once). */
   turns = 0;
-  private readonly queue: string[] = [];
+  /** The messages waiting, in order: a turn's text, or a refused message's error (answered when its turn comes). */
+  private readonly queue: (string | LipError)[] = [];
   /** The running turn (its request once sent); undefined when none runs. */
   private running: { request?: ClientRequest } | undefined;
   private readonly opened = Date.now();
@@ -180,6 +199,8 @@ class Connection {
   private finishing: (() => void) | undefined;
   private unsent = 0;
   private paused: IncomingMessage | undefined;
+  /** The client's socket is not read (ws.pause()): see flow(). */
+  private readPaused = false;
 
   constructor(
     private readonly ws: WebSocket,
@@ -205,7 +226,8 @@ class Connection {
     if (every > 0) {
       // A peer that stops answering pings (a half-open connection) is dropped, and its turn aborted.
       this.pinger = setInterval(() => {
-        if (!this.alive) return this.terminate();
+        // Its pong waits unread while lip does not read the socket (flow() counts it alive on reading again).
+        if (!this.alive && !this.readPaused) return this.terminate();
         this.alive = false;
         ws.ping();
       }, every);
@@ -227,13 +249,14 @@ class Connection {
     this.ws.terminate();
   }
 
+  held(): ConnectionHeld {
+    return { waiting: this.queue.length, reading: !this.readPaused };
+  }
+
   private message(data: unknown, isBinary: boolean): void {
     if (this.closed || this.finishing) return;
-    if (isBinary) return this.refuse(new LipError('LIP_ERR_REQUEST_INVALID', 'messages are JSON text; a binary message is not one'));
-    if (this.queue.length >= this.maxQueued) {
-      return this.refuse(new LipError('LIP_ERR_REQUEST_LIMIT_EXCEEDED', `at most ${this.maxQueued} turns may wait behind the running one on a connection`));
-    }
-    this.queue.push(String(data));
+    // Past maxQueued, only what the socket's last read held (flow() stopped reading it).
+    this.queue.push(isBinary ? BINARY_MESSAGE : String(data));
     this.next();
   }
 
@@ -241,6 +264,10 @@ class Connection {
   private next(): void {
     while (this.running === undefined && !this.closed && this.queue.length > 0) {
       const text = this.queue.shift()!;
+      if (text instanceof LipError) {
+        this.refuse(text);
+        continue;
+      }
       const maxAge = this.options.config().server.websocket_max_age;
       if (Date.now() - this.opened >= maxAge) {
         // This turn and every one waiting behind it are answered before the close.
@@ -266,6 +293,22 @@ class Connection {
       }
     }
     if (this.running === undefined && this.finishing) this.finishing();
+    this.flow();
+  }
+
+  /**
+   * Reads the client's socket or not: not while `maxQueued` messages wait behind the running turn
+   * (TCP pushes back on a client that sends more), again once one of them started.
+   */
+  private flow(): void {
+    if (this.closed) return;
+    const hold = this.queue.length >= this.maxQueued;
+    if (hold === this.readPaused) return;
+    this.readPaused = hold;
+    if (hold) return this.ws.pause();
+    // Its pongs were not read either: it has a whole interval to answer the next ping.
+    this.alive = true;
+    this.ws.resume();
   }
 
   /** Runs a turn; one that cannot be started is refused (runFailed). */
@@ -386,8 +429,9 @@ class Connection {
     this.send(this.session.errorMessage(response.status, response.body));
   }
 
+  /** Answers every message waiting: a refused one with its own error, a turn with `err`. */
   private refuseQueued(err: LipError): void {
-    for (; this.queue.length > 0; this.queue.shift()) this.refuse(err);
+    for (let entry = this.queue.shift(); entry !== undefined; entry = this.queue.shift()) this.refuse(entry instanceof LipError ? entry : err);
   }
 
   /** Sends one message; while too much waits unsent, the turn's stream (`source`) is not read. */

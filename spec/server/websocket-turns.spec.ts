@@ -1,34 +1,8 @@
 import { expect } from 'chai';
-import { createServer, type RequestListener } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { WebSocket } from 'ws';
-import { openaiResponsesFrontend } from '../../lib/frontends/openai-responses/frontend.js';
 import type { WebSocketMode } from '../../lib/frontends/protocol.js';
-import { WebSocketTurns } from '../../lib/server/websocket-turns.js';
-import { testConfig } from '../helpers/config.js';
-
-type TurnsLogger = ConstructorParameters<typeof WebSocketTurns>[0]['logger'];
-
-/** The WebSocket mode's error message: the protocol's error envelope with its status. */
-const errorMessage = (status: number, envelope: unknown) => JSON.stringify({ type: 'error', status, error: (envelope as { error: unknown }).error });
-
-/** WebSocketTurns in `mode` on a loopback HTTP server whose `answer` serves every turn's request. */
-async function serveTurns(answer: RequestListener, mode: WebSocketMode, logger: TurnsLogger): Promise<{ url: string; turns: WebSocketTurns; close(): Promise<void> }> {
-  const config = testConfig('  - { id: stub, kind: localstub }');
-  const http = createServer(answer);
-  const turns = new WebSocketTurns({ http, config: () => config, identity: () => [], logger });
-  http.on('upgrade', (req, socket, head) => turns.accept(req, socket, head, '/v1/responses', openaiResponsesFrontend, mode));
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', () => resolve()));
-  return {
-    url: `ws://127.0.0.1:${(http.address() as AddressInfo).port}/v1/responses`,
-    turns,
-    async close() {
-      await turns.close(1_000);
-      http.closeAllConnections();
-      await new Promise<void>((resolve) => http.close(() => resolve()));
-    },
-  };
-}
+import type { WebSocketTurns } from '../../lib/server/websocket-turns.js';
+import { errorMessage, serveTurns } from '../helpers/websocket-turns-server.js';
 
 /**
  * WebSocketTurns on its own, over an HTTP server that answers every turn with a fixed event

@@ -7,7 +7,7 @@ import { ResponseShell } from './response-object.js';
 
 type Json = Record<string, unknown>;
 
-/** The most `response.create` messages one connection may have waiting behind the running one. */
+/** The messages one connection may have waiting behind the running turn before lip stops reading it. */
 const MAX_QUEUED_TURNS = 16;
 
 /** What the connection keeps of its latest response: enough to continue it without a store. */

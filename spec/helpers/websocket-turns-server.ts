@@ -1,0 +1,46 @@
+import { createServer, type RequestListener } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Config } from '../../lib/config/index.js';
+import { openaiResponsesFrontend } from '../../lib/frontends/openai-responses/frontend.js';
+import type { WebSocketMode } from '../../lib/frontends/protocol.js';
+import { WebSocketTurns } from '../../lib/server/websocket-turns.js';
+import { testConfig } from './config.js';
+
+export type TurnsLogger = ConstructorParameters<typeof WebSocketTurns>[0]['logger'];
+
+export const quietTurnsLogger: TurnsLogger = { debug: () => undefined, warn: () => undefined };
+
+/** The WebSocket mode's error message: the protocol's error envelope with its status. */
+export const errorMessage = (status: number, envelope: unknown) => JSON.stringify({ type: 'error', status, error: (envelope as { error: unknown }).error });
+
+/**
+ * WebSocketTurns in `mode` on a loopback HTTP server whose `answer` serves every turn's request,
+ * under `config` (read at each use, as the server's running config is: a spec may swap it).
+ */
+export async function serveTurns(
+  answer: RequestListener,
+  mode: WebSocketMode,
+  logger: TurnsLogger,
+  config: () => Config = ((fixed) => () => fixed)(testConfig('  - { id: stub, kind: localstub }')),
+): Promise<{ url: string; port: number; turns: WebSocketTurns; close(): Promise<void> }> {
+  const http = createServer(answer);
+  const turns = new WebSocketTurns({ http, config, identity: () => [], logger });
+  http.on('upgrade', (req, socket, head) => turns.accept(req, socket, head, '/v1/responses', openaiResponsesFrontend, mode));
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = http.address() as AddressInfo;
+  return {
+    url: `ws://127.0.0.1:${port}/v1/responses`,
+    port,
+    turns,
+    async close() {
+      await turns.close(1_000);
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    },
+  };
+}
+
+/** Resolves once `ready()` holds, looking again every few milliseconds (the spec's timeout bounds it). */
+export async function until(ready: () => boolean): Promise<void> {
+  while (!ready()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
