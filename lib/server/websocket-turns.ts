@@ -64,8 +64,10 @@ export interface WebSocketTurnsOptions {
  * Cancellation: a client that closes its connection (or stops answering pings) aborts the running
  * turn's request, which aborts its upstream attempt. Backpressure: while more than
  * `server.max_buffered_bytes` wait unsent to the client, the turn's stream is not read, so the
- * upstream pauses as for a slow HTTP client; while the mode's `maxQueuedTurns` messages wait
- * behind the running turn, the client's socket is not read (TCP pushes back on the client).
+ * upstream pauses as for a slow HTTP client, and neither is the client's socket read nor its next
+ * message answered (a client that writes without reading holds no more than that); while the
+ * mode's `maxQueuedTurns` messages wait behind the running turn, its socket is not read either
+ * (TCP pushes back on the client).
  * Every message is answered in the order sent, a refused one too (its error waits for its turn).
  * A connection older than `server.websocket_max_age`
  * takes no new turn (`LIP_ERR_SERVER_CONNECTION_EXPIRED`) and is closed.
@@ -173,8 +175,10 @@ export class WebSocketTurns {
   }
 }
 
-/** What a connection holds: its messages waiting, whether it reads its client. */
+/** What a connection holds: its answers unsent, its messages waiting, whether it reads its client. */
 export interface ConnectionHeld {
+  /** Characters of messages written to the client and not yet flushed to its socket. */
+  readonly unsent: number;
   /** Messages waiting behind the running turn (refused ones too, until their answer is sent). */
   readonly waiting: number;
   /** Whether lip reads the client's socket (false: it lets TCP push back). */
@@ -201,6 +205,8 @@ class Connection {
   private paused: IncomingMessage | undefined;
   /** The client's socket is not read (ws.pause()): see flow(). */
   private readPaused = false;
+  /** More than max_buffered_bytes wait unsent (until half of it is left): the client does not read. */
+  private backlogged = false;
 
   constructor(
     private readonly ws: WebSocket,
@@ -226,8 +232,9 @@ class Connection {
     if (every > 0) {
       // A peer that stops answering pings (a half-open connection) is dropped, and its turn aborted.
       this.pinger = setInterval(() => {
-        // Its pong waits unread while lip does not read the socket (flow() counts it alive on reading again).
-        if (!this.alive && !this.readPaused) return this.terminate();
+        // Its pong waits unread while lip does not read the socket for the turns waiting (flow()
+        // counts it alive on reading again); a client that does not read what it is sent is not spared.
+        if (!this.alive && (!this.readPaused || this.backlogged)) return this.terminate();
         this.alive = false;
         ws.ping();
       }, every);
@@ -250,7 +257,7 @@ class Connection {
   }
 
   held(): ConnectionHeld {
-    return { waiting: this.queue.length, reading: !this.readPaused };
+    return { unsent: this.unsent, waiting: this.queue.length, reading: !this.readPaused };
   }
 
   private message(data: unknown, isBinary: boolean): void {
@@ -260,9 +267,12 @@ class Connection {
     this.next();
   }
 
-  /** Starts the next turn when none runs. */
+  /**
+   * Starts the next turn when none runs, and answers the refused messages before it; nothing
+   * while more than `max_buffered_bytes` wait unsent (send() calls it again once they drain).
+   */
   private next(): void {
-    while (this.running === undefined && !this.closed && this.queue.length > 0) {
+    while (this.running === undefined && !this.closed && this.queue.length > 0 && !this.backlogged) {
       const text = this.queue.shift()!;
       if (text instanceof LipError) {
         this.refuse(text);
@@ -298,11 +308,13 @@ class Connection {
 
   /**
    * Reads the client's socket or not: not while `maxQueued` messages wait behind the running turn
-   * (TCP pushes back on a client that sends more), again once one of them started.
+   * (TCP pushes back on a client that sends more), again once one of them started; nor while the
+   * client is backlogged (send()), so one that writes without reading stops being read rather than
+   * lip holding an answer to each of its messages.
    */
   private flow(): void {
     if (this.closed) return;
-    const hold = this.queue.length >= this.maxQueued;
+    const hold = this.queue.length >= this.maxQueued || this.backlogged;
     if (hold === this.readPaused) return;
     this.readPaused = hold;
     if (hold) return this.ws.pause();
@@ -442,15 +454,27 @@ class Connection {
     this.unsent += size;
     this.ws.send(message, () => {
       this.unsent -= size;
-      if (this.paused && this.unsent <= this.options.config().server.max_buffered_bytes / 2) {
+      if (this.unsent > this.options.config().server.max_buffered_bytes / 2) return;
+      if (this.paused) {
         const resumed = this.paused;
         this.paused = undefined;
         resumed.resume();
       }
+      if (this.backlogged) {
+        // What waited for the client to catch up: its next message's answer, its socket's reading.
+        this.backlogged = false;
+        this.next();
+      }
     });
-    if (source && this.paused === undefined && this.unsent > this.options.config().server.max_buffered_bytes) {
-      this.paused = source;
-      source.pause();
+    if (this.unsent > this.options.config().server.max_buffered_bytes) {
+      if (source && this.paused === undefined) {
+        this.paused = source;
+        source.pause();
+      }
+      if (!this.backlogged) {
+        this.backlogged = true;
+        this.flow();
+      }
     }
   }
 
