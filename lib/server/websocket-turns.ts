@@ -66,8 +66,8 @@ export interface WebSocketTurnsOptions {
  * `server.max_buffered_bytes` wait unsent to the client, the turn's stream is not read, so the
  * upstream pauses as for a slow HTTP client, and neither is the client's socket read nor its next
  * message answered (a client that writes without reading holds no more than that); while the
- * mode's `maxQueuedTurns` messages wait behind the running turn, its socket is not read either
- * (TCP pushes back on the client).
+ * mode's `maxQueuedTurns` messages, or `server.max_request_body_bytes` of them, wait behind the
+ * running turn, its socket is not read either (TCP pushes back on the client).
  * Every message is answered in the order sent, a refused one too (its error waits for its turn).
  * A connection older than `server.websocket_max_age`
  * takes no new turn (`LIP_ERR_SERVER_CONNECTION_EXPIRED`) and is closed.
@@ -181,6 +181,8 @@ export interface ConnectionHeld {
   readonly unsent: number;
   /** Messages waiting behind the running turn (refused ones too, until their answer is sent). */
   readonly waiting: number;
+  /** Characters of the turns waiting. */
+  readonly waitingSize: number;
   /** Whether lip reads the client's socket (false: it lets TCP push back). */
   readonly reading: boolean;
 }
@@ -191,6 +193,8 @@ class Connection {
   turns = 0;
   /** The messages waiting, in order: a turn's text, or a refused message's error (answered when its turn comes). */
   private readonly queue: (string | LipError)[] = [];
+  /** Characters of the turns in `queue`: held to max_request_body_bytes (flow()). */
+  private queuedSize = 0;
   /** The running turn (its request once sent); undefined when none runs. */
   private running: { request?: ClientRequest } | undefined;
   private readonly opened = Date.now();
@@ -257,13 +261,18 @@ class Connection {
   }
 
   held(): ConnectionHeld {
-    return { unsent: this.unsent, waiting: this.queue.length, reading: !this.readPaused };
+    return { unsent: this.unsent, waiting: this.queue.length, waitingSize: this.queuedSize, reading: !this.readPaused };
   }
 
   private message(data: unknown, isBinary: boolean): void {
     if (this.closed || this.finishing) return;
     // Past maxQueued, only what the socket's last read held (flow() stopped reading it).
-    this.queue.push(isBinary ? BINARY_MESSAGE : String(data));
+    if (isBinary) this.queue.push(BINARY_MESSAGE);
+    else {
+      const text = String(data);
+      this.queuedSize += text.length;
+      this.queue.push(text);
+    }
     this.next();
   }
 
@@ -278,6 +287,7 @@ class Connection {
         this.refuse(text);
         continue;
       }
+      this.queuedSize -= text.length;
       const maxAge = this.options.config().server.websocket_max_age;
       if (Date.now() - this.opened >= maxAge) {
         // This turn and every one waiting behind it are answered before the close.
@@ -307,14 +317,15 @@ class Connection {
   }
 
   /**
-   * Reads the client's socket or not: not while `maxQueued` messages wait behind the running turn
-   * (TCP pushes back on a client that sends more), again once one of them started; nor while the
+   * Reads the client's socket or not: not while `maxQueued` messages, or max_request_body_bytes
+   * of turns, wait behind the running turn (TCP pushes back on a client that sends more; decode
+   * admission bounds a turn once it runs, not while it waits), again once one started; nor while the
    * client is backlogged (send()), so one that writes without reading stops being read rather than
    * lip holding an answer to each of its messages.
    */
   private flow(): void {
     if (this.closed) return;
-    const hold = this.queue.length >= this.maxQueued || this.backlogged;
+    const hold = this.queue.length >= this.maxQueued || this.queuedSize >= this.options.config().server.max_request_body_bytes || this.backlogged;
     if (hold === this.readPaused) return;
     this.readPaused = hold;
     if (hold) return this.ws.pause();
@@ -443,6 +454,7 @@ class Connection {
 
   /** Answers every message waiting: a refused one with its own error, a turn with `err`. */
   private refuseQueued(err: LipError): void {
+    this.queuedSize = 0;
     for (let entry = this.queue.shift(); entry !== undefined; entry = this.queue.shift()) this.refuse(entry instanceof LipError ? entry : err);
   }
 
@@ -483,6 +495,7 @@ class Connection {
     this.closed = true;
     if (this.pinger) clearInterval(this.pinger);
     this.queue.length = 0;
+    this.queuedSize = 0;
     const running = this.running;
     this.running = undefined;
     running?.request?.destroy();
