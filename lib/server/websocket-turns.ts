@@ -37,6 +37,8 @@ const SESSION_GONE: ReadonlySet<unknown> = new Set(['LIP_ERR_SESSION_DENIED', 'L
 const MAX_ERROR_BYTES = 64 * 1024;
 /** What waits for a binary message's turn: its answer (one error for all, its bytes not kept). */
 const BINARY_MESSAGE = new LipError('LIP_ERR_REQUEST_INVALID', 'messages are JSON text; a binary message is not one');
+/** What waits for the turn of a message that came, or was waiting, when shutdown began. */
+const SHUTTING_DOWN = new LipError('LIP_ERR_SERVER_SHUTTING_DOWN', 'the server is shutting down');
 
 let wsModule: { WebSocketServer: typeof WebSocketServer } | undefined;
 /** `ws`, loaded with the first upgrade (a lip without WebSocket clients never pays for it). */
@@ -246,13 +248,18 @@ class Connection {
     }
   }
 
-  /** Shutdown: close now when idle, else after the running turn; resolves when closed. */
+  /**
+   * Shutdown: no turn starts any more; each message waiting, and each one sent from now on, is
+   * answered in its place with LIP_ERR_SERVER_SHUTTING_DOWN (after the running turn's events),
+   * then the connection closes (at once when idle); resolves when closed.
+   */
   shutdown(): Promise<void> {
     if (this.closed) return Promise.resolve();
     const done = new Promise<void>((resolve) => this.ws.once('close', () => resolve()));
-    this.refuseQueued(new LipError('LIP_ERR_SERVER_SHUTTING_DOWN', 'the server is shutting down'));
-    if (this.running === undefined) this.ws.close(1001, 'server shutting down');
-    else this.finishing = () => this.ws.close(1001, 'server shutting down');
+    for (let i = 0; i < this.queue.length; i++) if (!(this.queue[i] instanceof LipError)) this.queue[i] = SHUTTING_DOWN;
+    this.queuedSize = 0;
+    this.finishing = () => this.ws.close(1001, 'server shutting down');
+    this.next();
     return done;
   }
 
@@ -265,9 +272,10 @@ class Connection {
   }
 
   private message(data: unknown, isBinary: boolean): void {
-    if (this.closed || this.finishing) return;
+    if (this.closed || this.ws.readyState !== 1) return;
     // Past maxQueued, only what the socket's last read held (flow() stopped reading it).
-    if (isBinary) this.queue.push(BINARY_MESSAGE);
+    if (this.finishing) this.queue.push(SHUTTING_DOWN);
+    else if (isBinary) this.queue.push(BINARY_MESSAGE);
     else {
       const text = String(data);
       this.queuedSize += text.length;
@@ -312,7 +320,7 @@ class Connection {
         this.start(turn);
       }
     }
-    if (this.running === undefined && this.finishing) this.finishing();
+    if (this.running === undefined && this.queue.length === 0 && this.finishing) this.finishing();
     this.flow();
   }
 
