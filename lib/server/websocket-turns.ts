@@ -150,7 +150,9 @@ export class WebSocketTurns {
   private server(): WebSocketServer {
     if (this.wss) return this.wss;
     const { WebSocketServer: Wss } = loadWs();
-    const wss = new Wss({ noServer: true, clientTracking: false, perMessageDeflate: false, maxPayload: this.options.config().server.max_request_body_bytes });
+    // Made once: its bound is max_inflight_decode_bytes (restart only, at least any
+    // max_request_body_bytes a reload may set); each message is held to the running limit (Connection.message()).
+    const wss = new Wss({ noServer: true, clientTracking: false, perMessageDeflate: false, maxPayload: this.options.config().server.max_inflight_decode_bytes });
     wss.on('headers', (headers) => { for (const [name, value] of this.options.identity()) headers.push(`${name}: ${value}`); });
     return (this.wss = wss);
   }
@@ -273,6 +275,11 @@ class Connection {
 
   private message(data: unknown, isBinary: boolean): void {
     if (this.closed || this.ws.readyState !== 1) return;
+    if (messageBytes(data) > this.options.config().server.max_request_body_bytes) {
+      // As ws closes for a message past its own bound (the running config's limit, reloadable).
+      this.ws.close(1009, 'message too big');
+      return;
+    }
     // Past maxQueued, only what the socket's last read held (flow() stopped reading it).
     if (this.finishing) this.queue.push(SHUTTING_DOWN);
     else if (isBinary) this.queue.push(BINARY_MESSAGE);
@@ -510,6 +517,12 @@ class Connection {
     this.finishing?.();
     this.finishing = undefined;
   }
+}
+
+/** The bytes of a message as ws hands it (a Buffer; fragments or an ArrayBuffer with another binaryType). */
+function messageBytes(data: unknown): number {
+  if (Array.isArray(data)) return data.reduce((sum: number, part: Buffer) => sum + part.length, 0);
+  return Buffer.isBuffer(data) ? data.length : (data as ArrayBuffer).byteLength;
 }
 
 /** The lip error code an error envelope names (`error.code` of the OpenAI envelopes). */
