@@ -86,7 +86,14 @@ export class ExtensionHost {
         : plan(call, request);
       // Unsubscribed before its end (the client went away): the auxiliary calls its hooks made end with it.
       const cancel = () => request.cancel();
-      return events.pipe(tap(toClient ? { next: (event) => toClient.emit('event', event), unsubscribe: cancel } : { unsubscribe: cancel }));
+      if (!toClient) return events.pipe(tap({ unsubscribe: cancel }));
+      // The response's end, however it comes, for a redactor that holds text back (TrafficRedactor.end).
+      const end = toClient.end;
+      if (!end) return events.pipe(tap({ next: (event) => toClient.emit('event', event), unsubscribe: cancel }));
+      return events.pipe(tap({
+        next: (event) => toClient.emit('event', event), complete: () => end('success'), error: () => end('failure'),
+        unsubscribe: () => { end('cancelled'); cancel(); },
+      }));
     });
   }
 

@@ -46,14 +46,20 @@ export interface AttemptFailure {
   readonly retryable: boolean;
 }
 
+/** A stream that ended (TrafficRedactor.end): an attempt's events, or the response to the client. */
+export interface StreamEnd extends ObservationMeta {
+  readonly leg: 'backend_to_proxy' | 'proxy_to_client';
+}
+
 /** Where one leg of one request's traffic goes: `emit` is called on the request's own turn. */
 export interface TrafficChannel {
   emit(kind: ObservationPayload['kind'], value: unknown): void;
   /**
-   * `backend_to_proxy` only: the attempt's events ended (`failure`: what it failed with;
+   * `backend_to_proxy`: the attempt's events ended (`failure`: what it failed with;
    * `reason`: why a cancelled one was stopped, `race loser`, `client abort`, ...).
    * A capture learns how each attempt ended here, with no `lip:attempt` listener (a listener
-   * makes the executor watch every attempt of every request).
+   * makes the executor watch every attempt of every request). `proxy_to_client` (only while a
+   * redactor has `end`): the response's events ended.
    */
   end?(outcome: AttemptEnding, failure?: AttemptFailure, reason?: string): void;
 }
@@ -86,6 +92,11 @@ function redacted(answer: Observation): Observation {
     throw new TypeError(`a redactor must answer an observation with its leg and kind (got ${answer === null || typeof answer !== 'object' ? String(answer) : 'an object without them'})`);
   }
   return answer;
+}
+
+/** A stream's end as queued (after its last observation): the redactors with `end` are told in the batch. */
+class Ended {
+  constructor(readonly stream: StreamEnd) {}
 }
 
 /** Observations waiting for the next batch beyond this are dropped (and counted). */
@@ -129,7 +140,9 @@ class Pending {
  * observation objects are built later); one `setImmediate` per batch builds and clones the
  * batch (so redactors can never touch live traffic), runs the redactors in order, then hands
  * the batch to every observer. A redactor may answer a list of observations (none: it holds the
- * observation back; several: what it held, then this one). A redactor that fails (throws, or answers anything but an
+ * observation back; several: what it held, then this one); one with `end` is told, in the batch,
+ * where each stream (an attempt's events, the response to the client) ended, and answers what it
+ * still held of it. A redactor that fails (throws, or answers anything but an
  * observation or a list of them: undefined, a promise, an object without its leg and kind) drops the observation
  * rather than let it through unredacted; an observer that fails (throws, or answers a promise that rejects) is
  * skipped, counted and logged as a fail_open hook is (there is nothing to stop). Captures (see `TrafficCapture`) bypass the queue when no redactor is
@@ -140,8 +153,10 @@ export class TrafficPlane {
   readonly active: boolean;
   /** Observations dropped because the queue was full. */
   dropped = 0;
-  private queue: Pending[] = [];
+  private queue: (Pending | Ended)[] = [];
   private scheduled = false;
+  /** Whether a redactor wants to know when a stream ends (then the streams' ends are queued). */
+  private readonly ending: boolean;
 
   private readonly observers: readonly Registered<TrafficObserver>[];
   /** Captures fed directly (none while a redactor is registered). */
@@ -170,6 +185,7 @@ export class TrafficPlane {
       this.observing = [];
     }
     this.active = this.observers.length > 0 || this.captures.length > 0;
+    this.ending = redactors.some((r) => typeof r.hook.end === 'function');
   }
 
   /**
@@ -187,13 +203,16 @@ export class TrafficPlane {
     }
     if (!observed && sinks.length === 0) return undefined;
     const observing = leg === 'backend_to_proxy' ? this.observing : [];
+    // A redactor that holds text back is told when the stream ends (after its last observation).
+    const ends = observed && this.ending && (leg === 'backend_to_proxy' || leg === 'proxy_to_client');
     return {
       emit: (kind, value) => {
         if (observed) this.emit(meta, leg, kind, value);
         for (const sink of sinks) sink.emit(kind, value);
       },
-      ...(leg === 'backend_to_proxy' && (observing.length > 0 || sinks.some((s) => s.end)) ? {
+      ...(ends || (leg === 'backend_to_proxy' && (observing.length > 0 || sinks.some((s) => s.end))) ? {
         end: (outcome: AttemptEnding, failure?: AttemptFailure, reason?: string) => {
+          if (ends) this.queueEnd({ ...meta, leg: leg as StreamEnd['leg'] });
           for (const sink of sinks) sink.end?.(outcome, failure, reason);
           for (const capture of observing) capture.attemptEnded(meta, outcome, failure, reason);
         },
@@ -214,26 +233,53 @@ export class TrafficPlane {
     }
   }
 
+  /** Queues a stream's end, for the redactors that hold text back (never dropped: it lets go of what they hold). */
+  private queueEnd(stream: StreamEnd): void {
+    this.queue.push(new Ended(stream));
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.flush);
+    }
+  }
+
   private readonly flush = () => {
     this.scheduled = false;
-    const raw = this.queue.map((p) => p.build());
+    const queued = this.queue;
     this.queue = [];
-    let batch: Observation[] = this.redactors.length === 0 ? raw : structuredClone(raw);
+    if (this.redactors.length === 0) {
+      this.observe(queued.map((p) => (p as Pending).build()));
+      return;
+    }
+    // Stream ends stay in place (not cloned): each redactor with `end` answers what it held there.
+    const raw = queued.map((p) => (p instanceof Ended ? p : p.build()));
+    const cloned = structuredClone(raw);
+    let batch: (Observation | Ended)[] = cloned.map((o, i) => (raw[i] instanceof Ended ? raw[i] : o));
     for (const redactor of this.redactors) {
-      const next: Observation[] = [];
-      for (const observation of batch) {
+      const next: (Observation | Ended)[] = [];
+      for (const item of batch) {
         try {
-          const answer = synchronous(redactor.hook.redact(observation));
+          if (item instanceof Ended) {
+            if (redactor.hook.end) next.push(...synchronous(redactor.hook.end(item.stream)).map(redacted));
+            next.push(item);
+            continue;
+          }
+          const answer = synchronous(redactor.hook.redact(item));
           if (Array.isArray(answer)) {
             const all = (answer as readonly Observation[]).map(redacted);
             next.push(...all);
           } else next.push(redacted(answer as Observation));
         } catch (err) {
           this.failures.failed(redactor, err);
+          if (item instanceof Ended) next.push(item);
         }
       }
       batch = next;
     }
+    this.observe(batch.filter((o): o is Observation => !(o instanceof Ended)));
+  };
+
+  /** Hands a batch to every observer. */
+  private observe(batch: Observation[]): void {
     if (batch.length === 0) return;
     const frozen = Object.freeze(batch);
     for (const observer of this.observers) {
@@ -244,5 +290,5 @@ export class TrafficPlane {
         this.failures.failed({ ...observer, mode: 'fail_open' }, err);
       }
     }
-  };
+  }
 }

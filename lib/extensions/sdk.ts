@@ -2,7 +2,7 @@ import type { Call, CollectedResponse, LipEvent, ToolCaller, ToolCallFields } fr
 import { formatPath, type FeatureConfigProblem } from '../config/index.js';
 import type { FailureMode } from './stages.js';
 import type { AuxiliaryClient } from './auxiliary-client.js';
-import type { Observation } from './observation.js';
+import type { Observation, StreamEnd } from './observation.js';
 import type { ScopedState, StateScope } from './state-store.js';
 
 /**
@@ -206,6 +206,13 @@ export interface StreamObserver extends HookBase {
  */
 export interface TrafficRedactor extends HookBase {
   redact(observation: Observation): Observation | readonly Observation[];
+  /**
+   * A stream ended: the events of an attempt (`backend_to_proxy`, its `attemptSeq`), or the
+   * response to the client (`proxy_to_client`), however it ended (completed, failed, cancelled).
+   * Answers what the redactor still holds of it, which goes on in order as if answered by
+   * `redact`. Called after that stream's last observation, and only to a redactor that has it.
+   */
+  end?(stream: StreamEnd): readonly Observation[];
 }
 
 /** `traffic_observation`: receives batches off the hot path. */

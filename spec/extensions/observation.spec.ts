@@ -88,6 +88,30 @@ describe('extensions: the traffic observation plane', () => {
     expect(all.filter((o) => o.kind === 'event').length).to.equal(6);
   });
 
+  it('a redactor with `end` is told when each stream ends (each attempt, the response to the client), after its last observation; what it answers goes on in order', async () => {
+    const ended: string[] = [];
+    const batches = observe({
+      trafficRedactors: [{
+        id: 'holder',
+        // Holds every text delta back, and lets it out when its stream ends.
+        redact: (o: Observation) => (o.kind === 'event' && o.event.type === 'text_delta' ? [] : o),
+        end: (stream: { leg: string; attemptSeq?: number }) => {
+          ended.push(`${stream.leg}:${stream.attemptSeq ?? '-'}`);
+          return [{ leg: stream.leg, kind: 'event', event: { type: 'text_delta', text: `held of ${stream.leg}` }, requestId: 'r', at: 1 } as Observation];
+        },
+      }],
+    });
+    runtime = featureRuntime({ bad: [{ type: 'response_started' }, { fail: retryable }], good: ok('fine') }, '  - { id: test-hooks }').runtime;
+    await lastValueFrom(runtime.executor.execute(userCall(), { requestId: 'r', meta: {}, routeHeader: 's:bad|s:good' }).pipe(toArray()));
+    await tick();
+    expect(ended).to.deep.equal(['backend_to_proxy:1', 'backend_to_proxy:2', 'proxy_to_client:-']);
+    const rows = batches.flat().filter((o) => o.kind === 'event' && o.leg !== 'proxy_to_backend').map((o) => [o.leg, o.kind === 'event' ? o.event.type : '']);
+    expect(rows.filter(([leg]) => leg === 'proxy_to_client')).to.deep.equal([
+      ['proxy_to_client', 'response_started'], ['proxy_to_client', 'message_started'], ['proxy_to_client', 'response_finished'], ['proxy_to_client', 'text_delta'],
+    ]);
+    expect(rows.filter(([leg]) => leg === 'backend_to_proxy').map(([, type]) => type)).to.deep.equal(['response_started', 'text_delta', 'response_started', 'message_started', 'response_finished', 'text_delta']);
+  });
+
   it('without an observer the plane is inactive: nothing is built or queued', () => {
     bundles['test-hooks'] = () => ({ submitHooks: [{ id: 'x', run: (c) => c }], trafficRedactors: [{ id: 'r', redact: (o) => o }] });
     runtime = featureRuntime({ a: ok('x') }, '  - { id: test-hooks }').runtime;

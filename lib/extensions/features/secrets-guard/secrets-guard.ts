@@ -85,14 +85,14 @@ export const secretsGuard: FeatureFactory<SecretsGuardConfig> = {
     };
     // Events: the text they stream (output, reasoning, tool-call arguments) is redacted whole,
     // across delta boundaries, with a tail held back (StreamRedaction); other events deep.
-    const redactText = (text: string) => redactDeep(text) as string;
-    const streams = new StreamRedaction(detectors, redactText);
+    const streams = new StreamRedaction(detectors, (id) => config.replacement.replace(/\{id\}/g, id));
     const redactor: TrafficRedactor = {
       id: 'redact-observations', order: config.order,
       redact: (o: Observation) => {
         if (o.kind !== 'event') return redactDeep(o) as Observation;
         return streams.redact(o).map((e) => (e === o && !isDelta(o) ? redactDeep(o) as Observation : e));
       },
+      end: (stream) => streams.end(stream),
     };
     return { secretGuards: [{ id: 'scan', order: config.order, failureMode: 'fail_closed', run: guard }], trafficRedactors: [redactor] };
   },

@@ -1,5 +1,5 @@
 import type { LipEvent } from '../../../canonical/index.js';
-import type { Observation } from '../../observation.js';
+import type { Observation, TrafficLeg } from '../../observation.js';
 import type { Detector } from './detectors.js';
 
 /** Characters held back at the end of a stream's text: longer than any credential's unmatched start. */
@@ -8,6 +8,8 @@ const HOLD = 256;
 const MAX_HELD = 64 * 1024;
 /** Streams with held text at once; the oldest is forgotten past this (its attempt ended without closing). */
 const MAX_STREAMS = 10_000;
+
+type EventObservation = Observation & { kind: 'event' };
 
 /** The text an event streams: output text, visible reasoning, a tool call's arguments (keyed by the call). */
 function streamed(event: LipEvent): { channel: string; text: string } | undefined {
@@ -19,67 +21,113 @@ function streamed(event: LipEvent): { channel: string; text: string } | undefine
   }
 }
 
-function withText(o: Observation & { kind: 'event' }, text: string): Observation {
+function withText(o: EventObservation, text: string): Observation {
   const event = o.event;
   const changed = event.type === 'tool_call_delta' ? { ...event, args: text } : { ...event, text };
   return { ...o, event: changed as LipEvent };
 }
 
-interface Held {
-  channel: string;
-  text: string;
-  /** The last delta of the channel (its correlation and event shape carry the held text out). */
-  last: Observation & { kind: 'event' };
+/** One delta held: its observation, where its text lies in its channel's text, and (once redacted) what it carries out. */
+interface Piece {
+  readonly o: EventObservation;
+  readonly start: number;
+  readonly end: number;
+  out?: string;
 }
+
+/** One channel's text not yet redacted (from offset `base` of all it streamed), with its pieces. */
+interface Channel {
+  text: string;
+  base: number;
+  pieces: Piece[];
+}
+
+/** One stream (request, leg, attempt): its deltas in order, and its channels. */
+interface Stream {
+  readonly queue: Piece[];
+  readonly channels: Map<string, Channel>;
+  held: number;
+}
+
+/** A match: [start, end, detector id]. */
+type Span = [number, number, string];
 
 /**
  * Redacts the text of event observations across delta boundaries: per stream (request, leg,
- * attempt) the text is joined, every match of the detectors in it replaced, and its last HOLD
- * characters (or from the start of a match that reaches its end) held back until more text comes,
- * so that a credential split across deltas is never kept in pieces. Held text goes out, redacted,
- * as a delta of its channel before the stream's next other event (the channel changes, the block
- * or response ends). A stream whose attempt ends without such an event loses its held tail (it is
- * never let through unredacted).
+ * attempt) the text of each channel (output text, reasoning, each tool call's arguments) is
+ * joined, every match of the detectors in it replaced, and its last HOLD characters (or from the
+ * start of a match that reaches its end) held back until more text comes, so that a credential
+ * split across deltas is never kept in pieces. Deltas are held whole and go out in their order,
+ * each at its own time with its own share of the redacted text (a match's replacement in the
+ * delta where it starts; a delta left with nothing, wholly inside a match, is dropped), so that
+ * the copies keep the stream's shape and timing: a recording replays as it was served. Held
+ * deltas go out before the stream's next other event, and when it ends (`end`: the attempt
+ * ended, the response to the client is over), whatever ended it.
  */
 export class StreamRedaction {
-  private readonly held = new Map<string, Held>();
+  private readonly streams = new Map<string, Stream>();
 
-  constructor(private readonly detectors: readonly Detector[], private readonly redactText: (text: string) => string) {}
+  constructor(private readonly detectors: readonly Detector[], private readonly replacement: (detectorId: string) => string) {}
 
-  redact(o: Observation & { kind: 'event' }): Observation[] {
-    const key = `${o.requestId}\u0000${o.leg}\u0000${o.attemptSeq ?? ''}`;
+  redact(o: EventObservation): Observation[] {
+    const key = keyOf(o);
     const piece = streamed(o.event);
-    const held = this.held.get(key);
-    const out: Observation[] = [];
-    if (held && (piece === undefined || piece.channel !== held.channel)) {
-      this.held.delete(key);
-      if (held.text.length > 0) out.push({ ...withText(held.last, this.redactText(held.text)), at: o.at } as Observation);
-    }
+    const stream = this.streams.get(key);
     if (piece === undefined) {
-      out.push(o);
-      return out;
+      if (stream === undefined) return [o];
+      this.streams.delete(key);
+      return [...this.release(stream, true), o];
     }
-    const joined = (held !== undefined && held.channel === piece.channel ? held.text : '') + piece.text;
-    const cut = this.cutAt(joined);
-    const ready = joined.slice(0, cut);
-    this.held.delete(key);
-    this.held.set(key, { channel: piece.channel, text: joined.slice(cut), last: o });
-    if (this.held.size > MAX_STREAMS) this.held.delete(this.held.keys().next().value!);
-    if (ready.length > 0) out.push(withText(o, this.redactText(ready)));
+    let s = stream;
+    if (s === undefined) {
+      s = { queue: [], channels: new Map(), held: 0 };
+      this.streams.set(key, s);
+      if (this.streams.size > MAX_STREAMS) this.streams.delete(this.streams.keys().next().value!);
+    }
+    let channel = s.channels.get(piece.channel);
+    if (channel === undefined) s.channels.set(piece.channel, (channel = { text: '', base: 0, pieces: [] }));
+    const start = channel.base + channel.text.length;
+    const held: Piece = { o, start, end: start + piece.text.length };
+    channel.text += piece.text;
+    channel.pieces.push(held);
+    s.queue.push(held);
+    s.held += piece.text.length;
+    if (s.held > MAX_HELD) {
+      this.streams.delete(key);
+      return this.release(s, true);
+    }
+    this.settle(channel, this.cutAt(channel));
+    const out = this.release(s, false);
+    if (s.queue.length === 0) this.streams.delete(key);
     return out;
   }
 
-  /** Where the text can be cut: before its last HOLD characters and outside every match, before one that reaches the end. */
-  private cutAt(text: string): number {
-    if (text.length > MAX_HELD) return text.length;
-    const spans: [number, number][] = [];
-    for (const d of this.detectors) {
-      if (text.search(d.pattern) < 0) continue;
-      for (const m of text.matchAll(d.pattern)) {
-        if (m[0].length === 0 || (d.accept !== undefined && !d.accept(m[0]))) continue;
-        spans.push([m.index, m.index + m[0].length]);
-      }
+  /** The stream of `leg` (an attempt's, on the backend legs) ended: what is held of it goes out. */
+  end(stream: { readonly requestId: string; readonly leg: TrafficLeg; readonly attemptSeq?: number | undefined }): Observation[] {
+    const key = keyOf(stream);
+    const s = this.streams.get(key);
+    if (s === undefined) return [];
+    this.streams.delete(key);
+    return this.release(s, true);
+  }
+
+  /** The deltas at the front of the stream that are redacted (with `all`, every channel's text is first). */
+  private release(s: Stream, all: boolean): Observation[] {
+    if (all) for (const channel of s.channels.values()) this.settle(channel, channel.text.length);
+    const out: Observation[] = [];
+    while (s.queue.length > 0 && s.queue[0]!.out !== undefined) {
+      const piece = s.queue.shift()!;
+      s.held -= piece.end - piece.start;
+      // A delta wholly inside a match carries nothing: it is dropped (one that came empty goes as it came).
+      if (piece.out!.length > 0 || piece.end === piece.start) out.push(piece.out === streamed(piece.o.event)!.text ? piece.o : withText(piece.o, piece.out!));
     }
+    return out;
+  }
+
+  /** Where the channel's text can be cut: before its last HOLD characters, outside every match, before one that reaches the end, and between deltas. */
+  private cutAt(channel: Channel): number {
+    const text = channel.text;
+    const spans = this.spans(text);
     let cut = Math.max(0, text.length - HOLD);
     for (let moved = true; moved;) {
       moved = false;
@@ -89,7 +137,68 @@ export class StreamRedaction {
           moved = true;
         }
       }
+      for (const p of channel.pieces) {
+        const start = p.start - channel.base;
+        if (start < cut && cut < p.end - channel.base) {
+          cut = start;
+          moved = true;
+        }
+      }
     }
     return cut;
   }
+
+  /** Redacts the channel's text up to `cut` (a delta boundary) into its deltas' `out`, and lets go of it. */
+  private settle(channel: Channel, cut: number): void {
+    if (cut <= 0) return;
+    const text = channel.text.slice(0, cut);
+    const spans = this.spans(text);
+    let i = 0;
+    let n = 0;
+    for (; n < channel.pieces.length && channel.pieces[n]!.end - channel.base <= cut; n++) {
+      const p = channel.pieces[n]!;
+      const from = p.start - channel.base;
+      const to = p.end - channel.base;
+      let out = '';
+      let at = from;
+      while (i < spans.length && spans[i]![1] <= from) i++;
+      for (let j = i; j < spans.length && spans[j]![0] < to; j++) {
+        const [start, end, id] = spans[j]!;
+        if (start >= from) out += text.slice(at, start) + this.replacement(id);
+        at = Math.min(Math.max(at, end), to);
+      }
+      p.out = out + text.slice(at, to);
+    }
+    channel.pieces.splice(0, n);
+    channel.text = channel.text.slice(cut);
+    channel.base += cut;
+  }
+
+  /**
+   * The matches in `text`, apart and in order: each detector's (a zero-length match, or one it
+   * does not accept, is none), one overlapping an earlier detector's match joined to it.
+   */
+  private spans(text: string): Span[] {
+    let spans: Span[] = [];
+    for (const d of this.detectors) {
+      if (text.search(d.pattern) < 0) continue;
+      for (const m of text.matchAll(d.pattern)) {
+        if (m[0].length === 0 || (d.accept !== undefined && !d.accept(m[0]))) continue;
+        const start = m.index;
+        const end = start + m[0].length;
+        const overlapping = spans.filter(([s, e]) => s < end && start < e);
+        if (overlapping.length === 0) spans.push([start, end, d.id]);
+        else {
+          const first = overlapping.reduce((a, b) => (b[0] < a[0] ? b : a));
+          const joined: Span = [Math.min(start, ...overlapping.map((o) => o[0])), Math.max(end, ...overlapping.map((o) => o[1])), first[2]];
+          spans = [...spans.filter((s) => !overlapping.includes(s)), joined];
+        }
+      }
+    }
+    return spans.sort((a, b) => a[0] - b[0]);
+  }
+}
+
+function keyOf(o: { readonly requestId: string; readonly leg: TrafficLeg; readonly attemptSeq?: number | undefined }): string {
+  return `${o.requestId}\u0000${o.leg}\u0000${o.attemptSeq ?? ''}`;
 }

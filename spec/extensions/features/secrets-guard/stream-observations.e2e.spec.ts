@@ -38,17 +38,35 @@ describe('e2e: secrets-guard redacts credentials split across stream deltas in t
       expect(out.at(-1)!.type).to.equal('response_finished');
     });
 
-    it('tool-call arguments and reasoning are redacted across deltas too; each stream (request, leg, attempt) on its own', () => {
+    it('tool-call arguments and reasoning are redacted across deltas too; each delta keeps its place, the replacement where the match starts', () => {
       const redactor = redactorOf();
       const out = run([
         { type: 'reasoning_delta', text: 'the user gave AKIAIOSF' }, { type: 'reasoning_delta', text: 'ODNN7EXAMPLE as key' },
         { type: 'tool_call_started', id: 't1', name: 'login' }, ...['{"token":"sk-pr', 'oj-A1b2C3d4E5f6G7h8I9', 'j0K1l2M3n4O5p6"}'].map((args): LipEvent => ({ type: 'tool_call_delta', id: 't1', args })),
         { type: 'tool_call_finished', id: 't1' },
       ], redactor);
-      expect(JSON.stringify(out)).to.not.contain('AKIAIOSF').and.not.contain('A1b2C3d4');
-      expect(out.map((e) => e.type)).to.deep.equal(['reasoning_delta', 'tool_call_started', 'tool_call_delta', 'tool_call_finished']);
-      expect((out[0] as { text: string }).text).to.equal('the user gave [REDACTED:aws_access_key_id] as key');
-      expect((out[2] as { args: string }).args).to.equal('{"token":"[REDACTED:openai_api_key]"}');
+      expect(JSON.stringify(out)).to.not.contain('AKIAIOSF').and.not.contain('A1b2C3d4').and.not.contain('ODNN7').and.not.contain('j0K1');
+      // A delta wholly inside a match carries nothing and is dropped.
+      expect(out).to.deep.equal([
+        { type: 'reasoning_delta', text: 'the user gave [REDACTED:aws_access_key_id]' }, { type: 'reasoning_delta', text: ' as key' },
+        { type: 'tool_call_started', id: 't1', name: 'login' },
+        { type: 'tool_call_delta', id: 't1', args: '{"token":"[REDACTED:openai_api_key]' }, { type: 'tool_call_delta', id: 't1', args: '"}' },
+        { type: 'tool_call_finished', id: 't1' },
+      ]);
+    });
+
+    it('each held delta goes out at its own time, and what a stream holds goes out when it ends (an attempt cut after a key)', () => {
+      const redactor = redactorOf();
+      const observed = ['my id is ', 'AKIAIOSF', 'ODNN7EXAMPLE', ' and'].flatMap((text, i) => {
+        const answer = redactor.redact({ ...base, at: 100 + i, kind: 'event', event: { type: 'text_delta', text } } as Observation);
+        return (Array.isArray(answer) ? answer : [answer]) as Observation[];
+      });
+      expect(observed).to.deep.equal([]);
+      const ended = redactor.end!({ requestId: 'r1', leg: 'proxy_to_client', attemptSeq: 1 }) as (Observation & { kind: 'event' })[];
+      expect(ended.map((o) => [o.at, o.event])).to.deep.equal([
+        [100, { type: 'text_delta', text: 'my id is ' }], [101, { type: 'text_delta', text: '[REDACTED:aws_access_key_id]' }], [103, { type: 'text_delta', text: ' and' }],
+      ]);
+      expect(redactor.end!({ requestId: 'r1', leg: 'proxy_to_client', attemptSeq: 1 })).to.deep.equal([]);
     });
 
     it('text without a credential comes out whole and unchanged', () => {
