@@ -81,7 +81,18 @@ export interface TrafficCapture {
   observe(batch: readonly Observation[]): void;
   /** How an attempt ended, while the capture is fed through `observe` (an end carries no traffic to redact). */
   attemptEnded(meta: ObservationMeta, outcome: AttemptEnding, failure: AttemptFailure | undefined, reason?: string): void;
+  /**
+   * While any traffic redactor is registered: how to redact, at once, what the capture keeps
+   * outside the plane (an embeddings request's body and calls, which are not observed).
+   */
+  redactWith?(redact: RedactNow): void;
 }
+
+/**
+ * Runs the traffic redactors on one value as they run on an observation of it (`kind` on `leg`,
+ * with `meta`): the redacted value, or undefined when a redactor failed or held it back.
+ */
+export type RedactNow = (meta: ObservationMeta, leg: TrafficLeg, kind: 'raw_body' | 'call', value: unknown) => unknown;
 
 const LEGS: ReadonlySet<unknown> = new Set<TrafficLeg>(['client_to_proxy', 'proxy_to_backend', 'backend_to_proxy', 'proxy_to_client']);
 const KINDS: ReadonlySet<unknown> = new Set<ObservationPayload['kind']>(['raw_body', 'call', 'event']);
@@ -179,6 +190,7 @@ export class TrafficPlane {
       this.observers = [...observers, ...asObservers];
       this.captures = [];
       this.observing = captures;
+      for (const capture of captures) capture.redactWith?.(this.redactNow);
     } else {
       this.observers = observers;
       this.captures = captures;
@@ -232,6 +244,24 @@ export class TrafficPlane {
       setImmediate(this.flush);
     }
   }
+
+  /** RedactNow: the redactors, in order, on a clone of one observation of `value`; what a failure or a hold leaves is undefined. */
+  private readonly redactNow: RedactNow = (meta, leg, kind, value) => {
+    let observation: Observation = structuredClone(new Pending(meta, leg, Date.now(), kind, value).build());
+    for (const redactor of this.redactors) {
+      try {
+        const answer = synchronous(redactor.hook.redact(observation));
+        const list = Array.isArray(answer) ? (answer as readonly Observation[]).map(redacted) : [redacted(answer as Observation)];
+        const same = list.find((o) => o.kind === kind);
+        if (same === undefined) return undefined;
+        observation = same;
+      } catch (err) {
+        this.failures.failed(redactor, err);
+        return undefined;
+      }
+    }
+    return observation.kind === 'raw_body' ? observation.body : observation.kind === 'call' ? observation.call : undefined;
+  };
 
   /** Queues a stream's end, for the redactors that hold text back (never dropped: it lets go of what they hold). */
   private queueEnd(stream: StreamEnd): void {

@@ -129,10 +129,13 @@ export class ExchangeCapture implements TrafficChannel, EmbeddingsTrail {
     return aux;
   }
 
+  /** An embeddings request's calls as the traffic redactors leave them (set while any is registered; undefined: masked). */
+  redactCall: ((call: EmbeddingRequest) => EmbeddingRequest | undefined) | undefined;
+
   /** An attempt of an embeddings request, starting now. */
   embeddingAttempt(seq: number, bLegId: string | null, candidateKey: string, backendId: string, call: EmbeddingRequest): AttemptCapture {
     const attempt = new AttemptCapture(this, seq, bLegId, candidateKey, backendId, Date.now() - this.base);
-    attempt.call = call;
+    attempt.call = this.redactCall === undefined ? call : this.redactCall(call) ?? { ...call, inputs: call.inputs.map(() => REDACTION_FAILED) };
     this.attempts.push(attempt);
     return attempt;
   }
@@ -150,6 +153,9 @@ export class ExchangeCapture implements TrafficChannel, EmbeddingsTrail {
     return created;
   }
 }
+
+/** What stands for a text the traffic redactors could not redact. */
+export const REDACTION_FAILED = '[REDACTION FAILED]';
 
 /** Every exchange that `sample_ratio` leaves out: nothing is allocated for it, nothing is kept. */
 export const UNSAMPLED: ExchangeCapture = new ExchangeCapture(false, 0, 0);

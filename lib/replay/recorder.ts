@@ -3,11 +3,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Config } from '../config/index.js';
 import type { ExecutionMeta } from '../core/execute.js';
-import type { AttemptEnding, AttemptFailure, Observation, ObservationMeta, TrafficCapture, TrafficChannel, TrafficLeg } from '../extensions/index.js';
+import type { EmbeddingRequest } from '../canonical/index.js';
+import type { AttemptEnding, AttemptFailure, Observation, ObservationMeta, RedactNow, TrafficCapture, TrafficChannel, TrafficLeg } from '../extensions/index.js';
 import { randomId } from '../wire/ids.js';
 import type { FailedBody } from '../wire/json-body.js';
 import { recordDraft, type ExchangeSnapshot, type RecordDraft } from './build-record.js';
-import { ExchangeCapture, UNSAMPLED } from './exchange-capture.js';
+import { ExchangeCapture, REDACTION_FAILED, UNSAMPLED } from './exchange-capture.js';
 import { Redactor } from './redact.js';
 import { RECORDING_COUNTS, RecordingWriter } from './recording-writer.js';
 
@@ -67,6 +68,7 @@ export class Recorder implements TrafficCapture {
   private readonly rng: () => number;
   private readonly logger: RecorderDeps['logger'];
   private readonly maxEvents: number;
+  private redactNow: RedactNow | undefined;
 
   constructor(private readonly config: Config, deps: RecorderDeps = {}) {
     const r = config.recording;
@@ -119,8 +121,19 @@ export class Recorder implements TrafficCapture {
   embeddings(requestId: string, body: unknown): ExchangeCapture | undefined {
     const x = this.exchange(requestId, Date.now());
     if (!x.sampled) return undefined;
-    x.body = body;
+    const redact = this.redactNow;
+    if (redact === undefined) x.body = body;
+    else {
+      // Not observed, but redacted as the plane redacts what it observes: the body as the client's, each call as an attempt's.
+      x.body = redact({ requestId }, 'client_to_proxy', 'raw_body', body) ?? REDACTION_FAILED;
+      x.redactCall = (call) => redact({ requestId }, 'proxy_to_backend', 'call', call) as EmbeddingRequest | undefined;
+    }
     return x;
+  }
+
+  /** The traffic redactors, while any is registered (the plane says so): an embeddings request's body and calls go through them too. */
+  redactWith(redact: RedactNow): void {
+    this.redactNow = redact;
   }
 
   /** Called by the server once the response is over (sent, failed or abandoned). */
