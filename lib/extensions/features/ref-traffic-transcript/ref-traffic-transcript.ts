@@ -2,6 +2,7 @@ import { LipError } from '../../../errors/index.js';
 import { MASK, scrubCredentials, SECRET_NAME } from '../../../wire/scrub-credentials.js';
 import type { Observation } from '../../observation.js';
 import type { FeatureFactory } from '../../sdk.js';
+import { StreamRedaction, substringDetector } from '../../stream-redaction.js';
 import { TranscriptStore } from './transcript-store.js';
 
 /** `features: [{ id: ref-traffic-transcript, config: { ... } }]` */
@@ -46,13 +47,18 @@ export const refTrafficTranscript: FeatureFactory<RefTrafficTranscriptConfig> = 
       if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, typeof v === 'string' && SECRET_NAME.test(k) ? MASK : redact(v)]));
       return value;
     };
+    // Streamed text (output, reasoning, tool-call arguments) is joined across deltas first, so a
+    // substring split across them is replaced whole (StreamRedaction holds the tail back).
+    const streams = new StreamRedaction(substrings.map((sub, i) => substringDetector(`substring_${i}`, sub)), () => '[redacted]');
     return {
       trafficRedactors: [{
         id: 'redact-substrings', order: config.order,
-        redact(o: Observation): Observation {
+        redact(o: Observation): Observation | Observation[] {
           if (config.raw_capture) store.raw(o); // what reached this redactor (after any with a lower order)
-          return redact(o) as Observation;
+          if (o.kind !== 'event') return redact(o) as Observation;
+          return streams.redact(o).map((e) => redact(e) as Observation);
         },
+        end: (stream) => streams.end(stream).map((e) => redact(e) as Observation),
       }],
       trafficObservers: [{ id: 'transcript', order: config.order, observe: (batch) => { for (const o of batch) store.add(o); } }],
       diagnostics(query) {

@@ -3,7 +3,7 @@ import type { Observation } from '../../observation.js';
 import { refuseConfigProblems, type FeatureFactory, type RequestAnswer, type TrafficRedactor } from '../../sdk.js';
 import { BUILTIN_DETECTORS, compileDetectors, patternProblems, replaceMatches, type PatternConfig } from './detectors.js';
 import { scanCall } from './scan-call.js';
-import { StreamRedaction } from './stream-redaction.js';
+import { StreamRedaction } from '../../stream-redaction.js';
 
 /** `features: [{ id: secrets-guard, config: { ... } }]` */
 export interface SecretsGuardConfig {

@@ -72,6 +72,38 @@ describe('e2e: ref-traffic-transcript through the official SDK', function () {
     expect(JSON.stringify(raw.raw)).to.contain(KEY).and.contain('tok-9f8e7d6c5b4a');
   });
 
+  it('a substring split across six deltas is redacted whole: no piece of it reaches the transcript, on either event leg', async () => {
+    const pieces = ['the word is REF', '_S', 'E', 'CR', 'E', 'T, done'];
+    upstream.handler = () => ({ text: pieces });
+    try {
+      const client = new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+      const stream = await client.chat.completions.create({ model: 'up:chat', stream: true, messages: [{ role: 'user', content: 'hi' }] }).withResponse();
+      let text = '';
+      for await (const chunk of stream.data) text += chunk.choices[0]?.delta?.content ?? '';
+      expect(text).to.equal('the word is REF_SECRET, done');
+      const aLegId = stream.response.headers.get('x-lip-a-leg-id')!;
+      type Row = { leg: string; kind: string; body: { type?: string; text?: string } };
+      const done = (rows: Row[]) => rows.some((r) => r.leg === 'proxy_to_client' && r.body?.type === 'response_finished');
+      let rows: Row[] = [];
+      // Observations are handed over off the hot path: wait for the client leg's last event.
+      for (let i = 0; i < 500 && !done(rows); i++) {
+        const res = await admin(`?a_leg_id=${encodeURIComponent(aLegId)}`);
+        if (res.status === 200) rows = ((await res.json()) as { rows: Row[] }).rows;
+        if (!done(rows)) await new Promise((r) => setImmediate(r));
+      }
+      const all = JSON.stringify(rows);
+      for (const piece of ['REF_SECRET', 'REF_S', 'F_SE', 'SECRET', 'ECRET', 'CRET']) expect(all).to.not.contain(piece);
+      for (const leg of ['backend_to_proxy', 'proxy_to_client']) {
+        const deltas = rows.filter((r) => r.leg === leg && r.body?.type === 'text_delta').map((r) => r.body.text);
+        expect(deltas.join(''), leg).to.equal('the word is [redacted], done');
+        // Each delta keeps its place: the replacement where the substring starts, the deltas wholly inside it dropped.
+        expect(deltas, leg).to.deep.equal(['the word is [redacted]', ', done']);
+      }
+    } finally {
+      upstream.handler = () => ({ text: ['echo REF_SECRET ', 'done'], usage: { input: 7, output: 3 } });
+    }
+  });
+
   it('needs the diagnostics secret and an a_leg_id', async () => {
     expect((await admin('?a_leg_id=x', 'wrong-secret-000000')).status).to.equal(403);
     expect((await admin('')).status).to.equal(400);

@@ -1,6 +1,17 @@
-import type { LipEvent } from '../../../canonical/index.js';
-import type { Observation, TrafficLeg } from '../../observation.js';
-import type { Detector } from './detectors.js';
+import type { LipEvent } from '../canonical/index.js';
+import type { Observation, TrafficLeg } from './observation.js';
+
+/** What a stream is searched for: a global regex (for matchAll), and a second look at a match (false: it is none). */
+export interface StreamDetector {
+  readonly id: string;
+  readonly pattern: RegExp;
+  readonly accept?: (match: string) => boolean;
+}
+
+/** A detector of one literal substring. */
+export function substringDetector(id: string, substring: string): StreamDetector {
+  return { id, pattern: new RegExp(substring.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'g') };
+}
 
 /** Characters held back at the end of a stream's text: longer than any credential's unmatched start. */
 const HOLD = 256;
@@ -62,12 +73,13 @@ type Span = [number, number, string];
  * delta where it starts; a delta left with nothing, wholly inside a match, is dropped), so that
  * the copies keep the stream's shape and timing: a recording replays as it was served. Held
  * deltas go out before the stream's next other event, and when it ends (`end`: the attempt
- * ended, the response to the client is over), whatever ended it.
+ * ended, the response to the client is over), whatever ended it. Shared by the redactors that
+ * hold text back (secrets-guard's detectors, ref-traffic-transcript's substrings).
  */
 export class StreamRedaction {
   private readonly streams = new Map<string, Stream>();
 
-  constructor(private readonly detectors: readonly Detector[], private readonly replacement: (detectorId: string) => string) {}
+  constructor(private readonly detectors: readonly StreamDetector[], private readonly replacement: (detectorId: string) => string) {}
 
   redact(o: EventObservation): Observation[] {
     const key = keyOf(o);
