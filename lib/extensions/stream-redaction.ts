@@ -6,6 +6,13 @@ export interface StreamDetector {
   readonly id: string;
   readonly pattern: RegExp;
   readonly accept?: (match: string) => boolean;
+  /**
+   * A block that a match may leave open (a private key cut short matches to the end of its
+   * text): when a match of this detector reaches the end of the text let out (more than a stream
+   * holds, or another event came), the text that follows in its channel is masked until this
+   * closing line matches.
+   */
+  readonly closing?: RegExp;
 }
 
 /** A detector of one literal substring. */
@@ -15,6 +22,8 @@ export function substringDetector(id: string, substring: string): StreamDetector
 
 /** Characters held back at the end of a stream's text: longer than any credential's unmatched start. */
 const HOLD = 256;
+/** Characters held back while a block is open: longer than its closing line (which may come split). */
+const CLOSING_HOLD = 128;
 /** A stream's text held beyond this goes out (redacted as it is) rather than grow without bound. */
 const MAX_HELD = 64 * 1024;
 /** Streams with held text at once; the oldest is forgotten past this (its attempt ended without closing). */
@@ -51,6 +60,8 @@ interface Channel {
   text: string;
   base: number;
   pieces: Piece[];
+  /** The detector whose block is open (let out before its end): the text is masked until its closing line. */
+  open?: StreamDetector;
 }
 
 /** One stream (request, leg, attempt): its deltas in order, and its channels. */
@@ -60,8 +71,8 @@ interface Stream {
   held: number;
 }
 
-/** A match: [start, end, detector id]. */
-type Span = [number, number, string];
+/** A match: [start, end, detector id (`''`: an open block's masked rest), the detector]. */
+type Span = [number, number, string, StreamDetector?];
 
 /**
  * Redacts the text of event observations across delta boundaries: per stream (request, leg,
@@ -87,8 +98,10 @@ export class StreamRedaction {
     const stream = this.streams.get(key);
     if (piece === undefined) {
       if (stream === undefined) return [o];
-      this.streams.delete(key);
-      return [...this.release(stream, true), o];
+      const out = [...this.release(stream, true), o];
+      // A block left open goes on masked in the deltas that follow this event.
+      if (![...stream.channels.values()].some((c) => c.open)) this.streams.delete(key);
+      return out;
     }
     let s = stream;
     if (s === undefined) {
@@ -104,13 +117,10 @@ export class StreamRedaction {
     channel.pieces.push(held);
     s.queue.push(held);
     s.held += piece.text.length;
-    if (s.held > MAX_HELD) {
-      this.streams.delete(key);
-      return this.release(s, true);
-    }
+    if (s.held > MAX_HELD) return this.release(s, true);
     this.settle(channel, this.cutAt(channel));
     const out = this.release(s, false);
-    if (s.queue.length === 0) this.streams.delete(key);
+    if (s.queue.length === 0 && ![...s.channels.values()].some((c) => c.open)) this.streams.delete(key);
     return out;
   }
 
@@ -139,7 +149,9 @@ export class StreamRedaction {
   /** Where the channel's text can be cut: before its last HOLD characters, outside every match, before one that reaches the end, and between deltas. */
   private cutAt(channel: Channel): number {
     const text = channel.text;
-    const spans = this.spans(text);
+    // An open block: masked up to its closing line; without one yet, all but what could be its start.
+    if (channel.open !== undefined && this.closingEnd(channel) < 0) return this.pieceStart(channel, Math.max(0, text.length - CLOSING_HOLD));
+    const spans = this.spans(channel);
     let cut = Math.max(0, text.length - HOLD);
     for (let moved = true; moved;) {
       moved = false;
@@ -149,22 +161,40 @@ export class StreamRedaction {
           moved = true;
         }
       }
-      for (const p of channel.pieces) {
-        const start = p.start - channel.base;
-        if (start < cut && cut < p.end - channel.base) {
-          cut = start;
-          moved = true;
-        }
+      const start = this.pieceStart(channel, cut);
+      if (start < cut) {
+        cut = start;
+        moved = true;
       }
     }
     return cut;
+  }
+
+  /** `cut`, or the start of the delta it falls inside. */
+  private pieceStart(channel: Channel, cut: number): number {
+    for (const p of channel.pieces) {
+      const start = p.start - channel.base;
+      if (start < cut && cut < p.end - channel.base) return start;
+    }
+    return cut;
+  }
+
+  /** Where the open block's closing line ends in the channel's text (-1: not there yet). */
+  private closingEnd(channel: Channel, text = channel.text): number {
+    const m = channel.open?.closing?.exec(text);
+    return m ? m.index + m[0].length : -1;
   }
 
   /** Redacts the channel's text up to `cut` (a delta boundary) into its deltas' `out`, and lets go of it. */
   private settle(channel: Channel, cut: number): void {
     if (cut <= 0) return;
     const text = channel.text.slice(0, cut);
-    const spans = this.spans(text);
+    const spans = this.spans(channel, text);
+    // The open block reached its end (its closing line), or goes on past what is let out; a match
+    // let out that reaches the end of it leaves its block open.
+    if (channel.open !== undefined) channel.open = this.closingEnd(channel, text) < 0 ? channel.open : undefined;
+    const last = spans.at(-1);
+    if (channel.open === undefined && last !== undefined && last[1] === text.length && last[3]?.closing !== undefined && !last[3].closing.test(text.slice(last[0], last[1]))) channel.open = last[3];
     let i = 0;
     let n = 0;
     for (; n < channel.pieces.length && channel.pieces[n]!.end - channel.base <= cut; n++) {
@@ -176,7 +206,7 @@ export class StreamRedaction {
       while (i < spans.length && spans[i]![1] <= from) i++;
       for (let j = i; j < spans.length && spans[j]![0] < to; j++) {
         const [start, end, id] = spans[j]!;
-        if (start >= from) out += text.slice(at, start) + this.replacement(id);
+        if (start >= from) out += text.slice(at, start) + (id === '' ? '' : this.replacement(id));
         at = Math.min(Math.max(at, end), to);
       }
       p.out = out + text.slice(at, to);
@@ -190,8 +220,13 @@ export class StreamRedaction {
    * The matches in `text`, apart and in order: each detector's (a zero-length match, or one it
    * does not accept, is none), one overlapping an earlier detector's match joined to it.
    */
-  private spans(text: string): Span[] {
+  private spans(channel: Channel, text = channel.text): Span[] {
     let spans: Span[] = [];
+    // An open block's rest (masked, its replacement went out before) up to its closing line, or all of the text.
+    if (channel.open !== undefined) {
+      const end = this.closingEnd(channel, text);
+      spans.push([0, end < 0 ? text.length : end, '']);
+    }
     for (const d of this.detectors) {
       if (text.search(d.pattern) < 0) continue;
       for (const m of text.matchAll(d.pattern)) {
@@ -199,10 +234,10 @@ export class StreamRedaction {
         const start = m.index;
         const end = start + m[0].length;
         const overlapping = spans.filter(([s, e]) => s < end && start < e);
-        if (overlapping.length === 0) spans.push([start, end, d.id]);
+        if (overlapping.length === 0) spans.push([start, end, d.id, d]);
         else {
           const first = overlapping.reduce((a, b) => (b[0] < a[0] ? b : a));
-          const joined: Span = [Math.min(start, ...overlapping.map((o) => o[0])), Math.max(end, ...overlapping.map((o) => o[1])), first[2]];
+          const joined: Span = [Math.min(start, ...overlapping.map((o) => o[0])), Math.max(end, ...overlapping.map((o) => o[1])), first[2], end >= Math.max(...overlapping.map((o) => o[1])) ? d : first[3]];
           spans = [...spans.filter((s) => !overlapping.includes(s)), joined];
         }
       }

@@ -7,6 +7,8 @@ export interface Detector {
   readonly pattern: RegExp;
   /** A second look at a match of `pattern` (what a linear regex cannot say): false, it is none. */
   readonly accept?: (match: string) => boolean;
+  /** A match cut short (at the end of its text) goes on in the streamed text that follows until this matches (StreamDetector.closing). */
+  readonly closing?: RegExp;
 }
 
 /**
@@ -51,7 +53,10 @@ export function replaceMatches(text: string, detector: Detector, replacement: ()
  * URL-encoded byte (START); a bare `sk-` match must also look like a key (keyLikeBareSk).
  */
 export const BUILTIN_DETECTORS: readonly Detector[] = [
-  { id: 'private_key', pattern: /-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----(?:[\s\S]*?-----END[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----|[\s\S]*$)/g },
+  {
+    id: 'private_key', pattern: /-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----(?:[\s\S]*?-----END[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----|[\s\S]*$)/g,
+    closing: /-----END[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----/,
+  },
   { id: 'anthropic_api_key', pattern: starting('sk-ant-[A-Za-z0-9_-]{20,}') },
   { id: 'openai_api_key', pattern: starting('sk-(?!ant-)(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}'), accept: keyLikeBareSk },
   { id: 'aws_access_key_id', pattern: starting('(?:AKIA|ASIA)[0-9A-Z]{16}\\b') },

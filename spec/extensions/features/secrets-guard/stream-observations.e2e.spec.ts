@@ -69,6 +69,26 @@ describe('e2e: secrets-guard redacts credentials split across stream deltas in t
       expect(redactor.end!({ requestId: 'r1', leg: 'proxy_to_client', attemptSeq: 1 })).to.deep.equal([]);
     });
 
+    it('a private key longer than what a stream may hold stays redacted to its END line, the text after it kept', () => {
+      const line = 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\n';
+      const body = line.repeat(2_000); // about 104 KiB: past the 64 KiB a stream holds
+      const text = `key: -----BEGIN PRIVATE KEY-----\n${body}-----END PRIVATE KEY----- after`;
+      const deltas = Array.from({ length: Math.ceil(text.length / 1_000) }, (_, i): LipEvent => ({ type: 'text_delta', text: text.slice(i * 1_000, (i + 1) * 1_000) }));
+      const out = run([...deltas, { type: 'response_finished', reason: 'stop' } as LipEvent]);
+      expect(JSON.stringify(out)).to.not.contain('MIIEvQ').and.not.contain('BAQC7');
+      expect(out.filter((e) => e.type === 'text_delta').map((e) => (e as { text: string }).text).join('')).to.equal('key: [REDACTED:private_key] after');
+      expect(out.at(-1)!.type).to.equal('response_finished');
+    });
+
+    it('a private key cut by another event (a usage report mid-stream) stays redacted in the deltas that continue it', () => {
+      const out = run([
+        { type: 'text_delta', text: 'key: -----BEGIN RSA PRIVATE KEY-----\nMIIEvQIBADANBgkq' }, { type: 'usage', usage: { outputTokens: 3 } } as LipEvent,
+        { type: 'text_delta', text: 'hkiG9w0BAQEFAASC\n-----END RSA PRI' }, { type: 'text_delta', text: 'VATE KEY-----\nthanks' }, { type: 'response_finished', reason: 'stop' } as LipEvent,
+      ]);
+      expect(JSON.stringify(out)).to.not.contain('MIIEvQ').and.not.contain('hkiG9w0');
+      expect(out.filter((e) => e.type === 'text_delta').map((e) => (e as { text: string }).text).join('')).to.equal('key: [REDACTED:private_key]\nthanks');
+    });
+
     it('text without a credential comes out whole and unchanged', () => {
       const out = run([{ type: 'text_delta', text: 'hello ' }, { type: 'text_delta', text: 'world' }, { type: 'response_finished', reason: 'stop' } as LipEvent]);
       expect(out.filter((e) => e.type === 'text_delta').map((e) => (e as { text: string }).text).join('')).to.equal('hello world');
