@@ -1,3 +1,5 @@
+import { asyncScheduler } from 'rxjs/internal/scheduler/async';
+import type { SchedulerLike } from 'rxjs';
 import type { Redis } from 'ioredis';
 import { firstConnection, redisClient, RedisOutageNotice } from './redis-client.js';
 
@@ -44,7 +46,9 @@ export class RedisKeyCooldowns {
   /** Cool-downs announced right after a start wait for the connection. */
   private readonly connected: { readonly pending: Promise<void> | undefined };
 
-  constructor(url: string, private readonly prefix: string, warn: (message: string, meta: Record<string, unknown>) => void = () => undefined, timeoutMs = 1_000) {
+  constructor(url: string, private readonly prefix: string, warn: (message: string, meta: Record<string, unknown>) => void = () => undefined, timeoutMs = 1_000,
+    /** The clock cool-downs end by (the scheduler's, as every circuit/ clock). */
+    private readonly scheduler: SchedulerLike = asyncScheduler) {
     this.notice = new RedisOutageNotice('upstream key cool-downs', 'each instance keeps its own meanwhile', 'the instances share them again', warn);
     const common = { connectTimeout: Math.max(1_000, timeoutMs * 5), retryStrategy: (times: number) => Math.min(times * 100, 2_000) };
     this.client = redisClient(url, { ...common, commandTimeout: timeoutMs, enableOfflineQueue: false, maxRetriesPerRequest: 0, connectionName: 'lip-key-cooldowns' }) as CooldownClient;
@@ -140,7 +144,7 @@ export class RedisKeyCooldowns {
   private hold(name: string, until: number): void {
     if (!Number.isFinite(until) || !this.followers.has(name) || until <= (this.held.get(name) ?? 0)) return;
     this.held.set(name, until);
-    if (this.held.size > 2 * this.followers.size + 64) this.forgetEnded(Date.now());
+    if (this.held.size > 2 * this.followers.size + 64) this.forgetEnded(this.scheduler.now());
   }
 
   private forgetEnded(now: number): void {
@@ -149,7 +153,7 @@ export class RedisKeyCooldowns {
 
   /** Announces again every cool-down still running here (the script only ever extends one). */
   private async reannounce(): Promise<void> {
-    this.forgetEnded(Date.now());
+    this.forgetEnded(this.scheduler.now());
     if (this.held.size === 0) return;
     try {
       await Promise.all([...this.held].map(([name, until]) => {
