@@ -21,11 +21,18 @@ setFlagsFromString('--semi-space-growth-factor=1');
 // response; docs/benchmarks.md, "200 slow streams: where the peak came from").
 setFlagsFromString('--liftoff-only');
 setTimeout(() => setFlagsFromString('--semi-space-growth-factor=2'), 3_000).unref();
-const { main } = await import('../dist/cli/main.js');
+const [{ main }, { commandWord }, { exitWhenWritten }] = await Promise.all([
+  import('../dist/cli/main.js'), import('../dist/cli/command-word.js'), import('../dist/cli/exit-when-written.js'),
+]);
 
-// Exit as soon as the command is done: a server that has drained must not linger on a stray
-// handle (stdout and stderr are synchronous for files and pipes, so nothing is lost).
+// `lip serve` exits as soon as it is done: a server that has drained must not linger on a stray
+// handle, nor wait on a log reader that stopped reading. Every other command exits once what it
+// printed has been written: its output (an inventory or a replay report of megabytes) is the
+// result, and on Linux a pipe whose reader is slower than lip takes only 64 KiB at once; the rest
+// waits in libuv, and a process.exit() at once cut it there, with exit 0.
+const serving = commandWord(process.argv.slice(2)) === 'serve';
+const end = (code) => (serving ? process.exit(code) : exitWhenWritten(code));
 main(process.argv.slice(2)).then(
-  (code) => process.exit(typeof code === 'number' ? code : 0),
-  (err) => { process.stderr.write(`lip: ${err?.stack ?? err}\n`); process.exit(1); },
+  (code) => end(typeof code === 'number' ? code : 0),
+  (err) => { process.stderr.write(`lip: ${err?.stack ?? err}\n`); return end(1); },
 );
