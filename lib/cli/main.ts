@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type { Config } from '../config/index.js';
 import { nearest } from '../config/suggest.js';
-import { commandWord } from './command-word.js';
+import { commandIndex, commandWord } from './command-word.js';
 import { configPath } from './config-path.js';
 import { parsePort } from './parse-port.js';
 import { parseWorkers } from './parse-workers.js';
@@ -52,6 +52,29 @@ function parseConcurrency(value: unknown): number {
   return n;
 }
 
+/**
+ * What a bare `-` among `lip replay`'s files (standard input) is while yargs parses: yargs drops
+ * a bare `-` altogether, so `lip replay -` replayed nothing and reported success. No argument a
+ * process is given can hold a NUL, so this stands for nothing else.
+ */
+const STDIN_ARG = '\u0000-';
+
+/** Options of `lip replay` that take the next argument as their value (a `-` after one is that value). */
+const REPLAY_VALUED = new Set(['--config', '-c', '--id', '--concurrency', '--report']);
+
+/** `argv` with each bare `-` that is one of `lip replay`'s files (not an option's value) as STDIN_ARG. */
+function markStdin(argv: readonly string[]): string[] {
+  const marked = [...argv];
+  const command = commandIndex(argv);
+  if (command < 0 || argv[command] !== 'replay') return marked;
+  for (let i = command + 1; i < marked.length; i++) {
+    if (marked[i] === '--') break;
+    if (REPLAY_VALUED.has(marked[i]!)) i++;
+    else if (marked[i] === '-') marked[i] = STDIN_ARG;
+  }
+  return marked;
+}
+
 /** Stand-ins for commands, for tests of the argument parsing (nothing is served). */
 export interface CliHooks {
   /** Receives what `lip serve` would run with, instead of serving. */
@@ -91,7 +114,8 @@ export async function main(argv: readonly string[], io: Output = processOutput, 
   }
 }
 
-async function dispatch(argv: readonly string[], io: Output, env: NodeJS.ProcessEnv, hooks: CliHooks): Promise<number> {
+async function dispatch(given: readonly string[], io: Output, env: NodeJS.ProcessEnv, hooks: CliHooks): Promise<number> {
+  const argv = markStdin(given);
   let result: number | Promise<number> | undefined;
   let usageError: string | undefined;
   // `lip --version` answers before even the argument parser is loaded.
@@ -148,7 +172,7 @@ async function dispatch(argv: readonly string[], io: Output, env: NodeJS.Process
       });
     })
     .command('replay <files..>', 'feed recorded traffic through the pipeline and compare (offline, virtual time)', (y) => y
-      .positional('files', { type: 'string', array: true, describe: 'recording files (JSON Lines)' })
+      .positional('files', { type: 'string', array: true, describe: 'recording files (JSON Lines; - reads standard input)' })
       .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' })
       // Not `array: true`, which would take the file names after `--id X` as ids too: a repeated option is an array already.
       .option('id', { type: 'string', requiresArg: true, default: [], coerce: (value: string | string[]) => needsValue<string[]>('--id')(([] as string[]).concat(value)), describe: 'replay only this exchange (record id or request id); repeatable' })
@@ -158,7 +182,7 @@ async function dispatch(argv: readonly string[], io: Output, env: NodeJS.Process
     (args) => {
       result = import('./commands/replay.js').then(({ replayCommand }) => replayCommand({
         ...(io === processOutput && process.stderr.isTTY ? { progress: process.stderr } : {}),
-        files: (args.files ?? []).map(String), json: args.json, ids: (args.id ?? []).map(String), concurrency: args.concurrency, live: args.live,
+        files: (args.files ?? []).map((f) => (f === STDIN_ARG ? '-' : String(f))), json: args.json, ids: (args.id ?? []).map(String), concurrency: args.concurrency, live: args.live,
         ...(typeof args.report === 'string' ? { report: args.report } : {}),
         ...(configPath(args.config, env) !== undefined ? { configPath: configPath(args.config, env)! } : {}),
       }, io, env));

@@ -10,11 +10,16 @@ import { replayExchange, type ExchangeResult } from '../../replay/replay-exchang
 import { buildReport, describeResult, renderSummary, type ReplayReport } from '../../replay/replay-report.js';
 import { loadConfig } from '../config-source.js';
 import type { Output } from '../output.js';
+import { spoolStdin, type SpooledInput } from '../spool-stdin.js';
 
 /** The request id of an exchange lip named apart from another with the client's id (`<id>.dup<n>`, see LipServer). */
 const DUPLICATE_ID = /^(.+)\.dup\d+$/;
 
+/** The file name that stands for standard input (as in `cat -`). */
+export const STDIN = '-';
+
 export interface ReplayArgs {
+  /** Recording files; `-` is standard input (at most once). */
   readonly files: readonly string[];
   readonly configPath?: string;
   readonly json: boolean;
@@ -27,6 +32,14 @@ export interface ReplayArgs {
   readonly live: boolean;
   /** Draw a progress bar here (a TTY) and list only the exchanges that are not `same`. */
   readonly progress?: NodeJS.WriteStream;
+  /** What `-` reads (default: process.stdin). */
+  readonly stdin?: NodeJS.ReadableStream;
+}
+
+/** A recording as the user named it (`-` for standard input) and the file read for it. */
+interface Input {
+  readonly name: string;
+  readonly path: string;
 }
 
 /** Live mode: an exchange that has not ended by then is reported as an error. */
@@ -41,6 +54,14 @@ const LIVE_TIMEOUT_MS = 120_000;
 export async function replayCommand(args: ReplayArgs, io: Output, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   if (!Number.isInteger(args.concurrency) || args.concurrency < 1 || args.concurrency > 256) {
     io.err(`lip replay: --concurrency must be an integer from 1 to 256 (got ${String(args.concurrency)})`);
+    return 2;
+  }
+  if (args.files.length === 0) {
+    io.err(`lip replay: name a recording file (${STDIN} for standard input)`);
+    return 2;
+  }
+  if (args.files.filter((f) => f === STDIN).length > 1) {
+    io.err(`lip replay: ${STDIN} (standard input) is named more than once; it can be read only once`);
     return 2;
   }
   if (args.report !== undefined) {
@@ -63,6 +84,25 @@ export async function replayCommand(args: ReplayArgs, io: Output, env: NodeJS.Pr
     io.err(`lip replay: ${isLipError(err) ? err.message : String(err)}`);
     return 2;
   }
+  let stdin: SpooledInput | undefined;
+  if (args.files.includes(STDIN)) {
+    try {
+      stdin = await spoolStdin(args.stdin ?? process.stdin);
+    } catch (err) {
+      io.err(`lip replay: cannot read ${STDIN} (standard input): ${(err as Error).message}`);
+      return 2;
+    }
+  }
+  const inputs: Input[] = args.files.map((name) => ({ name, path: name === STDIN ? stdin!.path : name }));
+  try {
+    return await replayInputs(args, config, inputs, io, env);
+  } finally {
+    await stdin?.remove();
+  }
+}
+
+/** The replay proper, of recordings that can be read twice. */
+async function replayInputs(args: ReplayArgs, config: Config, inputs: readonly Input[], io: Output, env: NodeJS.ProcessEnv): Promise<number> {
   // Two passes, each a line at a time: every line is checked before anything is replayed (a bad
   // record is exit 2, whatever else the files hold), then the records are replayed a few at a
   // time, so a recording of any size costs memory for the exchanges in flight and the results.
@@ -78,10 +118,10 @@ export async function replayCommand(args: ReplayArgs, io: Output, env: NodeJS.Pr
   };
   const skipped: { file: string; line: number; reason: string }[] = [];
   let total = 0;
-  for (const file of args.files) {
+  for (const { name: file, path } of inputs) {
     let scan;
     try {
-      scan = await scanRecording(file, keep);
+      scan = await scanRecording(path, keep);
     } catch (err) {
       io.err(`lip replay: cannot read ${file}: ${(err as Error).message}`);
       return 2;
@@ -114,7 +154,7 @@ export async function replayCommand(args: ReplayArgs, io: Output, env: NodeJS.Pr
     return 2;
   }
   const results: ExchangeResult[] = [];
-  const chosen = chosenRecords(args.files, keep);
+  const chosen = chosenRecords(inputs.map((i) => i.path), keep);
   let next = 0;
   let finished = 0;
   // One extension host per worker: a replay binds its host's auxiliary calls to its own executor,
@@ -191,6 +231,7 @@ function bar(done: number, total: number): string {
 async function inputAt(report: string, files: readonly string[]): Promise<string | undefined> {
   const target = await stat(report).catch(() => undefined);
   for (const file of files) {
+    if (file === STDIN) continue;
     if (resolve(file) === resolve(report)) return file;
     if (target === undefined) continue;
     const input = await stat(file).catch(() => undefined);
