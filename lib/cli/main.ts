@@ -44,6 +44,18 @@ function needsValue<T = string>(flag: string) {
   };
 }
 
+/**
+ * needsValue for an option that keeps one value: given more than once (yargs hands an array
+ * then), the last one wins, as for `--config` and `--port`; each must still be a value.
+ */
+function lastValue(flag: string) {
+  const check = needsValue<string | string[]>(flag);
+  return (value: string | string[]): string => {
+    const values = ([] as string[]).concat(check(value));
+    return values[values.length - 1]!;
+  };
+}
+
 /** `lip replay --concurrency N`: a whole number from 1 to 256 (the last one when repeated). */
 function parseConcurrency(value: unknown): number {
   const text = String(Array.isArray(value) ? value[value.length - 1] : value);
@@ -138,7 +150,7 @@ async function dispatch(given: readonly string[], io: Output, env: NodeJS.Proces
     .usage('lip <command> [options]\n\nA streaming-first LLM proxy.')
     .option('config', { alias: 'c', type: 'string', global: true, requiresArg: true, coerce: needsValue('--config'), describe: 'configuration file (default: $LIP_CONFIG, else the embedded default)' })
     .command('serve', 'run the proxy', (y) => y
-      .option('host', { type: 'string', requiresArg: true, coerce: needsValue('--host'), describe: 'listen address (overrides server.host)' })
+      .option('host', { type: 'string', requiresArg: true, coerce: lastValue('--host'), describe: 'listen address (overrides server.host)' })
       .option('port', { type: 'string', coerce: parsePort, describe: 'listen port, 0 to 65535 (overrides server.port; 0 = any free port)' })
       .option('multi-user', { type: 'boolean', default: false, describe: 'serve a config with access.mode: multi_user (required for it, refused without it)' })
       .option('workers', { type: 'string', describe: 'worker processes sharing the listener: a number, or auto (one per core); default 1', coerce: parseWorkers }),
@@ -177,7 +189,7 @@ async function dispatch(given: readonly string[], io: Output, env: NodeJS.Proces
       // Not `array: true`, which would take the file names after `--id X` as ids too: a repeated option is an array already.
       .option('id', { type: 'string', requiresArg: true, default: [], coerce: (value: string | string[]) => needsValue<string[]>('--id')(([] as string[]).concat(value)), describe: 'replay only this exchange (record id or request id); repeatable' })
       .option('concurrency', { type: 'string', requiresArg: true, default: '4', coerce: parseConcurrency, describe: 'exchanges replayed at once, 1 to 256' })
-      .option('report', { type: 'string', requiresArg: true, coerce: needsValue('--report'), describe: 'also write the JSON report to this file' })
+      .option('report', { type: 'string', requiresArg: true, coerce: lastValue('--report'), describe: 'also write the JSON report to this file' })
       .option('live', { type: 'boolean', default: false, describe: 'send each request to the configured backends and compare (wall clock, needs their keys)' }),
     (args) => {
       result = import('./commands/replay.js').then(({ replayCommand }) => replayCommand({

@@ -81,6 +81,15 @@ describe('cli/quick-serve (lip serve without yargs)', () => {
     expect(repeated.args?.configPath).to.equal('b.yaml'); // the later one wins
   });
 
+  // Found by probing the command line: yargs hands a repeated --host as an array, which was
+  // dropped (`typeof args.host === 'string'`), so the config's server.host was served instead.
+  it('takes the last of a repeated --host, like --config and --port', async () => {
+    for (const alwaysYargs of [false, true]) {
+      const r = await parsed(['serve', '--host', '127.0.0.2', '--port', '1', '--host=127.0.0.3', '--port', '2'], alwaysYargs);
+      expect([r.code, r.args], String(alwaysYargs)).to.deep.equal([0, { configPath: undefined, host: '127.0.0.3', port: 2, multiUser: false }]);
+    }
+  });
+
   it('refuses an option left without its value (`--config $UNSET` in a script) instead of serving the default config', async () => {
     for (const argv of [['serve', '--config'], ['serve', '--config='], ['serve', '--config', ''], ['--config', 'serve'], ['serve', '-c'],
       ['serve', '--config', 'a.yaml', '--config', ''], ['serve', '--host'], ['serve', '--host', ''], ['serve', '--config', '--port', '80']]) {

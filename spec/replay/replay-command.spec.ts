@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { linkSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -133,6 +133,24 @@ describe('lip replay', function () {
       expect(r.stderr, argv.join(' ')).to.contain(message);
       expect(r.stdout, argv.join(' ')).to.not.contain('same'); // nothing was replayed
     }
+  });
+
+  // Found by probing the command line: yargs hands a repeated --report as an array, which was
+  // dropped (`typeof args.report === 'string'`): no report was written and nothing checked.
+  it('takes the last of a repeated --report, and checks that one before replaying anything', async () => {
+    const [a, b] = [join(dir, 'repeated-a.json'), join(dir, 'repeated-b.json')];
+    const r = await lip('replay', CORPUS, '--config', CONFIG, '--report', a, `--report=${b}`);
+    expect(r.code, r.stderr).to.equal(0);
+    expect((JSON.parse(readFileSync(b, 'utf8')) as ReplayReport).summary.total).to.equal(LINES.length);
+    expect(existsSync(a)).to.equal(false);
+    const unwritable = join(dir, 'no-such-dir', 'report.json');
+    const refused = await lip('replay', CORPUS, '--config', CONFIG, '--report', a, '--report', unwritable);
+    expect(refused.code).to.equal(2);
+    expect(refused.stderr).to.contain(`cannot write the report ${unwritable}: ENOENT`);
+    expect(refused.stdout).to.equal('');
+    const empty = await lip('replay', CORPUS, '--config', CONFIG, '--report', a, '--report', '');
+    expect([empty.code, empty.stdout]).to.deep.equal([2, '']);
+    expect(empty.stderr).to.contain('--report needs a value');
   });
 
   it('exits 2 before replaying anything when --report names one of the recordings (by its path, another spelling, a link)', async () => {
