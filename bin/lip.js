@@ -21,7 +21,7 @@ setFlagsFromString('--semi-space-growth-factor=1');
 // response; docs/benchmarks.md, "200 slow streams: where the peak came from").
 setFlagsFromString('--liftoff-only');
 setTimeout(() => setFlagsFromString('--semi-space-growth-factor=2'), 3_000).unref();
-const [{ main }, { commandWord }, { exitWhenWritten }] = await Promise.all([
+const [{ main }, { commandWord }, { endWhenOutputFails, exitWhenWritten }] = await Promise.all([
   import('../dist/cli/main.js'), import('../dist/cli/command-word.js'), import('../dist/cli/exit-when-written.js'),
 ]);
 
@@ -31,6 +31,8 @@ const [{ main }, { commandWord }, { exitWhenWritten }] = await Promise.all([
 // result, and on Linux a pipe whose reader is slower than lip takes only 64 KiB at once; the rest
 // waits in libuv, and a process.exit() at once cut it there, with exit 0.
 const serving = commandWord(process.argv.slice(2)) === 'serve';
+// A reader that leaves (`lip replay | head -1`) ends a command quietly, exit 141 (as SIGPIPE would).
+if (!serving) endWhenOutputFails();
 const end = (code) => (serving ? process.exit(code) : exitWhenWritten(code));
 main(process.argv.slice(2)).then(
   (code) => end(typeof code === 'number' ? code : 0),
