@@ -193,7 +193,7 @@ async function dispatch(given: readonly string[], io: Output, env: NodeJS.Proces
       .option('live', { type: 'boolean', default: false, describe: 'send each request to the configured backends and compare (wall clock, needs their keys)' }),
     (args) => {
       result = import('./commands/replay.js').then(({ replayCommand }) => replayCommand({
-        ...(io === processOutput && process.stderr.isTTY ? { progress: process.stderr } : {}),
+        ...(io === processOutput && process.stderr.isTTY ? { progress: process.stderr, terminal: process.stdout.isTTY === true } : {}),
         files: (args.files ?? []).map((f) => (f === STDIN_ARG ? '-' : String(f))), json: args.json, ids: (args.id ?? []).map(String), concurrency: args.concurrency, live: args.live,
         ...(typeof args.report === 'string' ? { report: args.report } : {}),
         ...(configPath(args.config, env) !== undefined ? { configPath: configPath(args.config, env)! } : {}),

@@ -225,12 +225,30 @@ describe('lip replay', function () {
     const edited = LINES[0]!.replace(/("client":\{.*?"text":")Hello /, '$1Hallo ');
     const out: string[] = [];
     const code = await replayCommand({
-      files: [file('tty.jsonl', `${edited}\n${LINES[1]}\n`)], configPath: CONFIG, json: false, ids: [], concurrency: 1, live: false, progress: tty as unknown as NodeJS.WriteStream,
+      files: [file('tty.jsonl', `${edited}\n${LINES[1]}\n`)], configPath: CONFIG, json: false, ids: [], concurrency: 1, live: false, progress: tty as unknown as NodeJS.WriteStream, terminal: true,
     }, { out: (t) => out.push(t), err: () => undefined });
     expect(code).to.equal(1);
     expect(drawn).to.contain('] 2/2');
     expect(out.filter((l) => l.includes('rec_'))).to.have.length(1);
     expect(out.join('\n')).to.contain('output-changed');
+    expect(out.join('\n')).to.not.contain('\x1b'); // the bar's line is cleared on stderr, where it is drawn
+  });
+
+  // Found by probing the command line: `lip replay > file` at a terminal wrote "\r\x1b[K" before
+  // each line of the file, and only the exchanges that were not same (the terminal's format).
+  it('with stdout a file and stderr a terminal: the bar on stderr, a plain line per exchange on stdout', async () => {
+    const tty = new PassThrough();
+    let drawn = '';
+    tty.on('data', (c: Buffer) => { drawn += c.toString('utf8'); });
+    const edited = LINES[0]!.replace(/("client":\{.*?"text":")Hello /, '$1Hallo ');
+    const out: string[] = [];
+    const code = await replayCommand({
+      files: [file('tty-file.jsonl', `${edited}\n${LINES[1]}\n`)], configPath: CONFIG, json: false, ids: [], concurrency: 1, live: false, progress: tty as unknown as NodeJS.WriteStream, terminal: false,
+    }, { out: (t) => out.push(t), err: () => undefined });
+    expect(code).to.equal(1);
+    expect(drawn).to.contain('] 2/2');
+    expect(out.join('\n')).to.not.match(/[\r\x1b]/);
+    expect(out.filter((l) => /^\[\d\/2\] (same|output-changed) +rec_/.test(l))).to.have.length(2);
   });
 
   it('exits 1 and shows the first differing client event with a field diff when the output changed', async () => {

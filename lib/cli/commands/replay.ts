@@ -30,8 +30,14 @@ export interface ReplayArgs {
   readonly report?: string;
   /** Send to the configured backends (wall clock) instead of replaying the recorded attempts. */
   readonly live: boolean;
-  /** Draw a progress bar here (a TTY) and list only the exchanges that are not `same`. */
+  /** Draw a progress bar here (stderr, when it is a terminal). */
   readonly progress?: NodeJS.WriteStream;
+  /**
+   * Stdout is a terminal too (the one the bar is drawn on): list only the exchanges that are not
+   * `same`, each where the bar was. Otherwise (a file, a pipe) every exchange has its plain
+   * `[n/total]` line, and no terminal code ever reaches stdout.
+   */
+  readonly terminal?: boolean;
   /** What `-` reads (default: process.stdin). */
   readonly stdin?: NodeJS.ReadableStream;
 }
@@ -179,11 +185,13 @@ async function replayInputs(args: ReplayArgs, config: Config, inputs: readonly I
       });
       finished++;
       if (args.json) continue;
-      if (!args.progress) io.out(`[${finished}/${total}] ${describeResult(results[i]!)}`);
-      else {
-        if (results[i]!.state !== 'same') io.out(`\r\x1b[K${describeResult(results[i]!)}`);
-        args.progress.write(`\r\x1b[K${bar(finished, total)}`);
+      // The bar's line is cleared on its own stream: a code on stdout would land in a file.
+      if (!args.progress || !args.terminal) io.out(`[${finished}/${total}] ${describeResult(results[i]!)}`);
+      else if (results[i]!.state !== 'same') {
+        args.progress.write('\r\x1b[K');
+        io.out(describeResult(results[i]!));
       }
+      args.progress?.write(`\r\x1b[K${bar(finished, total)}`);
     }
   };
   try {
