@@ -170,7 +170,7 @@ async function dispatch(given: readonly string[], io: Output, env: NodeJS.Proces
     })
     .command('routes', 'show the default route, the backends and the model aliases', (y) => y
       .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
-      .option('explain', { type: 'string', requiresArg: true, describe: 'print the plan of a selector (aliases applied), or its parse error with the column (exit 1)' }),
+      .option('explain', { type: 'string', requiresArg: true, coerce: lastValue('--explain'), describe: 'print the plan of a selector (aliases applied), or its parse error with the column (exit 1)' }),
     (args) => {
       result = withConfig(configPath(args.config, env), io, async (config) => (await import('./commands/routes.js')).routesCommand(config, args.json, io, args.explain));
     })

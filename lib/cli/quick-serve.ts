@@ -20,7 +20,7 @@ const VALUED: ReadonlyMap<string, 'config' | 'host' | 'port' | 'workers'> = new 
  * `lip serve` as services and scripts start it, read without yargs: yargs and its helpers stay
  * loaded for the life of the server once imported (about 4 MiB of its idle RSS). Accepted: the
  * word `serve`, and at most once each `--config`/`-c`, `--host`, `--port`, `--workers` (as
- * `--flag value` or `--flag=value`, the value not starting with `-`) and `--multi-user`, with
+ * `--flag value` or `--flag=value`, the value not blank nor starting with `-`) and `--multi-user`, with
  * values that are valid. Anything else (help, other spellings, repeats, invalid values) answers
  * undefined and goes through yargs, which also words the usage errors. The two parsers agree on
  * every command line spec/cli/quick-serve.spec.ts lists.
@@ -43,7 +43,8 @@ export function quickServeFlags(argv: readonly string[]): ServeFlags | undefined
     const key = VALUED.get(eq > 0 ? arg.slice(0, eq) : arg);
     if (key === undefined || values.has(key) || (key !== 'config' && !command)) return undefined;
     const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
-    if (value === undefined || value === '' || value.startsWith('-')) return undefined;
+    // An empty or blank value is a usage error, which yargs words (`--config needs a value`).
+    if (value === undefined || value.trim() === '' || value.startsWith('-')) return undefined;
     values.set(key, value);
   }
   if (!command) return undefined;

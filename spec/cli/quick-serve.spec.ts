@@ -92,7 +92,9 @@ describe('cli/quick-serve (lip serve without yargs)', () => {
 
   it('refuses an option left without its value (`--config $UNSET` in a script) instead of serving the default config', async () => {
     for (const argv of [['serve', '--config'], ['serve', '--config='], ['serve', '--config', ''], ['--config', 'serve'], ['serve', '-c'],
-      ['serve', '--config', 'a.yaml', '--config', ''], ['serve', '--host'], ['serve', '--host', ''], ['serve', '--config', '--port', '80']]) {
+      ['serve', '--config', 'a.yaml', '--config', ''], ['serve', '--host'], ['serve', '--host', ''], ['serve', '--config', '--port', '80'],
+      // Found by probing: a blank value went through the quick reader (which refused only ''), to exit 1.
+      ['serve', '--config', ' '], ['serve', '--config=\t'], ['serve', '--host', ' '], ['serve', '--host= ', '--port', '80']]) {
       const env = { LIP_CONFIG: '/etc/lip/lip.yaml' };
       for (const alwaysYargs of [false, true]) {
         const r = await parsed(argv, alwaysYargs, env);

@@ -88,11 +88,20 @@ describe('cli: lip routes --explain (spawned)', function () {
     expect(res.stderr).to.equal('warning: no enabled backend "zz" is configured; requests routed to it fail with LIP_ERR_ROUTE_UNKNOWN_BACKEND\n');
   });
 
-  it('works on the embedded default config, and rejects an empty selector', async () => {
+  // Found by probing the command line: `--explain ""` exited 1 (an invalid selector), where
+  // docs/cli.md makes an option given an empty value a usage error (exit 2) like any other.
+  it('works on the embedded default config; an empty or blank --explain is a usage error (exit 2)', async () => {
     const res = await runLip(['routes', '--explain', 'gpt-4o-mini', '--json']);
     expect(res.code).to.equal(0);
     expect(JSON.parse(res.stdout).arms[0].branches[0].candidate_key).to.equal('stub:gpt-4o-mini');
-    const empty = await runLip(['routes', '--explain', '', '--json']);
-    expect([empty.code, JSON.parse(empty.stdout)]).to.deep.equal([1, { error: { message: 'invalid route selector at column 1: empty selector', column: 1 } }]);
+    for (const argv of [['--explain', ''], ['--explain', ' '], ['--explain='], ['--explain', 'fast', '--explain', '']]) {
+      const empty = await runLip(['routes', ...argv, '--json']);
+      expect([empty.code, empty.stdout], argv.join(' ')).to.deep.equal([2, '']);
+      expect(empty.stderr, argv.join(' ')).to.contain('lip: --explain needs a value');
+    }
+    // A selector that is there but does not parse is still exit 1 with its column.
+    const bad = await runLip(['routes', '--explain', 'a:m1|', '--json']);
+    expect(bad.code).to.equal(1);
+    expect(JSON.parse(bad.stdout)).to.have.nested.property('error.column');
   });
 });
