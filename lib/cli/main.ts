@@ -145,7 +145,20 @@ async function dispatch(given: readonly string[], io: Output, env: NodeJS.Proces
   const quick = hooks.alwaysYargs ? undefined : quickServeFlags(argv);
   if (quick !== undefined) return runServe(quick, io, env, hooks);
   const { default: yargs } = await import('yargs');
+  /**
+   * Whether the command line has arguments after `--` (which end the options): a usage error for
+   * the commands that take no arguments, which would otherwise run without them
+   * (`lip serve -- --port 1` served on the config's port).
+   */
+  const refusesRest = (command: string, args: object): boolean => {
+    const rest = afterDashes(args);
+    if (rest.length > 0) usageError = `lip ${command} takes no arguments, got ${rest.map((a) => JSON.stringify(a)).join(' ')} after --`;
+    return rest.length > 0;
+  };
   const parser = yargs([...argv])
+    // `--` ends the options: what follows is kept apart, as given (no number parsing), for the
+    // commands to take or refuse (yargs would otherwise take it as unknown words, or drop it).
+    .parserConfiguration({ 'populate--': true, 'parse-positional-numbers': false })
     .scriptName('lip')
     .usage('lip <command> [options]\n\nA streaming-first LLM proxy.')
     .option('config', { alias: 'c', type: 'string', global: true, requiresArg: true, coerce: needsValue('--config'), describe: 'configuration file (default: $LIP_CONFIG, else the embedded default)' })
@@ -155,6 +168,7 @@ async function dispatch(given: readonly string[], io: Output, env: NodeJS.Proces
       .option('multi-user', { type: 'boolean', default: false, describe: 'serve a config with access.mode: multi_user (required for it, refused without it)' })
       .option('workers', { type: 'string', describe: 'worker processes sharing the listener: a number, or auto (one per core); default 1', coerce: parseWorkers }),
     (args) => {
+      if (refusesRest('serve', args)) return;
       result = runServe({
         config: args.config,
         ...(args.workers !== undefined ? { workers: args.workers } : {}),
@@ -166,18 +180,21 @@ async function dispatch(given: readonly string[], io: Output, env: NodeJS.Proces
     .command('check-config', 'validate a configuration without serving (warnings too)', (y) => y
       .option('strict', { type: 'boolean', default: false, describe: 'treat warnings as errors (exit 1)' }),
     (args) => {
+      if (refusesRest('check-config', args)) return;
       result = import('./commands/check-config.js').then(({ checkConfigCommand }) => checkConfigCommand(configPath(args.config, env), io, { strict: args.strict, env }));
     })
     .command('routes', 'show the default route, the backends and the model aliases', (y) => y
       .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
       .option('explain', { type: 'string', requiresArg: true, coerce: lastValue('--explain'), describe: 'print the plan of a selector (aliases applied), or its parse error with the column (exit 1)' }),
     (args) => {
+      if (refusesRest('routes', args)) return;
       result = withConfig(configPath(args.config, env), io, async (config) => (await import('./commands/routes.js')).routesCommand(config, args.json, io, args.explain));
     })
     .command('inventory', 'list the models of every backend', (y) => y
       .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
       .option('live', { type: 'boolean', default: false, describe: 'ask every enabled upstream for its model list (exit 1 when one fails)' }),
     (args) => {
+      if (refusesRest('inventory', args)) return;
       result = withConfig(configPath(args.config, env), io, async (config) => {
         const { inventoryCommand, liveInventoryCommand } = await import('./commands/inventory.js');
         return args.live ? liveInventoryCommand(config, args.json, io, env) : inventoryCommand(config, args.json, io);
@@ -194,7 +211,8 @@ async function dispatch(given: readonly string[], io: Output, env: NodeJS.Proces
     (args) => {
       result = import('./commands/replay.js').then(({ replayCommand }) => replayCommand({
         ...(io === processOutput && process.stderr.isTTY ? { progress: process.stderr, terminal: process.stdout.isTTY === true } : {}),
-        files: (args.files ?? []).map((f) => (f === STDIN_ARG ? '-' : String(f))), json: args.json, ids: (args.id ?? []).map(String), concurrency: args.concurrency, live: args.live,
+        // Files after `--` are files whatever they look like (`lip replay -- -odd-name.jsonl`).
+        files: [...(args.files ?? []).map((f) => (f === STDIN_ARG ? '-' : String(f))), ...afterDashes(args)], json: args.json, ids: (args.id ?? []).map(String), concurrency: args.concurrency, live: args.live,
         ...(typeof args.report === 'string' ? { report: args.report } : {}),
         ...(configPath(args.config, env) !== undefined ? { configPath: configPath(args.config, env)! } : {}),
       }, io, env));
@@ -221,5 +239,16 @@ async function dispatch(given: readonly string[], io: Output, env: NodeJS.Proces
     return 2;
   }
   if (output) io.out(output);
+  if (result === undefined && !output) {
+    // Nothing ran and nothing was printed (`lip -- serve`: the command word after `--` is no command).
+    io.err('lip: name a command (see lip --help)');
+    return 2;
+  }
   return result === undefined ? 0 : await result;
+}
+
+/** The arguments after `--` (yargs' `populate--`), as given. */
+function afterDashes(args: object): string[] {
+  const rest = (args as { '--'?: unknown[] })['--'];
+  return Array.isArray(rest) ? rest.map(String) : [];
 }
