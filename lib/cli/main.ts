@@ -72,7 +72,7 @@ function parseConcurrency(value: unknown): number {
 const STDIN_ARG = '\u0000-';
 
 /** Options of `lip replay` that take the next argument as their value (a `-` after one is that value). */
-const REPLAY_VALUED = new Set(['--config', '-c', '--id', '--concurrency', '--report']);
+const REPLAY_VALUED = new Set(['--config', '-c', '--id', '--filter', '--concurrency', '--report']);
 
 /** `argv` with each bare `-` that is one of `lip replay`'s files (not an option's value) as STDIN_ARG. */
 function markStdin(argv: readonly string[]): string[] {
@@ -205,6 +205,7 @@ async function dispatch(given: readonly string[], io: Output, env: NodeJS.Proces
       .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' })
       // Not `array: true`, which would take the file names after `--id X` as ids too: a repeated option is an array already.
       .option('id', { type: 'string', requiresArg: true, default: [], coerce: (value: string | string[]) => needsValue<string[]>('--id')(([] as string[]).concat(value)), describe: 'replay only this exchange (record id or request id); repeatable' })
+      .option('filter', { type: 'string', requiresArg: true, default: [], coerce: (value: string | string[]) => needsValue<string[]>('--filter')(([] as string[]).concat(value)), describe: 'replay only the exchanges that match: FIELD=GLOB, FIELD!=GLOB, status>=N (also >, <=, <); repeatable, all must match' })
       .option('concurrency', { type: 'string', requiresArg: true, default: '4', coerce: parseConcurrency, describe: 'exchanges replayed at once, 1 to 256' })
       .option('report', { type: 'string', requiresArg: true, coerce: lastValue('--report'), describe: 'also write the JSON report to this file' })
       .option('live', { type: 'boolean', default: false, describe: 'send each request to the configured backends and compare (wall clock, needs their keys)' }),
@@ -212,7 +213,7 @@ async function dispatch(given: readonly string[], io: Output, env: NodeJS.Proces
       result = import('./commands/replay.js').then(({ replayCommand }) => replayCommand({
         ...(io === processOutput && process.stderr.isTTY ? { progress: process.stderr, terminal: process.stdout.isTTY === true } : {}),
         // Files after `--` are files whatever they look like (`lip replay -- -odd-name.jsonl`).
-        files: [...(args.files ?? []).map((f) => (f === STDIN_ARG ? '-' : String(f))), ...afterDashes(args)], json: args.json, ids: (args.id ?? []).map(String), concurrency: args.concurrency, live: args.live,
+        files: [...(args.files ?? []).map((f) => (f === STDIN_ARG ? '-' : String(f))), ...afterDashes(args)], json: args.json, ids: (args.id ?? []).map(String), filters: (args.filter ?? []).map(String), concurrency: args.concurrency, live: args.live,
         ...(typeof args.report === 'string' ? { report: args.report } : {}),
         ...(configPath(args.config, env) !== undefined ? { configPath: configPath(args.config, env)! } : {}),
       }, io, env));

@@ -55,6 +55,42 @@ describe('lip replay', function () {
     expect(typo.stderr).to.contain(`lip replay: no exchange in ${CORPUS} has the id "rec_typo" (--id takes a record id or a request id)`);
   });
 
+  // CONTRACT.md section 2 lists `lip replay FILE [--filter EXPR]`; it was an unknown argument.
+  it('--filter replays only the exchanges every expression matches, with --id too; matching none is exit 2', async () => {
+    const records = LINES.map((l) => JSON.parse(l) as { id: string; frontend: string; attempts: { outcome: string }[] });
+    const gemini = records.filter((r) => r.frontend === 'gemini').map((r) => r.id);
+    const one = await lip('replay', CORPUS, '--config', CONFIG, '--json', '--filter', 'frontend=gemini');
+    expect(one.code, one.stderr).to.equal(0);
+    expect((JSON.parse(one.stdout) as ReplayReport).exchanges.map((e) => e.id)).to.deep.equal(gemini);
+    const retried = records.filter((r) => r.frontend !== 'gemini' && r.attempts.some((a) => a.outcome === 'failure')).map((r) => r.id);
+    const two = await lip('replay', '--filter=frontend!=gemini', CORPUS, '--filter', 'outcome=failure', '--config', CONFIG, '--json');
+    expect(two.code, two.stderr).to.equal(0);
+    expect((JSON.parse(two.stdout) as ReplayReport).exchanges.map((e) => e.id)).to.deep.equal(retried).and.have.length.greaterThan(1);
+    const withId = await lip('replay', CORPUS, '--config', CONFIG, '--json', '--filter', 'outcome=failure', '--id', retried[0]!, '--id', gemini[0]!);
+    expect(withId.code, withId.stderr).to.equal(0);
+    expect((JSON.parse(withId.stdout) as ReplayReport).exchanges.map((e) => e.id)).to.deep.equal([retried[0]]);
+    // A filter that keeps nothing would replay nothing and report success: exit 2, as an unknown --id is.
+    for (const argv of [['--filter', 'status>=500'], ['--filter', 'frontend=gemini', '--id', retried[0]!]]) {
+      const none = await lip('replay', CORPUS, '--config', CONFIG, ...argv);
+      expect([none.code, none.stdout], argv.join(' ')).to.deep.equal([2, '']);
+      expect(none.stderr, argv.join(' ')).to.contain('lip replay: no exchange matched --filter');
+    }
+  });
+
+  it('--filter: an unknown field, a malformed or empty expression is exit 2 naming the fields, before anything is read', async () => {
+    for (const [expression, message] of [
+      ['fronted=gemini', 'unknown field "fronted"; did you mean "frontend"? (fields: id, request_id, frontend, path, principal, session_id, selector, model, status, backend, outcome)'],
+      ['gemini', 'is not FIELD=GLOB, FIELD!=GLOB or status>=N'],
+      ['backend>2', 'only status compares as a number'],
+      ['', '--filter needs a value'],
+    ] as const) {
+      const r = await lip('replay', join(dir, 'never-read.jsonl'), '--config', CONFIG, '--filter', expression);
+      expect([r.code, r.stdout], expression).to.deep.equal([2, '']);
+      expect(r.stderr, expression).to.contain(message);
+      expect(r.stderr, expression).to.not.contain('cannot read');
+    }
+  });
+
   // Found by probing the command line: `array: true` made --id take the file names after it as ids too.
   it('--id works before the file names, one or repeated', async () => {
     const first = JSON.parse(LINES[0]!) as { id: string };

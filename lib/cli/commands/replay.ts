@@ -4,6 +4,7 @@ import type { Config } from '../../config/index.js';
 import { createRuntime, withoutIngress, type Runtime } from '../../core/runtime.js';
 import { createExtensionHost, MemoryStateStore, type ExtensionHost } from '../../extensions/index.js';
 import { isLipError } from '../../errors/index.js';
+import { parseFilters, type ExchangeFilter } from '../../replay/exchange-filter.js';
 import { recordsOf, scanRecording } from '../../replay/read-recording.js';
 import type { ExchangeRecord } from '../../replay/record-format.js';
 import { replayExchange, type ExchangeResult } from '../../replay/replay-exchange.js';
@@ -25,6 +26,8 @@ export interface ReplayArgs {
   readonly json: boolean;
   /** Only these exchange ids (record `id` or `request_id`, which names `<request_id>.dup<n>` too); all when empty. */
   readonly ids: readonly string[];
+  /** `--filter` expressions (`field=glob`, `field!=glob`, `status>=N` …): only the exchanges all match, and `ids` too. */
+  readonly filters?: readonly string[];
   readonly concurrency: number;
   /** Also write the JSON report to this file. */
   readonly report?: string;
@@ -60,6 +63,11 @@ const LIVE_TIMEOUT_MS = 120_000;
 export async function replayCommand(args: ReplayArgs, io: Output, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   if (!Number.isInteger(args.concurrency) || args.concurrency < 1 || args.concurrency > 256) {
     io.err(`lip replay: --concurrency must be an integer from 1 to 256 (got ${String(args.concurrency)})`);
+    return 2;
+  }
+  const filter = parseFilters(args.filters ?? []);
+  if (typeof filter === 'string') {
+    io.err(`lip replay: ${filter}`);
     return 2;
   }
   if (args.files.length === 0) {
@@ -101,20 +109,20 @@ export async function replayCommand(args: ReplayArgs, io: Output, env: NodeJS.Pr
   }
   const inputs: Input[] = args.files.map((name) => ({ name, path: name === STDIN ? stdin!.path : name }));
   try {
-    return await replayInputs(args, config, inputs, io, env);
+    return await replayInputs(args, config, inputs, filter, io, env);
   } finally {
     await stdin?.remove();
   }
 }
 
 /** The replay proper, of recordings that can be read twice. */
-async function replayInputs(args: ReplayArgs, config: Config, inputs: readonly Input[], io: Output, env: NodeJS.ProcessEnv): Promise<number> {
+async function replayInputs(args: ReplayArgs, config: Config, inputs: readonly Input[], filter: ExchangeFilter, io: Output, env: NodeJS.ProcessEnv): Promise<number> {
   // Two passes, each a line at a time: every line is checked before anything is replayed (a bad
   // record is exit 2, whatever else the files hold), then the records are replayed a few at a
   // time, so a recording of any size costs memory for the exchanges in flight and the results.
   const wanted = new Set(args.ids);
   const found = new Set<string>();
-  const keep = (r: ExchangeRecord) => {
+  const named = (r: ExchangeRecord) => {
     if (wanted.size === 0) return true;
     // A request id the client sent twice at once names both exchanges (the later one's is `<id>.dup<n>`).
     const asked = DUPLICATE_ID.exec(r.request_id)?.[1];
@@ -122,6 +130,7 @@ async function replayInputs(args: ReplayArgs, config: Config, inputs: readonly I
     if (hit !== undefined) found.add(hit);
     return hit !== undefined;
   };
+  const keep = (r: ExchangeRecord) => named(r) && filter(r);
   const skipped: { file: string; line: number; reason: string }[] = [];
   let total = 0;
   for (const { name: file, path } of inputs) {
@@ -146,6 +155,12 @@ async function replayInputs(args: ReplayArgs, config: Config, inputs: readonly I
   if (missing.length > 0) {
     // A mistyped id would otherwise replay nothing and report success.
     io.err(`lip replay: no exchange in ${args.files.join(', ')} has the id ${missing.map((id) => JSON.stringify(id)).join(', ')} (--id takes a record id or a request id)`);
+    return 2;
+  }
+  if (total === 0 && (args.filters ?? []).length > 0) {
+    // A mistyped pattern would otherwise replay nothing and report success, as a mistyped id would.
+    const asked = [...(args.filters ?? []).map((f) => `--filter ${JSON.stringify(f)}`), ...args.ids.map((id) => `--id ${JSON.stringify(id)}`)];
+    io.err(`lip replay: no exchange matched ${asked.join(' and ')} in ${args.files.join(', ')}`);
     return 2;
   }
 
