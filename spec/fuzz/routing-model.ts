@@ -282,7 +282,7 @@ export function simulate(s: Scenario): Outcome[] {
     const firstRequest = !firstConsumed;
     const boundAtStart = r.affinity ? bound[r.affinity] : undefined;
     let served: string | undefined;
-    /** The candidate whose output reaches the client first serves: `[first]` is spent, the affinity follows it. */
+    /** The candidate whose output reaches the client first (or that ends with none) serves: `[first]` is spent, the affinity follows it. */
     const commit = (key: string, first: boolean) => {
       if (served !== undefined) return;
       served = key;
@@ -397,7 +397,11 @@ export function simulate(s: Scenario): Outcome[] {
           }
           if (step.kind === 'end') {
             stop(a, 'complete');
-            if (entry.outcome === 'running') entry.outcome = 'served';
+            if (entry.outcome === 'running') {
+              entry.outcome = 'served';
+              // An answer with no output served too: its end commits it (a race's win commits a leg).
+              if (!inRace && !continuation) commit(key, first);
+            }
             if (held) for (const [h, o] of held) sink.output(h, o, false);
             held = undefined;
             return sink.complete();

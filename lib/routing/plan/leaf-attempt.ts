@@ -32,8 +32,9 @@ export function ineligibility(candidate: Candidate, ctx: RouteContext): Skip | u
  * eligible (its circuit is open, its backend's keys all cool down, ...), refused (and journalled as
  * skipped) when `routing.max_attempts` is spent (LIP_ERR_ROUTE_RATE_LIMITED instead when every
  * candidate tried was rate-limited), otherwise the backend attempt, with
- * its fate written to the journal. Outside a race, its first output event commits it, and its
- * lifecycle events are held until then (holdUntilOutput); a race holds its legs itself. How
+ * its fate written to the journal. Outside a race, its first output event commits it (its
+ * completion, when it had none), and its lifecycle events are held until then (holdUntilOutput);
+ * a race holds its legs itself. How
  * many may wait (a race leg's whitespace included) is bounded by `ctx.open` (limitHeldEvents, in the attempt itself, so that its
  * circuit and its row count an attempt that overflows as failed, not as cancelled).
  */
@@ -73,7 +74,13 @@ export function leafAttempt(leaf: Leaf, ctx: RouteContext, role: AttemptRole = {
         }
       },
       error: (err: unknown) => ctx.journal.fail(entry, err),
-      complete: () => { if (entry.outcome === 'running') entry.outcome = 'served'; },
+      complete: () => {
+        if (entry.outcome !== 'running') return;
+        entry.outcome = 'served';
+        // An answer with no output (an empty completion, a content filter, a length finish at
+        // zero tokens) served too: commit it as its first output would have (a race's win commits).
+        if (!inRace) ctx.commit(candidate, role);
+      },
       unsubscribe: () => {
         if (entry.outcome === 'running') {
           entry.outcome = 'cancelled';
@@ -81,7 +88,7 @@ export function leafAttempt(leaf: Leaf, ctx: RouteContext, role: AttemptRole = {
         }
       },
     }));
-    // The commit above runs before the held lifecycle events are released downstream.
+    // The commits above run before the held lifecycle events are released downstream.
     return inRace ? attempt : attempt.pipe(holdUntilOutput());
   });
 }

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import type { Observable } from 'rxjs';
+import { tap } from 'rxjs/internal/operators/tap';
 import type { TestScheduler } from 'rxjs/testing';
 import type { LipEvent } from '../../../lib/canonical/index.js';
 import { isLipError } from '../../../lib/errors/index.js';
@@ -87,6 +88,20 @@ describe('routing/plan/compilePlan', () => {
     ts.run(({ cold, expectObservable }) => {
       const h = harness(ts, { 'a:m': () => cold('-s-m--t-----|', ev) });
       expectObservable(compilePlan(parseSelector('a:m'), h.ctx)).toBe('------(smt)-|', ev);
+    });
+  });
+
+  it('a leaf that completes with no output served too: its completion commits it, before its held lifecycle is released', () => {
+    const ts = testScheduler();
+    ts.run(({ cold, expectObservable }) => {
+      const h = harness(ts, { 'a:m': () => cold('-#', ev, retryable), 'b:m': () => cold('-s-m-f-|', ev) });
+      const seen: string[] = [];
+      const plan = compilePlan(parseSelector('a:m|b:m'), h.ctx).pipe(tap((e) => seen.push(`${e.type}@${h.committed.join(',')}`)));
+      expectObservable(plan).toBe('--------(smf|)', ev);
+      ts.flush();
+      expect(h.committed).to.deep.equal(['b:m']);
+      expect(seen).to.deep.equal(['response_started@b:m', 'message_started@b:m', 'response_finished@b:m']);
+      expect(h.ctx.journal.entries.map((e) => [e.key, e.outcome])).to.deep.equal([['a:m', 'failed'], ['b:m', 'served']]);
     });
   });
 
