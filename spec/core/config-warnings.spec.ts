@@ -71,10 +71,23 @@ describe('configWarnings', () => {
       expect(warn(`routing: { default_route: "[handicap=1s]a:t400!a:t401!a:t402!a:ok", max_attempts: 2 }\n${four}`)).to.deep.equal([
         'routing.default_route: arm 1, race legs 1, 4 ("a:t400", "a:ok") can never start: routing.max_attempts is 2; the 2 legs that start before them use them all',
       ]);
-      expect(warn(`routing: { default_route: "a:m|a:m!b:m!c:m|c:m", max_attempts: 3 }\n${rows}`)).to.deep.equal([
-        'routing.default_route: arm 2, race leg 3 ("c:m") can never start: routing.max_attempts is 3; the arms before use 1 backend open when they fail, the 2 legs that start before it the rest',
-        'routing.default_route: arm 3 ("c:m") can never be tried: the arms before it use 4 backend opens when they fail, and routing.max_attempts is 3',
+      expect(warn(`routing: { default_route: "a:t400|a:t401!a:t402!a:ok|a:t400", max_attempts: 3 }\n${four}`)).to.deep.equal([
+        'routing.default_route: arm 2, race leg 3 ("a:ok") can never start: routing.max_attempts is 3; the arms before use 1 backend open when they fail, the 2 legs that start before it the rest',
+        'routing.default_route: arm 3 ("a:t400") can never be tried: the arms before it use 4 backend opens when they fail, and routing.max_attempts is 3',
       ]);
+      // a:m's race leg is skipped (it already failed in this request), so c:m starts with the opens left.
+      expect(warn(`routing: { default_route: "a:m|a:m!b:m!c:m|c:m", max_attempts: 3 }\n${rows}`)).to.deep.equal([
+        'routing.default_route: arm 3 ("c:m") can never be tried: the arms before it use 3 backend opens when they fail, and routing.max_attempts is 3',
+      ]);
+    });
+    it('counts a candidate that an earlier arm or branch already opened once: routing skips the repeat as already failed', () => {
+      expect(warn(`routing: { default_route: "a:m|a:m|a:m|b:m", max_attempts: 3 }\n${rows}`)).to.deep.equal([]);
+      expect(warn(`routing: { default_route: "[weight=1]a:m^a:m|a:m|c:m", max_attempts: 3 }\n${rows}`)).to.deep.equal([]);
+      expect(warn(`routing: { default_route: "a:m|a:m|b:m|c:m", max_attempts: 2 }\n${rows}`)).to.deep.equal([
+        'routing.default_route: arm 4 ("c:m") can never be tried: the arms before it use 2 backend opens when they fail, and routing.max_attempts is 2',
+      ]);
+      // Another query is another candidate key.
+      expect(warn(`routing: { default_route: "a:m|a:m?temperature=0.2|b:m", max_attempts: 2 }\n${rows}`)[0]).to.contain('arm 3 ("b:m") can never be tried');
     });
     it('checks alias replacements and the default route after aliases', () => {
       const w = warn(`routing: { default_route: "pair", max_attempts: 1 }\n${rows}model_aliases:\n  - { pattern: "^pair$", replacement: "a:m|b:m" }`);

@@ -81,6 +81,18 @@ describe('routing/selector/explainSelector', () => {
     expect(renderExplanation(explain('a:t400!a:t401!a:t402!a:ok'), 4)).not.to.contain('never');
   });
 
+  it('does not count a candidate repeated after it failed: routing skips it without an open', () => {
+    expect(renderExplanation(explain('b:m|b:m|b:m|a:m1'), 3)).not.to.contain('never');
+    expect(renderExplanation(explain('[weight=1]b:m^b:m|b:m|a:m1'), 3)).not.to.contain('never');
+    expect(renderExplanation(explain('b:m|b:m!a:m1!a:m2'), 3)).not.to.contain('never');
+    expect(renderExplanation(explain('b:m|b:m!a:m1!a:m2'), 2).split('\n').slice(-3)).to.deep.equal([
+      '  leg 1     b:m   starts at 0ms',
+      '  leg 2     a:m1   starts at 0ms',
+      '  leg 3     a:m2   never starts: the legs that start before it spend routing.max_attempts (2)',
+    ]);
+    expect(renderExplanation(explain('b:m|b:m|a:m1|a:m2'), 2)).to.contain('arm 4 of 4 (if arm 3 fails before output): single leaf; never tried');
+  });
+
   it('renders a parse error with a caret under the column', () => {
     expect(renderExplanation(explain('broken')).split('\n')).to.deep.equal([
       'selector  broken',
