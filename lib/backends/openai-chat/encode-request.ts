@@ -10,6 +10,7 @@ import { replayedDetails } from './reasoning-details.js';
 import { forHostedDialect } from '../hosted-tools.js';
 import { foreignReference, mediaRefusal } from '../media-refusal.js';
 import { audioOrVideo, inlineFileName } from '../../wire/index.js';
+import { endUserId } from '../end-user-id.js';
 
 type Json = Record<string, unknown>;
 
@@ -112,7 +113,8 @@ export function encodeChatRequest(given: Call, model: string, o: ChatOptions, st
   // enabled"), and lip sends no `store` (it keeps stored completions itself): the metadata goes to
   // every other server (a LiteLLM proxy reads its tags there), not to api.openai.com.
   if (Object.keys(call.metadata).length > 0 && !OPENAI_API.test(o.baseUrl)) body.metadata = call.metadata;
-  if (call.user !== undefined) body.user = call.user;
+  // OpenAI refuses a `user` over 64 characters: a longer one goes as its digest (end-user-id.ts).
+  if (call.user !== undefined) body.user = endUserId(call.user);
   return o.providerOptions ? sendKnobs(body, knobs(call)) : body;
 }
 

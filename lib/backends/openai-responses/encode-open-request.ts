@@ -4,6 +4,7 @@ import { foreignReference } from '../media-refusal.js';
 import { allowedNames } from '../allowed-tools.js';
 import { forHostedDialect } from '../hosted-tools.js';
 import { definedFields } from '../provider-options.js';
+import { endUserId } from '../end-user-id.js';
 import { inlineFileName } from '../../wire/index.js';
 import { strictCompatible } from '../strict-schema.js';
 import { ownWebSearches, refuseWebSearch, webSearchTool } from '../web-search.js';
@@ -77,7 +78,7 @@ export function encodeOpenResponsesRequest(given: Call, model: string, o: Respon
   const k = o.providerOptions ? call.providerOptions?.openai : undefined;
   Object.assign(body, definedFields({
     service_tier: k?.serviceTier, prompt_cache_key: k?.promptCacheKey, truncation: k?.truncation,
-    safety_identifier: k?.safetyIdentifier ?? call.user,
+    safety_identifier: k?.safetyIdentifier ?? (call.user !== undefined ? endUserId(call.user) : undefined),
   }));
   return body;
 }

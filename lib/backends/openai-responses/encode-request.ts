@@ -14,6 +14,7 @@ import { hostedChoice, hostedIncludes, hostedItemInput, hostedToolBody } from '.
 import { clientCallIds, clientCallInput, clientOutputInput, clientToolBody, isClientTool } from './client-tools.js';
 import { declaredTools, sendsToolSearch, toolSearchCallIds, toolSearchCallInput, toolSearchOutputInput, toolSearchToolBody, toolsBody } from './tool-search.js';
 import { allowedCallers, answerWithCaller, callersById, withCaller } from './programs.js';
+import { endUserId } from '../end-user-id.js';
 
 /** The least `max_output_tokens` the Responses API takes. */
 const MIN_OUTPUT_TOKENS = 16;
@@ -119,7 +120,8 @@ export function encodeResponsesRequest(given: Call, model: string, o: ResponsesO
   const text = textField(opt, { type: 'json_object' });
   if (text !== undefined) body.text = text;
   if (Object.keys(call.metadata).length > 0) body.metadata = call.metadata;
-  if (call.user !== undefined) body.user = call.user;
+  // OpenAI refuses a `user` over 64 characters: a longer one goes as its digest (end-user-id.ts).
+  if (call.user !== undefined) body.user = endUserId(call.user);
   if (openai?.contextManagement !== undefined) body.context_management = openai.contextManagement;
   return o.providerOptions ? sendKnobs(body, knobs(call)) : body;
 }

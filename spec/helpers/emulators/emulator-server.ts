@@ -48,7 +48,7 @@ export interface EmulatorProtocol {
    */
   frameKey?(request: RecordedRequest): string;
   json(script: Script, request: RecordedRequest): unknown;
-  errorBody(status: number, error: { message: string; type?: string; code?: string; fields?: Readonly<Record<string, unknown>> }): unknown;
+  errorBody(status: number, error: { message: string; type?: string; code?: string; param?: string; fields?: Readonly<Record<string, unknown>> }): unknown;
   /** Extra headers of an error answer (Bedrock's `x-amzn-errortype`). */
   errorHeaders?(status: number, error: { message: string; type?: string; code?: string }): Record<string, string>;
   /** `Content-Type` of a streamed answer (SSE when absent). */
@@ -88,7 +88,7 @@ export interface EmulatorProtocol {
    * call id outside its rules, wire-identifiers.ts; a combination of fields Anthropic refuses,
    * anthropic-rules.ts): the refusal, or undefined to go on.
    */
-  refuse?(request: RecordedRequest): { status: number; error: { message: string; type?: string; code?: string } } | undefined;
+  refuse?(request: RecordedRequest): { status: number; error: { message: string; type?: string; code?: string; param?: string } } | undefined;
 }
 
 export interface Emulator {

@@ -14,9 +14,9 @@ export function openaiErrorType(status: number): string {
   return 'invalid_request_error';
 }
 
-export function openaiErrorBody(status: number, error: { message: string; type?: string; code?: string }): unknown {
+export function openaiErrorBody(status: number, error: { message: string; type?: string; code?: string; param?: string }): unknown {
   const code = error.code ?? (status === 401 ? 'invalid_api_key' : status === 429 ? 'rate_limit_exceeded' : null);
-  return { error: { message: error.message, type: error.type ?? openaiErrorType(status), param: null, code } };
+  return { error: { message: error.message, type: error.type ?? openaiErrorType(status), param: error.param ?? null, code } };
 }
 
 export function openaiModelList(models: readonly string[]): unknown {

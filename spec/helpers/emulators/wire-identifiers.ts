@@ -1,5 +1,5 @@
 type Json = Record<string, any>;
-type Refusal = { status: number; error: { message: string; type?: string; code?: string } } | undefined;
+type Refusal = { status: number; error: { message: string; type?: string; code?: string; param?: string } } | undefined;
 
 /**
  * The identifier rules of the real services, which refuse the whole request for one tool name or
@@ -9,7 +9,8 @@ type Refusal = { status: number; error: { message: string; type?: string; code?:
  * `tool_use.id` / `tool_use_id` `^[a-zA-Z0-9_-]+$`; Bedrock's tool name and `toolUseId`
  * `^[a-zA-Z0-9_-]{1,64}$`. The messages are the services' own words where they are known. The
  * Responses API also refuses, with a 404, an input `reasoning` item without `encrypted_content`
- * under `store: false`: it looks such an item up by its id, and nothing was kept.
+ * under `store: false`: it looks such an item up by its id, and nothing was kept. Both refuse an
+ * end-user id (`user`, `safety_identifier`) over 64 characters (`string_above_max_length`).
  */
 const portable = (max: number) => new RegExp(`^[a-zA-Z0-9_-]{1,${max}}$`);
 const NAME_64 = portable(64);
@@ -18,7 +19,26 @@ const ANTHROPIC_ID = /^[a-zA-Z0-9_-]+$/;
 
 const invalid = (message: string, type = 'invalid_request_error'): Refusal => ({ status: 400, error: { message, type } });
 
+/** OpenAI's end-user ids, `user` and `safety_identifier`: at most 64 characters each. */
+function refuseEndUser(body: Json | undefined): Refusal {
+  for (const field of ['user', 'safety_identifier']) {
+    const value = body?.[field];
+    if (typeof value === 'string' && value.length > 64) {
+      return {
+        status: 400,
+        error: {
+          message: `Invalid '${field}': string too long. Expected a string with maximum length 64, but got a string with length ${value.length} instead.`,
+          type: 'invalid_request_error', param: field, code: 'string_above_max_length',
+        },
+      };
+    }
+  }
+  return undefined;
+}
+
 export function refuseOpenAIChat(body: Json | undefined): Refusal {
+  const user = refuseEndUser(body);
+  if (user) return user;
   for (const [i, t] of (Array.isArray(body?.tools) ? body!.tools : []).entries()) {
     const name = t?.function?.name ?? t?.custom?.name;
     if (typeof name === 'string' && !NAME_64.test(name)) return invalid(`Invalid 'tools[${i}].function.name': string does not match pattern. Expected a string that matches the pattern '^[a-zA-Z0-9_-]+$'.`);
@@ -33,6 +53,8 @@ export function refuseOpenAIChat(body: Json | undefined): Refusal {
 }
 
 export function refuseOpenAIResponses(body: Json | undefined): Refusal {
+  const user = refuseEndUser(body);
+  if (user) return user;
   for (const [i, t] of (Array.isArray(body?.tools) ? body!.tools : []).entries()) {
     if ((t?.type === 'function' || t?.type === 'custom') && typeof t.name === 'string' && !NAME_64.test(t.name)) {
       return invalid(`Invalid 'tools[${i}].name': string does not match pattern. Expected a string that matches the pattern '^[a-zA-Z0-9_-]+$'.`);
