@@ -14,6 +14,9 @@
  *   field: SDKs that decode and re-encode it get the same string back);
  * - id: `<call id>_lip1_<payload>`, letters, digits, `_` and `-` only (Anthropic's tool_use id
  *   pattern), carrying a tool call's own signature and, for Chat clients, the turn's reasoning.
+ * - turn: `lip1+<payload>` in standard base64, the id form's payload (a call's own signature and
+ *   the turn's reasoning) in a Gemini `thoughtSignature` of a part that is not a thought: clients
+ *   that drop thought parts from their history (Gemini CLI) keep the signatures of the others.
  *
  * Opening is strict: a value with the prefix that does not decode is a 400 naming the field
  * (LIP_ERR_REQUEST_INVALID), never a crash; a value without it costs one `startsWith`.
@@ -27,6 +30,7 @@ const TEXT_PREFIX = 'lip1.';
 /** `lip1.` in base64 starts with these characters whatever follows (the rest is checked after decoding). */
 const BASE64_PREFIX = 'bGlwMS';
 const ID_MARK = '_lip1_';
+const TURN_PREFIX = 'lip1+';
 /** The envelope of the first release (`lip.reasoning.v1:` + base64url JSON `{d, p, i?}`), still opened. */
 const LEGACY_PREFIX = 'lip.reasoning.v1:';
 /** Longest envelope accepted: the canonical bound of a signature. */
@@ -108,15 +112,47 @@ export function openStateBase64(value: string, path: string): CarriedState | und
   return openState(text, path);
 }
 
-/** A tool-call id carrying `state`; the id itself when there is none. */
-export function sealCallId(id: string, state: CallState): string {
-  const payload: { c?: [string, string]; r?: [string, Payload][] } = {};
+type CallPayload = { c?: [string, string]; r?: [string, Payload][] };
+
+/** The payload of a call's state: its own signature, and the turn's reasoning when that fits in `max` characters of JSON. */
+function callPayload(state: CallState, max: number): CallPayload {
+  const payload: CallPayload = {};
   if (state.call) payload.c = [state.call.dialect, state.call.signature];
   if (state.reasoning && state.reasoning.length > 0) {
     const r = state.reasoning.map((s): [string, Payload] => [s.dialect, payloadOf(s)]);
-    if (JSON.stringify(r).length <= MAX_ID_STATE_CHARS) payload.r = r;
+    if (JSON.stringify(r).length <= max) payload.r = r;
   }
+  return payload;
+}
+
+/** A tool-call id carrying `state`; the id itself when there is none. */
+export function sealCallId(id: string, state: CallState): string {
+  const payload = callPayload(state, MAX_ID_STATE_CHARS);
   return payload.c || payload.r ? `${id}${ID_MARK}${encode(payload)}` : id;
+}
+
+/**
+ * `state` in the turn form (a Gemini `thoughtSignature` of a text or `functionCall` part): the
+ * call's own signature and the turn's reasoning, the reasoning left out when the envelope would be
+ * longer than MAX_ENVELOPE_CHARS; undefined when there is nothing to carry.
+ */
+export function sealTurnBase64(state: CallState): string | undefined {
+  const payload = callPayload(state, Infinity);
+  if (!payload.c && !payload.r) return undefined;
+  const value = Buffer.from(`${TURN_PREFIX}${encode(payload)}`, 'utf8').toString('base64');
+  if (value.length <= MAX_ENVELOPE_CHARS) return value;
+  return payload.r ? sealTurnBase64(state.call ? { call: state.call } : {}) : undefined;
+}
+
+/** The state a turn-form envelope carries; undefined when `value` is not one (a provider's own signature, another form). */
+export function openTurnBase64(value: string, path: string): CallState | undefined {
+  if (!value.startsWith(BASE64_PREFIX)) return undefined;
+  if (value.length > MAX_ENVELOPE_CHARS) throw broken(path, `is longer than ${MAX_ENVELOPE_CHARS} characters`);
+  const text = Buffer.from(value, 'base64').toString('utf8');
+  if (!text.startsWith(TURN_PREFIX)) return undefined;
+  if (Buffer.from(text, 'utf8').toString('base64') !== value) throw broken(path, 'is not canonical base64');
+  const { id: _id, ...state } = callState('', decode(text.slice(TURN_PREFIX.length), path), path);
+  return state;
 }
 
 /** The plain id of a tool-call id that may carry state (tool results name calls by it). */
@@ -130,9 +166,14 @@ export function openCallId(wireId: string, path: string): { id: string } & CallS
   const at = wireId.indexOf(ID_MARK);
   if (at <= 0) return { id: wireId };
   if (wireId.length > MAX_ENVELOPE_CHARS) throw broken(path, `is longer than ${MAX_ENVELOPE_CHARS} characters`);
-  const value = decode(wireId.slice(at + ID_MARK.length), path) as { c?: unknown; r?: unknown };
+  return callState(wireId.slice(0, at), decode(wireId.slice(at + ID_MARK.length), path), path);
+}
+
+/** A decoded call payload as the id and the state it carries (a 400 when it is not one). */
+function callState(id: string, decoded: unknown, path: string): { id: string } & CallState {
+  const value = decoded as { c?: unknown; r?: unknown };
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw broken(path, 'does not hold an object');
-  const out: { id: string; call?: CallSignature; reasoning?: CarriedState[] } = { id: wireId.slice(0, at) };
+  const out: { id: string; call?: CallSignature; reasoning?: CarriedState[] } = { id };
   if (value.c !== undefined) {
     const [dialect, signature] = pair(value.c, path);
     if (typeof signature !== 'string') throw broken(path, 'holds a call signature that is not a string');

@@ -2,7 +2,8 @@ import type { FilePart, HostedToolPart, ImagePart, Message, Part, ReasoningPart,
 import { HOSTED_DIALECTS, REASONING_DIALECTS } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 import { plainMediaType } from '../../wire/media-types.js';
-import { openStateBase64, type CarriedState } from '../state-envelope.js';
+import { openStateBase64, openTurnBase64, type CarriedState } from '../state-envelope.js';
+import { restoreCarried } from './carried-reasoning.js';
 import type { MessageOrigin, Origin } from '../protocol.js';
 
 type Json = Record<string, any>; // shape checked by generateContentSchema before any field is read
@@ -18,7 +19,10 @@ export function badField(path: string, message: string, unsupported = false): Li
  * become reasoning parts (dialect `gemini.thought`, with their `thoughtSignature`; a signature
  * on a plain text part becomes a signature-only reasoning part before it), `functionCall` parts
  * tool calls keeping their signature. A signature lip sealed (another dialect's state,
- * state-envelope.ts) restores that dialect's reasoning part or call signature. The parts of
+ * state-envelope.ts) restores that dialect's reasoning part or call signature; one in the turn
+ * form on a text or `functionCall` part (the reasoning of thought parts that clients such as
+ * Gemini CLI drop, carried-reasoning.ts) restores the reasoning parts before that part, those the
+ * turn does not hold already, and the call's own signature. The parts of
  * Gemini's built-in tools (code execution's `executableCode` and `codeExecutionResult`, and the
  * server-side `toolCall` and `toolResponse` of any built-in) become hosted tool parts in place,
  * each the part as written (its `thoughtSignature` too), which only a gemini backend sends back. `user` (and
@@ -94,13 +98,17 @@ function modelPart(p: Json, path: string, parts: Part[], newId: (name: string) =
   if (hosted) return void parts.push(hosted);
   if (p.functionResponse) throw badField(`${path}.functionResponse`, 'function responses belong in user turns');
   const raw: string | undefined = p.thoughtSignature;
-  const sealed = raw ? openStateBase64(raw, `${path}.thoughtSignature`) : undefined; // another dialect's state, sealed by lip
-  const signature = sealed ? undefined : raw;
+  // The reasoning of dropped thought parts, carried by the part after them (not by a thought).
+  const turn = raw && p.thought !== true ? openTurnBase64(raw, `${path}.thoughtSignature`) : undefined;
+  if (turn) restoreCarried(turn.reasoning ?? [], parts);
+  const sealed = raw && !turn ? openStateBase64(raw, `${path}.thoughtSignature`) : undefined; // another dialect's state, sealed by lip
+  const signature = sealed || turn ? undefined : raw;
   if (p.functionCall) {
     const fc = p.functionCall as Json;
     const id: string = typeof fc.id === 'string' && fc.id ? fc.id : newId(fc.name);
     if (fc.id) pending.push({ id, name: fc.name });
-    const signed = sealed?.signature !== undefined ? { signature: sealed.signature, dialect: sealed.dialect } : signature ? { signature, dialect: REASONING_DIALECTS.geminiThought } : {};
+    const own = turn ? turn.call : sealed?.signature !== undefined ? { signature: sealed.signature, dialect: sealed.dialect } : undefined;
+    const signed = own ? { signature: own.signature, dialect: own.dialect } : signature ? { signature, dialect: REASONING_DIALECTS.geminiThought } : {};
     parts.push({ type: 'tool_call', id, name: fc.name, arguments: JSON.stringify(fc.args ?? {}), ...signed });
     return;
   }

@@ -3,6 +3,7 @@ import { HOSTED_DIALECTS, REASONING_DIALECTS, hasUsage } from '../../canonical/i
 import type { EncodeContext } from '../protocol.js';
 import { wireId } from '../protocol.js';
 import { carryOpaque, carrySignature } from '../state-envelope.js';
+import { CarriedReasoning } from './carried-reasoning.js';
 import { groundingMetadata } from './encode-grounding.js';
 import { geminiUsage } from './encode-usage.js';
 import { functionArgs } from './function-args.js';
@@ -22,7 +23,8 @@ const NATIVE = REASONING_DIALECTS.geminiThought;
  * of its own when no text follows: never on a thought part, so that the client sends it back
  * where Gemini put it. Other dialects' signatures travel sealed in the
  * `thoughtSignature`, opaque reasoning as an empty thought part whose signature seals it
- * (state-envelope.ts, base64 form). Hosted web searches and citations (any dialect) are the
+ * (state-envelope.ts, base64 form), and both again on the next text or `functionCall` part, for
+ * clients that drop thought parts (carried-reasoning.ts). Hosted web searches and citations (any dialect) are the
  * candidate's `groundingMetadata` (encode-grounding.ts), unless a gemini backend reported the
  * grounding as written (a record of the message: the call declared Google Maps, File Search, ...),
  * which is then the candidate's. Gemini's own hosted tool parts (code execution, a built-in's
@@ -43,6 +45,7 @@ export function encodeGenerateContentResponse(r: CollectedResponse, context: Enc
   const urlContexts: unknown[] = [];
   const groundings: Record<string, unknown>[] = [];
   let held: string | undefined; // Gemini's signature of the text part to come
+  const carried = new CarriedReasoning(); // other dialects' reasoning, for the next text or call part
   const push = (part: Record<string, unknown>) => {
     if (held === undefined) parts.push(part);
     else if (typeof part.text === 'string' && part.thought !== true) parts.push({ ...part, thoughtSignature: held });
@@ -50,10 +53,12 @@ export function encodeGenerateContentResponse(r: CollectedResponse, context: Enc
     held = undefined;
   };
   for (const block of r.blocks) {
-    if (block.type === 'text') push({ text: block.text });
-    else if (block.type === 'tool_call') {
-      const signature = block.signature ? { thoughtSignature: carrySignature(block.signature, block.dialect, NATIVE, true) } : {};
-      push({ functionCall: { id: block.id, name: block.name, args: functionArgs(block.arguments) }, ...signature });
+    if (block.type === 'text') {
+      const signature = held === undefined ? carried.signatureFor() : undefined;
+      push({ text: block.text, ...(signature !== undefined ? { thoughtSignature: signature } : {}) });
+    } else if (block.type === 'tool_call') {
+      const signature = carried.signatureFor(block.signature ? { signature: block.signature, ...(block.dialect !== undefined ? { dialect: block.dialect } : {}) } : undefined);
+      push({ functionCall: { id: block.id, name: block.name, args: functionArgs(block.arguments) }, ...(signature !== undefined ? { thoughtSignature: signature } : {}) });
     } else if (block.type === 'web_search') {
       searches.push(block); // no part: Gemini reports its searches in groundingMetadata
     } else if (block.type === 'hosted_tool') {
@@ -67,8 +72,10 @@ export function encodeGenerateContentResponse(r: CollectedResponse, context: Enc
     } else if (block.opaque === undefined) {
       const signature = block.signature ? { thoughtSignature: carrySignature(block.signature, block.dialect, NATIVE, true) } : {};
       push({ text: block.text, thought: true, ...signature });
+      if (block.signature !== undefined && block.dialect !== undefined) carried.hold({ dialect: block.dialect, signature: block.signature, ...(block.text ? { text: block.text } : {}) });
     } else {
       push({ text: '', thought: true, thoughtSignature: carryOpaque({ dialect: block.dialect ?? '', data: block.opaque, ...(block.id ? { id: block.id } : {}) }, undefined, true) });
+      if (block.dialect !== undefined) carried.hold({ dialect: block.dialect, opaque: block.opaque, ...(block.id ? { id: block.id } : {}) });
     }
   }
   if (held !== undefined) push({ text: '' });

@@ -7,6 +7,7 @@ import type { EncodeContext, StreamEncoder } from '../protocol.js';
 import { wireId } from '../protocol.js';
 import { REASONING_DIALECTS } from '../../canonical/index.js';
 import { carryOpaque, carrySignature } from '../state-envelope.js';
+import { CarriedReasoning } from './carried-reasoning.js';
 import { geminiErrorObject } from './encode-error.js';
 import { candidateFieldsOf, promptFeedbackOf } from './finish-details.js';
 import { groundingMetadata, type GroundingSearch } from './encode-grounding.js';
@@ -21,7 +22,9 @@ import { declaresUrlContext, mergedUrlContext, urlContextOf } from './url-contex
  * is one chunk with one part; a signature is a thought part with empty text (other dialects'
  * signatures and opaque reasoning sealed in it, see state-envelope.ts), except Gemini's own
  * signature of a text part (`standalone`), which is written on that text part as Gemini wrote it
- * (on an empty text part when no text follows), never on the thoughts before; a tool call is
+ * (on an empty text part when no text follows), never on the thoughts before; the signatures and
+ * opaque reasoning of other dialects go again, with their thought text, on the next text or
+ * `functionCall` part, for clients that drop thought parts (carried-reasoning.ts); a tool call is
  * buffered until it finishes and sent as one `functionCall` part (Gemini never streams
  * arguments). The last chunk carries `finishReason` and `usageMetadata`; every chunk carries
  * `modelVersion` and `responseId`. A failure after output is a final `{"error":{...}}` chunk.
@@ -60,6 +63,10 @@ export class GeminiStreamEncoder implements StreamEncoder {
   private groundingWritten = false;
   /** Gemini's signature of the text part to come (a standalone `reasoning_signature`), written on that part. */
   private heldSignature: string | undefined;
+  /** Other dialects' reasoning, carried again by the next text or call part. */
+  private readonly carried = new CarriedReasoning();
+  /** The thought text since the last signature: the text of the reasoning the next signature closes. */
+  private thought = '';
 
   constructor(context: EncodeContext) {
     this.logprobs = context.call.options.logprobs !== undefined;
@@ -89,19 +96,29 @@ export class GeminiStreamEncoder implements StreamEncoder {
           this.texts.push(event.text);
         }
         return `${this.chunk(this.textPart(event.text), event.logprobs !== undefined && this.logprobs ? `,"logprobsResult":${JSON.stringify(geminiLogprobsResult(event.logprobs))}` : '')}${this.suffix}`;
-      case 'reasoning_delta':
-        return event.text ? `${this.textSignature()}${this.chunk(`{"text":${JSON.stringify(event.text)},"thought":true}`)}${this.suffix}` : '';
+      case 'reasoning_delta': {
+        if (!event.text) return '';
+        const out = this.textSignature();
+        this.held.add('reasoning', event.text.length);
+        this.thought += event.text;
+        return `${out}${this.chunk(`{"text":${JSON.stringify(event.text)},"thought":true}`)}${this.suffix}`;
+      }
       case 'reasoning_signature': {
         const out = this.textSignature();
+        const text = this.thought;
+        this.thought = '';
         // Gemini's signature of a text part is held for that part (written on it, off the thoughts).
         if (event.standalone === true && event.dialect === REASONING_DIALECTS.geminiThought) {
           this.heldSignature = event.signature;
           return out;
         }
+        if (event.dialect !== undefined) this.carried.hold({ dialect: event.dialect, signature: event.signature, ...(text && event.standalone !== true ? { text } : {}) });
         const signature = carrySignature(event.signature, event.dialect, REASONING_DIALECTS.geminiThought, true);
         return `${out}${this.chunk(`{"text":"","thought":true,"thoughtSignature":${JSON.stringify(signature)}}`)}${this.suffix}`;
       }
       case 'reasoning_opaque': // no Gemini form: opaque payloads travel sealed in a thought signature
+        this.thought = '';
+        this.carried.hold({ dialect: event.dialect, opaque: event.data, ...(event.id !== undefined ? { id: event.id } : {}) });
         return `${this.textSignature()}${this.chunk(`{"text":"","thought":true,"thoughtSignature":${JSON.stringify(carryOpaque(event, undefined, true))}}`)}${this.suffix}`;
       case 'tool_call_started':
         this.calls.set(event.id, { name: event.name, args: '', ...(event.signature ? { signature: event.signature, dialect: event.dialect } : {}) });
@@ -133,9 +150,11 @@ export class GeminiStreamEncoder implements StreamEncoder {
     }
   }
 
-  /** A text part, with the signature held for it. */
+  /** A text part, with the signature held for it, else the other dialects' reasoning held for it. */
   private textPart(text: string): string {
-    const signature = this.heldSignature !== undefined ? `,"thoughtSignature":${JSON.stringify(this.heldSignature)}` : '';
+    this.thought = '';
+    const held = this.heldSignature ?? this.carried.signatureFor();
+    const signature = held !== undefined ? `,"thoughtSignature":${JSON.stringify(held)}` : '';
     this.heldSignature = undefined;
     return `{"text":${JSON.stringify(text)}${signature}}`;
   }
@@ -183,9 +202,11 @@ export class GeminiStreamEncoder implements StreamEncoder {
     const call = this.calls.get(id);
     if (!call) return '';
     this.calls.delete(id);
-    const signature = call.signature ? carrySignature(call.signature, call.dialect, REASONING_DIALECTS.geminiThought, true) : undefined;
+    const out = this.textSignature();
+    this.thought = '';
+    const signature = this.carried.signatureFor(call.signature ? { signature: call.signature, ...(call.dialect !== undefined ? { dialect: call.dialect } : {}) } : undefined);
     const part = { functionCall: { id, name: call.name, args: functionArgs(call.args) }, ...(signature ? { thoughtSignature: signature } : {}) };
-    return `${this.textSignature()}${this.chunk(JSON.stringify(part))}${this.suffix}`;
+    return `${out}${this.chunk(JSON.stringify(part))}${this.suffix}`;
   }
 
   private finish(reason: FinishReason | undefined, raw?: string, details?: FinishDetails): string {

@@ -3,7 +3,7 @@ import { REASONING_DIALECTS, collectEvents, emptyCall, type LipEvent } from '../
 import { LipError } from '../../../lib/errors/index.js';
 import { GeminiStreamEncoder, encodeGeminiError, encodeGenerateContentResponse, geminiUsage } from '../../../lib/frontends/gemini/index.js';
 import type { EncodeContext } from '../../../lib/frontends/protocol.js';
-import { sealState, sealStateBase64 } from '../../../lib/frontends/state-envelope.js';
+import { sealState, sealStateBase64, sealTurnBase64 } from '../../../lib/frontends/state-envelope.js';
 import { parseSse } from '../../helpers/sse-client.js';
 
 const context: EncodeContext = { call: emptyCall({ model: 'gemini-x' }), model: undefined, hints: {}, requestId: 'r', created: 1700000000 };
@@ -45,7 +45,11 @@ describe('frontends/gemini encoders', () => {
       { text: '', thought: true, thoughtSignature: 'sig' },
       { text: '', thought: true, thoughtSignature: sealStateBase64({ dialect: REASONING_DIALECTS.anthropicRedacted, opaque: 'R' }) },
       { text: '', thought: true, thoughtSignature: sealStateBase64({ dialect: REASONING_DIALECTS.openaiResponses, opaque: 'enc', id: 'rs_1' }) },
-      { functionCall: { id: 'b', name: 'wb', args: { value: [1] } } },
+      // The other dialects' reasoning again on the next part that is not a thought (carried-reasoning.ts).
+      {
+        functionCall: { id: 'b', name: 'wb', args: { value: [1] } },
+        thoughtSignature: sealTurnBase64({ reasoning: [{ dialect: REASONING_DIALECTS.anthropicRedacted, opaque: 'R' }, { dialect: REASONING_DIALECTS.openaiResponses, opaque: 'enc', id: 'rs_1' }] }),
+      },
       { functionCall: { id: 'a', name: 'wa', args: { x: 1 } }, thoughtSignature: 'sig-a' },
       { text: '' },
     ]);
