@@ -188,7 +188,9 @@ function contentPart(p: Json, path: string): TextPart | ImagePart | FilePart {
 
 /**
  * A `functionResponse`: its `response` as JSON text, then the media of its `parts` (a function
- * that returns an image, Gemini 3) as image and file parts of the same result.
+ * that returns an image, Gemini 3) as image and file parts of the same result. A `response`
+ * whose only key is `error` (Gemini's key for a failed call, which Gemini CLI sends) is a failed
+ * result (`isError`), its JSON as written: a gemini backend sends it back as the same object.
  */
 function toolResult(fr: Json, path: string, pending: { id: string; name: string }[], newId: () => string): Part {
   let id: string | undefined = typeof fr.id === 'string' && fr.id ? fr.id : undefined;
@@ -203,5 +205,12 @@ function toolResult(fr: Json, path: string, pending: { id: string; name: string 
     return contentPart(p, `${path}.parts[${j}]`) as ImagePart | FilePart;
   });
   const content = media.length > 0 ? [{ type: 'text' as const, text }, ...media] : text;
-  return { type: 'tool_result', callId: id ?? newId(), name: fr.name, content };
+  return { type: 'tool_result', callId: id ?? newId(), name: fr.name, content, ...(failed(fr.response) ? { isError: true } : {}) };
+}
+
+/** A response that reports a failure: an object whose only key is `error`, with a value. */
+function failed(response: unknown): boolean {
+  if (response === null || typeof response !== 'object' || Array.isArray(response)) return false;
+  const keys = Object.keys(response);
+  return keys.length === 1 && keys[0] === 'error' && (response as Json).error !== null && (response as Json).error !== undefined;
 }

@@ -232,6 +232,24 @@ describe('frontends/gemini decodeGenerateContent', () => {
     expect(call.messages[2]!.parts.map((p) => (p as { callId: string }).callId)).to.deep.equal(['c1', 'c2']);
   });
 
+  it('takes a response whose only key is error (Gemini\'s key for a failed call, Gemini CLI\'s) as a failed result, its JSON as written', () => {
+    const results = (responses: unknown[]) => decode({
+      contents: [
+        user('run'),
+        { role: 'model', parts: responses.map((_, i) => ({ functionCall: { id: `c${i}`, name: 'sh', args: {} } })) },
+        { role: 'user', parts: responses.map((response, i) => ({ functionResponse: { id: `c${i}`, name: 'sh', response } })) },
+      ],
+    }).messages[2]!.parts;
+    expect(results([{ error: 'Command failed: exit 1' }, { error: { code: 2, message: 'no such file' } }])).to.deep.equal([
+      { type: 'tool_result', callId: 'c0', name: 'sh', content: '{"error":"Command failed: exit 1"}', isError: true },
+      { type: 'tool_result', callId: 'c1', name: 'sh', content: '{"error":{"code":2,"message":"no such file"}}', isError: true },
+    ]);
+    // An output, an error beside other keys, an error of null: not a failure.
+    for (const response of [{ output: 'ok' }, { error: 'x', output: 'partial' }, { error: null }, {}]) {
+      expect(results([response])[0]).not.to.have.property('isError');
+    }
+  });
+
   it('keeps the media a function returns (functionResponse.parts) as image and file parts of the tool result', () => {
     const call = decode({
       contents: [
