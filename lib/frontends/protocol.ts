@@ -1,4 +1,4 @@
-import type { Call, CollectedResponse, EmbeddingRequest, EmbeddingResult, LipEvent, Message } from '../canonical/index.js';
+import type { Call, CollectedResponse, EmbeddingRequest, EmbeddingResult, LipEvent, Message, ToolDefinition } from '../canonical/index.js';
 import type { LipError } from '../errors/index.js';
 import { randomId } from '../wire/ids.js';
 
@@ -661,6 +661,19 @@ export interface Frontend {
   readonly optionFields?: Readonly<Record<string, string | readonly string[]>>;
   /** The request field that holds the conversation, when it is not `messages` (`input`, `contents`). */
   readonly messagesField?: string;
+  /**
+   * Checks a stored conversation a request continues by id (`continuation.previousResponseId`)
+   * before its turns come first: a refusal rejects; answers the messages to put first instead of the stored ones (Responses: without
+   * the items deleted from the conversation its turns ran in), undefined to keep them. `tools`
+   * are the request's own. Absent: every stored conversation is continued as stored.
+   */
+  continued?(conversation: ContinuedConversation, responses: StoredResponses, tools: readonly ToolDefinition[]): Promise<readonly Message[] | undefined> | undefined;
+}
+
+/** A stored conversation a request continues (Frontend.continued): the response it continues, and the echoed fields of its chain, oldest first. */
+export interface ContinuedConversation {
+  readonly responseId: string;
+  readonly echoes: readonly (Readonly<Record<string, unknown>> | undefined)[];
 }
 
 /**

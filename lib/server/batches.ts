@@ -727,7 +727,7 @@ export class Batches {
       if (decoded.continuation?.background === true) throw new LipError('LIP_ERR_REQUEST_INVALID', 'background: a request of a batch already runs in the background', { param: 'background' });
       if (decoded.continuation?.conversation !== undefined) throw new LipError('LIP_ERR_REQUEST_INVALID', 'conversation: a request of a batch cannot add a turn to a conversation', { param: 'conversation' });
       // A request continuing a stored response (`previous_response_id`, an Anthropic thread) has its turns first.
-      const conversation = await continuedConversation(runtime, decoded.continuation, call.principal);
+      const conversation = await continuedConversation(runtime, decoded, call.principal, frontend);
       const { call: canonical, continuation } = inConversation(decoded.call, decoded.continuation, conversation);
       checkCall(canonical, decoded, frontend, body);
       const session = { principal: call.principal, ...(conversation?.aLegId !== undefined ? { continuedALegId: conversation.aLegId } : {}) };

@@ -4,14 +4,19 @@ import { responseNotFound, type Conversation } from '../continuity/index.js';
 import { LipError } from '../errors/index.js';
 import { clientPath, type CallOrigins, type Continuation, type DecodedRequest, type Frontend } from '../frontends/protocol.js';
 import type { BackgroundRuns } from './background-runs.js';
+import { storedResponses } from './stored-responses.js';
 
 /**
  * The stored conversation a request continues (Responses `previous_response_id`, an Anthropic
  * thread's `previous_message_id`); undefined when it continues none. A 404 for one not stored (or
  * stored by another protocol) names the field as the client's protocol does (`continuation.previousParam`);
- * a 400 for a background response still running here (it is stored when it ends).
+ * a 400 for a background response still running here (it is stored when it ends). The client's
+ * protocol checks it (`frontend.continued`: a refusal names the field as a 404 does) and may put
+ * other messages first than the stored ones (Responses: without the items deleted from the
+ * conversation its turns ran in).
  */
-export async function continuedConversation(runtime: Pick<Runtime, 'continuity'>, continuation: Continuation | undefined, principal: string, background?: Pick<BackgroundRuns, 'running'>): Promise<Conversation | undefined> {
+export async function continuedConversation(runtime: Pick<Runtime, 'continuity'>, decoded: Pick<DecodedRequest, 'call' | 'continuation'>, principal: string, frontend?: Pick<Frontend, 'continued'>, background?: Pick<BackgroundRuns, 'running'>): Promise<Conversation | undefined> {
+  const continuation = decoded.continuation;
   const previous = continuation?.previousResponseId;
   if (previous === undefined) return undefined;
   // A background response is stored when it ends: until then it cannot be continued.
@@ -22,7 +27,10 @@ export async function continuedConversation(runtime: Pick<Runtime, 'continuity'>
     // A conversation continues in the protocol that stored it: a Responses id (`resp_`) is no
     // Anthropic thread's message, nor the other way round.
     if (!previous.startsWith(continuation!.idPrefix ?? 'resp_')) throw responseNotFound(previous);
-    return await runtime.continuity.loadConversation(previous, principal);
+    const conversation = await runtime.continuity.loadConversation(previous, principal);
+    const checking = frontend?.continued?.(conversation, storedResponses(runtime.continuity, principal), decoded.call.tools);
+    const messages = checking === undefined ? undefined : await checking;
+    return messages === undefined ? conversation : { ...conversation, messages: [...messages] };
   } catch (err) {
     const param = continuation!.previousParam;
     if (param === undefined || !(err instanceof LipError) || err.param === undefined) throw err;

@@ -50,7 +50,7 @@ export async function handleCountTokens(
     if (resolving !== undefined) body = await resolving;
     const decoded = route.decode(body, { params, headers: req.headers });
     decode.release();
-    const conversation = await continuedConversation(runtime, decoded.continuation, principal);
+    const conversation = await continuedConversation(runtime, decoded, principal, frontend);
     const conversed = inConversation(decoded.call, decoded.continuation, conversation).call;
     // The client's text leaves for the upstream as a generation's would: the secret guards
     // (secrets-guard) see it first, and block or redact it as they would a generation.

@@ -64,7 +64,7 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
     decoded = route.decode(body, { params, query: url.searchParams, headers: req.headers });
     state.decode?.release();
     // A continued conversation (Responses previous_response_id, an Anthropic thread): the stored turns come first.
-    conversation = await continuedConversation(runtime, decoded.continuation, principal, background);
+    conversation = await continuedConversation(runtime, decoded, principal, frontend, background);
     const { call, continuation } = inConversation(decoded.call, decoded.continuation, conversation);
     const orphan = conversation ? unansweredResult(call.messages, conversation.messages.length) : undefined;
     if (orphan !== undefined) {

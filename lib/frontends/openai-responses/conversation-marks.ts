@@ -10,6 +10,17 @@ export function conversationItemsOf(stored: Pick<StoredResponseView, 'echo'>): s
   return typeof id === 'string' ? id : undefined;
 }
 
+/**
+ * The conversation a stored response's items belong to: a turn run in it (its echoed
+ * `conversation`), or items added to it; undefined for any other.
+ */
+export function conversationOf(echo: Readonly<Record<string, unknown>> | undefined): string | undefined {
+  const added = echo?.[ADDED_ITEMS];
+  if (typeof added === 'string') return added;
+  const turn = (echo?.conversation as { id?: unknown } | undefined)?.id;
+  return typeof turn === 'string' ? turn : undefined;
+}
+
 /** The 404 of a stored response that is no response (a conversation's record, or items added to one). */
 export function storedResponseMissing(id: string): LipError {
   return new LipError('LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND', `Response with id '${id}' not found.`);

@@ -2,7 +2,7 @@ import { collectEvents, type Message } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 import { randomId } from '../../wire/ids.js';
 import type { StoredResponses, StoredResponseView } from '../protocol.js';
-import { ADDED_ITEMS, conversationItemsOf } from './conversation-marks.js';
+import { ADDED_ITEMS, conversationItemsOf, conversationOf } from './conversation-marks.js';
 import { encodeInputItems } from './encode-input-items.js';
 import { storedResponseObject } from './stored-response.js';
 
@@ -162,4 +162,28 @@ export function deleteConversationTurn(responses: StoredResponses, conversationI
     }
     await responses.tombstone(id);
   });
+}
+
+/**
+ * The ids of the items deleted from the conversations that stored responses with these echoed
+ * fields belong to (conversationOf), read from their records now: an item deleted from a
+ * conversation stays deleted wherever its stored response is read again (a chain continued by
+ * `previous_response_id`, an `item_reference`), whenever it was deleted. A conversation deleted
+ * since has none. Empty, with no read, when none of them belongs to a conversation.
+ */
+export async function deletedItems(responses: StoredResponses, echoes: Iterable<Readonly<Record<string, unknown>> | undefined>): Promise<ReadonlySet<string>> {
+  const conversations = new Set<string>();
+  for (const echo of echoes) {
+    const id = conversationOf(echo);
+    if (id !== undefined) conversations.add(id);
+  }
+  const deleted = new Set<string>();
+  for (const id of conversations) {
+    try {
+      for (const item of (await readConversation(responses, id, 'conversation')).deleted) deleted.add(item);
+    } catch (err) {
+      if (!(err instanceof LipError) || err.code !== 'LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND') throw err;
+    }
+  }
+  return deleted;
 }

@@ -276,7 +276,7 @@ function echo(b: Json): ResponsesEcho {
 }
 
 /** A conversation's items as the stored turns they are: its leading system items stay in place, as a system message. */
-function conversationMessages(items: Json[], tools: readonly ToolDefinition[]): Message[] {
+export function conversationMessages(items: Json[], tools: readonly ToolDefinition[]): Message[] {
   const leading: TextPart[] = [];
   const messages = decodeInput(items, leading, tools);
   return leading.length > 0 ? [{ role: 'system', parts: leading }, ...messages] : messages;

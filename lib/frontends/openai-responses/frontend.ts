@@ -1,4 +1,5 @@
 import type { Frontend } from '../protocol.js';
+import { continuedResponse } from './continued.js';
 import { conversationRoutes } from './conversations.js';
 import { responsesCountTokensRoute } from './count-tokens.js';
 import { encodeResponsesError } from './encode-error.js';
@@ -20,5 +21,6 @@ export const openaiResponsesFrontend: Frontend = {
   modelRoutes: responsesModelRoutes,
   countTokensRoute: responsesCountTokensRoute,
   resourceRoutes: conversationRoutes,
+  continued: continuedResponse,
   claimsPath: (pathname) => (pathname.startsWith('/v1/') ? 'prefix' : undefined),
 };

@@ -1,5 +1,6 @@
 import { LipError } from '../../errors/index.js';
 import type { ResolveReferences, StoredResponses, StoredResponseView } from '../protocol.js';
+import { deletedItems } from './conversation-record.js';
 import { badField } from './decode-input.js';
 import { encodeInputItems } from './encode-input-items.js';
 import { itemOwner } from './item-ids.js';
@@ -22,7 +23,8 @@ export const MAX_REFERENCED_RESPONSES = 64;
  * function call with its call id, a message with its content. Items lip named (item-ids.ts) say
  * which response holds them, so each referenced response is read once, under the caller's
  * principal. A reference to an item of no stored response of the caller (another principal's,
- * one stored with `store: false`, expired or deleted, or an id lip did not make) is the 404
+ * one stored with `store: false`, expired or deleted, an item deleted from the conversation its
+ * response belongs to, or an id lip did not make) is the 404
  * `LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND` naming `input[i].id`, as OpenAI answers "Item with id
  * ... not found"; items of more than MAX_REFERENCED_RESPONSES responses in one request are a 400.
  * Bodies without references are not touched (no promise, no lookup).
@@ -67,7 +69,7 @@ function isReference(item: unknown): item is Json {
 }
 
 /** The items of a stored response by id, its output's and its input's; undefined when the caller has no such response. */
-async function itemsOf(responseId: string, responses: Pick<StoredResponses, 'load'>): Promise<ReadonlyMap<string, Json> | undefined> {
+async function itemsOf(responseId: string, responses: StoredResponses): Promise<ReadonlyMap<string, Json> | undefined> {
   let stored: StoredResponseView;
   try {
     stored = await responses.load(responseId);
@@ -79,5 +81,7 @@ async function itemsOf(responseId: string, responses: Pick<StoredResponses, 'loa
   for (const item of encodeInputItems(stored.id, stored.input)) if (typeof item.id === 'string') byId.set(item.id, item);
   const output = storedResponseObject(stored, false).output;
   if (Array.isArray(output)) for (const item of output as Json[]) if (typeof item.id === 'string') byId.set(item.id, item);
+  // An item deleted from the conversation its response belongs to is no longer there to name.
+  for (const id of await deletedItems(responses, [stored.echo])) byId.delete(id);
   return byId;
 }

@@ -1,0 +1,30 @@
+import type { Message, ToolDefinition } from '../../canonical/index.js';
+import type { ContinuedConversation, StoredResponses } from '../protocol.js';
+import { deletedItems, itemsOfStored } from './conversation-record.js';
+import { conversationMessages } from './decode-request.js';
+import { itemOwner } from './item-ids.js';
+
+type Json = Record<string, unknown>;
+
+/**
+ * A stored conversation continued by `previous_response_id` (Frontend.continued):
+ *
+ * * items deleted from a [conversation](conversation-record.ts) stay deleted when the chain of
+ *   one of its turns is continued by id (the turn continues the conversation's items, its chain
+ *   the conversation's as stored): the chain is read again as the conversation lists its items,
+ *   without the deleted ones, and decoded as its turns (the request's tools decide how a call
+ *   item reads, as for a turn run in the conversation). Deletions after the turn apply too: the
+ *   conversation's record is read now. A chain with no turn of a conversation is not touched
+ *   (no read); one with nothing deleted from its responses keeps its stored messages.
+ * @see spec/e2e/conversation-item-deleted.spec.ts
+ */
+export async function continuedResponse(conversation: ContinuedConversation, responses: StoredResponses, tools: readonly ToolDefinition[]): Promise<readonly Message[] | undefined> {
+  const deleted = await deletedItems(responses, conversation.echoes);
+  if (deleted.size === 0) return undefined;
+  const chain = await responses.chain(conversation.responseId);
+  const owners = new Set(chain.map((stored) => stored.id));
+  if (![...deleted].some((id) => owners.has(itemOwner(id) ?? ''))) return undefined;
+  const items: Json[] = [];
+  for (const stored of chain) for (const item of itemsOfStored(stored)) if (!deleted.has(String(item.id))) items.push(item);
+  return conversationMessages(items, tools);
+}
