@@ -663,7 +663,8 @@ export interface Frontend {
   readonly messagesField?: string;
   /**
    * Checks a stored conversation a request continues by id (`continuation.previousResponseId`)
-   * before its turns come first: a refusal rejects; answers the messages to put first instead of the stored ones (Responses: without
+   * before its turns come first: a refusal rejects (Responses: one that ended cancelled or
+   * failed); answers the messages to put first instead of the stored ones (Responses: without
    * the items deleted from the conversation its turns ran in), undefined to keep them. `tools`
    * are the request's own. Absent: every stored conversation is continued as stored.
    */

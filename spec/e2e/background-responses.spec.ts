@@ -191,6 +191,28 @@ routing: { unknown_model: reject }`);
     await closed;
   });
 
+  it('one that ended cancelled or failed is not continued: previous_response_id naming it is a 400, and nothing reaches the upstream', async () => {
+    upstream().enqueue({ text: ['cut ', 'off'], fault: { stall: 'after_output' } });
+    const closed = upstream().nextClose();
+    const cancelled = await alice().responses.create({ model: 'up:m', input: 'Long job.', background: true });
+    for (let i = 0; i < 500 && upstream().requests.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    await alice().responses.cancel(cancelled.id);
+    await closed;
+    expect((await settled(alice(), cancelled.id)).status).to.equal('cancelled');
+    upstream().enqueue({ status: 400, error: { message: 'the prompt is not allowed', type: 'invalid_request_error' } });
+    const failed = await alice().responses.create({ model: 'up:m', input: 'x', background: true });
+    expect((await settled(alice(), failed.id)).status).to.equal('failed');
+    const requests = upstream().requests.length;
+    for (const [ended, status] of [[cancelled, 'cancelled'], [failed, 'failed']] as const) {
+      for (const stream of [false, true]) {
+        const err = await rejection(alice().responses.create({ model: 'up:m', previous_response_id: ended.id, input: 'next', stream }));
+        expect([err.status, (err.error as { param: string }).param, (err.error as { type: string }).type]).to.deep.equal([400, 'previous_response_id', 'invalid_request_error']);
+        expect(err.message).to.contain(`Response with id '${ended.id}' ended with status ${status} and cannot be continued`);
+      }
+    }
+    expect(upstream().requests).to.have.length(requests);
+  });
+
   it('a background turn of a conversation is added to it once completed; the next turn sees it', async () => {
     const conversation = await alice().conversations.create({});
     upstream().enqueue({ text: 'Noted in the background.' });

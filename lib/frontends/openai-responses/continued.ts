@@ -1,4 +1,5 @@
 import type { Message, ToolDefinition } from '../../canonical/index.js';
+import { LipError } from '../../errors/index.js';
 import type { ContinuedConversation, StoredResponses } from '../protocol.js';
 import { deletedItems, itemsOfStored } from './conversation-record.js';
 import { conversationMessages } from './decode-request.js';
@@ -9,6 +10,9 @@ type Json = Record<string, unknown>;
 /**
  * A stored conversation continued by `previous_response_id` (Frontend.continued):
  *
+ * * a background response that ended cancelled or failed (its echoed `ended`) is not continued:
+ *   its output was cut off, and would reach the model as a complete assistant turn. A 400 naming
+ *   `previous_response_id`; a completed or incomplete one is continued as any.
  * * items deleted from a [conversation](conversation-record.ts) stay deleted when the chain of
  *   one of its turns is continued by id (the turn continues the conversation's items, its chain
  *   the conversation's as stored): the chain is read again as the conversation lists its items,
@@ -19,6 +23,11 @@ type Json = Record<string, unknown>;
  * @see spec/e2e/conversation-item-deleted.spec.ts
  */
 export async function continuedResponse(conversation: ContinuedConversation, responses: StoredResponses, tools: readonly ToolDefinition[]): Promise<readonly Message[] | undefined> {
+  const ended = conversation.echoes.at(-1)?.ended as { status?: unknown } | undefined;
+  if (ended !== undefined) {
+    const status = typeof ended.status === 'string' ? ended.status : 'failed';
+    throw new LipError('LIP_ERR_REQUEST_INVALID', `Response with id '${conversation.responseId}' ended with status ${status} and cannot be continued: continue from an earlier response, or send the turns again.`, { param: 'previous_response_id' });
+  }
   const deleted = await deletedItems(responses, conversation.echoes);
   if (deleted.size === 0) return undefined;
   const chain = await responses.chain(conversation.responseId);
