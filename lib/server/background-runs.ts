@@ -38,9 +38,9 @@ export class BackgroundRun {
     this.frames = streamed ? [] : undefined;
   }
 
-  /** Its response object now (`queued`, then `in_progress`). */
+  /** Its response object now (`queued`, then `in_progress`; once ended, while its record is written, as it ended). */
   running(): unknown {
-    return this.object(this.started);
+    return this.state.ended?.() ?? this.object(this.started);
   }
 
   /** Wire text of its stream: kept frame by frame (frames end with a blank line) and told to every follower. */

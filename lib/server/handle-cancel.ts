@@ -120,7 +120,7 @@ export async function handleCancel(request: CancelRequest, req: IncomingMessage,
   return { status: 200, body: { a_leg_id: aLegId, status: 'cancelled', cancelled_requests: cancelled } };
 }
 
-/** Ends one background response's run (1), unless it is ending already (0). */
+/** Ends one background response's run (1), unless it is ending already (0: cancelled before, or ended, its `abort` gone). */
 function cancelBackground(state: RequestState, reason: string, path: string): number {
   if (state.cancelled !== undefined || state.abort === undefined) return 0;
   state.cancelled = reason;
@@ -140,7 +140,8 @@ async function cancelBackgroundResponse(request: CancelRequest, inflight: Iterab
   const reason = `cancelled by POST ${request.path}`;
   for (const state of inflight) {
     if (state.background !== true || state.responseId !== id || state.principal !== principal) continue;
-    const body = state.cancelledResponse?.();
+    // One that has ended already (its record being written) is answered as it ended.
+    const body = state.ended?.() ?? state.cancelledResponse?.();
     cancelBackground(state, reason, request.path);
     return body;
   }
@@ -183,7 +184,7 @@ export function cancelRelayed(cancel: RelayedCancel, inflight: Iterable<RequestS
     }
     const state = mine.find((s) => s.background === true && s.responseId === cancel.responseId);
     if (state === undefined) return { found: false, forbidden: false, cancelled: 0 };
-    const body = state.cancelledResponse?.();
+    const body = state.ended?.() ?? state.cancelledResponse?.();
     return { found: true, forbidden: false, cancelled: cancelBackground(state, reason, cancel.path), ...(body !== undefined ? { body } : {}) };
   }
   if (cancel.responseId === undefined) {

@@ -114,20 +114,21 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
   /**
    * Keeps a stored response (Responses `store`) once it is complete, with what its answer showed
    * (creation time, the model it named, the echoed request fields), so that retrieving it later
-   * shows the same object.
+   * shows the same object. Answers the response as stored (undefined when none is).
    */
-  const save = (output: CollectedResponse, ending?: Readonly<Record<string, unknown>>) => {
-    if (context.responseId === undefined || !context.continuation?.store || (output.error !== undefined && ending === undefined)) return;
+  const save = (output: CollectedResponse, ending?: Readonly<Record<string, unknown>>): StoredResponseView | undefined => {
+    if (context.responseId === undefined || !context.continuation?.store || (output.error !== undefined && ending === undefined)) return undefined;
     const named = runtime.config.routing.echo_requested_model ? context.call.model : servedModel(output.model, meta.candidateKey, context.call.model);
     const { continuation } = context;
     // A conversation's turn continues its newest stored response (its Response names the conversation instead).
     const previous = continuation.previousResponseId ?? continuation.conversation?.head;
+    const input = continuation.input ?? decoded.call.messages;
+    // With the second it completed, the one its answer showed (`completed_at`, read once: settledClock).
+    const echo = continuation.echo !== undefined ? { ...continuation.echo, completed_at: context.now!(), ...ending } : undefined;
     runtime.continuity.saveResponse({
-      id: context.responseId, principal, aLegId: aLeg.aLegId, sessionId: aLeg.sessionId, model: named, createdAt: arrivedAt,
-      input: continuation.input ?? decoded.call.messages, output,
+      id: context.responseId, principal, aLegId: aLeg.aLegId, sessionId: aLeg.sessionId, model: named, createdAt: arrivedAt, input, output,
       ...(previous !== undefined ? { previousResponseId: previous } : {}),
-      // With the second it completed, the one its answer showed (`completed_at`, read once: settledClock).
-      ...(continuation.echo !== undefined ? { echo: { ...continuation.echo, completed_at: context.now!(), ...ending } } : {}),
+      ...(echo !== undefined ? { echo } : {}),
     });
     if (route.listStored && ending === undefined) {
       listing = route.listStored({ id: context.responseId, model: named, createdAt: arrivedAt, echo: continuation.echo }, storedResponses(runtime.continuity, principal), runtime.config.continuity.ttl)
@@ -138,6 +139,7 @@ export async function handleGenerate(req: IncomingMessage, res: ServerResponse, 
       appending = route.appendToConversation(continuation.conversation, context.responseId, storedResponses(runtime.continuity, principal))
         .catch((err: unknown) => { reportInternalError('conversation.append', err, state.requestId); });
     }
+    return { id: context.responseId, previousResponseId: previous, model: named, createdAt: arrivedAt, input, output, echo };
   };
 
   /**
@@ -316,7 +318,7 @@ interface BackgroundRequest {
   readonly principal: string;
   readonly aLeg: ResolvedALeg;
   readonly pendingALeg: PendingALeg | undefined;
-  readonly save: (output: CollectedResponse, ending?: Readonly<Record<string, unknown>>) => void;
+  readonly save: (output: CollectedResponse, ending?: Readonly<Record<string, unknown>>) => StoredResponseView | undefined;
   readonly persisted: (() => Promise<void>) | undefined;
   readonly headers: () => Record<string, string>;
   /** The request's own input (what its stored response lists as input items) and when it arrived. */
@@ -374,6 +376,8 @@ async function runInBackground(r: BackgroundRequest, route: BackgroundRoute, run
     const end = (failure?: LipError) => {
       if (over) return;
       over = true;
+      // Ending: nothing cancels it any more (a cancel from now on answers it as it ended, `runState.ended`).
+      runState.abort = undefined;
       subscription?.unsubscribe();
       attempted();
       const response = collector.response;
@@ -387,7 +391,10 @@ async function runInBackground(r: BackgroundRequest, route: BackgroundRoute, run
         if (encoder !== undefined) run.push(error !== undefined ? encoder.error(error) : encoder.end());
         if (error !== undefined) state.errorCode = error.code;
         const { error: _dropped, ...output } = response;
-        r.save(error === undefined ? response : output, error === undefined ? undefined : route.ending(runState.cancelled !== undefined ? 'cancelled' : 'failed', error));
+        const saved = r.save(error === undefined ? response : output, error === undefined ? undefined : route.ending(runState.cancelled !== undefined ? 'cancelled' : 'failed', error));
+        // While its record is written (and the run still counts as in flight), a cancel or a retrieval answers it as it ended.
+        const ended = saved === undefined ? undefined : stored?.backgroundObject?.(saved);
+        if (ended !== undefined) runState.ended = () => ended;
       } catch (raw) {
         reportInternalError('background.end', raw, state.requestId);
       }

@@ -74,6 +74,11 @@ export interface RequestState {
   background?: boolean;
   /** The protocol's answer to a cancel of this response (Responses: a `cancelled` Response object). */
   cancelledResponse?: () => unknown;
+  /**
+   * A background response's run that has ended, while its record is written: its object as it
+   * ended (stored), which a cancel answers from then on (it no longer cancels anything).
+   */
+  ended?: () => unknown;
   /** Why the request was cancelled by a cancel endpoint (recorded on its attempts). */
   cancelled?: string;
   /** Why lip itself stopped the request (the shutdown timeout), recorded on its attempts; not a cancel. */

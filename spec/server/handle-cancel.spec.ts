@@ -84,4 +84,13 @@ describe('server: cancels of background responses (principal alone)', () => {
     objects.push('ended');
     expect(cancelRelayed({ principal: 'alice', responseId: 'resp_b', background: true, peek: true, path: '' }, [run], backgroundRuns)).to.include({ found: false });
   });
+
+  it('relayed: a run that has ended while its record is written (its abort gone) is answered as it ended, and nothing is cancelled', () => {
+    const [run, request] = runs();
+    const ending: RequestState = { ...run, abort: undefined, ended: () => ({ id: 'resp_b', status: 'completed' }) };
+    expect(cancelRelayed({ principal: 'alice', responseId: 'resp_b', background: true, path }, [request, ending]))
+      .to.deep.equal({ found: true, forbidden: false, cancelled: 0, body: { id: 'resp_b', status: 'completed' } });
+    expect(ending.cancelled).to.equal(undefined);
+    expect([run.aborted, request.aborted]).to.deep.equal([[], []]);
+  });
 });
