@@ -140,10 +140,10 @@ async function cancelBackgroundResponse(request: CancelRequest, inflight: Iterab
   const reason = `cancelled by POST ${request.path}`;
   for (const state of inflight) {
     if (state.background !== true || state.responseId !== id || state.principal !== principal) continue;
-    // One that has ended already (its record being written) is answered as it ended.
-    const body = state.ended?.() ?? state.cancelledResponse?.();
+    // Answered as it ended: cancelled now with what it had produced (its run ends at once), or as
+    // it had ended already (its record being written).
     cancelBackground(state, reason, request.path);
-    return body;
+    return state.ended?.() ?? state.cancelledResponse?.();
   }
   if (relay !== undefined) {
     const answers = await relay.ask({ principal, responseId: id, background: true, path: request.path });
@@ -184,8 +184,9 @@ export function cancelRelayed(cancel: RelayedCancel, inflight: Iterable<RequestS
     }
     const state = mine.find((s) => s.background === true && s.responseId === cancel.responseId);
     if (state === undefined) return { found: false, forbidden: false, cancelled: 0 };
+    const cancelled = cancelBackground(state, reason, cancel.path);
     const body = state.ended?.() ?? state.cancelledResponse?.();
-    return { found: true, forbidden: false, cancelled: cancelBackground(state, reason, cancel.path), ...(body !== undefined ? { body } : {}) };
+    return { found: true, forbidden: false, cancelled, ...(body !== undefined ? { body } : {}) };
   }
   if (cancel.responseId === undefined) {
     return { found: false, forbidden: false, cancelled: cancel.aLegId === undefined ? 0 : cancelHere(mine, cancel.aLegId, reason, cancel.path) };

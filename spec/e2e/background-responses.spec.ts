@@ -130,12 +130,46 @@ routing: { unknown_model: reject }`);
     expect(cancelled).to.deep.include({ id: created.id, status: 'cancelled', background: true });
     await closed;
     const stored = await settled(alice(), created.id);
-    expect(stored).to.deep.include({ status: 'cancelled', completed_at: null });
-    expect(stored.error).to.deep.include({ message: `the background response was cancelled (POST /v1/responses/${created.id}/cancel)` });
+    // OpenAI's cancelled Response has no error (the stream's response.failed says why: see below).
+    expect(stored).to.deep.include({ status: 'cancelled', completed_at: null, error: null });
     const again = await alice().responses.cancel(created.id);
     expect(again).to.deep.include({ id: created.id, status: 'cancelled' });
     expect((await alice().responses.inputItems.list(created.id)).data).to.deep.equal(listed);
     expect((await rejection(bob.responses.retrieve(created.id))).status).to.equal(404);
+  });
+
+  it('cut off, it shows the same everywhere: the cancel\'s answer, its stream\'s response.failed and a retrieval carry the output so far, the message it ended in incomplete; cancelled with no error, failed with it', async () => {
+    for (const ending of ['cancelled', 'failed'] as const) {
+      upstream().enqueue({ text: ['started ', 'never'], fault: ending === 'cancelled' ? { stall: 'after_output' } : { reset: 'after_output' } });
+      const closed = ending === 'cancelled' ? upstream().nextClose() : undefined;
+      const events: ResponseStreamEvent[] = [];
+      let cancel: Promise<Response> | undefined;
+      const read = (async () => {
+        for await (const event of await alice().responses.create({ model: 'up:m', input: 'Long job.', background: true, stream: true })) {
+          events.push(event);
+          if (ending === 'cancelled' && event.type === 'response.output_text.delta' && cancel === undefined) cancel = alice().responses.cancel((events[0] as { response: Response }).response.id);
+        }
+      })().then(() => undefined, (err: unknown) => err as Error);
+      expect((await read)?.message).to.be.a('string');
+      await closed;
+      const id = (events[0] as { response: Response }).response.id;
+      const failed = events.find((e) => e.type === 'response.failed') as { response: Response } | undefined;
+      expect(failed, `the stream of a ${ending} response ends with response.failed`).to.not.equal(undefined);
+      const retrieved = await settled(alice(), id);
+      expect(retrieved.status).to.equal(ending);
+      expect(retrieved.output.map((item) => [item.type, (item as { status?: string }).status])).to.deep.equal([['message', 'incomplete']]);
+      expect(JSON.stringify(retrieved.output)).to.contain('started');
+      expect(retrieved.output).to.deep.equal(failed!.response.output);
+      if (ending === 'cancelled') {
+        const answered = await cancel!;
+        expect(answered).to.deep.include({ id, status: 'cancelled', error: null });
+        expect(answered.output).to.deep.equal(retrieved.output);
+        expect(retrieved.error).to.equal(null);
+        expect((await alice().responses.cancel(id)).output).to.deep.equal(retrieved.output);
+      } else {
+        expect(retrieved.error).to.not.equal(null);
+      }
+    }
   });
 
   it('an upstream failure ends it failed, with the error; the stream of a streamed one ends with response.failed', async () => {

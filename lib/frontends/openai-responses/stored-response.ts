@@ -81,7 +81,8 @@ interface BackgroundEnding {
 /**
  * The Response objects of a background response (`background: true`): `queued` until its first
  * output, then `in_progress` (no output until it ends, as OpenAI polls show it); one that ended
- * cancelled or failed keeps that ending (`ended`) with its record, and shows it when retrieved.
+ * cancelled or failed keeps that ending (`ended`) with its record, and shows it when retrieved
+ * (storedResponseObject: cancelled with no error, its output as its stream showed it cut off).
  */
 export const responsesBackground: BackgroundRoute = {
   running: (context, started) => new ResponseShell(context).build({ status: started ? 'in_progress' : 'queued', output: [] }),
@@ -111,6 +112,26 @@ export function storedResponseObject(stored: StoredResponseView, sources: boolea
   // A background response that was cancelled or failed shows that ending (responsesBackground.ending).
   const ended = stored.echo?.ended as BackgroundEnding | undefined;
   if (ended === undefined) return object;
-  return { ...object, status: ended.status, completed_at: null, error: ended.error ?? null, incomplete_details: null };
+  return {
+    ...object, status: ended.status, completed_at: null, incomplete_details: null,
+    // Cancelled is no error (OpenAI's cancelled Response has none); failed says why.
+    error: ended.status === 'cancelled' ? null : ended.error ?? null,
+    output: cutOutput(object.output),
+  };
+}
+
+/** Items the model was still writing when a response was cut off (the stream shows them `incomplete`). */
+const CUT_ITEM_TYPES: ReadonlySet<string> = new Set(['message', 'function_call', 'custom_tool_call', 'tool_search_call', 'shell_call', 'apply_patch_call', 'local_shell_call', 'computer_call']);
+
+/**
+ * The output of a response cut off (cancelled, failed) as its stream's `response.failed` showed
+ * it: the item it ended in, a message or a call the model was still writing, `incomplete`; the
+ * items before it were complete (the stream closed each when the next began).
+ */
+function cutOutput(output: unknown): unknown {
+  if (!Array.isArray(output) || output.length === 0) return output;
+  const last = output[output.length - 1] as Record<string, unknown>;
+  if (last.status !== 'completed' || typeof last.type !== 'string' || !CUT_ITEM_TYPES.has(last.type)) return output;
+  return [...output.slice(0, -1), { ...last, status: 'incomplete' }];
 }
 
