@@ -94,11 +94,22 @@ describe('circuit breakers sharing one Redis', function () {
     return { breaker, log };
   }
 
+  /**
+   * Waits until every instance is synced, then forgets what they logged so far: an instance
+   * that connected slower than one recovery interval (a loaded machine) logs a start-up
+   * `store_unavailable` and then `store_recovered`, which the waits for a later outage and
+   * recovery would otherwise take for theirs.
+   */
+  async function synced(...instances: { breaker: CircuitBreaker; log: EventLog }[]): Promise<void> {
+    await Promise.all(instances.map(({ breaker }) => breaker.whenSynced()));
+    for (const { log } of instances) log.clear();
+  }
+
   it('failures reported by instance A open the circuit for instance B within one announcement', async () => {
     const clock = new JumpClock();
     const a = await instance(clock);
     const b = await instance(clock);
-    await Promise.all([a.breaker.whenSynced(), b.breaker.whenSynced()]);
+    await synced(a, b);
     for (let i = 0; i < 3; i++) a.breaker.record(K, 'failure');
     expect(a.breaker.check(K).allowed).to.equal(false); // locally at once, before Redis answered
     const learnt = await b.log.waitFor(opened(K), 'open circuit announced to B');
@@ -115,7 +126,7 @@ describe('circuit breakers sharing one Redis', function () {
     const clock = new JumpClock();
     const a = await instance(clock);
     const b = await instance(clock);
-    await Promise.all([a.breaker.whenSynced(), b.breaker.whenSynced()]);
+    await synced(a, b);
     for (let i = 0; i < 3; i++) b.breaker.record(K, 'failure');
     await a.log.waitFor(opened(K), 'open circuit on A');
     clock.jump(30_000);
@@ -136,8 +147,7 @@ describe('circuit breakers sharing one Redis', function () {
     const clock = new JumpClock();
     const a = await instance(clock);
     const b = await instance(clock);
-    await Promise.all([a.breaker.whenSynced(), b.breaker.whenSynced()]);
-    a.log.clear();
+    await synced(a, b);
     await redis.stop();
     await a.log.waitFor((e) => e.type === 'store_unavailable', 'outage on A');
     await b.log.waitFor((e) => e.type === 'store_unavailable', 'outage on B');
@@ -166,7 +176,7 @@ describe('circuit breakers sharing one Redis', function () {
     const clock = new JumpClock();
     const a = await instance(clock);
     const b = await instance(clock);
-    await Promise.all([a.breaker.whenSynced(), b.breaker.whenSynced()]);
+    await synced(a, b);
     for (let i = 0; i < 3; i++) a.breaker.record(K, 'failure');
     await b.log.waitFor(opened(K), 'open circuit on B');
     await redis.stop('SIGKILL');
@@ -198,7 +208,7 @@ describe('circuit breakers sharing one Redis', function () {
     const clock = new JumpClock();
     const a = await instance(clock);
     const b = await instance(clock);
-    await Promise.all([a.breaker.whenSynced(), b.breaker.whenSynced()]);
+    await synced(a, b);
     await redis.stop('SIGKILL');
     await a.log.waitFor((e) => e.type === 'store_unavailable', 'outage on A');
     await b.log.waitFor((e) => e.type === 'store_unavailable', 'outage on B');
@@ -227,7 +237,7 @@ describe('circuit breakers sharing one Redis', function () {
     const clock = new JumpClock();
     const a = await instance(clock);
     const b = await instance(clock);
-    await Promise.all([a.breaker.whenSynced(), b.breaker.whenSynced()]);
+    await synced(a, b);
     for (let i = 0; i < 3; i++) a.breaker.record(K, 'failure');
     await b.log.waitFor(opened(K), 'open circuit on B');
     const raw = new (await import('ioredis')).Redis(redis.url);
@@ -249,8 +259,7 @@ describe('circuit breakers sharing one Redis', function () {
 
   it('a frozen Redis (slow, not gone): calls time out, the breaker degrades without waiting, and recovers when it thaws', async () => {
     const a = await instance(asyncScheduler, { redisTimeoutMs: 300 });
-    await a.breaker.whenSynced();
-    a.log.clear();
+    await synced(a);
     redis.pause();
     a.breaker.record(K, 'failure');
     for (let i = 0; i < 200; i++) a.breaker.check(K);
