@@ -78,12 +78,14 @@ export class CircuitMirror {
   }
 
   /**
-   * Whether `listing` is older than news this copy already applied: the store's version counter
-   * started again, so the store lost its data (Redis restarted without persistence, FLUSHALL)
-   * and the circuits this copy holds are news the store no longer has.
+   * Whether the store lost its data (Redis restarted without persistence, FLUSHALL) since the
+   * news this copy last applied, so that the circuits this copy holds and `listing` lacks are
+   * news the store no longer has, not circuits that closed: the listing is older than that news
+   * (this caller found the counter gone), or the counter was started again after it (another
+   * caller found it gone first: `epoch`).
    */
   predates(listing: CircuitListing): boolean {
-    return listing.version < this.latest;
+    return listing.version < this.latest || (listing.epoch ?? 0) > this.latest;
   }
 
   /** Replaces the copy with a full listing, except the keys `keep` says are still local news. */
@@ -95,7 +97,7 @@ export class CircuitMirror {
     for (const key of [...this.pending.keys()]) if (!keep(key)) this.pending.delete(key);
     this.versions.clear();
     this.floor = listing.version;
-    this.latest = listing.version;
+    this.latest = Math.max(listing.version, listing.epoch ?? 0);
   }
 
   /** Keys with operations in flight (for tests and diagnostics). */

@@ -84,4 +84,10 @@ export interface CircuitListing {
   readonly records: ReadonlyMap<string, CircuitRecord>;
   /** The listing reflects every change up to this version. */
   readonly version: number;
+  /**
+   * Redis: the version the store's counter started from when it was last re-seeded (Redis
+   * restarted empty, FLUSHALL); 0 or absent when unknown. A copy whose last news is older than
+   * the epoch missed the store losing its data, whether it heard the announcement or not.
+   */
+  readonly epoch?: number;
 }

@@ -26,9 +26,11 @@ export interface SharedBreakerOptions {
  * It emits `store_unavailable` once and retries every `recoveryIntervalMs`. When the store
  * answers again it resynchronises: it reads the full listing, replays the announcements that
  * arrived meanwhile, then merges the keys changed during the outage (`mergedOf`: the record
- * updated last wins, but failures alone never close an open circuit), and emits `store_recovered`. A listing older than news already seen comes from a store
- * that lost its data (restarted without persistence, FLUSHALL): the circuits not closed here are
- * merged back too, instead of being closed because the store forgot them. A store that loses
+ * updated last wins, but failures alone never close an open circuit), and emits `store_recovered`. A listing older than news already seen, or whose version
+ * counter was started again since that news (its `epoch`: another instance found the counter gone
+ * first), comes from a store that lost its data (restarted without persistence, FLUSHALL): the
+ * circuits not closed here are merged back too, instead of being closed because the store forgot
+ * them. A store that loses
  * its data while connected (FLUSHALL) says so when its next script runs (`onEmptied`), and the
  * same circuits are pushed back then.
  *

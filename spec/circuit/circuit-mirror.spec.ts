@@ -121,4 +121,18 @@ describe('circuit/CircuitMirror', () => {
     mirror.reset({ version: 0, records: new Map() }, () => false, 3);
     expect(mirror.predates({ version: 0, records: new Map() })).to.equal(false);
   });
+
+  it('a listing whose counter was started again after the news last applied predates it too, though its version is newer', () => {
+    const { mirror } = setup();
+    mirror.reset({ version: 40, epoch: 10, records: new Map() }, () => false, 1);
+    mirror.news(K, 41, opened(2), 2);
+    expect(mirror.predates({ version: 45, epoch: 10, records: new Map() })).to.equal(false); // the same counter: K really closed
+    expect(mirror.predates({ version: 45, records: new Map() })).to.equal(false);            // epoch unknown (an older lip seeded it)
+    expect(mirror.predates({ version: 900, epoch: 900, records: new Map() })).to.equal(true); // another instance found the counter gone first
+    expect(mirror.predates({ version: 905, epoch: 900, records: new Map() })).to.equal(true);
+    // An instance that found the counter gone itself lists version 0 and the new seed as epoch:
+    // once reset on that listing, the same epoch is no longer news.
+    mirror.reset({ version: 0, epoch: 900, records: new Map() }, () => false, 3);
+    expect(mirror.predates({ version: 900, epoch: 900, records: new Map() })).to.equal(false);
+  });
 });

@@ -16,6 +16,12 @@
  *   highest version the calling instance has seen, and that script announces it:
  *   `{"emptied": "version"}` on the channel, upon which every instance pushes back the circuits
  *   it holds open or half-open.
+ * * `<prefix>circuits:version:epoch`: the seed of the current counter (written with it, never
+ *   expires), returned by LIST. The announcement alone does not reach every instance: one that
+ *   resubscribes after it was published misses it, and one subscribed hears it on another
+ *   connection than its listing's reply, so possibly after that reply. An instance whose last
+ *   news is older than the epoch knows from the listing itself that the store lost its data
+ *   since (CircuitMirror.predates). Missing (a counter seeded by an older lip): 0, unknown.
  *   The counter grows by one per change, and Redis cannot make a million changes a second,
  *   so it never runs ahead of the microsecond clock: a re-seed is above every version handed
  *   out before, for every instance, and a breaker never mistakes new news for old. (Seeding
@@ -34,13 +40,18 @@
  * Cluster.
  */
 
-/** Re-seeds a missing version counter and announces it. Arguments: the counter, the channel, the highest version the caller has seen. */
+/**
+ * Re-seeds a missing version counter, records the seed as its epoch (the counter's name plus
+ * `:epoch`) and announces it. Arguments: the counter, the channel, the highest version the
+ * caller has seen.
+ */
 const RESEED = `
 local function reseed(counter, channel, seen)
   if redis.call('GET', counter) then return end
   local t = redis.call('TIME')
   local seed = string.format('%d', math.max(tonumber(t[1]) * 1000000 + tonumber(t[2]), tonumber(seen) + 1))
   redis.call('SET', counter, seed)
+  redis.call('SET', counter .. ':epoch', seed)
   redis.call('PUBLISH', channel, cjson.encode({ emptied = seed }))
 end
 `;
@@ -170,14 +181,16 @@ return out
 
 /**
  * KEYS 1 the version counter, 2 the key set; ARGV 1 the hash name prefix, 2 channel, 3 the
- * highest version the caller has seen (for a re-seed). Reply: `[version, key, s, f, o, p, w, u,
- * key, ...]`; set members whose hash expired are pruned. The version is the counter as found: 0
- * when it was missing (re-seeded and announced here), so the caller sees that the store lost
- * what it knew (CircuitMirror.predates).
+ * highest version the caller has seen (for a re-seed). Reply: `[version, epoch, key, s, f, o,
+ * p, w, u, key, ...]`; set members whose hash expired are pruned. The version is the counter as
+ * found: 0 when it was missing (re-seeded and announced here), so the caller sees that the
+ * store lost what it knew (CircuitMirror.predates). The epoch is the counter's seed (0 when not
+ * recorded): newer than the caller's last news, it says the same to the callers that come after.
  */
 export const LIST_LUA = `${RESEED}
 local out = { tonumber(redis.call('GET', KEYS[1]) or '0') }
 reseed(KEYS[1], ARGV[2], ARGV[3])
+out[2] = tonumber(redis.call('GET', KEYS[1] .. ':epoch') or '0')
 for _, key in ipairs(redis.call('SMEMBERS', KEYS[2])) do
   local h = redis.call('HMGET', ARGV[1] .. key, 's', 'f', 'o', 'p', 'w', 'u')
   if h[1] then

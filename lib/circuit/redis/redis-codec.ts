@@ -44,12 +44,12 @@ export function decodeAdmit(reply: unknown): StoreAck & { decision: CircuitDecis
   return { decision, version: Number(fields[3]), record: decodeRecord(fields, 4) };
 }
 
-/** `[version, key, s, f, o, p, w, u, key, ...]` from LIST. */
+/** `[version, epoch, key, s, f, o, p, w, u, key, ...]` from LIST. */
 export function decodeListing(reply: unknown): CircuitListing {
   const fields = asArray(reply);
   const records = new Map<string, CircuitRecord>();
-  for (let i = 1; i + 6 < fields.length; i += 7) records.set(String(fields[i]), decodeRecord(fields, i + 1)!);
-  return { version: Number(fields[0]), records };
+  for (let i = 2; i + 6 < fields.length; i += 7) records.set(String(fields[i]), decodeRecord(fields, i + 1)!);
+  return { version: Number(fields[0]), epoch: Number(fields[1] ?? 0), records };
 }
 
 /**

@@ -115,7 +115,11 @@ export class RedisCircuitStore implements CircuitStore {
   }
 
   list(): Promise<CircuitListing> {
-    return this.run(this.client.lipCircuitList(this.names.version, this.names.set, this.names.row, this.names.channel, this.maxVersion), (reply) => this.saw(decodeListing(reply)));
+    return this.run(this.client.lipCircuitList(this.names.version, this.names.set, this.names.row, this.names.channel, this.maxVersion), (reply) => {
+      const listing = decodeListing(reply);
+      this.saw({ version: listing.epoch ?? 0 }); // the seed is a version too (this listing's is 0 when it re-seeded)
+      return this.saw(listing);
+    });
   }
 
   onChange(listener: (change: CircuitChange) => void): () => void {

@@ -2,7 +2,9 @@ import { expect } from 'chai';
 import { performance } from 'node:perf_hooks';
 import { asyncScheduler, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs';
 import type { CircuitBreaker } from '../../../lib/circuit/circuit-breaker.js';
-import { createCircuitBreaker, type CircuitBreakerDeps } from '../../../lib/circuit/create-circuit-breaker.js';
+import type { CircuitListing, CircuitStore } from '../../../lib/circuit/circuit-store.js';
+import { circuitPolicy, createCircuitBreaker, type CircuitBreakerDeps } from '../../../lib/circuit/create-circuit-breaker.js';
+import { RedisCircuitStore } from '../../../lib/circuit/redis/redis-store.js';
 import type { CircuitEvent } from '../../../lib/circuit/types.js';
 import { requireRedisServer, startRedisServer, type RedisServer } from '../../helpers/redis-server.js';
 
@@ -60,6 +62,59 @@ class JumpClock implements SchedulerLike {
   jump(ms: number): void {
     this.offset += ms;
   }
+}
+
+/**
+ * A Redis store whose listings the spec can hold back (`hold`, then `release`), and whose
+ * "Redis was emptied" notices, from `hold` on, reach the breaker only after its next listing
+ * was applied. That notice comes on the subscription and the listing on the command
+ * connection, and nothing orders the two: this fixes the order in which the notice is of no
+ * help (it arrives after the listing, or was published before the subscription was back).
+ */
+class HeldListings implements CircuitStore {
+  readonly kind = 'redis' as const;
+  private gate: Promise<void> | undefined;
+  private open: (() => void) | undefined;
+  private deferring = false;
+  private readonly deferred: (() => void)[] = [];
+
+  constructor(private readonly inner: RedisCircuitStore) {}
+
+  get origin() { return this.inner.origin; }
+  get up() { return this.inner.up; }
+  hold(): void {
+    this.deferring = true;
+    this.gate = new Promise((resolve) => { this.open = resolve; });
+  }
+  release(): void {
+    this.open?.();
+  }
+
+  async list(now: number): Promise<CircuitListing> {
+    await this.gate;
+    const listing = await this.inner.list();
+    if (this.deferring) {
+      // After the breaker applied this listing (the rest of its resynchronisation is synchronous).
+      setImmediate(() => {
+        this.deferring = false;
+        for (const notify of this.deferred.splice(0)) notify();
+      });
+    }
+    return listing;
+  }
+
+  onEmptied(listener: () => void): () => void {
+    return this.inner.onEmptied(() => (this.deferring ? this.deferred.push(listener) : listener()));
+  }
+
+  admit: CircuitStore['admit'] = (...args) => this.inner.admit(...args);
+  record: CircuitStore['record'] = (...args) => this.inner.record(...args);
+  merge: CircuitStore['merge'] = (...args) => this.inner.merge(...args);
+  get: CircuitStore['get'] = (key) => this.inner.get(key);
+  onChange: CircuitStore['onChange'] = (...args) => this.inner.onChange(...args);
+  onLink: CircuitStore['onLink'] = (...args) => this.inner.onLink(...args);
+  ping: CircuitStore['ping'] = () => this.inner.ping();
+  close: CircuitStore['close'] = () => this.inner.close();
 }
 
 const opened = (key: string) => (e: CircuitEvent) => e.type === 'transition' && e.key === key && e.to === 'open';
@@ -202,6 +257,34 @@ describe('circuit breakers sharing one Redis', function () {
     later.breaker.record(K, 'success', probe);
     await a.log.waitFor((e) => e.type === 'transition' && e.key === K && e.to === 'closed', 'closed announced to A');
     expect(a.breaker.check(K).state).to.equal('closed');
+  });
+
+  it('Redis restarted empty and re-seeded by another instance first, its notice heard late: the open circuit is written back, never closed', async () => {
+    const clock = new JumpClock();
+    const a = await instance(clock);
+    const held = new HeldListings(new RedisCircuitStore({
+      url: redis.url, keyPrefix: prefix, policy: circuitPolicy(CONFIG), origin: 'b', timeoutMs: 1_000, reconnectMaxMs: 100,
+    }));
+    const b = await instance(clock, { store: held });
+    await synced(a, b);
+    for (let i = 0; i < 3; i++) a.breaker.record(K, 'failure');
+    await b.log.waitFor(opened(K), 'open circuit on B');
+    b.log.clear();
+    await a.breaker.close(); // B alone holds it now
+    held.hold();
+    await redis.stop('SIGKILL');
+    await b.log.waitFor((e) => e.type === 'store_unavailable', 'outage on B');
+    await redis.start();
+    // An instance holding no circuit lists first: it finds the counter gone and starts it again.
+    const c = await instance(clock);
+    await synced(c);
+    held.release(); // B lists now: a fresh counter, the circuit missing, nothing older than B knew
+
+    await b.log.waitFor((e) => e.type === 'store_recovered', 'recovery on B');
+    await c.log.waitFor(opened(K), 'B\'s circuit written back and announced to C');
+    expect(b.log.events.filter((e) => e.type === 'transition' && e.key === K)).to.deep.equal([]); // not even for a moment
+    expect(b.breaker.check(K)).to.deep.include({ allowed: false, state: 'open' });
+    expect(c.breaker.peek(K)).to.deep.include({ allowed: false, state: 'open' });
   });
 
   it('Redis killed while A opens a circuit and B sees one later failure of it: after the restart it is open on both', async () => {

@@ -108,6 +108,27 @@ describe('circuit/redis/RedisCircuitStore', function () {
       expect((await store.record('k:m', 'failure', false, 2)).version).to.equal(ahead + 3); // re-seeded at ahead + 2, the change takes the next
     });
 
+    it('a listing carries the epoch, the seed of the counter: whoever lists after a re-seed sees that the data was lost', async () => {
+      const a = connect('epoch:');
+      const b = connect('epoch:', SUITE_POLICY, 'r1');
+      await Promise.all([untilUp(a), untilUp(b)]);
+      const first = await a.list();
+      expect(first.version).to.equal(0); // a found the counter missing and seeded it
+      expect(first.epoch).to.be.greaterThan(1_600_000_000_000_000);
+      expect(await raw.get('epoch:circuits:version:epoch')).to.equal(String(first.epoch));
+      expect(await raw.pttl('epoch:circuits:version:epoch')).to.equal(-1);
+      const last = (await a.record('k:m', 'failure', false, 2)).version;
+      expect(await b.list()).to.deep.include({ version: last, epoch: first.epoch }); // the same counter
+      await raw.flushall();
+      const reseeded = await a.list();             // a finds it gone: version 0, as before
+      expect(reseeded.version).to.equal(0);
+      expect(reseeded.epoch).to.be.greaterThan(last);
+      const late = await b.list();                  // b comes after: the version looks newer, the epoch says why
+      expect(late.version).to.equal(reseeded.epoch);
+      expect(late.epoch).to.equal(reseeded.epoch);
+      expect(late.records.size).to.equal(0);
+    });
+
     it('ignores messages on its channel that are not circuit changes', async () => {
       const store = connect('noise:');
       await untilUp(store);
