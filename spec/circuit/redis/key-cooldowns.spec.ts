@@ -37,6 +37,20 @@ describe('circuit/redis/key-cooldowns (API key cool-downs shared by instances)',
     return c;
   };
   const ready = (c: RedisKeyCooldowns) => until(() => (c as unknown as { client: Redis }).client.status === 'ready', 'the connection');
+  /**
+   * Until these instances are settled: both connections ready, every one subscribed (Redis
+   * counts them on the channel) and no command awaiting its answer (the reads of a start, of a
+   * subscription, of a new pool). Before stopping Redis, so that only what a test does then
+   * meets the outage.
+   */
+  const settled = (...instances: RedisKeyCooldowns[]) => until(async () => {
+    const idle = instances.every((c) => {
+      const { client, subscriber } = c as unknown as { client: Redis; subscriber: Redis };
+      return client.status === 'ready' && subscriber.status === 'ready' && client.commandQueue.length === 0 && subscriber.commandQueue.length === 0;
+    });
+    const [, subscribers] = await probe.pubsub('NUMSUB', `${prefix}keycool:changes`) as [string, number];
+    return idle && Number(subscribers) === instances.length;
+  }, 'the instances to settle');
 
   before(async function () {
     redis = await requireRedisServer(this);
@@ -61,7 +75,7 @@ describe('circuit/redis/key-cooldowns (API key cool-downs shared by instances)',
     const poolA = new KeyPool(['key-one-secret', 'key-two-secret'], Date.now, { cooldowns: a, backendId: 'openai' });
     const poolB = new KeyPool(['key-one-secret', 'key-two-secret'], Date.now, { cooldowns: b, backendId: 'openai' });
     const other = new KeyPool(['key-one-secret', 'key-two-secret'], Date.now, { cooldowns: b, backendId: 'other' });
-    await new Promise((r) => setTimeout(r, 50)); // both subscribed
+    await settled(a, b);
     const lease = poolA.acquire()!;
     expect(lease.index).to.equal(0);
     poolA.coolDown(lease, 600);
@@ -104,6 +118,7 @@ describe('circuit/redis/key-cooldowns (API key cool-downs shared by instances)',
     await Promise.all([ready(a), ready(b)]);
     const poolA = new KeyPool(['k1-0123456789', 'k2-0123456789'], Date.now, { cooldowns: a, backendId: 'up' });
     const poolB = new KeyPool(['k1-0123456789', 'k2-0123456789'], Date.now, { cooldowns: b, backendId: 'up' });
+    await settled(a, b); // else a read of b's, cut by the stop, says the outage too
     await redis.stop();
     try {
       poolA.coolDown({ key: 'k1-0123456789', index: 0 }, 60_000);
@@ -164,7 +179,7 @@ describe('circuit/redis/key-cooldowns (API key cool-downs shared by instances)',
     const keys = ['k1-0123456789', 'k2-0123456789'];
     const poolA = new KeyPool(keys, Date.now, { cooldowns: a, backendId: 'up' });
     const poolB = new KeyPool(keys, Date.now, { cooldowns: b, backendId: 'up' });
-    await new Promise((r) => setTimeout(r, 50)); // both subscribed
+    await settled(a, b);
     poolA.coolDown({ key: 'k1-0123456789', index: 0 }, 600_000);
     await until(() => usable(poolB).join() === '1', 'b to learn of the cool-down');
     poolA.close();
