@@ -44,3 +44,36 @@ export async function serveTurns(
 export async function until(ready: () => boolean): Promise<void> {
   while (!ready()) await new Promise((resolve) => setTimeout(resolve, 5));
 }
+
+/**
+ * A WebSocket mode whose turns send `{text}` (the message cut to `cut` characters when given) and
+ * relay each event's data as it is, with `maxQueuedTurns` turns allowed to wait.
+ */
+export function echoMode(maxQueuedTurns: number, cut?: number): WebSocketMode {
+  return {
+    maxQueuedTurns,
+    session: () => ({
+      turn: (text) => ({ body: { text: cut === undefined ? text : text.slice(0, cut) }, event: (_type, data) => data, failed: () => undefined }),
+      errorMessage,
+    }),
+  };
+}
+
+/**
+ * Serves each turn's request as events `start` and `end` naming its text; the turn named `hold`
+ * sends `start` and is ended when the spec calls what `onHold` was given.
+ */
+export function holdingAnswer(onHold: (end: () => void) => void): RequestListener {
+  return (req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => { body += chunk.toString(); });
+    req.on('end', () => {
+      const text = (JSON.parse(body) as { text: string }).text;
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(`event: start\ndata: ${JSON.stringify({ type: 'start', text })}\n\n`);
+      const end = () => res.end(`event: end\ndata: ${JSON.stringify({ type: 'end', text })}\n\n`);
+      if (text === 'hold') onHold(end);
+      else end();
+    });
+  };
+}

@@ -1,10 +1,8 @@
 import { expect } from 'chai';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { WebSocket } from 'ws';
-import type { WebSocketMode } from '../../lib/frontends/protocol.js';
 import type { WebSocketTurns } from '../../lib/server/websocket-turns.js';
 import { testConfig } from '../helpers/config.js';
-import { errorMessage, quietTurnsLogger, serveTurns, until } from '../helpers/websocket-turns-server.js';
+import { echoMode, holdingAnswer, quietTurnsLogger, serveTurns, until } from '../helpers/websocket-turns-server.js';
 
 type Json = Record<string, any>;
 
@@ -18,27 +16,10 @@ type Json = Record<string, any>;
 describe('server/WebSocketTurns: answers in the order sent', function () {
   this.timeout(20_000);
   // Each turn's request: its events `start` and `end` naming the message; the turn named `hold` ends when the spec says.
-  const held: ServerResponse[] = [];
-  const mode: WebSocketMode = {
-    maxQueuedTurns: 4,
-    session: () => ({
-      turn: (text) => ({ body: { text }, event: (_type, data) => data, failed: () => undefined }),
-      errorMessage,
-    }),
-  };
-  const answer = (req: IncomingMessage, res: ServerResponse) => {
-    let body = '';
-    req.on('data', (chunk: Buffer) => { body += chunk.toString(); });
-    req.on('end', () => {
-      const text = (JSON.parse(body) as { text: string }).text;
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.write(`event: start\ndata: ${JSON.stringify({ type: 'start', text })}\n\n`);
-      const end = () => res.end(`event: end\ndata: ${JSON.stringify({ type: 'end', text })}\n\n`);
-      if (text === 'hold') held.push(Object.assign(res, { release: end }));
-      else end();
-    });
-  };
-  const release = () => (held.shift() as ServerResponse & { release(): void }).release();
+  const held: (() => void)[] = [];
+  const mode = echoMode(4);
+  const answer = holdingAnswer((end) => held.push(end));
+  const release = () => held.shift()!();
 
   let served: Awaited<ReturnType<typeof serveTurns>>;
   let turns: WebSocketTurns;

@@ -1,9 +1,7 @@
 import { expect } from 'chai';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { WebSocket } from 'ws';
-import type { WebSocketMode } from '../../lib/frontends/protocol.js';
 import { testConfig } from '../helpers/config.js';
-import { errorMessage, quietTurnsLogger, serveTurns, until } from '../helpers/websocket-turns-server.js';
+import { echoMode, holdingAnswer, quietTurnsLogger, serveTurns, until } from '../helpers/websocket-turns-server.js';
 
 type Json = Record<string, any>;
 
@@ -21,25 +19,8 @@ describe('server/WebSocketTurns: the bytes of the turns waiting', function () {
   const config = testConfig('  - { id: stub, kind: localstub }', `server: { host: 127.0.0.1, port: 0, max_request_body_bytes: ${MAX_BODY} }`);
   // Each turn's request: its events `start` and `end` naming the message's first characters; `hold` ends when the spec says.
   let release: () => void = () => undefined;
-  const mode: WebSocketMode = {
-    maxQueuedTurns: 16,
-    session: () => ({
-      turn: (text) => ({ body: { text: text.slice(0, 8) }, event: (_type, data) => data, failed: () => undefined }),
-      errorMessage,
-    }),
-  };
-  const answer = (req: IncomingMessage, res: ServerResponse) => {
-    let body = '';
-    req.on('data', (chunk: Buffer) => { body += chunk.toString(); });
-    req.on('end', () => {
-      const text = (JSON.parse(body) as { text: string }).text;
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.write(`event: start\ndata: ${JSON.stringify({ type: 'start', text })}\n\n`);
-      const end = () => res.end(`event: end\ndata: ${JSON.stringify({ type: 'end', text })}\n\n`);
-      if (text === 'hold') release = end;
-      else end();
-    });
-  };
+  const mode = echoMode(16, 8);
+  const answer = holdingAnswer((end) => { release = end; });
 
   let served: Awaited<ReturnType<typeof serveTurns>>;
   before(async () => { served = await serveTurns(answer, mode, quietTurnsLogger, () => config); });

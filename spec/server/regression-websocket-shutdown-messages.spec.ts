@@ -1,8 +1,6 @@
 import { expect } from 'chai';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { WebSocket } from 'ws';
-import type { WebSocketMode } from '../../lib/frontends/protocol.js';
-import { errorMessage, quietTurnsLogger, serveTurns, until } from '../helpers/websocket-turns-server.js';
+import { echoMode, holdingAnswer, quietTurnsLogger, serveTurns, until } from '../helpers/websocket-turns-server.js';
 
 type Json = Record<string, any>;
 
@@ -15,25 +13,8 @@ type Json = Record<string, any>;
 describe('server/WebSocketTurns: messages during shutdown', function () {
   this.timeout(20_000);
   let release: () => void = () => undefined;
-  const mode: WebSocketMode = {
-    maxQueuedTurns: 4,
-    session: () => ({
-      turn: (text) => ({ body: { text }, event: (_type, data) => data, failed: () => undefined }),
-      errorMessage,
-    }),
-  };
-  const answer = (req: IncomingMessage, res: ServerResponse) => {
-    let body = '';
-    req.on('data', (chunk: Buffer) => { body += chunk.toString(); });
-    req.on('end', () => {
-      const text = (JSON.parse(body) as { text: string }).text;
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.write(`event: start\ndata: ${JSON.stringify({ type: 'start', text })}\n\n`);
-      const end = () => res.end(`event: end\ndata: ${JSON.stringify({ type: 'end', text })}\n\n`);
-      if (text === 'hold') release = end;
-      else end();
-    });
-  };
+  const mode = echoMode(4);
+  const answer = holdingAnswer((end) => { release = end; });
 
   it('the turns waiting and the messages sent after it began are each answered LIP_ERR_SERVER_SHUTTING_DOWN after the running turn, then 1001', async () => {
     const served = await serveTurns(answer, mode, quietTurnsLogger);
