@@ -19,11 +19,14 @@ export type ChainFactory = () => Promise<CredentialProvider>;
  * The default AWS credential chain (`@aws-sdk/credential-providers`' `fromNodeProviderChain`:
  * environment, shared config and SSO, web identity, container and instance roles). The package
  * is imported on the first request of a backend that uses it, never at start-up and never by a
- * config without such a backend. The chain itself memoises and refreshes before expiry.
+ * config without such a backend. The chain itself memoises and refreshes before expiry. It reads
+ * the shared config and credentials files each time it resolves (`ignoreCache`), not the copy the
+ * SDK keeps for the process: a file rewritten with fresh keys (aws-vault, saml2aws) is seen by the
+ * chain built after `invalidate()` or a reload.
  */
 export const defaultChain: ChainFactory = async () => {
   const { fromNodeProviderChain } = await import('@aws-sdk/credential-providers');
-  return fromNodeProviderChain() as CredentialProvider;
+  return fromNodeProviderChain({ ignoreCache: true }) as CredentialProvider;
 };
 
 /**
