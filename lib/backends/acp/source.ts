@@ -8,7 +8,7 @@ import { DEFAULT_HTTP_SETTINGS, UpstreamClient, endpointUrl } from '../http/inde
 import { reportAcp } from './acp-channel.js';
 import { AgentPool } from './agent-pool.js';
 import { AgentRuntime } from './agent-runtime.js';
-import { classifyError } from './classify-error.js';
+import { classifyError, sessionGone } from './classify-error.js';
 import { UpdateDecoder } from './decode-stream.js';
 import { checkPromptable, planPrompt } from './encode-request.js';
 import { HttpTransport } from './http-transport.js';
@@ -103,7 +103,8 @@ export class AcpBackend implements Backend {
               for (const event of events) subscriber.next(event);
             });
           } catch (error) {
-            if (!runtime.transport.alive) this.pool.discard(key, runtime);
+            // A dead agent, or one that no longer holds the session: the next call starts afresh with the whole history.
+            if (!runtime.transport.alive || sessionGone(error)) this.pool.discard(key, runtime);
             throw error;
           } finally {
             inTurn = false;

@@ -66,6 +66,29 @@ describe('backends/acp: transport http (POST {base_url}/v1/acp, NDJSON answers)'
     expect(emulator.messages.map((m) => m.method)).to.deep.equal(['initialize', 'session/new', 'session/prompt', 'initialize', 'session/new', 'session/prompt']);
   });
 
+  // Found by probing: an agent server that restarted while no turn ran answered the next prompt
+  // "Session not found" (-32602); lip kept the connection and its session id, so every later call
+  // of that client session failed the same way, not retryable, and re-armed idle_timeout.
+  it('opens a new session with the whole history once the agent server restarted between turns', async () => {
+    await start();
+    await lastValueFrom(backend.stream(call, target).pipe(toArray()));
+    emulator.restart();
+    const next = emptyCall({ model: 'remote:agent', messages: [...call.messages, { role: 'assistant', parts: [{ type: 'text', text: 'over http: **User:** hi there' }] }, { role: 'user', parts: [{ type: 'text', text: 'and now?' }] }] });
+    const error = await new Promise<LipError>((resolve, reject) => backend.stream(next, target).subscribe({
+      next: (e: LipEvent) => { if (e.type === 'text_delta') reject(new Error('output')); },
+      error: (e: unknown) => (isLipError(e) ? resolve(e) : reject(e)),
+      complete: () => reject(new Error('completed')),
+    }));
+    expect(error).to.include({ code: 'LIP_ERR_UPSTREAM_STREAM_ERROR', retryable: true });
+    expect(error.message).to.contain('Session not found: http-sess-1');
+    const events = await lastValueFrom(backend.stream(next, target).pipe(toArray()));
+    expect(emulator.messages.map((m) => m.method)).to.deep.equal(['initialize', 'session/new', 'session/prompt', 'session/prompt', 'initialize', 'session/new', 'session/prompt']);
+    expect(emulator.messages.at(-1)!.params.sessionId).to.equal('http-sess-2');
+    expect(events.find((e) => e.type === 'text_delta')).to.deep.equal({
+      type: 'text_delta', text: 'over http: Previous Context:\n\n**User:** hi there\n\n**Assistant:** over http: **User:** hi there\n\n---\n\n**User:** and now?',
+    });
+  });
+
   it('fails a prompt answered with 503 as retryable', async () => {
     await start({ status: 503 });
     const error = await new Promise<LipError>((resolve, reject) => backend.stream(call, target).subscribe({

@@ -9,7 +9,9 @@ import type { AddressInfo } from 'node:net';
  * `permission` (the prompt's body carries a `session/request_permission` request that lip
  * answers with a POST of its own), `status` (every prompt answered with that HTTP status),
  * `cutFirst` (the first prompt's answer breaks off after its first update line, and the agent
- * then forgets its sessions, as a restarted agent server does).
+ * then forgets its sessions, as a restarted agent server does). `restart()` makes it forget its
+ * sessions between turns, as an agent server restarted while idle does; a prompt for a session it
+ * does not know is answered -32602 "Session not found".
  */
 export interface AcpHttpEmulator {
   readonly url: string;
@@ -19,6 +21,8 @@ export interface AcpHttpEmulator {
   readonly headers: { authorization?: string; team?: string }[];
   /** Prompt responses the client closed before they ended. */
   readonly closes: number[];
+  /** Forgets every session, as the agent server does when it restarts. */
+  restart(): void;
   close(): Promise<void>;
 }
 
@@ -126,6 +130,7 @@ export async function startAcpHttpEmulator(faults: AcpHttpFaults = {}): Promise<
     messages,
     headers,
     closes,
+    restart: () => known.clear(),
     close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
   };
 }
