@@ -33,9 +33,10 @@ export function mergeUsage(into: Usage, next: Usage): Usage {
 }
 
 /**
- * Two usage records of separate calls as one (their tokens added field by field; a field absent
- * from both stays absent; the later call's tier, region and speed, else the earlier's): a
- * request's attempts, a turn continued in a second call.
+ * Two usage records of separate calls as one (their tokens added field by field, a call without
+ * a total counting its input + output; a field absent from both stays absent; the later call's
+ * tier, region and speed, else the earlier's): a request's attempts, a turn continued in a
+ * second call.
  */
 export function addUsage(total: Usage | undefined, add: Usage): Usage {
   if (total === undefined) return add;
@@ -43,7 +44,9 @@ export function addUsage(total: Usage | undefined, add: Usage): Usage {
   for (const field of FIELDS) {
     const a = total[field];
     const b = add[field];
-    if (a !== undefined || b !== undefined) out[field] = (a ?? 0) + (b ?? 0);
+    if (a === undefined && b === undefined) continue;
+    // A call that reported no total counts as its input + output, not as 0.
+    out[field] = field === 'totalTokens' ? totalTokens(total) + totalTokens(add) : (a ?? 0) + (b ?? 0);
   }
   for (const field of LABELS) {
     const label = add[field] ?? total[field];
