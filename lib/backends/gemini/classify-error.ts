@@ -1,9 +1,9 @@
-import type { LipError } from '../../errors/index.js';
+import { isRetryableStatus, type LipError } from '../../errors/index.js';
 import { durationMs, errorMessageOf, parseJsonOrUndefined, upstreamStatusError, upstreamStreamError, type HeaderMap } from '../http/index.js';
 
 type Json = Record<string, any>;
 
-/** google.rpc status names worth another candidate when they arrive inside a stream. */
+/** google.rpc status names worth another candidate when they arrive inside a stream without a numeric `code`. */
 const TRANSIENT = new Set(['UNAVAILABLE', 'RESOURCE_EXHAUSTED', 'INTERNAL', 'DEADLINE_EXCEEDED', 'ABORTED']);
 
 /** The HTTP status of each google.rpc status name (google/rpc/code.proto), for an error that names no numeric `code`. */
@@ -58,10 +58,11 @@ export function classifyGeminiStatus(backendId: string, status: number, text: st
 
 /**
  * `data: {"error": {code, message, status}}` inside a stream (or a 200 body that is an error):
- * UNAVAILABLE, RESOURCE_EXHAUSTED and the like may fail over before output. The error keeps the
- * upstream's HTTP status (its `code`, else the one its status name stands for), so that a
- * Gemini client reads the same `code` and `status` again, and before output a request error is
- * the 400 it is, not a 502 the SDKs retry.
+ * a numeric `code` of 408, 409, 429 or 5xx, else a status name such as UNAVAILABLE or
+ * RESOURCE_EXHAUSTED, may fail over before output, as an HTTP answer with that status would. The
+ * error keeps the upstream's HTTP status (its `code`, else the one its status name stands for),
+ * so that a Gemini client reads the same `code` and `status` again, and before output a request
+ * error is the 400 it is, not a 502 the SDKs retry.
  *
  * ```ts
  * geminiStreamError('g', { error: { code: 503, message: 'overloaded', status: 'UNAVAILABLE' } }, [])
@@ -72,8 +73,10 @@ export function classifyGeminiStatus(backendId: string, status: number, text: st
 export function geminiStreamError(backendId: string, frame: Json, secrets: readonly string[]): LipError {
   const { message, type } = errorMessageOf(frame, '');
   const code: unknown = (frame.error as Json | undefined)?.code;
-  const status = Number.isInteger(code) && (code as number) >= 400 && (code as number) <= 599 ? code as number : type === undefined ? undefined : STATUS_OF_RPC.get(type);
+  const numeric = Number.isInteger(code) && (code as number) >= 400 && (code as number) <= 599 ? code as number : undefined;
+  const status = numeric ?? (type === undefined ? undefined : STATUS_OF_RPC.get(type));
   return upstreamStreamError(backendId, message, secrets, {
-    retryable: type !== undefined && TRANSIENT.has(type), ...(type ? { upstreamType: type } : {}), ...(status !== undefined ? { status } : {}),
+    retryable: numeric !== undefined ? isRetryableStatus(numeric) : type !== undefined && TRANSIENT.has(type),
+    ...(type ? { upstreamType: type } : {}), ...(status !== undefined ? { status } : {}),
   });
 }

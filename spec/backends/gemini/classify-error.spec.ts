@@ -29,6 +29,17 @@ describe('backends/gemini/classify-error', () => {
     expect(geminiStreamError('g', { error: { code: 400, message: 'x', status: 'INVALID_ARGUMENT' } }, [])).to.include({ retryable: false });
   });
 
+  // Found by probing: an in-stream error whose status name lip does not know (code 500, status
+  // "overloaded_error") failed a `ge:m|oc:m` request with a 500 instead of failing over; the
+  // name alone decided, although a numeric 5xx fails over for every other kind (docs/errors.md).
+  it('fails over on a numeric 408, 409, 429 or 5xx code inside the stream, whatever its status name', () => {
+    const of = (error: Record<string, unknown>) => geminiStreamError('g', { error: { message: 'x', ...error } }, []);
+    expect([of({ code: 500, status: 'overloaded_error' }), of({ code: 503 }), of({ code: 429, status: 'toString' }), of({ code: 500, status: 'UNKNOWN' })]
+      .map((e) => [e.status, e.retryable])).to.deep.equal([[500, true], [503, true], [429, true], [500, true]]);
+    expect([of({ code: 400, status: 'INTERNAL' }), of({ code: 404 }), of({ status: 'UNKNOWN' })].map((e) => [e.status, e.retryable]))
+      .to.deep.equal([[400, false], [404, false], [500, false]]);
+  });
+
   it('keeps the in-stream error\'s status: its code, else the one its status name stands for, else 502', () => {
     expect(geminiStreamError('g', { error: { code: 503, message: 'x', status: 'UNAVAILABLE' } }, [])).to.include({ status: 503, retryable: true });
     expect(geminiStreamError('g', { error: { message: 'x', status: 'RESOURCE_EXHAUSTED' } }, [])).to.include({ status: 429, retryable: true });
