@@ -11,6 +11,7 @@ import { LipError, toLipError } from '../errors/index.js';
 import { isRetryable } from '../routing/operators/retryable.js';
 import { RouteJournal } from '../routing/plan/route-journal.js';
 import type { AttemptSpan, RequestTrace } from '../observability/tracing.js';
+import { upstreamCallHeaders } from '../observability/upstream-call-headers.js';
 import { attemptChannel, attemptFailedChannel, upstreamStatusOf, type AttemptOutcome, type AttemptReport } from './attempt.js';
 import { ObservedJournal, routeChannel } from './observe-route.js';
 import { candidatesForbidden, type CandidateAllow } from './candidate-allow.js';
@@ -154,7 +155,7 @@ export async function embedWithFailover(request: EmbeddingRequest, routing: Embe
     span?.setBLegSeq(ticket.seq);
     try {
       // X-Request-Id (and the trace context) go upstream, as a generation's do.
-      const result = await backend.embed(request, candidate.model, signal, f.headers, span ? { 'x-request-id': f.requestId, ...span.headers } : f.trace ? { 'x-request-id': f.requestId, ...f.trace.propagation } : { 'x-request-id': f.requestId });
+      const result = await backend.embed(request, candidate.model, signal, f.headers, upstreamCallHeaders(f.requestId, f.trace, span));
       breaker.record(candidate.key, 'success', decision);
       entry.outcome = 'served';
       recorded?.succeeded(result);

@@ -30,6 +30,7 @@ import { operationName, providerName } from '../backends/gen-ai/registry.js';
 import { upstreamRequestId } from '../observability/gen-ai.js';
 import type { Pricing } from '../observability/pricing.js';
 import type { RequestTrace } from '../observability/tracing.js';
+import { upstreamCallHeaders } from '../observability/upstream-call-headers.js';
 import { planJson } from '../routing/selector/explain-selector.js';
 import { attemptChannel, attemptFailedChannel, AttemptStats, NO_USAGE, observeAttempt, watchAttempt, type AttemptInfo, type AttemptReport, type AttemptWatch } from './attempt.js';
 import { DispatchRelay } from './dispatch-relay.js';
@@ -555,8 +556,7 @@ export class Executor {
     let source = backend.stream(attemptCall, {
       model: candidate.model, candidateKey: candidate.key, flow: ctx.flow, whole: whole || undefined, dispatch, clientHeaders: ctx.clientHeaders,
       // X-Request-Id (and the trace context) go upstream; the upstream's status and own request id come back.
-      // An unrecorded trace has no attempt span: the request span's ids go instead (flag 00).
-      requestHeaders: span ? { 'x-request-id': ctx.requestId, ...span.headers } : ctx.trace ? { 'x-request-id': ctx.requestId, ...ctx.trace.propagation } : { 'x-request-id': ctx.requestId },
+      requestHeaders: upstreamCallHeaders(ctx.requestId, ctx.trace, span),
       onUpstreamResponse: stats ? (status: number, headers: Readonly<Record<string, string | string[] | undefined>>) => {
         stats.upstreamStatus = status;
         stats.upstreamRequestId = upstreamRequestId(headers);

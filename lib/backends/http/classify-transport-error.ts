@@ -22,6 +22,8 @@ export function errorCode(err: unknown): string | undefined {
  * A transport failure (no HTTP status) as a LipError, decided once: the three `http_client`
  * timeouts keep distinct codes; refused, unresolvable and unreachable hosts are connect
  * failures; a connection that dies is a reset. All of them are retryable (CONTRACT section 7).
+ * A request the HTTP client will not send (`UND_ERR_INVALID_ARG`: lip built it wrong, say a
+ * header value no header can carry) is lip's own failure: not retryable, and no circuit counts it.
  * The message names the backend and the error code, never the URL or any header.
  */
 export function classifyTransportError(err: unknown, backendId: string, phase: TransportPhase): LipError {
@@ -43,6 +45,8 @@ export function classifyTransportError(err: unknown, backendId: string, phase: T
     default:
       break;
   }
+  // Nothing was sent: no upstream was tried, so none is to blame.
+  if (code === 'UND_ERR_INVALID_ARG') return make('LIP_ERR_SERVER_INTERNAL', 'lip built a request the HTTP client will not send');
   if (code !== undefined && UNREACHABLE.has(code)) return make('LIP_ERR_UPSTREAM_CONNECT', 'could not connect to the upstream');
   // An answer came, but not one HTTP can read: headers past the parser's limit, a status line or
   // header the parser refuses. Not a host that cannot be reached; another candidate may answer.

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Call, GenerationOptions, Message, ToolDefinition } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
+import { headerValue } from '../../wire/index.js';
 import { SEARCH_SOURCES_INCLUDE, encodeResponsesRequest, toolBody, toolsBody, type ResponsesOptions } from '../openai-responses/index.js';
 import type { CodexOptions } from './options.js';
 import { strictCompatible } from '../strict-schema.js';
@@ -71,12 +72,13 @@ export function takesVerbosity(model: string): boolean {
  * The conversation a call belongs to, as the endpoint's `conversation_id`, `session_id` and
  * `prompt_cache_key`: `lip-<model>-<16 hex digits>` of the first non-system message, which
  * every turn of a conversation repeats (clients resend the history; lip rebuilds it for
- * `previous_response_id`), so it is stable from the first turn on.
+ * `previous_response_id`), so it is stable from the first turn on. The model is the client's
+ * text: it goes as a header can carry it (headerValue: percent-encoded where it cannot, capped).
  */
 export function conversationId(call: Call, model: string): string {
   const first: Message | undefined = call.messages.find((m) => m.role !== 'system');
-  if (!first) return `lip-${model}`;
-  return `lip-${model}-${createHash('sha256').update(JSON.stringify(first)).digest('hex').slice(0, 16)}`;
+  if (!first) return `lip-${headerValue(model)}`;
+  return `lip-${headerValue(model)}-${createHash('sha256').update(JSON.stringify(first)).digest('hex').slice(0, 16)}`;
 }
 
 export interface CodexTurn {

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { errors } from 'undici';
 import { classifyTransportError, errorCode } from '../../../lib/backends/http/index.js';
+import { outcomeOf } from '../../../lib/circuit/index.js';
 
 const nodeError = (code: string) => Object.assign(new Error(`${code} happened`), { code });
 
@@ -30,6 +31,15 @@ describe('backends/http/classify-transport-error', () => {
     const err = classifyTransportError(wrapped, 'upstream-a', 'connect');
     expect(err.message).to.equal('backend "upstream-a": could not connect to the upstream (ECONNREFUSED)');
     expect(err.detail).to.deep.equal({ backend: 'upstream-a', transport_code: 'ECONNREFUSED', phase: 'connect' });
+  });
+
+  it("calls a request the HTTP client will not send (UND_ERR_INVALID_ARG) lip's own failure, which no circuit counts", () => {
+    // A header value undici refuses (a request id with a line break): nothing was sent, no upstream was tried.
+    const err = classifyTransportError(new errors.InvalidArgumentError('invalid x-request-id header'), 'b', 'connect');
+    expect(err).to.include({ code: 'LIP_ERR_SERVER_INTERNAL', retryable: false });
+    expect(err.message).to.equal('backend "b": lip built a request the HTTP client will not send (UND_ERR_INVALID_ARG)');
+    expect(err.message).not.to.contain('reach');
+    expect(outcomeOf(err)).to.equal('ignored');
   });
 
   it('treats unknown failures before a response as unreachable', () => {

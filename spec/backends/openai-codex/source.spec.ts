@@ -50,6 +50,15 @@ describe('backends/openai-codex/source', () => {
     expect(r.body).to.include({ model: 'gpt-5.4', stream: true, store: false, instructions: 'Be brief.', prompt_cache_key: header(0, 'conversation_id') });
   });
 
+  it('names the conversation of a model no header can carry percent-encoded: the request is sent', async () => {
+    const b = backend('access_token: codex-token-1');
+    const { error } = await drain(b.stream(call(), { ...target, model: 'gpt-5.4-日本' }));
+    expect(error).to.equal(undefined);
+    expect(header(0, 'conversation_id')).to.match(/^lip-gpt-5\.4-%E6%97%A5%E6%9C%AC-[0-9a-f]{16}$/);
+    expect(header(0, 'session_id')).to.equal(header(0, 'conversation_id'));
+    expect(emu.requests[0]!.body.prompt_cache_key).to.equal(header(0, 'conversation_id'));
+  });
+
   it('refuses temperature, top_p and max_output_tokens with a 400 before anything is sent, unless the row ignores them', async () => {
     const strict = backend('access_token: codex-token-1');
     const c = call({ options: { temperature: 0.3, maxOutputTokens: 10 } });
