@@ -117,8 +117,9 @@ export interface Backend {
    * protocol's own count call (Anthropic `count_tokens`, Gemini `:countTokens`, Responses
    * `input_tokens`). Absent when the protocol has none; undefined when the upstream answers that
    * it has no such endpoint (404, 405 or 501: an OpenAI-compatible server without it).
+   * `requestHeaders` are lip's own for the upstream (`X-Request-Id`, the trace context).
    */
-  readonly countTokens?: (call: Call, model: string, signal?: AbortSignal, client?: ClientHeaders) => Promise<number | undefined>;
+  readonly countTokens?: (call: Call, model: string, signal?: AbortSignal, client?: ClientHeaders, requestHeaders?: Readonly<Record<string, string>>) => Promise<number | undefined>;
   /**
    * Embeds `request.inputs` with `model` in this backend's protocol (OpenAI `/embeddings`, Gemini
    * `:batchEmbedContents`, Bedrock InvokeModel). Absent when the protocol has no embeddings call

@@ -4,6 +4,7 @@ import type { CandidateAllow } from '../core/candidate-allow.js';
 import type { Runtime } from '../core/runtime.js';
 import { toLipError, type LipError } from '../errors/index.js';
 import type { Frontend } from '../frontends/protocol.js';
+import { upstreamCallHeaders } from '../observability/upstream-call-headers.js';
 import { headerValue, readJsonBody } from '../wire/index.js';
 import type { DecodeTicket } from './decode-admission.js';
 import { abortable, type RequestState } from './request-state.js';
@@ -34,7 +35,7 @@ const COUNT_TIMEOUT_MS = 30_000;
  */
 export async function handleCountTokens(
   req: IncomingMessage, res: ServerResponse, frontend: Frontend, params: Readonly<Record<string, string>>, principal: string,
-  runtime: Runtime, decode: DecodeTicket, state: Pick<RequestState, 'requestId' | 'backend' | 'errorCode' | 'abort'>, allow?: CandidateAllow,
+  runtime: Runtime, decode: DecodeTicket, state: Pick<RequestState, 'requestId' | 'trace' | 'backend' | 'errorCode' | 'abort'>, allow?: CandidateAllow,
 ): Promise<void> {
   const route = frontend.countTokensRoute!;
   let backendKey: string | undefined;
@@ -67,7 +68,8 @@ export async function handleCountTokens(
     const count = target ? runtime.backends.get(target.backend)?.countTokens : undefined;
     if (count && target) {
       backendKey = `${target.backend}:${target.model}`;
-      const tokens = await count(call, target.model, AbortSignal.any([gone.signal, AbortSignal.timeout(COUNT_TIMEOUT_MS)]), req.headers);
+      // X-Request-Id and the request span's trace context go upstream, as a generation's do.
+      const tokens = await count(call, target.model, AbortSignal.any([gone.signal, AbortSignal.timeout(COUNT_TIMEOUT_MS)]), req.headers, upstreamCallHeaders(state.requestId, state.trace));
       if (tokens !== undefined) {
         state.backend = backendKey;
         return sendJson(res, 200, route.encode({ inputTokens: tokens, estimated: false }), { 'x-lip-token-count': 'upstream', 'x-lip-backend': headerValue(backendKey) });

@@ -175,7 +175,7 @@ export class HttpBackend implements Backend {
   private readonly now: () => number;
   /** What the backend says it is upstream; undefined when the kind's own headers say it. */
   private readonly identity: UpstreamIdentity | undefined;
-  readonly countTokens?: (call: Call, model: string, signal?: AbortSignal, client?: ClientHeaders) => Promise<number | undefined>;
+  readonly countTokens?: (call: Call, model: string, signal?: AbortSignal, client?: ClientHeaders, requestHeaders?: Readonly<Record<string, string>>) => Promise<number | undefined>;
   readonly embed?: (request: EmbeddingRequest, model: string, signal: AbortSignal, client?: ClientHeaders, requestHeaders?: Readonly<Record<string, string>>) => Promise<EmbeddingResult>;
 
   constructor(row: BackendRow, deps: BackendDeps, readonly kind: string, private readonly protocol: HttpProtocol) {
@@ -204,7 +204,7 @@ export class HttpBackend implements Backend {
       ...(protocol.renew ? { renew: (key: string | undefined, status: number, signal: AbortSignal, sent: UpstreamRequest) => protocol.renew!(key, status, this.client, signal, sent) } : {}),
     };
     const count = protocol.countTokens;
-    if (count) this.countTokens = (call, model, signal, client) => this.count(count, call, model, signal, client);
+    if (count) this.countTokens = (call, model, signal, client, requestHeaders) => this.count(count, call, model, signal, { client, requestHeaders });
     const embed = protocol.embed;
     if (embed) this.embed = (request, model, signal, client, requestHeaders) => this.embedAll(embed, request, model, signal, { client, requestHeaders });
   }
@@ -271,12 +271,12 @@ export class HttpBackend implements Backend {
   }
 
   /** One token count, with the first usable key; undefined when the upstream has no count endpoint. */
-  private async count(count: NonNullable<HttpProtocol['countTokens']>, call: Call, model: string, signal: AbortSignal = AbortSignal.timeout(30_000), client?: ClientHeaders): Promise<number | undefined> {
+  private async count(count: NonNullable<HttpProtocol['countTokens']>, call: Call, model: string, signal: AbortSignal = AbortSignal.timeout(30_000), headers: CallHeaders = {}): Promise<number | undefined> {
     // Custom tools go out as the function tools a generation would send.
     const declared = this.protocol.addedTools === true ? call : declareAddedTools(call);
     const read = this.readable(portableCallIds(portableToolNames(this.protocol.toolNamespaces === true ? declared : namespacesAsFunctions(declared)), this.protocol.callIds));
     const sent = this.protocol.customTools === true ? read : customToolsAsFunctions(read);
-    const body = await this.unary((key) => count.request(sent, model, key), signal, 'the token count', { absent: (status, text) => NO_COUNT_ENDPOINT.has(status) || count.unsupported?.(status, text) === true, client });
+    const body = await this.unary((key) => count.request(sent, model, key), signal, 'the token count', { absent: (status, text) => NO_COUNT_ENDPOINT.has(status) || count.unsupported?.(status, text) === true, ...headers });
     if (body === undefined) return undefined;
     const tokens = count.parse(body);
     if (tokens === undefined) throw new LipError('LIP_ERR_UPSTREAM_MALFORMED', `backend "${this.id}": the token count holds no count`);
@@ -411,7 +411,7 @@ interface UnaryOptions {
   readonly requestHeaders?: Readonly<Record<string, string>> | undefined;
 }
 
-/** The headers an embeddings call adds to its upstream requests: the client's that pass through, and lip's own. */
+/** The headers an embeddings call or a token count adds to its upstream requests: the client's that pass through, and lip's own. */
 type CallHeaders = Pick<UnaryOptions, 'client' | 'requestHeaders'>;
 
 /** How many embeddings calls of one request run at once when its inputs take several calls. */
