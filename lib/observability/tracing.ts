@@ -7,7 +7,7 @@ import type * as Resources from '@opentelemetry/resources';
 import type * as Semconv from '@opentelemetry/semantic-conventions/incubating';
 import type * as SdkNode from '@opentelemetry/sdk-trace-node';
 import type { Usage } from '../canonical/index.js';
-import type { LipError } from '../errors/index.js';
+import { LipError } from '../errors/index.js';
 import { scrubCredentials } from '../wire/index.js';
 import { prefixCopy } from './logger.js';
 
@@ -189,12 +189,32 @@ function positive(text: string | undefined): number | undefined {
   return text !== undefined && text.trim() !== '' && Number.isInteger(n) && n > 0 ? n : undefined;
 }
 
-/** The OTLP/HTTP (JSON) exporter; `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, else `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/traces`. */
+/** The OTLP/HTTP (JSON) exporter, to otlpTracesUrl (the exporter's default when that is undefined). */
 function otlpExporter(require: NodeJS.Require, env: NodeJS.ProcessEnv): SdkNode.SpanExporter {
   const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-http') as typeof OtlpHttp;
-  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT;
-  const url = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || (base ? `${base.replace(/\/+$/, '')}/v1/traces` : undefined);
+  const url = otlpTracesUrl(env);
   return new OTLPTraceExporter(url ? { url } : {});
+}
+
+/**
+ * Where the OTLP exporter sends spans: `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, else
+ * `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/traces`, else undefined (the exporter's own default,
+ * `http://localhost:4318/v1/traces`). The one of them that is used must be an http(s) URL, or
+ * this throws `LIP_ERR_CONFIG_INVALID` naming the variable (`lip check-config` asks too): the
+ * exporter would throw a bare error at start for text that is no URL, and take
+ * `collector:4318/v1/traces` as a URL of scheme `collector:`, losing every span.
+ */
+export function otlpTracesUrl(env: NodeJS.ProcessEnv): string | undefined {
+  const traces = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+  if (traces) return httpUrl('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', traces);
+  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  return base ? `${httpUrl('OTEL_EXPORTER_OTLP_ENDPOINT', base).replace(/\/+$/, '')}/v1/traces` : undefined;
+}
+
+function httpUrl(variable: string, value: string): string {
+  const scheme = URL.canParse(value) ? new URL(value).protocol : undefined;
+  if (scheme !== 'http:' && scheme !== 'https:') throw new LipError('LIP_ERR_CONFIG_INVALID', `${variable}: ${JSON.stringify(value)} is not an http(s) URL`);
+  return value;
 }
 
 class OtelRequestTrace implements RequestTrace {

@@ -4,7 +4,7 @@ import * as semconv from '@opentelemetry/semantic-conventions/incubating';
 import { LipError } from '../../lib/errors/index.js';
 import { operationName, providerName } from '../../lib/backends/gen-ai/registry.js';
 import { GEN_AI_METRICS } from '../../lib/observability/gen-ai.js';
-import { createTracing, type Tracing } from '../../lib/observability/tracing.js';
+import { createTracing, otlpTracesUrl, type Tracing } from '../../lib/observability/tracing.js';
 
 const PARENT_TRACE = '0af7651916cd43dd8448eb211c80319c';
 const PARENT_SPAN = 'b7ad6b7169203331';
@@ -22,6 +22,18 @@ describe('observability/tracing', () => {
 
   it('is not created when disabled', () => {
     expect(createTracing({ enabled: false, service_name: 'lip', exporter: 'otlp', sample_ratio: 1 })).to.equal(undefined);
+  });
+
+  it('exports to OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, else OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces; one that is no http(s) URL is refused, naming it', () => {
+    expect(otlpTracesUrl({})).to.equal(undefined);
+    expect(otlpTracesUrl({ OTEL_EXPORTER_OTLP_ENDPOINT: 'https://collector:4318//' })).to.equal('https://collector:4318/v1/traces');
+    expect(otlpTracesUrl({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://c/t', OTEL_EXPORTER_OTLP_ENDPOINT: 'not a url' })).to.equal('http://c/t');
+    const refusal = (env: NodeJS.ProcessEnv) => { try { otlpTracesUrl(env); } catch (err) { return err; } return undefined; };
+    expect(refusal({ OTEL_EXPORTER_OTLP_ENDPOINT: 'not a url' })).to.be.instanceOf(LipError).and.include({
+      code: 'LIP_ERR_CONFIG_INVALID', message: 'OTEL_EXPORTER_OTLP_ENDPOINT: "not a url" is not an http(s) URL',
+    });
+    expect(refusal({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'collector:4318/v1/traces' })).to.include({ message: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "collector:4318/v1/traces" is not an http(s) URL' });
+    expect(() => createTracing({ enabled: true, service_name: 'lip', exporter: 'otlp', sample_ratio: 1 }, { env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'not a url' } })).to.throw(LipError, 'OTEL_EXPORTER_OTLP_ENDPOINT');
   });
 
   it('continues the client trace: SERVER span under traceparent, CLIENT attempt spans under it with GenAI attributes', () => {
