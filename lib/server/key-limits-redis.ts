@@ -31,8 +31,8 @@ if rpm >= 0 then
   redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - ${MINUTE_MS})
   count = redis.call('ZCARD', KEYS[1])
   if count >= rpm then
-    local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-    return { 'requests', tonumber(oldest[2]) + ${MINUTE_MS}, count }
+    local leaving = redis.call('ZRANGE', KEYS[1], count - rpm, count - rpm, 'WITHSCORES')
+    return { 'requests', tonumber(leaving[2]) + ${MINUTE_MS}, count }
   end
 end
 if maxc >= 0 then

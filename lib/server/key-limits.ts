@@ -58,7 +58,8 @@ function limited(keyId: string, limit: LedgerAdmission & { admitted: false }, li
 /**
  * Per-key limits of `auth.api_keys`: `requests_per_minute` (a sliding window of one minute)
  * and `max_concurrent_requests` (generation requests in flight). A key over either gets a 429
- * with `Retry-After`: when the oldest request of the window leaves it, or 1 s for concurrency.
+ * with `Retry-After`: when enough requests have left the window to bring it under the limit (the
+ * oldest, unless a reload lowered the limit), or 1 s for concurrency.
  * State is kept by key id, so a reload that keeps a key keeps its window; a key without limits
  * costs one Map lookup. `now` is injected (milliseconds) for tests on virtual time.
  *
@@ -133,7 +134,8 @@ export class KeyLimits {
     if (rpm !== undefined) {
       while (s.starts.length > 0 && s.starts[0]! <= t - MINUTE_MS) s.starts.shift();
       if (s.starts.length >= rpm) {
-        const refusal = { admitted: false, limit: 'requests', until: s.starts[0]! + MINUTE_MS, count: s.starts.length } as const;
+        // Until the request whose exit brings the window under the limit (the oldest, unless a reload lowered it) leaves it.
+        const refusal = { admitted: false, limit: 'requests', until: s.starts[s.starts.length - rpm]! + MINUTE_MS, count: s.starts.length } as const;
         refusedWindow(into, refusal, { requestsPerMinute: rpm }, t);
         throw limited(keyId, refusal, { requestsPerMinute: rpm }, t);
       }

@@ -34,7 +34,7 @@ class Model {
     const { requests_per_minute: rpm, max_concurrent_requests: max, tokens_per_minute: tpm } = this.key;
     if (rpm !== undefined) {
       this.starts = this.starts.filter((t) => t > now - 60_000);
-      if (this.starts.length >= rpm) return `429 ${Math.max(1, Math.ceil((this.starts[0]! + 60_000 - now) / 1000))} requests`;
+      if (this.starts.length >= rpm) return `429 ${Math.max(1, Math.ceil((this.starts[this.starts.length - rpm]! + 60_000 - now) / 1000))} requests`;
     }
     if (concurrent && max !== undefined && this.inflight >= max) return '429 1 concurrent';
     if (tokens && tpm !== undefined) {

@@ -89,6 +89,21 @@ describe('server/key-limits-redis (shared per-key limits)', function () {
     expect(await probe.zcard(`${prefix}limits:{team}:requests`)).to.equal(3);
   });
 
+  it('requests_per_minute lowered by a reload (window kept): Retry-After until enough requests leave to bring it under the new limit', async () => {
+    const a = instance();
+    for (let i = 0; i < 10; i++) {
+      await a.limits.admit(key({ requests_per_minute: 10 }), { concurrent: false });
+      now += 5_000;
+    }
+    // The window holds 10 requests (0 s … 45 s in); under a limit of 3 the 8th (35 s) must leave: 45 s from now.
+    const lowered = key({ requests_per_minute: 3 });
+    expect((await refusal(() => a.limits.admit(lowered, { concurrent: false }))).retryAfter).to.equal(45);
+    now += 45_000 - 1;
+    expect((await refusal(() => a.limits.admit(lowered, { concurrent: false }))).code).to.equal('LIP_ERR_AUTH_KEY_LIMITED');
+    now += 1;
+    await a.limits.admit(lowered, { concurrent: false });
+  });
+
   it('max_concurrent_requests counts the slots of every instance; a slot given back frees one for any', async () => {
     const a = instance();
     const b = instance();

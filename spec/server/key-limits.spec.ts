@@ -30,6 +30,23 @@ describe('server/key-limits', () => {
     expect(() => limits.admit(key, { concurrent: false })).not.to.throw();
   });
 
+  it('requests_per_minute lowered by a reload (window kept): Retry-After until enough requests leave to bring it under the new limit', () => {
+    let now = 0;
+    const limits = new KeyLimits(() => now);
+    for (let i = 0; i < 10; i++) {
+      limits.admit({ ...key, requests_per_minute: 10 }, { concurrent: false });
+      now += 5_000;
+    }
+    // At 50 s the window holds 10 requests (0 s … 45 s); under a limit of 3 the 8th (35 s) must leave: at 95 s.
+    const lowered = { ...key, requests_per_minute: 3 };
+    const err = refusal(() => limits.admit(lowered, { concurrent: false }));
+    expect(err.retryAfter).to.equal(45);
+    now += 45_000 - 1;
+    expect(() => limits.admit(lowered, { concurrent: false })).to.throw(LipError);
+    now += 1;
+    expect(() => limits.admit(lowered, { concurrent: false })).not.to.throw();
+  });
+
   it('max_concurrent_requests: counted while in flight, released once', () => {
     const limits = new KeyLimits(() => 0);
     const only = { ...key, requests_per_minute: undefined };
