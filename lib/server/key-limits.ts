@@ -219,14 +219,17 @@ export class TokenRate {
 
   /**
    * Throws the 429 when `key`'s last minute has spent its `tokens_per_minute`; `into`: where
-   * the window is left for the answer's headers.
+   * the window is left for the answer's headers (on a refusal: nothing remaining, whole again
+   * when Retry-After ends).
    */
   check(key: ApiKeyConfig | undefined, into?: RateLimitSink): void {
     const limit = key?.tokens_per_minute;
     if (limit === undefined) return;
     const w = this.window(key!.id);
-    if (into !== undefined) into.rateLimit = { ...into.rateLimit, tokens: tokenWindow(limit, w?.sum ?? 0, w === undefined ? undefined : w.spent[w.spent.length - 1]![0], this.now()) };
-    if (w === undefined || w.sum < limit) return;
+    if (w === undefined || w.sum < limit) {
+      if (into !== undefined) into.rateLimit = { ...into.rateLimit, tokens: tokenWindow(limit, w?.sum ?? 0, w === undefined ? undefined : w.spent[w.spent.length - 1]![0], this.now()) };
+      return;
+    }
     // Until the oldest entries whose tokens bring the window under the limit have left it.
     let left = w.sum;
     let until = this.now();
@@ -235,8 +238,9 @@ export class TokenRate {
       until = at + MINUTE_MS;
       if (left < limit) break;
     }
-    const wait = Math.max(1, Math.ceil((until - this.now()) / 1000));
-    throw new LipError('LIP_ERR_AUTH_KEY_LIMITED', `API key "${key!.id}" is over its limit of ${limit} tokens per minute (${w.sum} in the last minute)`, { retryAfter: wait });
+    const refusal = { admitted: false, limit: 'tokens', until, count: w.sum } as const;
+    refusedWindow(into, refusal, { tokensPerMinute: limit }, this.now());
+    throw limited(key!.id, refusal, { tokensPerMinute: limit }, this.now());
   }
 
   /** The tokens `keyId` spent in this process in the last minute. */

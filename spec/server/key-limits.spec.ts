@@ -115,6 +115,19 @@ describe('server/key-limits', () => {
       rate.charge(tpm, 0); // nothing spent counts for nothing
     });
 
+    it('into, on a refusal: the window reached, whole again when Retry-After ends (not a minute after its newest spending)', () => {
+      let now = 0;
+      const rate = new TokenRate(() => now);
+      rate.charge(tpm, 60);
+      now = 10_000;
+      rate.charge(tpm, 70);
+      now = 20_500;
+      const seen: RateLimitSink = {};
+      const err = refusal(() => rate.check(tpm, seen));
+      // The first 60 leave at 60 s, which brings the window under the limit.
+      expect([err.retryAfter, seen.rateLimit]).to.deep.equal([40, { tokens: { limit: 100, remaining: 0, resetMs: 39_500 } }]);
+    });
+
     it('a key without the limit, no key, and other keys are not counted', () => {
       let now = 0;
       const rate = new TokenRate(() => now);
