@@ -16,8 +16,8 @@ export const SLOT_LEASE_MS = 30_000;
  * limits (-1: none), the member naming this request, the slots' lease. Checked in the order this
  * process checks its own (requests, slots, then tokens), and counted only when all pass. Answers
  * `{'ok', requests, tokens, newest}` (the window's requests with this one, its tokens and its newest
- * bucket; -1 for a limit not checked) or `{limit, until, count}`: which limit refused, when enough
- * of it frees, how much is used.
+ * bucket; -1 for a limit not checked) or `{limit, until, count, tokens, newest}`: which limit
+ * refused, when enough of it frees, how much is used, and the tokens window as for `ok`.
  */
 const ADMIT = `
 local now = tonumber(ARGV[1])
@@ -27,23 +27,10 @@ local tpm = tonumber(ARGV[4])
 local count = -1
 local sum = -1
 local newest = -1
-if rpm >= 0 then
-  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - ${MINUTE_MS})
-  count = redis.call('ZCARD', KEYS[1])
-  if count >= rpm then
-    local leaving = redis.call('ZRANGE', KEYS[1], count - rpm, count - rpm, 'WITHSCORES')
-    return { 'requests', tonumber(leaving[2]) + ${MINUTE_MS}, count }
-  end
-end
-if maxc >= 0 then
-  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-  local inflight = redis.call('ZCARD', KEYS[2])
-  if inflight >= maxc then return { 'concurrent', now, inflight } end
-end
+local buckets = {}
 if tpm >= 0 then
   local fields = redis.call('HGETALL', KEYS[3])
   sum = 0
-  local buckets = {}
   for i = 1, #fields, 2 do
     local at = tonumber(fields[i])
     if at + ${BUCKET_MS} <= now - ${MINUTE_MS} then
@@ -55,17 +42,30 @@ if tpm >= 0 then
       buckets[#buckets + 1] = { at, n }
     end
   end
-  if sum >= tpm then
-    table.sort(buckets, function(a, b) return a[1] < b[1] end)
-    local left = sum
-    local untilAt = now
-    for _, b in ipairs(buckets) do
-      left = left - b[2]
-      untilAt = b[1] + ${BUCKET_MS} + ${MINUTE_MS}
-      if left < tpm then break end
-    end
-    return { 'tokens', untilAt, sum }
+end
+if rpm >= 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - ${MINUTE_MS})
+  count = redis.call('ZCARD', KEYS[1])
+  if count >= rpm then
+    local leaving = redis.call('ZRANGE', KEYS[1], count - rpm, count - rpm, 'WITHSCORES')
+    return { 'requests', tonumber(leaving[2]) + ${MINUTE_MS}, count, sum, newest }
   end
+end
+if maxc >= 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+  local inflight = redis.call('ZCARD', KEYS[2])
+  if inflight >= maxc then return { 'concurrent', now, inflight, sum, newest } end
+end
+if tpm >= 0 and sum >= tpm then
+  table.sort(buckets, function(a, b) return a[1] < b[1] end)
+  local left = sum
+  local untilAt = now
+  for _, b in ipairs(buckets) do
+    left = left - b[2]
+    untilAt = b[1] + ${BUCKET_MS} + ${MINUTE_MS}
+    if left < tpm then break end
+  end
+  return { 'tokens', untilAt, sum, sum, newest }
 end
 if maxc >= 0 then
   redis.call('ZADD', KEYS[2], now + tonumber(ARGV[6]), ARGV[5])
@@ -79,7 +79,7 @@ end
 return { 'ok', count, sum, newest }
 `;
 
-type AdmitReply = [string, number, number, number?];
+type AdmitReply = [string, number, number, number?, number?];
 type LimitsClient = Redis & { lipAdmit(requests: string, slots: string, tokens: string, ...args: (string | number)[]): Promise<AdmitReply> };
 
 /**
@@ -142,13 +142,11 @@ export class RedisLimitsLedger implements LimitsLedger {
       throw err;
     }
     this.notice.succeeded();
-    const [answer, a, b, c] = reply;
-    if (answer !== 'ok') return { admitted: false, limit: answer as 'requests' | 'concurrent' | 'tokens', until: Number(a), count: Number(b) };
-    const usage = {
-      ...(limits.requestsPerMinute !== undefined ? { requests: Number(a) } : {}),
-      // The newest second's end: by then its tokens were spent.
-      ...(limits.tokensPerMinute !== undefined ? { tokens: { sum: Number(b), latest: Number(c) < 0 ? -1 : Number(c) + BUCKET_MS } } : {}),
-    };
+    const [answer, a, b, c, d] = reply;
+    // The newest second's end: by then its tokens were spent.
+    const spent = (sum: unknown, newest: unknown) => (limits.tokensPerMinute !== undefined ? { tokens: { sum: Number(sum), latest: Number(newest) < 0 ? -1 : Number(newest) + BUCKET_MS } } : {});
+    if (answer !== 'ok') return { admitted: false, limit: answer as 'requests' | 'concurrent' | 'tokens', until: Number(a), count: Number(b), ...spent(c, d) };
+    const usage = { ...(limits.requestsPerMinute !== undefined ? { requests: Number(a) } : {}), ...spent(b, c) };
     if (limits.maxConcurrent === undefined) return { admitted: true, ...usage };
     this.slots.set(member, `${base}slots`);
     this.renewal ??= setInterval(() => void this.renew(), SLOT_LEASE_MS / 3).unref();

@@ -25,11 +25,17 @@ export interface LedgerLimits {
 /**
  * A shared ledger's answer: admitted (with its concurrency slot, the window's requests with this
  * one, and the tokens of its window with the time by which the latest of them were spent, -1
- * when none were), or which limit refused and until when.
+ * when none were), or which limit refused and until when (with the tokens of its window too).
  */
 export type LedgerAdmission =
-  | { readonly admitted: true; readonly slot?: string; readonly requests?: number; readonly tokens?: { readonly sum: number; readonly latest: number } }
-  | { readonly admitted: false; readonly limit: 'requests' | 'concurrent' | 'tokens'; readonly until: number; readonly count: number };
+  | { readonly admitted: true; readonly slot?: string; readonly requests?: number; readonly tokens?: LedgerTokens }
+  | { readonly admitted: false; readonly limit: 'requests' | 'concurrent' | 'tokens'; readonly until: number; readonly count: number; readonly tokens?: LedgerTokens };
+
+/** A shared tokens window: its sum, and when the latest of its tokens were spent (-1: none were). */
+interface LedgerTokens {
+  readonly sum: number;
+  readonly latest: number;
+}
 
 /**
  * Where per-key limits are kept beyond this process (`auth.limits_store: redis`): the instances
@@ -112,14 +118,16 @@ export class KeyLimits {
     // often, and might name another of the limits reached); this process counts what they admit.
     return ledger.admit(key.id, limits, t).then(
       (answer) => {
+        // The shared tokens window replaces this process's own (left by TokenRate.check).
+        const tokens = tpm !== undefined && answer.tokens !== undefined ? tokenWindow(tpm, answer.tokens.sum, answer.tokens.latest < 0 ? undefined : answer.tokens.latest, t) : undefined;
         if (!answer.admitted) {
+          if (into !== undefined && tokens !== undefined) into.rateLimit = { ...into.rateLimit, tokens };
           refusedWindow(into, answer, limits, this.now());
           throw limited(key.id, answer, limits, this.now());
         }
         const end = this.count(key.id, state, t, rpm, max, answer.slot === undefined ? undefined : { ledger, slot: answer.slot }, undefined);
         if (into !== undefined) {
           const requests = rpm !== undefined && answer.requests !== undefined ? { limit: rpm, remaining: Math.max(0, rpm - answer.requests), resetMs: MINUTE_MS } : undefined;
-          const tokens = tpm !== undefined && answer.tokens !== undefined ? tokenWindow(tpm, answer.tokens.sum, answer.tokens.latest < 0 ? undefined : answer.tokens.latest, t) : undefined;
           into.rateLimit = { ...into.rateLimit, ...(requests ? { requests } : {}), ...(tokens ? { tokens } : {}) };
         }
         return end;

@@ -175,6 +175,26 @@ describe('server/key-limits-redis (shared per-key limits)', function () {
     expect(seenB.rateLimit).to.deep.equal({ requests: { limit: 4, remaining: 2, resetMs: 60_000 }, tokens: { limit: 500, remaining: 380, resetMs: 50_750 } });
   });
 
+  it('into, on a refusal by the requests or the slots: the shared tokens window, not this instance\'s own', async () => {
+    const a = instance();
+    const b = instance();
+    const team = key({ requests_per_minute: 1, max_concurrent_requests: 1, tokens_per_minute: 500 });
+    await a.limits.admit(team, { concurrent: true, tokens: true });
+    a.tokens.charge(team, 120);
+    await until(async () => Number(await probe.hget(`${prefix}limits:{team}:tokens`, String(now))) === 120, 'the tokens to be counted');
+    now += 10_250;
+    // As the server admits: this instance's own tokens window first (empty here), then the shared limits.
+    const refused: RateLimitSink = {};
+    b.tokens.check(team, refused);
+    expect((await refusal(() => b.limits.admit(team, { concurrent: true, tokens: true, into: refused }))).message).to.include('1 requests per minute');
+    expect(refused.rateLimit).to.deep.equal({ requests: { limit: 1, remaining: 0, resetMs: 49_750 }, tokens: { limit: 500, remaining: 380, resetMs: 50_750 } });
+    const busy: RateLimitSink = {};
+    const slots = key({ max_concurrent_requests: 1, tokens_per_minute: 500 });
+    b.tokens.check(slots, busy);
+    expect((await refusal(() => b.limits.admit(slots, { concurrent: true, tokens: true, into: busy }))).message).to.include('1 concurrent requests');
+    expect(busy.rateLimit).to.deep.equal({ tokens: { limit: 500, remaining: 380, resetMs: 50_750 } });
+  });
+
   it('view: every instance\'s requests in the last minute, slots in flight and tokens, per key', async () => {
     const a = instance();
     const b = instance();
