@@ -23,12 +23,17 @@ export function estimateTokens(call: Call): number {
   for (const part of call.system) chars += part.text.length;
   for (const message of call.messages) for (const part of message.parts) chars += partChars(part);
   for (const tool of call.tools) chars += tool.name.length + (tool.description?.length ?? 0) + JSON.stringify(tool.parameters).length;
-  return Math.ceil(chars / 4);
+  return charTokens(chars);
 }
 
 /** The same estimate for texts to embed (about four characters per token). */
 export function estimateTextTokens(texts: readonly string[]): number {
   let chars = 0;
   for (const text of texts) chars += text.length;
+  return charTokens(chars);
+}
+
+/** The same estimate for `chars` characters of text (an answer's output, counted as it streams). */
+export function charTokens(chars: number): number {
   return Math.ceil(chars / 4);
 }

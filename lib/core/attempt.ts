@@ -4,7 +4,7 @@ import { defer } from 'rxjs/internal/observable/defer';
 import { tap } from 'rxjs/internal/operators/tap';
 import type { Observable } from 'rxjs';
 import type { LipEvent, Usage } from '../canonical/index.js';
-import { isOutputEvent, mergeUsage } from '../canonical/index.js';
+import { charTokens, isOutputEvent, mergeUsage } from '../canonical/index.js';
 import { toLipError, type LipError } from '../errors/index.js';
 import type { AttemptSpan } from '../observability/tracing.js';
 
@@ -89,6 +89,43 @@ export class AttemptStats {
     else if (event.type === 'web_search') { if (event.status === 'completed') this.webSearches++; }
     else if (event.type === 'response_started') { if (event.model !== undefined) this.responseModel = event.model; }
     else if (event.type === 'response_finished') this.finishReason = event.reason;
+  }
+}
+
+/**
+ * AttemptStats of an attempt whose tokens a key's budget or `tokens_per_minute` is charged: they
+ * also count the characters of the output it streamed (text, reasoning, tool arguments), so
+ * that an answer cut after it began can be charged what its upstream had not reported yet
+ * (`estimateMissing`). Other attempts use AttemptStats and pay nothing for the count.
+ */
+export class EstimatingAttemptStats extends AttemptStats {
+  private outputChars = 0;
+
+  /** `estimateInput`: lip's estimate of the call's input tokens (estimateTokens), read only when the upstream reported none. */
+  constructor(price: ((usage: Usage, webSearches: number) => number | undefined) | undefined, private readonly estimateInput: () => number) {
+    super(price);
+  }
+
+  override observe(event: LipEvent): void {
+    if (event.type === 'text_delta' || event.type === 'reasoning_delta') this.outputChars += event.text.length;
+    else if (event.type === 'tool_call_delta') this.outputChars += event.args.length;
+    else super.observe(event);
+  }
+
+  /**
+   * Completes the usage of an answer cut after it began with lip's estimate (about four
+   * characters a token): the input tokens when the upstream reported none, and as output at
+   * least what was streamed (an upstream reports its output at the end, or a running count that
+   * lags: Anthropic's `message_start` says 1). Answers whether any of it is now an estimate.
+   */
+  estimateMissing(): boolean {
+    const { inputTokens, outputTokens } = this.usage;
+    const streamed = charTokens(this.outputChars);
+    if (inputTokens !== undefined && (outputTokens ?? 0) >= streamed) return false;
+    const input = inputTokens ?? this.estimateInput();
+    const output = Math.max(outputTokens ?? 0, streamed);
+    this.usage = { ...this.usage, inputTokens: input, outputTokens: output, ...(this.usage.totalTokens !== undefined ? { totalTokens: input + output } : {}) };
+    return true;
   }
 }
 

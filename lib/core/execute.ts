@@ -32,7 +32,7 @@ import type { Pricing } from '../observability/pricing.js';
 import type { RequestTrace } from '../observability/tracing.js';
 import { upstreamCallHeaders } from '../observability/upstream-call-headers.js';
 import { planJson } from '../routing/selector/explain-selector.js';
-import { attemptChannel, attemptFailedChannel, AttemptStats, NO_USAGE, observeAttempt, watchAttempt, type AttemptInfo, type AttemptReport, type AttemptWatch } from './attempt.js';
+import { attemptChannel, attemptFailedChannel, AttemptStats, EstimatingAttemptStats, NO_USAGE, observeAttempt, watchAttempt, type AttemptInfo, type AttemptReport, type AttemptWatch } from './attempt.js';
 import { DispatchRelay } from './dispatch-relay.js';
 import { ObservedJournal, routeChannel, type RouteDecision } from './observe-route.js';
 import { CompiledSelectors, type CompiledSelector } from './compiled-selectors.js';
@@ -59,6 +59,8 @@ export interface ExecutionMeta {
   attempts?: number;
   usage?: Usage;
   cost?: number;
+  /** Some of `usage` is lip's estimate (the access line's `token_count: estimate`): an answer cut after it began before its upstream reported all of its tokens, an embedding its upstream counted none of. */
+  estimated?: boolean;
   /** `performance.now()` when the first output event left the plan (towards the client). */
   firstOutputAt?: number;
   /** How the response cache met the request (with `cache.enabled`), and a hit's age in milliseconds. */
@@ -190,6 +192,8 @@ export class Executor {
   private readonly logger: ExecutorOptions['logger'];
   /** The request's usage is read at its end (the access-log line, the request metrics). */
   private readonly accounting: boolean;
+  /** The API keys whose `budget` or `tokens_per_minute` is charged what their requests spend (their attempts count their output: EstimatingAttemptStats). */
+  private readonly charged: ReadonlySet<string>;
   private readonly clientAffinity = new ClientAffinity();
   private readonly unknownModels: UnknownModels;
 
@@ -203,7 +207,8 @@ export class Executor {
     this.cacheVariant = cacheVariant(config, options.extensions);
     this.logger = options.logger;
     // Per-key budgets and tokens-per-minute limits count each request's tokens and cost too.
-    this.accounting = config.logging.access_log || config.observability.metrics.enabled || config.auth.api_keys.some((k) => k.budget !== undefined || k.tokens_per_minute !== undefined);
+    this.charged = new Set(config.auth.api_keys.filter((k) => k.budget !== undefined || k.tokens_per_minute !== undefined).map((k) => k.id));
+    this.accounting = config.logging.access_log || config.observability.metrics.enabled || this.charged.size > 0;
     this.aliases = compileAliases(config.model_aliases);
     this.backendIds = new Set(config.backends.map((b) => b.id));
     this.selectors = new CompiledSelectors(defaultBackendFor(config.routing.default_route, this.aliases), new Set(backends.keys()), this.backendIds);
@@ -547,9 +552,10 @@ export class Executor {
     // in its own operator. Otherwise the attempt is not wrapped at all.
     const watched = span !== undefined || this.accounting || attemptChannel.hasSubscribers || attemptFailedChannel.hasSubscribers;
     const pricing = this.pricing;
-    const stats = watched || recording
-      ? new AttemptStats(pricing ? (usage, webSearches) => pricing.cost(candidate.backend, candidate.model, usage, webSearches) : undefined)
-      : undefined;
+    const price = pricing ? (usage: Usage, webSearches: number) => pricing.cost(candidate.backend, candidate.model, usage, webSearches) : undefined;
+    // A key charged what it spends counts the output too, for an answer cut after it began.
+    const estimating = ctx.keyId !== undefined && this.charged.has(ctx.keyId) ? new EstimatingAttemptStats(price, () => estimateTokens(attemptCall)) : undefined;
+    const stats = estimating ?? (watched || recording ? new AttemptStats(price) : undefined);
     const budget = candidate.leaf.ttftTimeoutMs;
     // The leaf budget starts when the request is dispatched, not while it waits for a connection.
     const dispatch = budget !== undefined || ctx.onQueued ? new DispatchRelay(ctx.onQueued) : undefined;
@@ -581,6 +587,10 @@ export class Executor {
       failoverFrom: failedBefore?.key, failoverReason: failedBefore?.code, span,
       onEnd: (outcome, _stats, errorCode) => {
         if (outcome === 'failure') tally.lastFailed = { key: candidate.key, code: errorCode ?? 'unknown' };
+        // An answer cut after it began (the client left, a shutdown, a cancel; not a race's loser,
+        // whose output no client saw): what its upstream had not reported is lip's estimate, on its
+        // row and charged (its report and span, already written, keep the upstream's counts).
+        if (outcome === 'cancelled' && estimating !== undefined && meta.candidateKey !== undefined && cancelReason() !== 'race loser' && estimating.estimateMissing()) meta.estimated = true;
         if (stats.usage !== NO_USAGE) meta.usage = addUsage(meta.usage, stats.usage);
         const cost = stats.cost;
         if (cost !== undefined) meta.cost = (meta.cost ?? 0) + cost;

@@ -691,6 +691,7 @@ export class Batches {
       // An answer from the response cache spent nothing.
       if (answered.cache !== 'hit') {
         meta.usage = { inputTokens: answered.usage.inputTokens };
+        if (answered.usage.estimated) meta.estimated = true;
         if (answered.cost !== undefined) meta.cost = answered.cost;
         this.budgets.charge(key, answered.cost, answered.usage.inputTokens);
       }

@@ -62,7 +62,7 @@ export async function handleEmbeddings(req: IncomingMessage, res: ServerResponse
       onALeg: (opened) => { aLeg = opened; }, meta, trail: runtime.recorder?.embeddings(state.requestId, body), trace: state.trace,
     });
     // What it spent (nothing when the cache answered): charged to a key's budget and written in the access line when the request ends.
-    if (answered.cache !== 'hit') state.embedded = { inputTokens: answered.usage.inputTokens, cost: answered.cost };
+    if (answered.cache !== 'hit') state.embedded = { inputTokens: answered.usage.inputTokens, estimated: answered.usage.estimated, cost: answered.cost };
     if (answered.cache !== undefined) state.cache = answered.cache;
     sendJson(res, 200, answered.answer, {
       'x-lip-backend': headerValue(answered.key), 'x-lip-token-count': answered.usage.estimated ? 'estimate' : 'upstream',

@@ -1003,7 +1003,8 @@ export class LipServer {
       principal: r.principal, key_id: r.keyId, frontend: r.frontend, model: r.model === undefined ? undefined : clipText(r.model), stream: false,
       selector_source: r.meta.selectorSource || undefined, backend: clipOptional(r.meta.candidateKey), attempts: r.meta.attempts ?? 0,
       input_tokens: usage?.inputTokens, output_tokens: usage?.outputTokens, cache_read_tokens: usage?.cacheReadTokens,
-      cache_write_tokens: usage?.cacheWriteTokens, reasoning_tokens: usage?.reasoningTokens, cost: r.meta.cost, trace_id: r.traceId, error: r.errorCode,
+      cache_write_tokens: usage?.cacheWriteTokens, reasoning_tokens: usage?.reasoningTokens, token_count: r.meta.estimated ? 'estimate' : undefined,
+      cost: r.meta.cost, trace_id: r.traceId, error: r.errorCode,
     });
   }
 
@@ -1281,6 +1282,8 @@ export class LipServer {
         cache_read_tokens: g ? usage?.cacheReadTokens : undefined,
         cache_write_tokens: g ? usage?.cacheWriteTokens : undefined,
         reasoning_tokens: g ? usage?.reasoningTokens : undefined,
+        // Some of the tokens are lip's estimate (as `x-lip-token-count: estimate` says on an answer).
+        token_count: (g ? meta?.estimated : embedded?.estimated) ? 'estimate' : undefined,
         cost: g ? meta?.cost : embedded?.cost,
         trace_id: state.trace?.traceId,
         error: errorCode || undefined,

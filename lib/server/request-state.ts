@@ -44,8 +44,8 @@ export interface RequestState {
   trace?: RequestTrace;
   /** How the response cache met a request that is not a generation's (an embeddings request); a generation's is its meta's. */
   cache?: CacheResult;
-  /** An embeddings request that was answered: its input tokens and their cost (by the pricing table). */
-  embedded?: { readonly inputTokens: number; readonly cost: number | undefined };
+  /** An embeddings request that was answered: its input tokens (`estimated`: lip's estimate) and their cost (by the pricing table). */
+  embedded?: { readonly inputTokens: number; readonly estimated: boolean; readonly cost: number | undefined };
   /** A body that could not be taken: its text (read, no JSON lip takes) or `unread` (not read whole); a recording keeps which. */
   failedBody?: FailedBody;
   /** An embeddings request: its frontend, the model asked for (once decoded), and what its failover found out (as a generation's meta). */

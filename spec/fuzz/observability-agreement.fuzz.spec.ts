@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Usage } from '../../lib/canonical/index.js';
+import { charTokens, estimateTokens, type Call, type Usage } from '../../lib/canonical/index.js';
 import { FRONTENDS } from '../../lib/frontends/registry.js';
 import type { ExchangeRecord, AttemptRecord } from '../../lib/replay/record-format.js';
 import { KINDS, type KindCase } from '../backends/kinds.js';
@@ -102,6 +102,36 @@ function usageOf(attempt: AttemptRecord): Tokens | undefined {
   return tokens;
 }
 
+/**
+ * What the key is charged for an attempt (its row and the access line hold it): what its upstream
+ * reported, and for an answer cut after it began (cancelled once the request was served, not as a
+ * race's loser) lip's estimate of what the upstream had not reported yet: the input as
+ * estimateTokens estimates the call, as output at least the characters streamed at about four a
+ * token. The spans and the counters keep what the upstream reported.
+ */
+function chargedOf(attempt: AttemptRecord, reported: Tokens | undefined, served: boolean): Tokens | undefined {
+  if (attempt.outcome !== 'cancelled' || attempt.reason === 'race loser' || !served) return reported;
+  let chars = 0;
+  for (const [, event] of attempt.events) {
+    if (event.type === 'text_delta' || event.type === 'reasoning_delta') chars += event.text.length;
+    else if (event.type === 'tool_call_delta') chars += event.args.length;
+  }
+  const streamed = charTokens(chars);
+  if (reported?.input_tokens !== undefined && (reported.output_tokens ?? 0) >= streamed) return reported;
+  return { ...reported, input_tokens: reported?.input_tokens ?? estimateTokens(attempt.call as Call), output_tokens: Math.max(reported?.output_tokens ?? 0, streamed) };
+}
+
+/** An attempt's cost at PRICES (every candidate's row), as `pricing:` prices its tokens; none without input or output. */
+function priceOf(t: Tokens | undefined): number | undefined {
+  if (t?.input_tokens === undefined && t?.output_tokens === undefined) return undefined;
+  const input = t.input_tokens ?? 0;
+  const output = t.output_tokens ?? 0;
+  const read = Math.min(t.cache_read_tokens ?? 0, input);
+  const write = Math.min(t.cache_write_tokens ?? 0, input - read);
+  const reasoning = Math.min(t.reasoning_tokens ?? 0, output);
+  return ((input - read - write) * PRICES.input + read * PRICES.cache_read + write * PRICES.cache_write + (output - reasoning) * PRICES.output + reasoning * PRICES.reasoning) / 1e6;
+}
+
 /** The request's tokens: the attempts' summed field by field (a field none reported stays absent). */
 function sumOf(list: readonly (Tokens | undefined)[]): Tokens {
   const out: Tokens = {};
@@ -188,6 +218,8 @@ const agreement = (store: Store, scale: number) => describe(`fuzz: the record, t
     const records: ExchangeRecord[] = [];
     const accessLines: Record<string, unknown>[] = [];
     const attemptRows: Record<string, unknown>[] = [];
+    /** The attempts charged an estimate (by B-leg id): the cost of what their upstream reported, which the counters hold. */
+    const reportedCosts = new Map<unknown, number | undefined>();
     /** Routing events on the SERVER spans, counted as the routing counters label them. */
     const routing = new Map<string, number>();
     const tally = (key: string) => routing.set(key, (routing.get(key) ?? 0) + 1);
@@ -246,14 +278,17 @@ const agreement = (store: Store, scale: number) => describe(`fuzz: the record, t
         accessLines.push(line);
         const server = servers[i]!;
         const perAttempt = record.attempts.map(usageOf);
+        const charged = record.attempts.map((a, n) => chargedOf(a, perAttempt[n], record.served !== null));
+        for (const [n, a] of record.attempts.entries()) if (charged[n] !== perAttempt[n]) reportedCosts.set(a.b_leg_id, priceOf(perAttempt[n]));
         const upstreamStatus = (a: AttemptRecord) => (a.outcome === 'success' ? 200 : attemptLines.find((l) => l.candidate_key === a.candidate_key)?.upstream_status as number | undefined);
-        const tokens = sumOf(perAttempt);
+        const tokens = sumOf(charged);
 
         // The access line.
-        expect(pick(line, ['status', 'backend', 'attempts', 'error', 'key_id', 'frontend', 'selector_source', 'stream', 'trace_id', ...TOKEN_FIELDS.map(([, f]) => f)]), `${what}: the access line`).to.deep.equal({
+        expect(pick(line, ['status', 'backend', 'attempts', 'error', 'key_id', 'frontend', 'selector_source', 'stream', 'trace_id', 'token_count', ...TOKEN_FIELDS.map(([, f]) => f)]), `${what}: the access line`).to.deep.equal({
           status: record.client.status, ...(record.served ? { backend: record.served } : {}), attempts: record.attempts.length,
           ...(record.client.error ? { error: record.client.error.code } : {}), key_id: record.key_id, frontend: record.frontend, selector_source: record.selector_source,
           stream: (record.request.body as { stream?: boolean } | undefined)?.stream === true || record.request.path.includes('stream'), trace_id: server.traceId, ...tokens,
+          ...(charged.some((c, n) => c !== perAttempt[n]) ? { token_count: 'estimate' } : {}),
         });
 
         // The trace: the SERVER span, its routing events, one CLIENT span per attempt.
@@ -307,7 +342,7 @@ const agreement = (store: Store, scale: number) => describe(`fuzz: the record, t
         expect(mine.map((r) => ({ ...pick(r, ['b_leg_id', 'candidate_key', 'http_status', ...TOKEN_FIELDS.map(([, f]) => f)]), outcome: String(r.outcome).replace(/^(swallowed|surfaced)_/, '') })), `${what}: the attempt rows`)
           .to.deep.equal(record.attempts.map((a, n) => ({
             b_leg_id: a.b_leg_id, candidate_key: a.candidate_key, ...(statusOf(a) !== undefined ? { http_status: statusOf(a) } : {}),
-            ...perAttempt[n], outcome: a.outcome,
+            ...charged[n], outcome: a.outcome,
           })));
         attemptRows.push(...mine);
         const cost = mine.reduce((sum, r) => sum + (typeof r.cost === 'number' ? r.cost : 0), 0);
@@ -348,9 +383,13 @@ const agreement = (store: Store, scale: number) => describe(`fuzz: the record, t
     // Enough runs fail over, race and expire a budget (else the counters' check proves less than it says).
     if (runs >= 100) expect([...routing.keys()].map((k) => k.slice(0, k.indexOf('{'))).filter((k, i, all) => all.indexOf(k) === i).sort(), 'routing seen').to.deep.equal(['lip_failovers_total', 'lip_race_legs_total', 'lip_ttft_expiries_total']);
 
-    // What the exchanges cost, by the counter and by the rows (the judge's own rows are its A-legs', not the exchanges').
+    // What the exchanges cost, by the counter and by the rows (the judge's own rows are its A-legs', not the exchanges'):
+    // a row charged an estimate counts what its upstream reported.
     const costs = new Map<string, number>();
-    for (const r of attemptRows) if (typeof r.cost === 'number') costs.set(String(r.backend_id), (costs.get(String(r.backend_id)) ?? 0) + r.cost);
+    for (const r of attemptRows) {
+      const cost = reportedCosts.has(r.b_leg_id) ? reportedCosts.get(r.b_leg_id) : r.cost;
+      if (typeof cost === 'number') costs.set(String(r.backend_id), (costs.get(String(r.backend_id)) ?? 0) + cost);
+    }
     for (const [backend, cost] of costs) {
       const counted = [...after.keys()].filter((k) => k.startsWith(`lip_cost_total{backend="${backend}",`)).reduce((sum, k) => sum + moved(k), 0);
       expect(counted, `lip_cost_total of ${backend}`).to.be.closeTo(cost, cost * 1e-9);
