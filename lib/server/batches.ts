@@ -144,6 +144,8 @@ export interface BatchOptions {
    * that a `traceparent` there makes the batch's requests part of the client's trace.
    */
   readonly trace?: (headers: Readonly<Record<string, string | string[] | undefined>>) => RequestTrace | undefined;
+  /** Told when a batch stopped running here (its records written): the runtime it began on may close. */
+  readonly ended?: () => void;
   /** For tests: the clock, and MAX_BATCHES. */
   readonly now?: () => number;
   readonly maxBatches?: number;
@@ -174,7 +176,11 @@ class BatchRun {
   readonly done: Promise<void>;
   finished!: () => void;
 
-  constructor(readonly record: BatchRecord, readonly call: BatchCreate, readonly endpoint: BatchEndpoint, readonly path: string, readonly responses: StoredResponses, readonly customIds: readonly string[], readonly bodies: (unknown | undefined)[], readonly keys: readonly string[]) {
+  /**
+   * `runtime` is the one it began on: its records are in that runtime's store (`responses`),
+   * which stays open while it runs (Batches.runsOn), whatever a reload swapped in meanwhile.
+   */
+  constructor(readonly record: BatchRecord, readonly call: BatchCreate, readonly endpoint: BatchEndpoint, readonly path: string, readonly runtime: Runtime, readonly responses: StoredResponses, readonly customIds: readonly string[], readonly bodies: (unknown | undefined)[], readonly keys: readonly string[]) {
     this.done = new Promise<void>((resolve) => { this.finished = resolve; });
     const chunks = Math.ceil(customIds.length / BATCH_CHUNK);
     this.lines = Array.from({ length: chunks }, () => []);
@@ -225,7 +231,8 @@ class BatchRun {
  * caller's stored responses (memory, SQLite, Redis: read by every instance that shares the
  * store): a record per batch, written as its requests end (at most once a second, at least every
  * 5 s while it runs), a record per 100 requests (their custom ids from the start, their result
- * lines once all of them ended), and a list per caller; a protocol with files (OpenAI) gets the
+ * lines once all of them ended), and a list per caller, all in the store the batch began on (a
+ * reload that replaces the store leaves a running batch on the old one: `runsOn`, `ended`); a protocol with files (OpenAI) gets the
  * results as two files once the batch ended (the succeeded lines, the others). A cancel (here, or
  * written to the record by another instance and read at the runner's next write) stops starting
  * requests and ends the running ones (their upstream calls are aborted); what never ran is
@@ -251,6 +258,7 @@ export class Batches {
   private readonly endpoints: (path: string) => BatchEndpoint | undefined;
   private readonly report: ((r: BatchRequestReport) => void) | undefined;
   private readonly trace: BatchOptions['trace'];
+  private readonly ended: BatchOptions['ended'];
   /** Requests of batches that ended here, by outcome (the metrics' counter). */
   readonly outcomes = new Map<BatchOutcome['type'], number>();
 
@@ -260,11 +268,17 @@ export class Batches {
     this.endpoints = options.endpoints ?? (() => undefined);
     this.report = options.report;
     this.trace = options.trace;
+    this.ended = options.ended;
   }
 
   /** Batches running on this instance. */
   get running(): number {
     return this.runs.size;
+  }
+
+  /** Whether a batch that began on `runtime` runs here (its records are in that runtime's store). */
+  runsOn(runtime: Runtime): boolean {
+    return [...this.runs.values()].some((run) => run.runtime === runtime);
   }
 
   /** Requests of batches running now. */
@@ -313,7 +327,7 @@ export class Batches {
     });
     await runtime.continuity.persisted?.();
     if (!failed) {
-      const run = new BatchRun(record, call, endpoint, prepared.endpoint, responses, customIds, requests.map((r) => r.body), requests.map((r) => r.key ?? r.customId));
+      const run = new BatchRun(record, call, endpoint, prepared.endpoint, runtime, responses, customIds, requests.map((r) => r.body), requests.map((r) => r.key ?? r.customId));
       run.savedAt = now;
       this.runs.set(record.id, run);
       this.queue.push(run);
@@ -826,13 +840,18 @@ export class Batches {
     run.record.status = 'ended';
     run.record.endedAt = this.now();
     run.ending = this.files(run).then(() => this.refresh(run, run.record.endedAt! - SAVE_EVERY_MS)).then(() => this.write(run)).then(async () => {
-      await this.runtime().continuity.persisted?.();
+      await run.runtime.continuity.persisted?.();
     }).catch((raw: unknown) => { reportInternalError('batch.end', raw, run.record.id); }).finally(() => {
       run.finished();
       this.runs.delete(run.record.id);
       if (this.runs.size === 0 && this.timer !== undefined) {
         clearInterval(this.timer);
         this.timer = undefined;
+      }
+      try {
+        this.ended?.();
+      } catch (raw) {
+        reportInternalError('batch.ended', raw, run.record.id);
       }
     });
   }

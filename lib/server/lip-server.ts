@@ -157,16 +157,18 @@ export class LipServer {
   /**
    * Requests whose handler has not returned yet, by the runtime each began on. A handler runs on
    * a moment past its response's close (a client that left: the pipeline's teardown, then its
-   * recorded exchange and attempt rows), and its runtime closes only after that.
+   * recorded exchange and attempt rows; a background response: its run), and its runtime closes
+   * only after that.
    */
-  private readonly handling = new Map<Runtime, number>();
+  private readonly handling = new Map<Runtime, Set<RequestState>>();
   /** Resolves a shutdown's wait for the handlers still running (see `handlersWithin`). */
   private handlersDone: (() => void) | undefined;
   /**
-   * Runtimes a reload replaced while still in use (`inUse`): closed once that ends. Each keeps the
-   * runtime it was replaced by (`next`), which may hold stores it handed on.
+   * Runtimes a reload replaced while still in use (`inUse`): closed once that ends (see retire).
+   * Each keeps the runtime it was replaced by (`next`), which may hold stores it handed on, and
+   * whether its `server.shutdown_timeout` has passed (`overdue`).
    */
-  private readonly retired = new Map<Runtime, { readonly next: Runtime; readonly close: () => Promise<void> }>();
+  private readonly retired = new Map<Runtime, { readonly next: Runtime; overdue: boolean; readonly close: () => Promise<void> }>();
   /** Background responses (Responses `background: true`): each running one counts as a request in flight. */
   private readonly background = new BackgroundRuns((state) => this.inflight.add(state), (state) => {
     this.inflight.delete(state);
@@ -233,6 +235,7 @@ export class LipServer {
     // does not refuse them: they are paced by server.batch_concurrency, not turned away mid-batch.
     this.batches = new Batches(() => this.runtime, { check: (key) => this.budgets.check(key), charge: (key, cost, tokens) => this.spending.charge(key, cost, tokens) }, {
       endpoints: (path) => this.table.batchEndpoint(path), report: (r) => this.logBatchRequest(r), trace: (headers) => this.tracing?.startRequest('POST', headers),
+      ended: () => this.closeRetired(),
     });
     this.relayFor(runtime);
     this.budgetsFor(runtime);
@@ -337,7 +340,7 @@ export class LipServer {
     this.limitsFor(next);
     // Requests that began on the previous runtime finish on it: their attempt rows, stored
     // responses and recordings reach its stores, which close once the last of them has ended
-    // (at the latest after server.shutdown_timeout).
+    // (at the latest after server.shutdown_timeout; batches and background responses are waited for).
     if (this.inUse(previous)) {
       this.retire(previous, next);
       return;
@@ -351,7 +354,11 @@ export class LipServer {
     }
   }
 
-  /** Closes `previous` once no request that began on it is in flight, or after `server.shutdown_timeout`. */
+  /**
+   * Closes `previous` once it is no longer in use (`inUse`), or once `server.shutdown_timeout`
+   * has passed and no work that outlives its request runs on it (`detachedOn`): a request in
+   * flight is waited for that long, a batch or a background response until it ends.
+   */
   private retire(previous: Runtime, next: Runtime): void {
     let closing: Promise<void> | undefined;
     const close = () => {
@@ -367,16 +374,20 @@ export class LipServer {
         });
       return closing;
     };
-    const timer = setTimeout(close, next.config.server.shutdown_timeout);
+    const retired = { next, overdue: false, close };
+    const timer = setTimeout(() => {
+      retired.overdue = true;
+      this.closeRetired();
+    }, next.config.server.shutdown_timeout);
     timer.unref();
-    this.retired.set(previous, { next, close });
+    this.retired.set(previous, retired);
   }
 
-  /** Closes each retired runtime no longer in use. */
+  /** Closes each retired runtime no longer in use, or overdue with no batch or background response on it. */
   private closeRetired(): void {
     if (this.retired.size === 0) return;
-    for (const [runtime, { close }] of [...this.retired]) {
-      if (!this.inUse(runtime)) void close();
+    for (const [runtime, { overdue, close }] of [...this.retired]) {
+      if (!this.inUse(runtime) || (overdue && !this.detachedOn(runtime))) void close();
     }
   }
 
@@ -391,9 +402,20 @@ export class LipServer {
     return this.busy(runtime) || [...this.retired.values()].some((r) => r.next === runtime);
   }
 
-  /** Whether a request that began on `runtime` is in flight, or its handler still running. */
+  /** Whether a request that began on `runtime` is in flight, or its handler still running, or a batch that began on it runs. */
   private busy(runtime: Runtime): boolean {
-    return this.handling.has(runtime) || [...this.inflight].some((s) => this.startedOn.get(s) === runtime);
+    return this.handling.has(runtime) || this.batches.runsOn(runtime) || [...this.inflight].some((s) => this.startedOn.get(s) === runtime);
+  }
+
+  /**
+   * Whether work that outlives its request still writes to `runtime`'s stores: a batch that
+   * began on it, a background response's run (its request's handler returns when the run ended),
+   * or such work on a runtime it replaced, which may write to what it was handed (see inUse).
+   * Such work may run for hours (a batch for up to a day); a retired runtime stays open for it.
+   */
+  private detachedOn(runtime: Runtime): boolean {
+    return this.batches.runsOn(runtime) || [...(this.handling.get(runtime) ?? [])].some((s) => s.settled !== undefined)
+      || [...this.retired].some(([replaced, { next }]) => next === runtime && this.detachedOn(replaced));
   }
 
   /**
@@ -613,7 +635,7 @@ export class LipServer {
     const runtime = this.runtime;
     this.startedOn.set(state, runtime);
     this.exchanges.set(state, { req, res, table });
-    this.handling.set(runtime, (this.handling.get(runtime) ?? 0) + 1);
+    this.handling.set(runtime, (this.handling.get(runtime) ?? new Set()).add(state));
     // After every other 'close' listener: a handler's unsubscribes its pipeline there, and the
     // attempts that stops (a client that left mid-answer) must have ended, their usage and cost
     // added, before the access line, the key's budget and the span take them.
@@ -634,7 +656,7 @@ export class LipServer {
         reportInternalError('server.route', again, state.requestId);
         res.destroy();
       }
-    }).finally(() => this.handled(runtime));
+    }).finally(() => this.handled(runtime, state));
   }
 
   /**
@@ -685,15 +707,14 @@ export class LipServer {
 
   /**
    * A request's handler has returned: what it writes after its response closed (its recorded
-   * exchange, its attempt rows) has reached its runtime, which a reload may now close.
+   * exchange, its attempt rows) has reached its runtime, which a reload may now close (one past
+   * its shutdown timeout may close with other requests still on it, once its last background
+   * response ended).
    */
-  private handled(runtime: Runtime): void {
-    const left = (this.handling.get(runtime) ?? 1) - 1;
-    if (left > 0) {
-      this.handling.set(runtime, left);
-      return;
-    }
-    this.handling.delete(runtime);
+  private handled(runtime: Runtime, state: RequestState): void {
+    const left = this.handling.get(runtime);
+    left?.delete(state);
+    if (left?.size === 0) this.handling.delete(runtime);
     this.closeRetired();
     if (this.closing && this.handling.size === 0) this.handlersDone?.();
   }
