@@ -195,10 +195,12 @@ export class Metrics {
         this.set({ state: 'half_open' }, status.half_open);
       },
     });
+    // A gauge labelled by store has the series of the store serving now only: a reload may switch it.
     new client.Gauge({
       name: 'lip_circuit_store_healthy', help: '1 while the circuit store (memory, or Redis) answers; 0 while the breaker runs on local state.', labelNames: ['store'], registers, aggregator: 'min',
       collect() {
         const status = sources().circuit();
+        this.reset();
         this.set({ store: status.store }, status.healthy ? 1 : 0);
       },
     });
@@ -245,6 +247,7 @@ export class Metrics {
       name: 'lip_continuity_ready', help: '1 while the continuity store serves; 0 while a SQLite store fails or its queue is full, or once closed (a Redis store stays 1 through an outage: see lip_continuity_store_healthy).', labelNames: ['store'], registers, aggregator: 'min',
       collect() {
         const status = sources().continuity();
+        this.reset();
         this.set({ store: status.store }, status.ready ? 1 : 0);
       },
     });
@@ -252,6 +255,7 @@ export class Metrics {
       name: 'lip_continuity_store_healthy', help: '1 while the continuity store writes without trouble; 0 while it fails, is degraded (Redis unreachable), full or closed.', labelNames: ['store'], registers, aggregator: 'min',
       collect() {
         const status = sources().continuity();
+        this.reset();
         this.set({ store: status.store }, status.state === 'ok' ? 1 : 0);
       },
     });
@@ -259,6 +263,7 @@ export class Metrics {
       name: 'lip_continuity_pending_records', help: 'Continuity records waiting to be written.', labelNames: ['store'], registers,
       collect() {
         const status = sources().continuity();
+        this.reset();
         this.set({ store: status.store }, status.pending);
       },
     });
