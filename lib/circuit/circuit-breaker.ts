@@ -37,6 +37,13 @@ export interface CircuitBreaker {
    * attempt's decision so that a probe's slot is accounted for.
    */
   record(key: string, outcome: CircuitOutcome, decision?: CircuitDecision): void;
+  /**
+   * Closes the circuits of `backends` (backend ids: the keys `<id>:...`), whatever their state:
+   * a reload pointed those backends at another upstream or removed them, and what their
+   * circuits learnt is about the upstream they named before. A circuit not closed emits its
+   * transition to `closed`. The Redis breaker closes them in the store too (every instance).
+   */
+  forget(backends: ReadonlySet<string>): void;
   /** Every circuit that is not closed-and-clean, sorted by key, for `GET /admin/circuits`. */
   snapshot(): CircuitRow[];
   /** Store health for `/readyz` detail and metrics. */

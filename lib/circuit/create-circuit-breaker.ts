@@ -90,6 +90,7 @@ export const DISABLED_BREAKER: CircuitBreaker = Object.freeze({
   check: () => ALLOW,
   peek: () => ALLOW,
   record: () => undefined,
+  forget: () => undefined,
   snapshot: () => [],
   status: () => ({ enabled: false, store: 'memory' as const, healthy: true, detail: 'disabled', since: null, open: 0, half_open: 0 }),
   whenSynced: () => Promise.resolve(),

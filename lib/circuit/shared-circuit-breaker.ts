@@ -120,6 +120,17 @@ export class SharedCircuitBreaker extends TableCircuitBreaker {
       (err: unknown) => this.lost(key, op, err));
   }
 
+  /**
+   * Closes the forgotten circuits in the store as an outage's recovery is merged: a clean record
+   * newer than the stored one replaces it (`mergedOf`), and every instance hears of it. Instances
+   * still sending to the upstream the circuits were about (a reload not yet made there) open
+   * them again with their failures. While the store is down, they are merged at the resync.
+   */
+  protected override afterForget(keys: readonly string[], now: number): void {
+    if (this.healthy) this.merge(keys.map((key) => [key, now]), now);
+    else for (const key of keys) this.markDirty(key, now);
+  }
+
   private begin<T extends PendingOp>(key: string, op: T, before: CircuitRecord | undefined): T {
     this.mirror.begin(key, op, before);
     return op;

@@ -54,6 +54,18 @@ export abstract class TableCircuitBreaker implements CircuitBreaker {
     this.afterRecord(key, before, outcome, decision, now);
   }
 
+  forget(backends: ReadonlySet<string>): void {
+    const now = this.scheduler.now();
+    const keys: string[] = [];
+    for (const [key, record] of this.table.entries(now)) {
+      if (![...backends].some((id) => key.startsWith(`${id}:`))) continue;
+      this.table.delete(key);
+      keys.push(key);
+      this.changed(key, record, undefined, 'local', now);
+    }
+    this.afterForget(keys, now);
+  }
+
   snapshot(): CircuitRow[] {
     const now = this.scheduler.now();
     return this.table.entries(now)
@@ -69,6 +81,8 @@ export abstract class TableCircuitBreaker implements CircuitBreaker {
   protected afterAdmit(_key: string, _before: CircuitRecord | undefined, _decision: CircuitDecision, _now: number): void {}
   /** An outcome changed the local record. */
   protected afterRecord(_key: string, _before: CircuitRecord | undefined, _outcome: CircuitOutcome, _decision: CircuitDecision | undefined, _now: number): void {}
+  /** `forget` closed these circuits locally. */
+  protected afterForget(_keys: readonly string[], _now: number): void {}
 
   /** Emits a transition when the state changed. */
   protected changed(key: string, before: CircuitRecord | undefined, after: CircuitRecord | undefined, origin: 'local' | 'remote', now: number): void {

@@ -1,4 +1,5 @@
 import { configChanges, reloadProblems, withRestartFieldsKept, type Config } from '../config/index.js';
+import { keyScope } from '../backends/credentials/key-states.js';
 import { createRuntime, keepsCatalogSource, keepsGeoipSource } from '../core/runtime.js';
 import { isLipError } from '../errors/index.js';
 import type { Logger } from '../observability/logger.js';
@@ -15,7 +16,9 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
  * configuration. The logger's and the metrics' settings keep their running values while the
  * rest applies; both kinds are reported as `restart_required`.
  * Stores whose settings did not change are handed on (one SQLite writer; circuits kept), and
- * the routing decisions of `GET /admin/routes` always are, as are the API keys' states.
+ * the routing decisions of `GET /admin/routes` always are, as are the API keys' states. The
+ * circuits of a backend the reload points at another upstream or removes are closed
+ * (`movedBackends`), as its API keys' states are forgotten.
  * Reloads run one at a time, in the order they were asked for.
  */
 export class Reloader implements ConfigControl {
@@ -75,7 +78,7 @@ export class Reloader implements ConfigControl {
         const cache = running.cache && same(effective.cache, running.config.cache) && (effective.cache.store !== 'redis' || same(effective.redis, running.config.redis)) ? running.cache : undefined;
         // One writer per recording file: a reload that records to the same path keeps it (its rotation settings follow the new config).
         const recordingWriter = running.recorder && effective.recording.enabled && effective.recording.path === running.config.recording.path ? running.recorder.writer : undefined;
-        await this.server.reload(createRuntime(effective, {
+        const runtime = createRuntime(effective, {
           logger: this.logger,
           ...(keepStore ? { continuity: running.continuity } : {}), ...(keepBreaker ? { breaker: running.breaker } : {}), ...(featureState ? { featureState } : {}),
           ...(catalogSource ? { catalogSource } : {}), ...(geoipSource ? { geoipSource } : {}), ...(cache ? { cache } : {}),
@@ -84,7 +87,10 @@ export class Reloader implements ConfigControl {
           routes: running.executor.routes,
           // API keys still configured for the same upstream keep their retirement and cool-down.
           ...(running.keyStates ? { keyStates: running.keyStates } : {}),
-        }));
+        });
+        // What a circuit learnt is about the upstream its backend named (a Redis breaker, kept or new, still lists them).
+        runtime.breaker.forget(movedBackends(running.config, effective));
+        await this.server.reload(runtime);
       }
       outcome = { status: changed.length > 0 ? 'reloaded' : 'unchanged', ...base, config: next.source, at: new Date().toISOString(), changed, restart_required: restartRequired };
       this.pending = restartRequired;
@@ -100,4 +106,13 @@ export class Reloader implements ConfigControl {
     this.last = outcome;
     return outcome;
   }
+}
+
+/**
+ * The backends of `before` that `after` removes, switches off or points at another upstream:
+ * another `kind` or `base_url` (`keyScope`, the rule the API keys' states follow too).
+ */
+function movedBackends(before: Config, after: Config): Set<string> {
+  const kept = new Set(after.backends.filter((row) => row.enabled).map(keyScope));
+  return new Set(before.backends.filter((row) => !kept.has(keyScope(row))).map((row) => row.id));
 }

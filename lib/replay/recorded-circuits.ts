@@ -54,6 +54,8 @@ export class RecordedCircuits implements CircuitBreaker {
 
   record(): void {}
 
+  forget(): void {}
+
   snapshot(): CircuitRow[] {
     return [];
   }

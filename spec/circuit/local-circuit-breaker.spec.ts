@@ -166,6 +166,29 @@ describe('circuit/LocalCircuitBreaker', () => {
     });
   });
 
+  it('forget closes the circuits of the backends named (their transitions emitted), whatever their state; others stay', () => {
+    const ts = testScheduler();
+    const events: CircuitEvent[] = [];
+    ts.run(() => {
+      const b = breakerOn(ts, P, events);
+      ts.schedule(() => {
+        for (const key of ['be:model', 'be:model', 'be:other?temperature=0', 'bee:model', 'bee:model']) b.record(key, 'failure');
+      }, 1);
+      ts.schedule(() => {
+        events.length = 0;
+        b.forget(new Set(['be']));
+        expect(b.snapshot().map((r) => `${r.key} ${r.state}`)).to.deep.equal(['bee:model open']);
+        expect(b.check(K)).to.equal(ALLOW);
+        expect(events).to.deep.equal([{ type: 'transition', key: K, from: 'open', to: 'closed', failures: 0, origin: 'local', at: 2 }]);
+      }, 2);
+      // Counted afresh: one failure does not open it again.
+      ts.schedule(() => {
+        b.record(K, 'failure');
+        expect(b.peek(K).allowed).to.equal(true);
+      }, 3);
+    });
+  });
+
   it('costs a closed, clean key one lookup: no clock read, the shared decision object', () => {
     const clockless: SchedulerLike = { now: () => { throw new Error('read the clock'); }, schedule: () => { throw new Error('scheduled'); } };
     const b = breakerOn(clockless);

@@ -184,6 +184,40 @@ describe('circuit/SharedCircuitBreaker (memory hub, virtual time)', () => {
     expect(a.store.calls).to.deep.equal([]);
   });
 
+  it('forget closes the circuits in the store: every instance hears them closed, and failures count afresh', async () => {
+    const a = await instance('a');
+    const b = await instance('b');
+    for (const key of [K, K, 'other:m', 'other:m']) b.breaker.record(key, 'failure');
+    await settle();
+    await advance(10);
+    a.breaker.forget(new Set(['be']));
+    expect(a.breaker.snapshot().map((r) => `${r.key} ${r.state}`)).to.deep.equal(['other:m open']);
+    await settle();
+    expect(b.breaker.snapshot().map((r) => `${r.key} ${r.state}`)).to.deep.equal(['other:m open']);
+    expect(b.events).to.deep.include({ type: 'transition', key: K, from: 'open', to: 'closed', failures: 0, origin: 'remote', at: 10 });
+    b.breaker.record(K, 'failure');
+    await settle();
+    expect(a.breaker.peek(K).allowed).to.equal(true);
+  });
+
+  it('forget while the store is down: closed here at once, in the store at the resync', async () => {
+    const a = await instance('a');
+    const b = await instance('b');
+    b.breaker.record(K, 'failure');
+    b.breaker.record(K, 'failure');
+    await settle();
+    a.store.down();
+    await advance(10);
+    a.breaker.forget(new Set(['be']));
+    expect(a.breaker.peek(K).allowed).to.equal(true);
+    expect(b.breaker.peek(K).allowed).to.equal(false);
+    a.store.revive();
+    await settle();
+    await settle();
+    expect(b.breaker.peek(K).allowed).to.equal(true);
+    expect(a.breaker.snapshot()).to.deep.equal([]);
+  });
+
   it('when the store goes down: keeps working on local state, reports the outage once, shows it in status', async () => {
     const a = await instance('a');
     a.store.calls = [];
