@@ -320,9 +320,12 @@ export function collect(): OperatorFunction<LipEvent, CollectedResponse> {
 
 /**
  * The finish reason a client should see: a natural stop after tool calls is a tool-call stop
- * (some upstreams say `stop` there; clients then drop the tool calls).
+ * (some upstreams say `stop` there; clients then drop the tool calls), and a tool-call stop
+ * without any is a natural stop (an upstream whose tool parser failed says `tool_calls` over
+ * text alone; clients then look for calls that are not there).
  */
 export function effectiveFinishReason(reason: FinishReason | undefined, hasToolCalls: boolean): FinishReason {
   if (hasToolCalls && (reason === undefined || reason === 'stop')) return 'tool_calls';
+  if (!hasToolCalls && reason === 'tool_calls') return 'stop';
   return reason ?? 'stop';
 }

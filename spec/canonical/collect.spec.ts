@@ -174,4 +174,9 @@ describe('canonical/collect', () => {
     expect(effectiveFinishReason(undefined, false)).to.equal('stop');
     expect(effectiveFinishReason('length', true)).to.equal('length');
   });
+
+  it('effectiveFinishReason turns a tool_calls finish without tool calls into stop', () => {
+    expect(effectiveFinishReason('tool_calls', false)).to.equal('stop');
+    expect(effectiveFinishReason('tool_calls', true)).to.equal('tool_calls');
+  });
 });

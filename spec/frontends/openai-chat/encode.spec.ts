@@ -71,7 +71,8 @@ describe('frontends/openai-chat encoders', () => {
       const { data } = stream([{ type: 'response_started' }, { type: 'message_started' }, { type: 'text_delta', text: 'x' }, { type: 'response_finished', reason } as LipEvent]);
       return JSON.parse(data.at(-2)!).choices[0].finish_reason;
     };
-    expect(['stop', 'length', 'content_filter', 'stop_sequence', 'other', 'tool_calls'].map(finish)).to.deep.equal(['stop', 'length', 'content_filter', 'stop', 'stop', 'tool_calls']);
+    // A tool-call finish over text alone (no calls) is a natural stop.
+    expect(['stop', 'length', 'content_filter', 'stop_sequence', 'other', 'tool_calls'].map(finish)).to.deep.equal(['stop', 'length', 'content_filter', 'stop', 'stop', 'stop']);
   });
 
   it('streams reasoning as reasoning_content', () => {
