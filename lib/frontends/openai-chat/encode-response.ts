@@ -1,5 +1,6 @@
 import type { CollectedResponse } from '../../canonical/index.js';
 import { effectiveFinishReason } from '../../canonical/index.js';
+import { finishedArguments } from '../function-arguments.js';
 import { wireLogprobs } from '../logprobs.js';
 import type { EncodeContext } from '../protocol.js';
 import { chatUsage } from './encode-usage.js';
@@ -10,7 +11,8 @@ import { collectedCallIds } from './turn-state.js';
 
 /**
  * A collected response as one `chat.completion` object; tool-call ids carry the turn's provider
- * state (turn-state.ts). A custom tool's call is `{type: "custom", custom: {name, input}}`.
+ * state (turn-state.ts), blank arguments are `{}` (function-arguments.ts). A custom tool's call is
+ * `{type: "custom", custom: {name, input}}`.
  * The text's citations are the message's `url_citation` annotations (offsets in `content`, which
  * is the response's text); hosted web searches have no form here. `usage` is always there (zero
  * counts when the upstream reported none).
@@ -19,7 +21,7 @@ export function encodeChatResponse(r: CollectedResponse, context: EncodeContext)
   const ids = r.toolCalls.length > 0 ? collectedCallIds(r.blocks) : undefined;
   const toolCalls = r.toolCalls.map((c) => (c.custom === true
     ? { id: ids?.get(c.id) ?? c.id, type: 'custom', custom: { name: c.name, input: c.arguments } }
-    : { id: ids?.get(c.id) ?? c.id, type: 'function', function: { name: c.name, arguments: c.arguments } }));
+    : { id: ids?.get(c.id) ?? c.id, type: 'function', function: { name: c.name, arguments: finishedArguments(c.arguments) } }));
   // A refusal is `refusal`, with `content` null when it is all there is (the SDK's parse() reads
   // it so, instead of taking the refusal for JSON to parse).
   const text = r.refusal === undefined ? r.text : r.blocks.filter((b) => b.type === 'text' && b.refusal !== true).map((b) => (b as { text: string }).text).join('');

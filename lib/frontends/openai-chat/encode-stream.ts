@@ -12,7 +12,8 @@ import { TurnState } from './turn-state.js';
 /**
  * Events -> `chat.completion.chunk` SSE frames. The chunk prefix (id, object, created, model)
  * is serialised once per stream; each event costs one JSON.stringify of its delta.
- * Tool calls get `index` by start order; a custom tool's call streams as `type: "custom"` with
+ * Tool calls get `index` by start order (a function call whose deltas carried no arguments gets a
+ * `{}` piece when it finishes, as OpenAI sends it); a custom tool's call streams as `type: "custom"` with
  * pieces of `custom.input` (the shape OpenAI sends; the SDK's chunk type has only functions). Usage goes in a final `choices: []` chunk when the
  * client asked for `stream_options.include_usage`, as OpenAI does (zero counts when the upstream
  * reported none); then `data: [DONE]`.
@@ -29,6 +30,8 @@ export class ChatStreamEncoder implements StreamEncoder {
   private readonly toolIndex = new Map<string, number>();
   /** The ids of custom tools' calls: their pieces go in `custom.input`. */
   private readonly custom = new Set<string>();
+  /** The ids of function calls whose arguments so far are blank: `{}` goes out when they finish. */
+  private readonly blankArguments = new Set<string>();
   private started = false;
   private finished = false;
   private usage: Usage = {};
@@ -80,7 +83,10 @@ export class ChatStreamEncoder implements StreamEncoder {
         this.toolIndex.set(event.id, index);
         const id = JSON.stringify(this.state.callId(event));
         const name = JSON.stringify(event.name);
-        if (event.custom !== true) return this.open() + this.chunk(`{"tool_calls":[{"index":${index},"id":${id},"type":"function","function":{"name":${name},"arguments":""}}]}`);
+        if (event.custom !== true) {
+          this.blankArguments.add(event.id);
+          return this.open() + this.chunk(`{"tool_calls":[{"index":${index},"id":${id},"type":"function","function":{"name":${name},"arguments":""}}]}`);
+        }
         this.custom.add(event.id);
         return this.open() + this.chunk(`{"tool_calls":[{"index":${index},"id":${id},"type":"custom","custom":{"name":${name},"input":""}}]}`);
       }
@@ -91,8 +97,13 @@ export class ChatStreamEncoder implements StreamEncoder {
           this.toolIndex.set(event.id, index);
         }
         if (this.custom.has(event.id)) return this.chunk(`{"tool_calls":[{"index":${index},"custom":{"input":${JSON.stringify(event.args)}}}]}`);
+        if (this.blankArguments.has(event.id) && event.args.trim().length > 0) this.blankArguments.delete(event.id);
         return this.chunk(`{"tool_calls":[{"index":${index},"function":{"arguments":${JSON.stringify(event.args)}}}]}`);
       }
+      case 'tool_call_finished':
+        // A call whose deltas carried no arguments: `{}` (function-arguments.ts), a piece clients add to the blank ones.
+        if (!this.blankArguments.delete(event.id)) return '';
+        return this.chunk(`{"tool_calls":[{"index":${this.toolIndex.get(event.id)!},"function":{"arguments":"{}"}}]}`);
       case 'citation':
         if (event.url !== undefined) (this.annotations ??= []).push(JSON.stringify(urlCitation(event))); // a document's has no Chat form
         return '';

@@ -1,5 +1,6 @@
 import type { CollectedResponse } from '../../canonical/index.js';
 import { REASONING_DIALECTS, hasUsage } from '../../canonical/index.js';
+import { finishedArguments } from '../function-arguments.js';
 import type { EncodeContext } from '../protocol.js';
 import { mapFinishReason } from './map-finish-reason.js';
 import { ResponseShell, callItem, callItemPrefix, callerForm, isToolSearchCall, messageItem, outputItemId, reasoningItem, refusalItem, type CallForm } from './response-object.js';
@@ -70,7 +71,9 @@ export function encodeResponsesResponse(r: CollectedResponse, context: EncodeCon
         custom: block.custom === true, namespace: block.namespace, toolSearch: isToolSearchCall(call, block.name, block.namespace),
         ...(client !== undefined ? { client, ...ownCallFields(block.providerFields) } : {}), ...callerForm(block.caller),
       };
-      output.push(callItem(nextId(callItemPrefix(form)), callWireId(block), block.name, block.arguments, 'completed', form));
+      // Blank arguments are `{}` (function-arguments.ts); a custom tool's input is raw text, blank or not.
+      const args = form.custom === true ? block.arguments : finishedArguments(block.arguments);
+      output.push(callItem(nextId(callItemPrefix(form)), callWireId(block), block.name, args, 'completed', form));
     }
   }
   return shell.build({

@@ -2,6 +2,7 @@ import type { Call, CitationEvent, FinishReason, HostedToolEvent, LipEvent, Toke
 import { REASONING_DIALECTS, hasUsage, mergeUsage } from '../../canonical/index.js';
 import type { LipError } from '../../errors/index.js';
 import { HeldOutput } from '../../wire/held-output.js';
+import { finishedArguments } from '../function-arguments.js';
 import { wireLogprobs } from '../logprobs.js';
 import type { EncodeContext, StreamEncoder } from '../protocol.js';
 import { callWireId, carryOpaque, sealState } from '../state-envelope.js';
@@ -175,12 +176,14 @@ export class ResponsesStreamEncoder implements StreamEncoder {
 
   private closeCall(call: OpenItem, status: ItemStatus = 'completed'): string {
     this.calls.delete(call.key!);
+    // Blank arguments are done as `{}` (function-arguments.ts); a custom tool's input is raw text, blank or not.
+    const args = call.kind === 'custom_tool_call' ? call.text : finishedArguments(call.text);
     // A tool_search_call and a client tool's call have no argument events: the done item holds them.
     const done = call.kind === 'tool_search_call' || call.kind === 'client_tool_call' ? ''
       : call.kind === 'custom_tool_call'
-        ? this.frame('response.custom_tool_call_input.done', `,${call.at},"input":${JSON.stringify(call.text)}`)
-        : this.frame('response.function_call_arguments.done', `,${call.at},"arguments":${JSON.stringify(call.text)}`);
-    return done + this.done(call, callItem(call.id, call.callId!, call.name!, call.text, status, formOf(call)));
+        ? this.frame('response.custom_tool_call_input.done', `,${call.at},"input":${JSON.stringify(args)}`)
+        : this.frame('response.function_call_arguments.done', `,${call.at},"arguments":${JSON.stringify(args)}`);
+    return done + this.done(call, callItem(call.id, call.callId!, call.name!, args, status, formOf(call)));
   }
 
   /**

@@ -117,6 +117,24 @@ describe('frontends/openai-chat encoders', () => {
     expect(((onlyTools.choices as { message: { content: unknown } }[])[0]!).message.content).to.equal(null);
   });
 
+  it('sends blank function-call arguments as {} when the call finishes (a custom tool\'s blank input stays blank), streamed and collected', () => {
+    const blank: LipEvent[] = [
+      { type: 'response_started' }, { type: 'message_started' },
+      { type: 'tool_call_started', id: 'call_a', name: 'now' }, { type: 'tool_call_started', id: 'call_b', name: 'pad' }, { type: 'tool_call_started', id: 'call_c', name: 'raw', custom: true },
+      { type: 'tool_call_delta', id: 'call_b', args: ' ' }, { type: 'tool_call_started', id: 'call_d', name: 'weather' }, { type: 'tool_call_delta', id: 'call_d', args: '{"city":"Paris"}' },
+      { type: 'tool_call_finished', id: 'call_a' }, { type: 'tool_call_finished', id: 'call_b' }, { type: 'tool_call_finished', id: 'call_c' }, { type: 'tool_call_finished', id: 'call_d' },
+      { type: 'response_finished', reason: 'tool_calls' },
+    ];
+    const { data } = stream(blank);
+    const pieces = data.slice(0, -1).map((d) => JSON.parse(d).choices[0].delta.tool_calls?.[0]).filter((c) => c !== undefined && c.id === undefined);
+    expect(pieces).to.deep.equal([
+      { index: 1, function: { arguments: ' ' } }, { index: 3, function: { arguments: '{"city":"Paris"}' } },
+      { index: 0, function: { arguments: '{}' } }, { index: 1, function: { arguments: '{}' } },
+    ]);
+    const message = (encodeChatResponse(collectEvents(blank), context()).choices as { message: { tool_calls: Record<string, { arguments?: string; input?: string }>[] } }[])[0]!.message;
+    expect(message.tool_calls.map((c) => c.function?.arguments ?? c.custom?.input)).to.deep.equal(['{}', '{}', '', '{"city":"Paris"}']);
+  });
+
   it('wraps errors in OpenAI\'s envelope with Retry-After', () => {
     expect(encodeChatError(new LipError('LIP_ERR_SERVER_OVERLOADED', 'busy', { retryAfter: 2 }))).to.deep.equal({
       status: 429, headers: { 'retry-after': '2' }, body: { error: { message: 'busy', type: 'rate_limit_error', param: null, code: 'LIP_ERR_SERVER_OVERLOADED' } },

@@ -65,6 +65,18 @@ describe('frontends/openai-responses encoders', () => {
     expect(events.findIndex((e) => e.event === 'response.output_item.done' && e.data.item.type === 'message')).to.be.lessThan(firstCall);
   });
 
+  it('finishes blank function-call arguments as {}, streamed and collected', () => {
+    const blank: LipEvent[] = [
+      ...start, { type: 'tool_call_started', id: 'call_a', name: 'now' }, { type: 'tool_call_started', id: 'call_b', name: 'pad' }, { type: 'tool_call_delta', id: 'call_b', args: ' ' },
+      { type: 'tool_call_finished', id: 'call_a' }, { type: 'tool_call_finished', id: 'call_b' }, { type: 'response_finished', reason: 'tool_calls' },
+    ];
+    const events = stream(blank);
+    expect(events.filter((e) => e.event === 'response.function_call_arguments.done').map((e) => e.data.arguments)).to.deep.equal(['{}', '{}']);
+    expect(events.filter((e) => e.event === 'response.output_item.done').map((e) => e.data.item.arguments)).to.deep.equal(['{}', '{}']);
+    expect(events.at(-1)!.data.response.output.map((o: { arguments: string }) => o.arguments)).to.deep.equal(['{}', '{}']);
+    expect((encodeResponsesResponse(collectEvents(blank), context).output as { arguments: string }[]).map((o) => o.arguments)).to.deep.equal(['{}', '{}']);
+  });
+
   it('ends a length stop with response.incomplete and an incomplete message', () => {
     const events = stream([...start, { type: 'text_delta', text: 'cut' }, { type: 'response_finished', reason: 'length' }]);
     const last = events.at(-1)!;
