@@ -1,7 +1,7 @@
 import { bearerKey, sse, startEmulator, type Emulator, type EmulatorProtocol, type RecordedRequest } from './emulator-server.js';
 import { refuseAnthropic } from './wire-identifiers.js';
 import { refuseAnthropicCombination, refuseAnthropicText } from './anthropic-rules.js';
-import { deltas, finishOf, joined, type CitationScript, type Frame, type Script, type SearchScript, type UsageScript } from './script.js';
+import { argumentsObject, deltas, finishOf, joined, type CitationScript, type Frame, type Script, type SearchScript, type UsageScript } from './script.js';
 import { signedTurnRefusal } from './state-check.js';
 
 const STOP: Record<string, string> = { stop: 'end_turn', length: 'max_tokens', tool_calls: 'tool_use', content_filter: 'refusal', stop_sequence: 'stop_sequence' };
@@ -144,7 +144,7 @@ function content(script: Script): Record<string, unknown>[] {
     blocks.push({ type: 'text', text: block.deltas.join(''), ...(block.citations.length > 0 ? { citations: block.citations } : {}) });
   }
   (script.toolCalls ?? []).forEach((call, i) => {
-    blocks.push({ type: 'tool_use', id: call.id ?? `toolu_emu${i + 1}`, name: call.name, input: JSON.parse(joined(call.args) || '{}'), ...(call.caller ? { caller: call.caller } : {}), ...(call.toolset ? { toolset_name: call.toolset } : {}) });
+    blocks.push({ type: 'tool_use', id: call.id ?? `toolu_emu${i + 1}`, name: call.name, input: argumentsObject(call.args), ...(call.caller ? { caller: call.caller } : {}), ...(call.toolset ? { toolset_name: call.toolset } : {}) });
   });
   return blocks;
 }

@@ -5,7 +5,7 @@ import { EventStreamCodec } from '@smithy/eventstream-codec';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { Sha256 } from '../../../lib/backends/bedrock/sha256.js';
 import { bearerKey, startEmulator, type Emulator, type EmulatorProtocol, type RecordedRequest } from './emulator-server.js';
-import { deltas, emulatedEmbedding, finishOf, joined, type CitationScript, type Frame, type Script, type UsageScript } from './script.js';
+import { argumentsObject, deltas, emulatedEmbedding, finishOf, joined, type CitationScript, type Frame, type Script, type UsageScript } from './script.js';
 import { signedTurnRefusal } from './state-check.js';
 
 /**
@@ -82,7 +82,7 @@ function content(script: Script): Record<string, unknown>[] {
   if (citesDocuments(script)) {
     for (const b of citedBlocks(script)) blocks.push(b.citations.length > 0 ? { citationsContent: { content: [{ text: b.deltas.join('') }], citations: b.citations } } : { text: b.deltas.join('') });
   } else if (deltas(script.text).length > 0) blocks.push({ text: joined(script.text) });
-  (script.toolCalls ?? []).forEach((call, i) => blocks.push({ toolUse: { toolUseId: call.id ?? `tooluse_emu${i + 1}`, name: call.name, input: JSON.parse(joined(call.args) || '{}') } }));
+  (script.toolCalls ?? []).forEach((call, i) => blocks.push({ toolUse: { toolUseId: call.id ?? `tooluse_emu${i + 1}`, name: call.name, input: argumentsObject(call.args) } }));
   return blocks;
 }
 

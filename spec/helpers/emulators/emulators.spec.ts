@@ -153,6 +153,28 @@ describe('helpers/emulators: the official SDKs accept what the emulators send', 
     expect(err.message).to.contain('INVALID_ARGUMENT');
   });
 
+  it('Anthropic, Bedrock and Gemini: a whole answer with a call cut off by the output limit holds the parameters complete by then', async () => {
+    // Found by probing: the emulators parsed the cut arguments as JSON, and the throw took the process down.
+    const cut = { toolCalls: [{ id: 'call_1', name: 'f', args: ['{"unit":"C","ci', 'ty":"Par'] }], finish: 'length' as const };
+    const anthropic = await start(startAnthropicEmulator);
+    anthropic.enqueue(cut);
+    const message = await new Anthropic({ apiKey: 'ak-emu', baseURL: anthropic.origin, maxRetries: 0, openTelemetry: false }).messages.create({ model: 'claude-sonnet-4-6', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] });
+    expect([message.stop_reason, message.content]).to.deep.equal(['max_tokens', [{ type: 'tool_use', id: 'call_1', name: 'f', input: { unit: 'C' } }]]);
+    const bedrock = await start(startBedrockEmulator);
+    bedrock.enqueue(cut);
+    const converse = await httpRequest(`${bedrock.origin}/model/anthropic.claude-sonnet-4-6/converse`, { body: JSON.stringify({ messages: [{ role: 'user', content: [{ text: 'hi' }] }] }), headers: { authorization: 'Bearer bedrock-api-key-1' } });
+    expect(converse.status).to.equal(200);
+    expect(JSON.parse(converse.body)).to.deep.include({ stopReason: 'max_tokens', output: { message: { role: 'assistant', content: [{ toolUse: { toolUseId: 'call_1', name: 'f', input: { unit: 'C' } } }] } } });
+    const gemini = await start(startGeminiEmulator);
+    gemini.enqueue(cut, cut);
+    const ai = new GoogleGenAI({ apiKey: 'gk-emu', httpOptions: { baseUrl: gemini.origin, apiVersion: 'v1beta' } });
+    const whole = await ai.models.generateContent({ model: 'gemini-2.5-flash', contents: 'hi' });
+    expect([whole.candidates?.[0]?.finishReason, whole.functionCalls?.map((c) => c.args)]).to.deep.equal(['MAX_TOKENS', [{ unit: 'C' }]]);
+    const args: unknown[] = [];
+    for await (const chunk of await ai.models.generateContentStream({ model: 'gemini-2.5-flash', contents: 'hi' })) args.push(...(chunk.functionCalls ?? []).map((c) => c.args));
+    expect(args).to.deep.equal([{ unit: 'C' }]);
+  });
+
   it('reports a client that closes mid-stream, and drips frames slowly when asked', async () => {
     const emu = await start(startOpenAIChatEmulator);
     emu.enqueue({ text: ['a', 'b', 'c', 'd'], dripMs: 50 });

@@ -1,5 +1,5 @@
 import { bearerKey, startEmulator, type Emulator, type EmulatorProtocol, type RecordedRequest } from './emulator-server.js';
-import { deltas, emulatedEmbedding, emulatedLogprob, finishOf, joined, type Frame, type Script, type UsageScript } from './script.js';
+import { argumentsObject, deltas, emulatedEmbedding, emulatedLogprob, finishOf, type Frame, type Script, type UsageScript } from './script.js';
 import { thoughtSignatureRefusal } from './state-check.js';
 
 const FINISH: Record<string, string> = { stop: 'STOP', length: 'MAX_TOKENS', tool_calls: 'STOP', content_filter: 'SAFETY', stop_sequence: 'STOP' };
@@ -101,7 +101,7 @@ function chunks(script: Script, request: RecordedRequest, withFinish = true): { 
     out.push({ body, output: true });
   });
   const calls = (script.toolCalls ?? []).map((call) => ({
-    functionCall: { name: call.name, args: JSON.parse(joined(call.args) || '{}') },
+    functionCall: { name: call.name, args: argumentsObject(call.args) },
     ...(call.signature ? { thoughtSignature: call.signature } : {}),
   }));
   if (calls.length > 0) out.push({ body: chunk(calls), output: true });

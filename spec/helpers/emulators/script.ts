@@ -7,7 +7,7 @@
 export interface ToolCallScript {
   readonly id?: string;
   readonly name: string;
-  /** The arguments JSON, whole or as the fragments to stream. */
+  /** The arguments JSON, whole or as the fragments to stream; cut off for a call a length stop ends (argumentsObject). */
   readonly args: string | readonly string[];
   /** Gemini `thoughtSignature` on the functionCall part. */
   readonly signature?: string;
@@ -244,6 +244,36 @@ export function deltas(value: string | readonly string[] | undefined): string[] 
 
 export function joined(value: string | readonly string[] | undefined): string {
   return deltas(value).join('');
+}
+
+/**
+ * A call's arguments as a provider whose calls hold an object writes them in a whole answer
+ * (Anthropic's `input`, Bedrock's `input`, Gemini's `args`, and Gemini's stream too): the JSON
+ * parsed, `{}` for none. Arguments cut off (a length stop in the middle of the call) are the
+ * parameters complete by then, as Anthropic answers a call cut by `max_tokens`: it holds each
+ * parameter back until it is complete, and the one cut never comes.
+ */
+export function argumentsObject(args: string | readonly string[]): Record<string, unknown> {
+  const text = joined(args);
+  try {
+    return JSON.parse(text || '{}') as Record<string, unknown>;
+  } catch {
+    // Cut off: up to the last comma between top-level parameters.
+  }
+  let complete = '{}';
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '{' || c === '[') depth++;
+    else if (c === '}' || c === ']') depth--;
+    else if (c === ',' && depth === 1) complete = `${text.slice(0, i)}}`;
+  }
+  return JSON.parse(complete) as Record<string, unknown>;
 }
 
 /** The finish a script implies: its own, else tool_calls when it has calls, else stop. */
