@@ -41,8 +41,8 @@ export function encodeResponsesResponse(r: CollectedResponse, context: EncodeCon
     openReasoning = undefined;
   };
   for (const [at, block] of r.blocks.entries()) {
-    // A message another item follows was complete (the stream closed it so); only the last takes the answer's status.
-    const messageStatus = at === r.blocks.length - 1 ? itemStatus : 'completed';
+    // A message or call another item follows was complete (the stream closed it so); only the last takes the answer's status.
+    const status = at === r.blocks.length - 1 ? itemStatus : 'completed';
     if (block.type === 'reasoning' && block.opaque !== undefined) {
       closeWith(carryOpaque({ dialect: block.dialect ?? '', data: block.opaque, ...(block.id ? { id: block.id } : {}) }, REASONING_DIALECTS.openaiResponses));
       continue;
@@ -56,10 +56,10 @@ export function encodeResponsesResponse(r: CollectedResponse, context: EncodeCon
       }
       if (block.signature !== undefined && block.dialect !== undefined) closeWith(sealState({ dialect: block.dialect, signature: block.signature }));
     } else if (block.type === 'text' && block.refusal === true) {
-      output.push(refusalItem(nextId('msg_'), block.text, messageStatus));
+      output.push(refusalItem(nextId('msg_'), block.text, status));
     } else if (block.type === 'text') {
       const annotations = block.citations?.filter((c) => c.url !== undefined).map((c) => urlCitation(c, c.start, c.end));
-      output.push(messageItem(nextId('msg_'), block.text, messageStatus, context.call.options.logprobs !== undefined ? block.logprobs : undefined, annotations));
+      output.push(messageItem(nextId('msg_'), block.text, status, context.call.options.logprobs !== undefined ? block.logprobs : undefined, annotations));
     } else if (block.type === 'web_search') {
       // A search the response ended before it ran is failed (the item has no incomplete status).
       output.push(webSearchCallItem(webSearchItemId(block), block.status === 'searching' ? 'failed' : block.status, block.status === 'searching' ? undefined : block, sources));
@@ -73,7 +73,7 @@ export function encodeResponsesResponse(r: CollectedResponse, context: EncodeCon
       };
       // Blank arguments are `{}` (function-arguments.ts); a custom tool's input is raw text, blank or not.
       const args = form.custom === true ? block.arguments : finishedArguments(block.arguments);
-      output.push(callItem(nextId(callItemPrefix(form)), callWireId(block), block.name, args, 'completed', form));
+      output.push(callItem(nextId(callItemPrefix(form)), callWireId(block), block.name, args, status, form));
     }
   }
   return shell.build({

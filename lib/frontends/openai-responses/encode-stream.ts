@@ -51,7 +51,9 @@ interface OpenItem {
  * (`content_part.*`, `output_text.*`), tool calls as `function_call` items whose arguments
  * stream with `function_call_arguments.*` (parallel calls may interleave, each at its own
  * index; a custom tool's call is a `custom_tool_call` item whose input streams with
- * `custom_tool_call_input.*`; a call of a client tool on OpenAI's schema is its own item,
+ * `custom_tool_call_input.*`; the `.done` events of a call that finished as the last item wait
+ * for the next item, `completed`, or the end, `incomplete` when the output limit or a content
+ * filter cut it, as the collected response says; a call of a client tool on OpenAI's schema is its own item,
  * `shell_call`, `apply_patch_call`, `local_shell_call` or `computer_call`, added in progress and
  * done whole, as the API streams them: client-tools.ts; a call a program made names it as its
  * `caller`, and a tool added by an `additional_tools` item is written as declared there). A text or reasoning item is closed before any other item opens. The stream ends with
@@ -95,6 +97,11 @@ export class ResponsesStreamEncoder implements StreamEncoder {
   private hosted: Map<string, OpenItem> | undefined;
   private hostedDone: Set<string> | undefined;
   private reasoning: OpenItem | undefined;
+  /**
+   * A call that finished as the last item so far, its `.done` events held back: the next item's
+   * start shows it was complete; the response's end, whether the output limit cut it.
+   */
+  private lastCall: OpenItem | undefined;
   private sequence = 0;
   private started = false;
   private finished = false;
@@ -129,14 +136,18 @@ export class ResponsesStreamEncoder implements StreamEncoder {
     return this.frame('response.created', `,"response":${created}`) + this.frame('response.in_progress', `,"response":${response}`);
   }
 
-  /** Opens an item at the next output_index; its id is derived from the response's (`prefix`) unless `fixedId` is given. */
+  /**
+   * Opens an item at the next output_index (a call held back as the last item is done first,
+   * complete); its id is derived from the response's (`prefix`) unless `fixedId` is given.
+   */
   private open(kind: OpenItem['kind'], prefix: string, item: (id: string) => Record<string, unknown>, extra: Partial<OpenItem> = {}, fixedId?: string): { item: OpenItem; text: string } {
+    const held = this.releaseCall('completed');
     const index = this.output.length;
     const id = fixedId ?? outputItemId(this.context, prefix, index);
     const added = item(id);
     this.output.push(added);
     const open: OpenItem = { kind, index, id, at: `"item_id":"${id}","output_index":${index}`, text: '', ...extra };
-    return { item: open, text: this.frame('response.output_item.added', `,"output_index":${index},"item":${JSON.stringify(added)}`) };
+    return { item: open, text: held + this.frame('response.output_item.added', `,"output_index":${index},"item":${JSON.stringify(added)}`) };
   }
 
   private done(item: OpenItem, value: Record<string, unknown>): string {
@@ -174,16 +185,35 @@ export class ResponsesStreamEncoder implements StreamEncoder {
       + this.done(r, reasoningItem(r.id, r.text, encrypted));
   }
 
-  private closeCall(call: OpenItem, status: ItemStatus = 'completed'): string {
+  private closeCall(call: OpenItem, status: ItemStatus): string {
     this.calls.delete(call.key!);
-    // Blank arguments are done as `{}` (function-arguments.ts); a custom tool's input is raw text, blank or not.
-    const args = call.kind === 'custom_tool_call' ? call.text : finishedArguments(call.text);
+    const args = finishedCallArguments(call);
     // A tool_search_call and a client tool's call have no argument events: the done item holds them.
     const done = call.kind === 'tool_search_call' || call.kind === 'client_tool_call' ? ''
       : call.kind === 'custom_tool_call'
         ? this.frame('response.custom_tool_call_input.done', `,${call.at},"input":${JSON.stringify(args)}`)
         : this.frame('response.function_call_arguments.done', `,${call.at},"arguments":${JSON.stringify(args)}`);
     return done + this.done(call, callItem(call.id, call.callId!, call.name!, args, status, formOf(call)));
+  }
+
+  /**
+   * A call that finished: done at once when an item opened after it (it was complete), else held
+   * back as the last item (lastCall) until the next item opens or the response ends: a call cut
+   * off by the output limit is finished by the upstream too, and only the end tells.
+   */
+  private finishCall(call: OpenItem): string {
+    if (call.index !== this.output.length - 1) return this.closeCall(call, 'completed');
+    this.calls.delete(call.key!);
+    this.lastCall = call;
+    return '';
+  }
+
+  /** The held call's `.done` events, with `status`. */
+  private releaseCall(status: ItemStatus): string {
+    const call = this.lastCall;
+    if (call === undefined) return '';
+    this.lastCall = undefined;
+    return this.closeCall(call, status);
   }
 
   /**
@@ -270,7 +300,7 @@ export class ResponsesStreamEncoder implements StreamEncoder {
       }
       case 'tool_call_finished': {
         const call = this.calls.get(event.id);
-        return call ? this.closeCall(call) : '';
+        return call ? this.finishCall(call) : '';
       }
       case 'web_search':
         return this.webSearch(event);
@@ -380,8 +410,9 @@ export class ResponsesStreamEncoder implements StreamEncoder {
     if (this.finished) return '';
     this.finished = true;
     const ending = mapFinishReason(reason);
-    let out = this.start() + this.closeText(ending.status === 'completed' ? 'completed' : 'incomplete') + this.closeReasoning();
-    for (const call of [...this.calls.values()]) out += this.closeCall(call, ending.status === 'completed' ? 'completed' : 'incomplete');
+    const status = ending.status === 'completed' ? 'completed' : 'incomplete';
+    let out = this.start() + this.closeText(status) + this.closeReasoning() + this.releaseCall(status);
+    for (const call of [...this.calls.values()]) out += this.closeCall(call, status);
     // A search the response ended before it ran: done as failed (the item has no incomplete status).
     for (const search of this.searches?.values() ?? []) out += this.done(search, webSearchCallItem(search.id, 'failed'));
     this.searches = undefined;
@@ -414,6 +445,8 @@ export class ResponsesStreamEncoder implements StreamEncoder {
     if (this.text?.index === index) return this.text.refusal === true ? refusalItem(this.text.id, this.text.text, 'incomplete') : messageItem(this.text.id, this.text.text, 'incomplete', this.text.logprobs, this.text.annotations);
     if (this.reasoning?.index === index) return reasoningItem(this.reasoning.id, this.reasoning.text, undefined);
     for (const call of this.calls.values()) if (call.index === index) return callItem(call.id, call.callId!, call.name!, call.text, 'incomplete', formOf(call));
+    // The last call, finished but held back: the item the response failed in, as a retrieval shows it.
+    if (this.lastCall?.index === index) return callItem(this.lastCall.id, this.lastCall.callId!, this.lastCall.name!, finishedCallArguments(this.lastCall), 'incomplete', formOf(this.lastCall));
     for (const search of this.searches?.values() ?? []) if (search.index === index) return webSearchCallItem(search.id, 'in_progress');
     return undefined;
   }
@@ -421,6 +454,11 @@ export class ResponsesStreamEncoder implements StreamEncoder {
   end(): string {
     return this.finish(undefined);
   }
+}
+
+/** A finished call's arguments: blank ones are `{}` (function-arguments.ts); a custom tool's input is raw text, blank or not. */
+function finishedCallArguments(call: OpenItem): string {
+  return call.kind === 'custom_tool_call' ? call.text : finishedArguments(call.text);
 }
 
 /** How an open call's item is written. */

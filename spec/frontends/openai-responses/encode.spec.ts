@@ -60,7 +60,8 @@ describe('frontends/openai-responses encoders', () => {
     expect(output.map((o: { type: string }) => o.type)).to.deep.equal(['message', 'function_call', 'function_call']);
     expect(output.slice(1).map((o: Record<string, unknown>) => [o.call_id, o.name, o.arguments, o.status])).to.deep.equal([['call_a', 'wa', '{"x":1}', 'completed'], ['call_b', 'wb', '{}', 'completed']]);
     const argsDone = events.filter((e) => e.event === 'response.function_call_arguments.done').map((e) => [e.data.output_index, e.data.arguments]);
-    expect(argsDone).to.deep.equal([[2, '{}'], [1, '{"x":1}']]);
+    // call_b finished first, but as the last item its done events wait for the end (which tells whether the output limit cut it).
+    expect(argsDone).to.deep.equal([[1, '{"x":1}'], [2, '{}']]);
     const firstCall = events.findIndex((e) => e.event === 'response.output_item.added' && e.data.item.type === 'function_call');
     expect(events.findIndex((e) => e.event === 'response.output_item.done' && e.data.item.type === 'message')).to.be.lessThan(firstCall);
   });
@@ -83,6 +84,38 @@ describe('frontends/openai-responses encoders', () => {
     expect(last.event).to.equal('response.incomplete');
     expect(last.data.response).to.deep.include({ status: 'incomplete', incomplete_details: { reason: 'max_output_tokens' } });
     expect(last.data.response.output[0].status).to.equal('incomplete');
+  });
+
+  it('holds the last call\'s done events until the end: incomplete when the output limit or a filter cut it, as the collected response says', () => {
+    const cut = (reason: 'length' | 'content_filter' | 'tool_calls'): LipEvent[] => [
+      ...start, { type: 'tool_call_started', id: 'call_a', name: 'w' }, { type: 'tool_call_delta', id: 'call_a', args: '{}' }, { type: 'tool_call_finished', id: 'call_a' },
+      { type: 'tool_call_started', id: 'call_b', name: 'w' }, { type: 'tool_call_delta', id: 'call_b', args: '{"city":"Par' }, { type: 'tool_call_finished', id: 'call_b' },
+      { type: 'usage', usage: { outputTokens: 9 } }, { type: 'response_finished', reason },
+    ];
+    for (const [reason, last] of [['length', 'incomplete'], ['content_filter', 'incomplete'], ['tool_calls', 'completed']] as const) {
+      const events = stream(cut(reason));
+      const done = events.filter((e) => e.event === 'response.output_item.done').map((e) => [e.data.item.call_id, e.data.item.status]);
+      expect(done, reason).to.deep.equal([['call_a', 'completed'], ['call_b', last]]);
+      // call_a's done came when call_b started; call_b's only with the end.
+      expect(events.slice(-4).map((e) => e.event), reason).to.deep.equal(['response.function_call_arguments.delta', 'response.function_call_arguments.done', 'response.output_item.done', events.at(-1)!.event]);
+      const statuses = (output: { status: string }[]) => output.map((o) => o.status);
+      expect(statuses(events.at(-1)!.data.response.output), reason).to.deep.equal(['completed', last]);
+      expect(statuses(encodeResponsesResponse(collectEvents(cut(reason)), context).output as { status: string }[]), reason).to.deep.equal(['completed', last]);
+    }
+  });
+
+  it('closes a finished call when the next item starts; a failure after it shows it incomplete, as a retrieval does', () => {
+    const events = stream([
+      ...start, { type: 'tool_call_started', id: 'c', name: 'n' }, { type: 'tool_call_finished', id: 'c' }, { type: 'text_delta', text: 'more' }, { type: 'response_finished', reason: 'length' },
+    ]);
+    expect(events.slice(2, 6).map((e) => [e.event, e.data.item?.type, e.data.item?.status])).to.deep.equal([
+      ['response.output_item.added', 'function_call', 'in_progress'], ['response.function_call_arguments.done', undefined, undefined],
+      ['response.output_item.done', 'function_call', 'completed'], ['response.output_item.added', 'message', 'in_progress'],
+    ]);
+    expect(events.at(-1)!.data.response.output.map((o: { status: string }) => o.status)).to.deep.equal(['completed', 'incomplete']);
+    const failed = stream([...start, { type: 'tool_call_started', id: 'c', name: 'n' }, { type: 'tool_call_delta', id: 'c', args: '{"a":1}' }, { type: 'tool_call_finished', id: 'c' }], new LipError('LIP_ERR_UPSTREAM_RESET', 'reset'));
+    expect(failed.some((e) => e.event === 'response.output_item.done')).to.equal(false);
+    expect(failed.at(-2)!.data.response.output.map((o: Record<string, unknown>) => [o.type, o.status, o.arguments])).to.deep.equal([['function_call', 'incomplete', '{"a":1}']]);
   });
 
   it('fails after output with response.failed (output so far) and then an error event', () => {
