@@ -52,6 +52,11 @@ export interface HttpProtocol {
    * refused (a credential renewed since it went out needs no renewal of its own).
    */
   renew?(key: string | undefined, status: number, client: UpstreamClient, signal: AbortSignal, sent: UpstreamRequest): Promise<true | LipError | undefined>;
+  /**
+   * The error of a call whose renewed credential `key` was refused again (KeyRefusals): such a
+   * key is never retired. Undefined: `key` is not renewable, and is retired as any key.
+   */
+  refusedAfterRenewal?(key: string, status: number): LipError | undefined;
   /** Models reported when the row lists none (static inventory). */
   readonly defaultModels: readonly string[];
   /**
@@ -202,6 +207,7 @@ export class HttpBackend implements Backend {
       backendId: row.id,
       ...(protocol.keyRejected ? { keyRejected: (status: number, error: LipError) => protocol.keyRejected!(status, error) } : {}),
       ...(protocol.renew ? { renew: (key: string | undefined, status: number, signal: AbortSignal, sent: UpstreamRequest) => protocol.renew!(key, status, this.client, signal, sent) } : {}),
+      ...(protocol.refusedAfterRenewal ? { refusedAfterRenewal: (key: string, status: number) => protocol.refusedAfterRenewal!(key, status) } : {}),
     };
     const count = protocol.countTokens;
     if (count) this.countTokens = (call, model, signal, client, requestHeaders) => this.count(count, call, model, signal, { client, requestHeaders });

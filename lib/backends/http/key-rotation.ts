@@ -35,6 +35,12 @@ export interface KeyRefusals {
    * nothing to renew, the answer is handled as it would have been.
    */
   renew?(key: string | undefined, status: number, signal: AbortSignal, sent: UpstreamRequest): Promise<true | LipError | undefined>;
+  /**
+   * A renewable credential is never retired: refused again (a 401, or the kind's own refusal)
+   * after this call renewed it, the call fails with the error this answers, and a later call
+   * renews it again. Undefined: `key` is not renewable, the pool retires it.
+   */
+  refusedAfterRenewal?(key: string, status: number): LipError | undefined;
 }
 
 /** A non-2xx answer to the request sent with `lease`. */
@@ -56,8 +62,9 @@ export interface RefusedAnswer {
  * kind's own refusal of a key) the key is retired, after a 429 it cools down (Retry-After, else
  * the body's retry delay, else 60 s; an hour when the 429 says the quota is spent,
  * LIP_ERR_UPSTREAM_QUOTA_EXCEEDED), and either way the next key is tried; a renewable
- * credential is renewed once after a 401 or 403 and the same key goes out again. When no key is
- * left, `next()` throws the retryable LIP_ERR_UPSTREAM_NO_CREDENTIALS.
+ * credential is renewed once after a 401 or 403 and the same key goes out again, and is never
+ * retired (refused again, the call fails with the kind's error). When no key is left, `next()`
+ * throws the retryable LIP_ERR_UPSTREAM_NO_CREDENTIALS.
  *
  * ```ts
  * const keys = new KeyRotation(credentials, refusals);
@@ -104,7 +111,7 @@ export class KeyRotation {
   /**
    * Whether the call goes out again after `answer` (with `next()`'s key): the key was renewed,
    * retired or cooled down. False: `answer.error` is the call's answer.
-   * @throws LipError when renewing the credential failed.
+   * @throws LipError when renewing the credential failed, or its renewal was refused too.
    */
   async retry(answer: RefusedAnswer, signal: AbortSignal): Promise<boolean> {
     const { lease, status, error } = answer;
@@ -122,6 +129,8 @@ export class KeyRotation {
     }
     if (!lease || !pool) return false;
     if (status === 401 || this.refusals.keyRejected?.(status, error) === true) {
+      const kept = this.renewed ? this.refusals.refusedAfterRenewal?.(lease.key, status) : undefined;
+      if (kept) throw kept;
       pool.retire(lease);
       if (upstreamKeyChannel.hasSubscribers) upstreamKeyChannel.publish({ backendId, action: 'retired' } satisfies UpstreamKeyEvent);
       this.rejected++;

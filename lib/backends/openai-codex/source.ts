@@ -59,6 +59,7 @@ export function codexProtocol(row: BackendRow, o: CodexOptions, credentials: Cod
     decoder: (_call, _target, secrets) => new ResponsesStreamDecoder(row.id, masked(secrets)),
     statusError: (status, text, headers, wait, secrets) => classifyCodexStatus(row.id, status, text, headers, wait, masked(secrets), now()),
     renew: (key, status, client, _signal, sent) => tokens.renew(row.id, key, status, client, bearerOf(sent.headers.authorization)),
+    refusedAfterRenewal: (key, status) => tokens.refusedAgain(row.id, key, status),
   };
 }
 

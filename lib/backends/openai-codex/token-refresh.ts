@@ -40,7 +40,8 @@ const RENEWED_MAX = 64;
  * and both outlive a reload of the backend (RENEWED). A failed refresh is remembered, so that
  * later calls fail at once (`refused`) instead of sending a dead token and refreshing again: a
  * refresh token the endpoint refused (400, 401: spent or revoked) until the backend is rebuilt
- * (a reload, which reads the login again), any other failure for REFRESH_RETRY_MS.
+ * (a reload, which reads the login again), any other failure for REFRESH_RETRY_MS, as the
+ * renewed token refused again at once (refusedAgain: the token is never retired as a dead key).
  *
  * ```ts
  * const tokens = new CodexTokens({ token: 'at-1', refreshToken: 'rt-1' }, settings);
@@ -94,6 +95,19 @@ export class CodexTokens {
     this.pending ??= this.refresh(key, status, client).finally(() => { this.pending = undefined; });
     if (await this.pending) return true;
     return this.failedRefresh(backendId, this.failure!);
+  }
+
+  /**
+   * The upstream refused `key` with `status` again right after this call renewed it (a renewed
+   * token not accepted yet, a login the upstream refuses whatever the token): the refreshable
+   * token is kept (never retired as a dead key), and the failure is remembered for
+   * REFRESH_RETRY_MS, after which a call that is refused refreshes again. The retryable
+   * LIP_ERR_UPSTREAM_NO_CREDENTIALS the call fails with; undefined when `key` has no refresh token.
+   */
+  refusedAgain(backendId: string, key: string, status: number): LipError | undefined {
+    if (this.refreshable?.token !== key) return undefined;
+    this.failure = { reason: 'the upstream refused the renewed token too', status, until: this.now() + REFRESH_RETRY_MS };
+    return this.failedRefresh(backendId, this.failure);
   }
 
   /**

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { BackendRow } from '../../../lib/backends/backend.js';
-import { HttpBackend } from '../../../lib/backends/http/index.js';
+import { HttpBackend, type HttpProtocol } from '../../../lib/backends/http/index.js';
 import { chatProtocol, OPENAI_CHAT_DEFAULTS } from '../../../lib/backends/openai-chat/index.js';
 import { emptyCall } from '../../../lib/canonical/index.js';
 import { LipError } from '../../../lib/errors/index.js';
@@ -24,13 +24,17 @@ describe('backends/http: renewing a credential after a 401/403', () => {
   });
   beforeEach(() => emu.reset());
 
-  /** A chat backend whose `renew` answers `answer` and counts the calls; keys are sent as given. */
-  const backend = (answer: () => true | LipError | undefined, keys = ['k1', 'k2']) => {
+  /**
+   * A chat backend whose `renew` answers `answer` and counts the calls; keys are sent as given.
+   * `again`: the protocol's refusedAfterRenewal.
+   */
+  const backend = (answer: () => true | LipError | undefined, keys = ['k1', 'k2'], again?: HttpProtocol['refusedAfterRenewal']) => {
     const row: BackendRow = { id: 'b', kind: 'openai-chat', models: [], base_url: emu.url, api_keys: keys };
     const calls: [string | undefined, number][] = [];
     const b = new HttpBackend(row, {}, 'openai-chat', {
       ...chatProtocol(row, OPENAI_CHAT_DEFAULTS),
       renew: async (key, status) => { calls.push([key, status]); return answer(); },
+      ...(again ? { refusedAfterRenewal: again } : {}),
     });
     backends.push(b);
     return { b, calls };
@@ -44,6 +48,22 @@ describe('backends/http: renewing a credential after a 401/403', () => {
     expect(error).to.equal(undefined);
     expect(calls).to.deep.equal([['k1', 401]]);
     expect(emu.requests.map((r) => r.key)).to.deep.equal(['k1', 'k1', 'k2']);
+  });
+
+  it('never retires a renewable key refused again after its renewal: the call fails with what the kind says', async () => {
+    const refusedAgain: [string, number][] = [];
+    const { b } = backend(() => true, ['k1', 'k2'], (key, status) => {
+      refusedAgain.push([key, status]);
+      return key === 'k1' ? new LipError('LIP_ERR_UPSTREAM_NO_CREDENTIALS', 'renewed and refused again', { status: 503 }) : undefined;
+    });
+    emu.enqueue({ status: 401, error: { message: 'expired' } }, { status: 401, error: { message: 'expired again' } });
+    expect((await drain(b.stream(call, target))).error).to.include({ code: 'LIP_ERR_UPSTREAM_NO_CREDENTIALS', message: 'renewed and refused again' });
+    expect(refusedAgain).to.deep.equal([['k1', 401]]);
+    expect(emu.requests.map((r) => r.key)).to.deep.equal(['k1', 'k1']);
+    // k1 is still in the rotation: the next call starts with k2 (round-robin), then k1 serves.
+    expect((await drain(b.stream(call, target))).error).to.equal(undefined);
+    expect((await drain(b.stream(call, target))).error).to.equal(undefined);
+    expect(emu.requests.map((r) => r.key)).to.deep.equal(['k1', 'k1', 'k2', 'k1']);
   });
 
   it('renews after a 403 too (the pool alone would not retry one)', async () => {

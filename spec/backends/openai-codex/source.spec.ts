@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { emptyCall, type Call } from '../../../lib/canonical/index.js';
-import type { Runtime } from '../../../lib/core/runtime.js';
+import { createRuntime, type Runtime } from '../../../lib/core/runtime.js';
 import { CODEX_CLIENT_ID, CODEX_USER_AGENT } from '../../../lib/backends/openai-codex/index.js';
 import { configFrom } from '../../helpers/config.js';
 import { backendOf, CODEX_REFRESH_TOKEN, drain, runtimeFor, startCodexEmulator, type CodexEmulator } from '../../helpers/emulators/index.js';
@@ -100,6 +100,28 @@ describe('backends/openai-codex/source', () => {
     expect(emu.requests.map((r) => r.key)).to.have.length(2);
     expect(emu.requests[0]!.key).to.equal('codex-token-1');
     expect(emu.requests[1]!.key).to.match(/^codex-refreshed-\d+$/);
+  });
+
+  // Found by probing: the renewed token refused at once (a 401 right after the refresh) retired the
+  // refreshable token as a dead API key, for good and across reloads (KeyStates).
+  it('never retires a refreshable token: its renewed token refused too fails the attempt (retryable), and a reload serves again', async () => {
+    const row = `access_token: codex-token-1, refresh_token: ${rt}`;
+    const b = backend(row);
+    emu.enqueue({ status: 401, error: { message: 'expired' } }, { status: 401, error: { message: 'not yet valid' } });
+    const { error } = await drain(b.stream(call(), target));
+    expect(error).to.include({ code: 'LIP_ERR_UPSTREAM_NO_CREDENTIALS', status: 503, retryable: true });
+    expect(error!.message).to.contain('refused the access token (401) and refreshing it failed: the upstream refused the renewed token too; the refresh is tried again in 30s');
+    expect(emu.refreshes).to.have.length(1);
+    expect(emu.requests).to.have.length(2);
+    // Remembered a short while: the next call fails at once, sending nothing.
+    expect((await drain(b.stream(call(), target))).error!.message).to.contain('refused the renewed token too');
+    expect(emu.requests).to.have.length(2);
+    // Not retired: the backend a reload builds (with the running key states) sends the renewed token.
+    const running = runtimes[runtimes.length - 1]!;
+    const reloaded = createRuntime(configFrom(`backends:\n  - { id: cx, kind: openai-codex, base_url: "${emu.url}", oauth_token_url: "${emu.tokenUrl}", ${row} }\n`), { env: {}, keyStates: running.keyStates! });
+    runtimes.push(reloaded);
+    expect((await drain(backendOf(reloaded, 'cx').stream(call(), target))).error).to.equal(undefined);
+    expect(emu.requests[2]!.key).to.equal(emu.requests[1]!.key).and.match(/^codex-refreshed-\d+$/);
   });
 
   it('surfaces the 401 when there is no refresh token (no refresh is tried)', async () => {

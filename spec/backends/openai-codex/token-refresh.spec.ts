@@ -71,6 +71,24 @@ describe('backends/openai-codex/token-refresh', () => {
     expect(emu.refreshes).to.have.length(2);
   });
 
+  it('keeps a token refused again right after its refresh: the failure stands 30 s, then a refusal refreshes again', async () => {
+    let now = 0;
+    const t = new CodexTokens({ token: 'at-0', refreshToken: rt }, { tokenUrl: emu.tokenUrl, clientId: 'c', now: () => now });
+    expect(t.refusedAgain('cx', 'other-key', 401), 'not a refreshable token: the pool retires it').to.equal(undefined);
+    expect(await t.renew('cx', 'at-0', 401, client, 'at-0')).to.equal(true);
+    const renewed = t.current('at-0');
+    const again = t.refusedAgain('cx', 'at-0', 401)!;
+    expect(again).to.include({ code: 'LIP_ERR_UPSTREAM_NO_CREDENTIALS', status: 503, retryable: true });
+    expect(again.message).to.contain('(401) and refreshing it failed: the upstream refused the renewed token too; the refresh is tried again in 30s');
+    now += 29_000;
+    expect(t.refused('cx')!.message).to.contain('refused the renewed token too; the refresh is tried again in 1s');
+    now += 1_000;
+    expect(t.refused('cx')).to.equal(undefined);
+    expect(await t.renew('cx', 'at-0', 401, client, renewed)).to.equal(true);
+    expect(emu.refreshes).to.have.length(2);
+    expect(t.current('at-0')).not.to.equal(renewed);
+  });
+
   it('has nothing to renew for a key without a refresh token', async () => {
     expect(await tokens().renew('cx', 'other-key', 401, client)).to.equal(undefined);
     expect(await new CodexTokens(undefined, { tokenUrl: emu.tokenUrl, clientId: 'c' }).renew('cx', 'at-0', 401, client)).to.equal(undefined);
