@@ -3,6 +3,7 @@ import type { Call, EmbeddingRequest, EmbeddingResult, LipEvent } from '../canon
 import type { FlowGate } from '../wire/index.js';
 import type { KeyPoolView, SharedCooldowns } from './credentials/key-pool.js';
 import type { KeyStates } from './credentials/key-states.js';
+import type { SharedRenewals } from './credentials/shared-renewals.js';
 
 /** What a backend attempt targets: the model on the wire, plus the candidate key for logs. */
 export interface Target {
@@ -160,6 +161,8 @@ export interface BackendDeps {
   readonly cooldowns?: SharedCooldowns;
   /** Where API key pools keep their keys' states (the runtime's: carried across reloads; absent: each pool its own). */
   readonly keyStates?: KeyStates;
+  /** Where renewable credentials (a Codex login) are renewed once for the processes that hold them (`lip serve --workers`; absent: this process alone). */
+  readonly renewals?: SharedRenewals;
 }
 
 export interface BackendRow {

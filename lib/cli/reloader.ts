@@ -87,6 +87,8 @@ export class Reloader implements ConfigControl {
           routes: running.executor.routes,
           // API keys still configured for the same upstream keep their retirement and cool-down.
           ...(running.keyStates ? { keyStates: running.keyStates } : {}),
+          // A worker's backends keep renewing credentials with the other workers.
+          ...(running.renewals ? { renewals: running.renewals } : {}),
         });
         // What a circuit learnt is about the upstream its backend named (a Redis breaker, kept or new, still lists them).
         runtime.breaker.forget(movedBackends(running.config, effective));

@@ -2,7 +2,7 @@ import { defer } from 'rxjs/internal/observable/defer';
 import { asyncScheduler } from 'rxjs/internal/scheduler/async';
 import type { SchedulerLike } from 'rxjs';
 import type { Backend } from '../backends/backend.js';
-import { KeyStates } from '../backends/credentials/index.js';
+import { KeyStates, type SharedRenewals } from '../backends/credentials/index.js';
 import { BACKEND_KINDS } from '../backends/registry.js';
 import type { Config } from '../config/index.js';
 import { readEnvPool } from '../config/secrets.js';
@@ -45,6 +45,8 @@ export interface Runtime {
   readonly geoipSource?: GeoipSource;
   /** Its backends' API key states (built by createRuntime; a reload carries them on). */
   readonly keyStates?: KeyStates;
+  /** Where its backends renew credentials with the other workers (RuntimeDeps.renewals; a reload carries it on). */
+  readonly renewals?: SharedRenewals;
   /** Releases the backends and the stores, except the stores `next` took over (a reload). */
   close(options?: { next?: Runtime }): Promise<void>;
 }
@@ -83,6 +85,8 @@ export interface RuntimeDeps {
    * backend id, kind and `base_url` keeps its retirement (401) and its cool-down (429).
    */
   readonly keyStates?: KeyStates;
+  /** Where renewable credentials (a Codex login) are renewed with the other workers of `lip serve --workers`. */
+  readonly renewals?: SharedRenewals;
 }
 
 /**
@@ -108,7 +112,7 @@ export function createRuntime(config: Config, deps: RuntimeDeps = {}): Runtime {
       if (!kind) throw new Error(`unknown backend kind ${row.kind}`); // the config loader rejects these first
       backends.set(row.id, kind.create(row, backendDeps));
     }
-    const runtime = { ...runtimeWith(config, backends, deps), keyStates };
+    const runtime = { ...runtimeWith(config, backends, deps), keyStates, ...(deps.renewals ? { renewals: deps.renewals } : {}) };
     if (cooldowns === undefined) return runtime;
     return { ...runtime, close: async (options) => { await runtime.close(options); await cooldowns.close(); } };
   } catch (err) {

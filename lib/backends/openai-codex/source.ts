@@ -91,7 +91,9 @@ export class CodexBackend implements Backend {
     this.options = codexOptions(row);
     this.credentials = resolveCodexCredentials(row, deps);
     const scheduler = deps.scheduler ?? asyncScheduler;
-    this.tokens = new CodexTokens(this.credentials.refresh, { tokenUrl: this.options.tokenUrl, clientId: this.options.clientId, now: () => scheduler.now() });
+    this.tokens = new CodexTokens(this.credentials.refresh, {
+      tokenUrl: this.options.tokenUrl, clientId: this.options.clientId, now: () => scheduler.now(), ...(deps.renewals ? { renewals: deps.renewals } : {}),
+    });
     this.http = new HttpBackend(row, deps, row.kind, codexProtocol(row, this.options, this.credentials, this.tokens, () => scheduler.now()));
     this.models = this.http.models;
     this.turns = new TurnCounter(() => scheduler.now());
@@ -135,6 +137,7 @@ export class CodexBackend implements Backend {
   }
 
   close(): Promise<void> {
+    this.tokens.close();
     return this.http.close();
   }
 }

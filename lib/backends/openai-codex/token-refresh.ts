@@ -1,5 +1,7 @@
 import { LipError } from '../../errors/index.js';
+import { LOCAL_RENEWALS, type RenewalResult, type SharedRenewals } from '../credentials/index.js';
 import { parseJsonOrUndefined, readBodyText, type UpstreamClient } from '../http/index.js';
+import { codexLogin, type CodexGrant, type CodexLogin } from './codex-login.js';
 
 /** How long one refresh may take. */
 export const REFRESH_TIMEOUT_MS = 30_000;
@@ -12,6 +14,8 @@ export interface RefreshSettings {
   readonly clientId: string;
   /** The clock of the refresh cool-down (the backend's scheduler; Date.now when absent). */
   readonly now?: () => number;
+  /** Where the other processes that hold the login renew it (`lip serve --workers`); this process alone when absent. */
+  readonly renewals?: SharedRenewals;
 }
 
 /** Why the last refresh failed, and until when that answer stands (Infinity: the refresh token is refused for good). */
@@ -23,25 +27,19 @@ interface RefreshFailure {
 }
 
 /**
- * What refreshes produced in this process, by the refresh token the login started from: a
- * backend rebuilt by a reload (which reads auth.json again) carries on with the renewed token
- * and the rotated refresh token instead of a spent one. Bounded; memory only.
- */
-const RENEWED = new Map<string, { readonly token: string; readonly refreshToken: string }>();
-const RENEWED_MAX = 64;
-
-/**
  * The live access tokens of one backend. Each key of the pool is the token it was configured
- * with; after a refresh the key stands for the new token, kept in memory only. Refreshing is
- * reactive (after the upstream refused a token with 401/403), at most one at a time per token
- * (concurrent attempts wait for the same one), and only for the token the refresh token
- * belongs to: `POST {oauth_token_url}` with `{client_id, grant_type: "refresh_token",
+ * with; the key the refresh token belongs to stands for its login's latest token (CodexLogin:
+ * shared by every backend of this process that reads the login, and renewed once for all the
+ * workers of `lip serve --workers`), kept in memory only. Refreshing is reactive (after the
+ * upstream refused a token with 401/403), at most one at a time per login (concurrent attempts,
+ * of any backend of the login, wait for the same one), and only for the token the refresh
+ * token belongs to: `POST {oauth_token_url}` with `{client_id, grant_type: "refresh_token",
  * refresh_token, scope: "openid profile email"}`; a rotated refresh token replaces the old one,
- * and both outlive a reload of the backend (RENEWED). A failed refresh is remembered, so that
- * later calls fail at once (`refused`) instead of sending a dead token and refreshing again: a
- * refresh token the endpoint refused (400, 401: spent or revoked) until the backend is rebuilt
- * (a reload, which reads the login again), any other failure for REFRESH_RETRY_MS, as the
- * renewed token refused again at once (refusedAgain: the token is never retired as a dead key).
+ * and both outlive a reload of the backend. A failed refresh is remembered, so that later calls
+ * fail at once (`refused`) instead of sending a dead token and refreshing again: a refresh token
+ * the endpoint refused (400, 401: spent or revoked) until the backend is rebuilt (a reload, which
+ * reads the login again), any other failure for REFRESH_RETRY_MS, as the renewed token refused
+ * again at once (refusedAgain: the token is never retired as a dead key).
  *
  * ```ts
  * const tokens = new CodexTokens({ token: 'at-1', refreshToken: 'rt-1' }, settings);
@@ -50,31 +48,28 @@ const RENEWED_MAX = 64;
  * @see spec/backends/openai-codex/token-refresh.spec.ts
  */
 export class CodexTokens {
-  private readonly live = new Map<string, string>();
-  private refreshToken: string | undefined;
-  private pending: Promise<boolean> | undefined;
-  private readonly issued: string[] = [];
+  private readonly login: CodexLogin | undefined;
+  private readonly renewals: SharedRenewals;
+  /** Stops taking the renewals other processes make of the login. */
+  private readonly unfollow: () => void;
   /** The last refresh's failure; undefined after a success. */
   private failure: RefreshFailure | undefined;
 
   constructor(private readonly refreshable: { readonly token: string; readonly refreshToken: string } | undefined, private readonly settings: RefreshSettings) {
-    this.refreshToken = refreshable?.refreshToken;
-    const earlier = refreshable ? RENEWED.get(refreshable.refreshToken) : undefined;
-    if (refreshable && earlier) {
-      this.live.set(refreshable.token, earlier.token);
-      this.issued.push(earlier.token);
-      this.refreshToken = earlier.refreshToken;
-    }
+    this.renewals = settings.renewals ?? LOCAL_RENEWALS;
+    const login = refreshable ? codexLogin(refreshable.refreshToken) : undefined;
+    this.login = login;
+    this.unfollow = login ? this.renewals.follow<CodexGrant>(login.id, (renewed) => login.adopt(renewed)) : () => undefined;
   }
 
   /** The token to send for a pool key. */
   current(key: string): string {
-    return this.live.get(key) ?? key;
+    return (key === this.refreshable?.token ? this.login?.token : undefined) ?? key;
   }
 
   /** Refreshed tokens and the refresh tokens, to mask out of upstream messages. */
   get secrets(): readonly string[] {
-    return this.refreshToken ? [...this.issued, this.refreshToken, ...(this.refreshable ? [this.refreshable.refreshToken] : [])] : this.issued;
+    return this.login?.secrets ?? [];
   }
 
   /**
@@ -84,7 +79,8 @@ export class CodexTokens {
    * Never throws.
    */
   async renew(backendId: string, key: string | undefined, status: number, client: UpstreamClient, sent?: string): Promise<true | LipError | undefined> {
-    if (key === undefined || this.refreshable?.token !== key || this.refreshToken === undefined) return undefined;
+    const login = this.login;
+    if (key === undefined || login === undefined || this.refreshable?.token !== key) return undefined;
     // Refused with a token a refresh has replaced since the request went out (two attempts sent
     // the old one at once; the other's refresh finished first): go again with the new one.
     if (sent !== undefined && sent !== this.current(key)) return true;
@@ -92,9 +88,13 @@ export class CodexTokens {
     if (remembered) return remembered;
     // Shared by every attempt waiting for it, so one client's disconnect does not cancel it for
     // the others: it runs to its own timeout, and the caller drops the result when it is gone.
-    this.pending ??= this.refresh(key, status, client).finally(() => { this.pending = undefined; });
-    if (await this.pending) return true;
-    return this.failedRefresh(backendId, this.failure!);
+    const renewal = await login.renew(this.renewals, (refreshToken) => this.refresh(refreshToken, client));
+    if ('generation' in renewal) {
+      this.failure = undefined;
+      return true;
+    }
+    this.failure = { reason: renewal.failure, status, until: renewal.forGood ? Infinity : this.now() + REFRESH_RETRY_MS };
+    return this.failedRefresh(backendId, this.failure);
   }
 
   /**
@@ -119,6 +119,11 @@ export class CodexTokens {
     return failure === undefined || failure.until <= this.now() ? undefined : this.failedRefresh(backendId, failure);
   }
 
+  /** Stops following the renewals other processes make of the login (the backend closes). */
+  close(): void {
+    this.unfollow();
+  }
+
   private failedRefresh(backendId: string, failure: RefreshFailure): LipError {
     const retry = failure.until === Infinity
       ? 'lip does not try that refresh token again until the backend is reloaded (after `codex login`, say)'
@@ -132,12 +137,9 @@ export class CodexTokens {
     return this.settings.now?.() ?? Date.now();
   }
 
-  private async refresh(key: string, status: number, client: UpstreamClient): Promise<boolean> {
-    const failed = (reason: string, forGood = false) => {
-      this.failure = { reason, status, until: forGood ? Infinity : this.now() + REFRESH_RETRY_MS };
-      return false;
-    };
-    const body = JSON.stringify({ client_id: this.settings.clientId, grant_type: 'refresh_token', refresh_token: this.refreshToken, scope: 'openid profile email' });
+  /** One refresh with `refreshToken`: the grant, or why there is none. Never throws. */
+  private async refresh(refreshToken: string, client: UpstreamClient): Promise<RenewalResult<CodexGrant>> {
+    const body = JSON.stringify({ client_id: this.settings.clientId, grant_type: 'refresh_token', refresh_token: refreshToken, scope: 'openid profile email' });
     try {
       const response = await client.open({
         method: 'POST', url: this.settings.tokenUrl, headers: { 'content-type': 'application/json', accept: 'application/json' }, body,
@@ -148,21 +150,12 @@ export class CodexTokens {
       if (response.statusCode < 200 || response.statusCode >= 300 || token === undefined) {
         // 400 (invalid_grant) and 401: this refresh token is spent or revoked; anything else may pass.
         return response.statusCode >= 300
-          ? failed(`the token endpoint answered ${response.statusCode}`, response.statusCode === 400 || response.statusCode === 401)
-          : failed('the token endpoint sent no access_token');
+          ? { failure: `the token endpoint answered ${response.statusCode}`, forGood: response.statusCode === 400 || response.statusCode === 401 }
+          : { failure: 'the token endpoint sent no access_token', forGood: false };
       }
-      this.live.set(key, token);
-      this.issued.push(token);
-      if (this.issued.length > 16) this.issued.shift();
-      this.refreshToken = stringOf(answer, 'refresh_token', 'refreshToken') ?? this.refreshToken;
-      const origin = this.refreshable!.refreshToken;
-      RENEWED.delete(origin);
-      if (RENEWED.size >= RENEWED_MAX) RENEWED.delete(RENEWED.keys().next().value!);
-      RENEWED.set(origin, { token, refreshToken: this.refreshToken! });
-      this.failure = undefined;
-      return true;
+      return { value: { token, refreshToken: stringOf(answer, 'refresh_token', 'refreshToken') ?? refreshToken } };
     } catch (err) {
-      return failed(`the token endpoint could not be reached (${(err as Error)?.message ?? String(err)})`);
+      return { failure: `the token endpoint could not be reached (${(err as Error)?.message ?? String(err)})`, forGood: false };
     }
   }
 }

@@ -1,12 +1,15 @@
 import cluster from 'node:cluster';
+import type { Renewal, RenewalResult, Renewed } from '../../backends/credentials/index.js';
 
 /**
  * The IPC messages between the primary of `lip serve --workers` and its workers (node:cluster
  * channel). A worker asks the primary for its configuration as it starts, and for something that
  * concerns every worker (a reload from the API, the config status, the metrics, the response
- * cache in memory); the primary runs each on every worker and answers.
+ * cache in memory); the primary runs each on every worker and answers. A worker also asks to
+ * renew a credential (`renew`: the primary answers with a renewal, or lets this worker renew it
+ * and hear what it gave: `renewed`), and the primary announces each renewal to every worker.
  */
-export type ClusterOp = 'config' | 'reload' | 'status' | 'metrics' | 'cache-status' | 'cache-clear';
+export type ClusterOp = 'config' | 'reload' | 'status' | 'metrics' | 'cache-status' | 'cache-clear' | 'renew' | 'renewed';
 export type WorkerOp = 'reload' | 'status' | 'metrics' | 'cache-status' | 'cache-clear';
 
 /**
@@ -17,8 +20,17 @@ export type WorkerOp = 'reload' | 'status' | 'metrics' | 'cache-status' | 'cache
  */
 export interface StartConfig { readonly text?: string; readonly start?: string }
 
+/**
+ * What a worker says of a credential it renews (ops `renew` and `renewed`): its name, the
+ * generation it holds, and, once it renewed it, what renewing gave.
+ */
+export interface RenewalNote { readonly login: string; readonly generation: number; readonly result?: RenewalResult<unknown> }
+
+/** The primary's answer to `renew`: a renewal to adopt, or the turn to renew the credential here (then `renewed`). */
+export type RenewalTurn = Renewal<unknown> | { readonly renewHere: true };
+
 /** worker -> primary: do `op` for the whole cluster. */
-export interface AskMessage { readonly lip: 'ask'; readonly id: number; readonly op: ClusterOp }
+export interface AskMessage { readonly lip: 'ask'; readonly id: number; readonly op: ClusterOp; readonly renewal?: RenewalNote }
 /** primary -> worker: the answer to an ask. */
 export interface AnswerMessage { readonly lip: 'answer'; readonly id: number; readonly value?: unknown; readonly error?: string }
 /**
@@ -30,11 +42,15 @@ export interface RunMessage { readonly lip: 'run'; readonly id: number; readonly
 /** worker -> primary: what `run` gave. */
 export interface RanMessage { readonly lip: 'ran'; readonly id: number; readonly value?: unknown; readonly error?: string }
 
-export type ClusterMessage = AskMessage | AnswerMessage | RunMessage | RanMessage;
+/** primary -> every worker: a worker renewed the credential `login` (no answer). */
+export interface RenewedMessage extends Renewed<unknown> { readonly lip: 'renewed'; readonly login: string }
+
+export type ClusterMessage = AskMessage | AnswerMessage | RunMessage | RanMessage | RenewedMessage;
 
 export function isClusterMessage(message: unknown): message is ClusterMessage {
-  return typeof message === 'object' && message !== null && ['ask', 'answer', 'run', 'ran'].includes((message as { lip?: unknown }).lip as string)
-    && typeof (message as { id?: unknown }).id === 'number';
+  if (typeof message !== 'object' || message === null) return false;
+  const { lip, id, login } = message as { lip?: unknown; id?: unknown; login?: unknown };
+  return lip === 'renewed' ? typeof login === 'string' : ['ask', 'answer', 'run', 'ran'].includes(lip as string) && typeof id === 'number';
 }
 
 /**
@@ -64,3 +80,9 @@ export const WORKER_ANSWER_MS = 30_000;
 
 /** How long a scrape waits for the workers' metrics (a worker that misses it is left out). */
 export const METRICS_ANSWER_MS = 5_000;
+
+/**
+ * How long the primary waits for the worker renewing a credential (a Codex refresh takes at most
+ * 30 s) before failing the workers waiting for it; less than a worker waits for any answer.
+ */
+export const RENEWAL_ANSWER_MS = 45_000;

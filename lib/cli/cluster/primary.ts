@@ -5,7 +5,8 @@ import type { Logger } from '../../observability/logger.js';
 import { aggregateWorkerMetrics } from '../../observability/cluster-metrics.js';
 import type { ConfigStatus, ReloadOutcome } from '../../server/config-control.js';
 import { mergeCacheClears, mergeCacheStatus, mergeReloads, mergeStatus, type WorkerAnswer } from './merge-answers.js';
-import { isClusterMessage, METRICS_ANSWER_MS, WORKER_ANSWER_MS, WORKER_ENV, type AnswerMessage, type AskMessage, type RanMessage, type RunMessage, type StartConfig, type WorkerOp } from './messages.js';
+import { ClusterRenewals } from './cluster-renewals.js';
+import { isClusterMessage, METRICS_ANSWER_MS, WORKER_ANSWER_MS, WORKER_ENV, type AnswerMessage, type AskMessage, type RanMessage, type RenewedMessage, type RunMessage, type StartConfig, type WorkerOp } from './messages.js';
 import { RestartBackoff } from './restart-backoff.js';
 
 /** A reload as the primary read it: `seq` orders them, `text` is the file's (none: the embedded default). */
@@ -29,7 +30,8 @@ export interface PrimaryOptions {
  * pipe is read once), forwards SIGTERM and SIGINT to every worker, reloads
  * them all on SIGHUP or a reload from the API (the file read once, its text sent to each worker),
  * restarts a worker that exits unexpectedly (with `RestartBackoff`), answers what concerns all
- * workers (reload from the API, config status, metrics summed over the workers that listen) and exits once
+ * workers (reload from the API, config status, metrics summed over the workers that listen,
+ * renewing a credential they share: `ClusterRenewals`) and exits once
  * every worker has stopped: 0 when all stopped cleanly. A worker that exits before every worker
  * has listened ends the start (exit 1: the port is taken, the config cannot be read ...). A
  * second stop signal kills the workers at once (exit 1).
@@ -54,6 +56,11 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   let applied = 0;
   /** The reload each worker that was still starting when it ran gets once it listens. */
   const owed = new Map<number, Reload>();
+  /** Renewals of the credentials the workers share, each announced to every worker. */
+  const renewals = new ClusterRenewals((login, renewed) => {
+    const message: RenewedMessage = { lip: 'renewed', login, ...renewed };
+    for (const { worker } of live.values()) if (worker.isConnected()) worker.send(message);
+  });
 
   const fork = (slot: number): Worker => {
     const worker = cluster.fork({ [WORKER_ENV]: String(slot) });
@@ -155,6 +162,14 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
     ...(running !== options.configText && options.configText !== undefined ? { start: options.configText } : {}),
   });
 
+  /** A worker's ask about a credential it renews: the turn to renew it, or a renewal (ClusterRenewals). */
+  const renewing = (worker: Worker, { op, renewal }: AskMessage) => {
+    if (renewal === undefined) throw new Error(`"${op}" names no credential`);
+    return op === 'renew'
+      ? renewals.turn(worker.id, renewal.login, renewal.generation)
+      : renewals.done(worker.id, renewal.login, renewal.generation, renewal.result ?? { failure: 'the worker said nothing of it', forGood: false });
+  };
+
   const answer = async (worker: Worker, ask: AskMessage) => {
     let reply: AnswerMessage;
     try {
@@ -168,7 +183,9 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
               ? mergeCacheClears(await runOnAll<number>('cache-clear'))
               : ask.op === 'cache-status'
                 ? mergeCacheStatus(await runOnAll<Record<string, unknown>>('cache-status'))
-                : mergeStatus(await runOnAll<ConfigStatus>('status'), startedAt);
+                : ask.op === 'renew' || ask.op === 'renewed'
+                  ? await renewing(worker, ask)
+                  : mergeStatus(await runOnAll<ConfigStatus>('status'), startedAt);
       reply = { lip: 'answer', id: ask.id, value };
     } catch (err) {
       reply = { lip: 'answer', id: ask.id, error: err instanceof Error ? err.message : String(err) };
@@ -221,6 +238,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       live.delete(worker.id);
       listened.delete(worker.id);
       owed.delete(worker.id);
+      renewals.gone(worker.id);
       if (stopping) {
         // A worker still starting has no handler yet: the forwarded signal ends it, cleanly.
         if (code !== 0 && signal !== stopSignal) exitCode = 1;

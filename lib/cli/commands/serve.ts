@@ -143,7 +143,7 @@ async function serveProcess(config: Config, args: ServeArgs, io: Output, early: 
     reload: (trigger, text) => reloader!.reload(trigger, text),
     status: () => reloader!.status(),
   };
-  const server = new LipServer(createRuntime(config, { logger }), logger, {
+  const server = new LipServer(createRuntime(config, { logger, ...(link ? { renewals: link.renewals } : {}) }), logger, {
     control: link?.control ?? local,
     ...(link ? { clusterMetrics: link.metrics, clusterCache: link.cache } : {}),
   });

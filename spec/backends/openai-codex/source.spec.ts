@@ -1,4 +1,7 @@
 import { expect } from 'chai';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { emptyCall, type Call } from '../../../lib/canonical/index.js';
 import { createRuntime, type Runtime } from '../../../lib/core/runtime.js';
 import { CODEX_CLIENT_ID, CODEX_USER_AGENT } from '../../../lib/backends/openai-codex/index.js';
@@ -130,6 +133,31 @@ describe('backends/openai-codex/source', () => {
     expect(error).to.include({ code: 'LIP_ERR_UPSTREAM_NO_CREDENTIALS' });
     expect(error!.message).to.contain('rejected by the upstream (401)');
     expect(emu.refreshes).to.have.length(0);
+  });
+
+  // Found by probing: two rows reading one auth.json each kept a copy of the refresh token; the
+  // provider rotates it, so the second row to refresh sent a spent one and was dead until a reload.
+  it('shares one login between two rows reading the same auth.json: one refresh, and both serve with its tokens', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lip-codex-login-'));
+    const auth = join(dir, 'auth.json');
+    writeFileSync(auth, JSON.stringify({ tokens: { access_token: 'expired-token', refresh_token: rt, account_id: 'acc-1' } }));
+    chmodSync(auth, 0o600);
+    const runtime = runtimeFor([
+      `  - { id: cx-a, kind: openai-codex, base_url: "${emu.url}", oauth_token_url: "${emu.tokenUrl}", auth_json_path: "${auth}" }`,
+      `  - { id: cx-b, kind: openai-codex, base_url: "${emu.url}", oauth_token_url: "${emu.tokenUrl}", auth_json_path: "${auth}", default_reasoning_effort: high }`,
+    ].join('\n'));
+    runtimes.push(runtime);
+    expect((await drain(backendOf(runtime, 'cx-a').stream(call(), target))).error).to.equal(undefined);
+    const renewed = emu.requests[1]!.key!;
+    expect((await drain(backendOf(runtime, 'cx-b').stream(call(), target))).error).to.equal(undefined);
+    expect(emu.refreshes.map((r) => r.body!.refresh_token)).to.deep.equal([rt]);
+    expect(emu.requests.map((r) => r.key), 'row b sends the renewed token at once').to.deep.equal(['expired-token', renewed, renewed]);
+    // Expired again: whichever row is refused first refreshes with the rotated refresh token, for both.
+    emu.validTokens.delete(renewed);
+    const both = await Promise.all([drain(backendOf(runtime, 'cx-a').stream(call(), target)), drain(backendOf(runtime, 'cx-b').stream(call(), target))]);
+    expect(both.map((r) => r.error)).to.deep.equal([undefined, undefined]);
+    expect(emu.refreshes).to.have.length(2);
+    expect(emu.refreshes[1]!.body!.refresh_token).to.not.equal(rt);
   });
 
   it('says why when the refresh itself fails, and masks the tokens', async () => {

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import type { Renewal, RenewalResult, Renewed, SharedRenewals } from '../../../lib/backends/credentials/index.js';
 import { UpstreamClient } from '../../../lib/backends/http/index.js';
 import { CodexTokens } from '../../../lib/backends/openai-codex/index.js';
 import { LipError } from '../../../lib/errors/index.js';
@@ -47,6 +48,61 @@ describe('backends/openai-codex/token-refresh', () => {
     expect(await after.renew('cx', 'at-r', 401, client), 'refreshes with the rotated token, not the spent one').to.equal(true);
     expect(emu.refreshes[0]!.body!.refresh_token).to.equal('rt-reload');
     expect(emu.refreshes[1]!.body!.refresh_token).not.to.equal('rt-reload');
+  });
+
+  // Found by probing: two rows reading one auth.json each kept a copy of the refresh token, and the
+  // second to refresh sent the one the first had rotated away.
+  it('shares one login between the tokens of every backend that reads it: one refresh, its tokens for all', async () => {
+    const a = tokens();
+    const b = tokens();
+    expect(await Promise.all([a.renew('cx-a', 'at-0', 401, client), b.renew('cx-b', 'at-0', 401, client)])).to.deep.equal([true, true]);
+    expect(emu.refreshes).to.have.length(1);
+    const renewed = a.current('at-0');
+    expect(b.current('at-0')).to.equal(renewed);
+    // Refused again on b: the refresh goes out with the rotated refresh token, and a has its token too.
+    expect(await b.renew('cx-b', 'at-0', 401, client, renewed)).to.equal(true);
+    expect(emu.refreshes[1]!.body!.refresh_token).not.to.equal(rt);
+    expect(a.current('at-0')).to.equal(b.current('at-0')).and.not.equal(renewed);
+  });
+
+  it('renews through shared renewals (workers): takes another worker\'s newer grant instead of refreshing, and follows those announced', async () => {
+    const followers = new Map<string, (renewed: Renewed<unknown>) => void>();
+    const asked: [string, number][] = [];
+    let answer: Renewal<unknown> | undefined;
+    const renewals: SharedRenewals = {
+      async renew<T>(login: string, generation: number, renew: () => Promise<RenewalResult<T>>): Promise<Renewal<T>> {
+        asked.push([login, generation]);
+        if (answer) return answer as Renewal<T>;
+        const result = await renew();
+        return 'value' in result ? { generation: generation + 1, value: result.value } : result;
+      },
+      follow<T>(login: string, apply: (renewed: Renewed<T>) => void) {
+        followers.set(login, apply as (renewed: Renewed<unknown>) => void);
+        return () => followers.delete(login);
+      },
+    };
+    const t = new CodexTokens({ token: 'at-0', refreshToken: rt }, { tokenUrl: emu.tokenUrl, clientId: 'c', renewals });
+    answer = { generation: 3, value: { token: 'at-other', refreshToken: `${rt}-other` } };
+    expect(await t.renew('cx', 'at-0', 401, client, 'at-0')).to.equal(true);
+    expect(t.current('at-0')).to.equal('at-other');
+    expect(emu.refreshes, 'no refresh with the refresh token another worker rotated away').to.have.length(0);
+    const [[login]] = asked;
+    // Refused in its turn: refreshed here, with the refresh token that grant carried.
+    answer = undefined;
+    emu.refreshTokens.add(`${rt}-other`);
+    expect(await t.renew('cx', 'at-0', 401, client, 'at-other')).to.equal(true);
+    expect(asked).to.deep.equal([[login, 0], [login, 3]]);
+    expect(emu.refreshes.map((r) => r.body!.refresh_token)).to.deep.equal([`${rt}-other`]);
+    // Another worker's renewal announced: taken when newer, an older one ignored.
+    followers.get(login!)!({ generation: 9, value: { token: 'at-9', refreshToken: 'rt-9' } });
+    followers.get(login!)!({ generation: 5, value: { token: 'at-5', refreshToken: 'rt-5' } });
+    expect(t.current('at-0')).to.equal('at-9');
+    expect(t.secrets).to.include.members(['at-other', 'at-9', 'rt-9', rt]);
+    // A refused grant another worker reported: remembered as any failed refresh.
+    answer = { failure: 'the token endpoint answered 400', forGood: true };
+    expect(((await t.renew('cx', 'at-0', 401, client, 'at-9')) as LipError).message).to.contain('refreshing it failed: the token endpoint answered 400; lip does not try that refresh token again');
+    t.close();
+    expect(followers.size).to.equal(0);
   });
 
   it('runs one refresh for concurrent attempts', async () => {
