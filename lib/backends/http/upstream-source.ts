@@ -3,7 +3,7 @@ import { Observable } from 'rxjs/internal/Observable';
 import type { SchedulerLike, Subscriber } from 'rxjs';
 import type { LipEvent } from '../../canonical/index.js';
 import { isOutputEvent } from '../../canonical/index.js';
-import { LipError, reportInternalError } from '../../errors/index.js';
+import { isLipError, LipError, reportInternalError } from '../../errors/index.js';
 import { SseParser, type FlowGate, type SseMessage } from '../../wire/index.js';
 import type { DispatchHooks } from '../backend.js';
 import { BodyIdleTimer } from './body-idle-timer.js';
@@ -107,7 +107,7 @@ export interface ReadOptions {
  * fails with the retryable LIP_ERR_UPSTREAM_NO_CREDENTIALS. A kind whose credential can be
  * renewed gets one renewal per attempt after a 401 or 403, then the same request again. A body that ends
  * without the provider's terminal frame fails as LIP_ERR_UPSTREAM_EMPTY_STREAM before any
- * output, LIP_ERR_UPSTREAM_RESET after. A body that yields no canonical event for
+ * output, LIP_ERR_UPSTREAM_RESET after (one cut in the middle of a frame too). A body that yields no canonical event for
  * `read.bodyTimeout` (only keep-alive comments, pings, a trickle of bytes; a whole answer not
  * complete in that time) fails as LIP_ERR_UPSTREAM_BODY_TIMEOUT, retryable before any output.
  *
@@ -333,6 +333,14 @@ function pump(response: UpstreamResponse, exchange: UpstreamExchange, read: Read
       if (done) return;
       try {
         if (!feed(parser.end())) return stop();
+      } catch (err) {
+        flush();
+        // What the framer flushes at the end was never terminated: a body cut cleanly in the middle
+        // of a frame leaves half of one, which WHATWG discards. It is not a malformed stream: the
+        // stream is judged as ended before it (empty before output, reset after).
+        if (!isLipError(err) || err.code !== 'LIP_ERR_UPSTREAM_MALFORMED') return stop(err);
+      }
+      try {
         decoder.end(out);
         flush();
       } catch (err) {

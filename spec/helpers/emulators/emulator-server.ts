@@ -282,6 +282,11 @@ export async function startEmulator(protocol: EmulatorProtocol): Promise<Emulato
     if (fault.stall === 'after_output') { stopAt = firstOutput + 1; after = 'stall'; }
     if (typeof fault.stall === 'number') { stopAt = fault.stall; after = 'stall'; }
     if (fault.endAt !== undefined) { stopAt = fault.endAt; after = 'end'; }
+    if (fault.endMidFrame !== undefined) {
+      stopAt = fault.endMidFrame === 'first_output' ? firstOutput + 1 : firstOutput + 2;
+      const cut = frames[stopAt - 1]!;
+      frames[stopAt - 1] = cut.slice(0, Math.floor(cut.length / 2));
+    }
     frames = frames.slice(0, stopAt);
 
     res.writeHead(200, { 'content-type': protocol.streamContentType ?? 'text/event-stream', 'cache-control': 'no-cache', ...headers });

@@ -128,6 +128,8 @@ export type FinishScript = 'stop' | 'length' | 'tool_calls' | 'content_filter' |
  *   first output frame, or after N frames (the connection stays open until the client gives up).
  * - `malformedAt`: frame N is replaced by a frame that is not JSON.
  * - `endAt`: the body ends cleanly after N frames, without the provider's terminal frames.
+ * - `endMidFrame`: the body ends cleanly (a chunked body's final chunk) halfway through the first
+ *   output frame (`first_output`) or the frame after it (`after_output`).
  * - `hugeLine`: one `data:` line of `bytes` bytes (a JSON object with a padding string), sent
  *   in 64 KiB pieces that honour backpressure, before the first output frame (or right after
  *   it with `afterOutput`), then `\n\n` and the remaining frames; with `terminated: false` the
@@ -140,6 +142,7 @@ export interface FaultScript {
   readonly stall?: 'before_headers' | 'before_first_token' | 'after_output' | number;
   readonly malformedAt?: number;
   readonly endAt?: number;
+  readonly endMidFrame?: 'first_output' | 'after_output';
   readonly hugeLine?: { readonly bytes: number; readonly afterOutput?: boolean; readonly terminated?: boolean };
   readonly endless?: boolean;
 }
