@@ -50,15 +50,23 @@ export interface SseParserOptions {
  * `id:` and a missing space after the colon. `retry:` is read and ignored.
  * On the hot path (no `\r` in the chunk, single-line `data:`) a frame costs two `indexOf`s and
  * two slices; nothing is scanned character by character. Only the new chunk is searched for
- * line ends, so a line that arrives in many pieces costs linear time, not quadratic.
+ * line ends, so a line that arrives in many pieces costs linear time, not quadratic, and about
+ * its own length in memory however small the pieces.
  *
  * A line (or a message's data) longer than `maxLineBytes` throws
  * `LIP_ERR_UPSTREAM_LIMIT_EXCEEDED` as soon as the unfinished part grows past it.
  * @see spec/wire/sse.spec.ts
  */
 export class SseParser {
-  /** The unfinished last line: the pieces that arrived since the last line end. */
-  private pending: string[] = [];
+  /**
+   * The unfinished last line: what arrived since the last line end, as runs of pieces already
+   * joined, then the latest pieces (at most RUN_PIECES, RUN_CHARS). Each string held costs a
+   * header and an array slot besides its characters: a long line in 2-byte pieces, each kept as it
+   * came, took 17 times its length.
+   */
+  private runs: string[] = [];
+  private pieces: string[] = [];
+  private piecesChars = 0;
   private pendingChars = 0;
   private event = '';
   /** The first data line, and the rest when a message has several (rare). */
@@ -114,29 +122,40 @@ export class SseParser {
   private take(chunk: string, start: number, end: number): string {
     if (end - start + this.pendingChars > this.maxLine) throw lineTooLong(this.maxLine);
     const tail = chunk.slice(start, end);
-    if (this.pendingChars === 0 && this.pending.length === 0) return tail;
-    this.pending.push(tail);
-    const line = this.pending.join('');
-    this.pending = [];
-    this.pendingChars = 0;
-    return line;
+    if (this.pendingChars === 0) return tail;
+    this.pieces.push(tail);
+    return this.unfinished();
   }
 
   private keep(piece: string): void {
     this.pendingChars += piece.length;
     if (this.pendingChars > this.maxLine) throw lineTooLong(this.maxLine);
-    this.pending.push(piece);
+    this.pieces.push(piece);
+    this.piecesChars += piece.length;
+    if (this.pieces.length < RUN_PIECES && this.piecesChars < RUN_CHARS) return;
+    this.runs.push(this.pieces.length === 1 ? piece : this.pieces.join(''));
+    this.pieces = [];
+    this.piecesChars = 0;
+  }
+
+  /** The unfinished line whole; forgets it. */
+  private unfinished(): string {
+    let line = this.pieces.join('');
+    if (this.runs.length > 0) {
+      this.runs.push(line);
+      line = this.runs.join('');
+    }
+    this.runs = [];
+    this.pieces = [];
+    this.piecesChars = 0;
+    this.pendingChars = 0;
+    return line;
   }
 
   /** Flushes a final message that was not followed by a blank line. */
   end(): SseMessage[] {
     const out: SseMessage[] = [];
-    if (this.pending.length > 0) {
-      const rest = this.pending.join('');
-      this.pending = [];
-      this.pendingChars = 0;
-      if (rest.length > 0) this.line(rest, out);
-    }
+    if (this.pendingChars > 0) this.line(this.unfinished(), out);
     this.line('', out);
     return out;
   }
@@ -174,6 +193,10 @@ export class SseParser {
     else (this.more ??= []).push(value);
   }
 }
+
+/** When the latest pieces of an unfinished line are joined into one run: so many pieces, or so many characters. */
+const RUN_PIECES = 256;
+const RUN_CHARS = 64 * 1024;
 
 function lineTooLong(limit: number): LipError {
   return new LipError('LIP_ERR_UPSTREAM_LIMIT_EXCEEDED', `an upstream line exceeded http_client.max_line_bytes (${limit} bytes)`);

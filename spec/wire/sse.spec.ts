@@ -1,4 +1,7 @@
 import { expect } from 'chai';
+import { StringDecoder } from 'node:string_decoder';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { DEFAULT_MAX_LINE_BYTES, SSE_KEEPALIVE, SseParser, sseComment, sseFrame, sseJson } from '../../lib/wire/sse.js';
 import { LipError } from '../../lib/errors/index.js';
 
@@ -105,6 +108,23 @@ describe('wire/sse', () => {
       for (let i = 0; i < 10_000; i++) parser.push(piece);
       const [message] = parser.push('\n\n');
       expect(message!.data).to.have.length(10_240_000);
+    });
+
+    it('holds a line that arrives in tiny pieces in about its own size, not a string per piece', () => {
+      setFlagsFromString('--expose-gc');
+      const gc = runInNewContext('gc') as () => void;
+      const settle = () => { for (let i = 0; i < 4; i++) gc(); return process.memoryUsage().heapUsed; };
+      const line = 4 * 1024 * 1024;
+      const utf8 = new StringDecoder('utf8');
+      const piece = Buffer.from('xx');
+      const before = settle();
+      const parser = new SseParser();
+      parser.push('data: ');
+      // Each piece its own string, as the body's decoder makes them from a 2-byte chunk.
+      for (let fed = 0; fed < line; fed += piece.length) parser.push(utf8.write(piece));
+      const held = settle() - before;
+      expect(held, `${held} bytes of heap for a ${line}-byte line`).to.be.at.most(line * 1.5);
+      expect(parser.push('\n\n')[0]!.data).to.have.length(line);
     });
 
     it('keeps \\r\\n split across pieces working with a line assembled from pieces', () => {
