@@ -69,7 +69,8 @@ export interface WholeRead {
  * Reads a non-streamed answer whole, decodes it and emits its events, then completes. An
  * abort (unsubscribe) while the body is in flight ends quietly; a body over the limit is
  * LIP_ERR_UPSTREAM_LIMIT_EXCEEDED; a body that fails is classified like a stream body failure;
- * an answer without its finish is malformed.
+ * an empty body is LIP_ERR_UPSTREAM_EMPTY_STREAM (retryable); an answer without its finish is
+ * malformed.
  *
  * ```
  * upstream: --H-----b--|      (H = headers, b = the JSON body)
@@ -88,6 +89,11 @@ export async function readWholeResponse(body: Readable, read: WholeRead, subscri
   }
   if (read.signal.aborted || subscriber.closed) return;
   read.settle();
+  if (text.trim() === '') {
+    // Nothing at all (a byte order mark and white space at most): an answer that never came, as
+    // a stream that ends before any output; not a malformed one.
+    throw new LipError('LIP_ERR_UPSTREAM_EMPTY_STREAM', `backend "${read.backendId}": the upstream answered an empty body`, { detail: { backend: read.backendId } });
+  }
   const out: LipEvent[] = [];
   checkUpstreamJson(read.backendId, text, 'the answer'); // deep nesting: refused before JSON.parse (lib/wire/json-depth.ts)
   read.decoder.decode(parseResponseBody(read.backendId, text), out);

@@ -187,20 +187,22 @@ async function run(
       // small and read as far as it comes: its status says more than a timeout would).
       exchangeState.idle?.start();
       const type = String(response.headers['content-type'] ?? '');
+      if (/^\s*text\/html/i.test(type)) {
+        // A login portal's or a gateway's page with status 200: named, and retryable (nothing of
+        // the protocol was read), not parsed as frames (a binary framer read `<htm` as a length)
+        // or as a whole answer.
+        discard(response.body);
+        const [what, instead] = exchange.response ? ['response', 'a JSON answer'] : ['stream', 'an event stream'];
+        throw new LipError('LIP_ERR_UPSTREAM_MALFORMED', `backend "${exchange.backendId}": malformed upstream ${what}: the upstream answered an HTML page (${type}) instead of ${instead}`, {
+          retryable: true, detail: { backend: exchange.backendId },
+        });
+      }
       if (exchange.response && !/event-stream/i.test(type)) {
         return readWholeResponse(response.body, {
           backendId: exchange.backendId, decoder: exchange.response(), signal,
           ...(read.maxLineBytes !== undefined ? { maxBytes: read.maxLineBytes } : {}),
           settle: () => { exchangeState.settled = true; },
         }, subscriber);
-      }
-      if (/^\s*text\/html/i.test(type)) {
-        // A login portal's or a gateway's page with status 200: named, and retryable (nothing of
-        // the protocol was read), not parsed as frames (a binary framer read `<htm` as a length).
-        discard(response.body);
-        throw new LipError('LIP_ERR_UPSTREAM_MALFORMED', `backend "${exchange.backendId}": malformed upstream stream: the upstream answered an HTML page (${type}) instead of an event stream`, {
-          retryable: true, detail: { backend: exchange.backendId },
-        });
       }
       if (!/json/i.test(type)) return pump(response, exchange, read, signal, subscriber, exchangeState);
       // A server that ignored `stream: true`, or one that reports an error with status 200 (a

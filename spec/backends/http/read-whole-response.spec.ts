@@ -68,15 +68,32 @@ describe('backends/http/read-whole-response', () => {
   });
 
   it('refuses a 2xx body that is not JSON, or lacks the answer, as LIP_ERR_UPSTREAM_MALFORMED', async () => {
-    handler = (_req, _body, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html>sign in</html>');
-    const html = await run();
-    expect(html.events).to.deep.equal([]);
-    expect(html.error).to.include({ code: 'LIP_ERR_UPSTREAM_MALFORMED', retryable: false });
-    expect(html.error!.message).to.contain('not JSON');
+    handler = (_req, _body, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('sign in');
+    const plain = await run();
+    expect(plain.events).to.deep.equal([]);
+    expect(plain.error).to.include({ code: 'LIP_ERR_UPSTREAM_MALFORMED', retryable: false });
+    expect(plain.error!.message).to.contain('not JSON');
     handler = (_req, _body, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('[1,2]');
     expect((await run()).error).to.include({ code: 'LIP_ERR_UPSTREAM_MALFORMED' });
     handler = (_req, _body, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"id":"c3","choices":[]}');
     expect((await run()).error!.message).to.contain('choices[0].message');
+  });
+
+  // Found by probing raw upstream wire formats: a 200 HTML page (a login portal, a gateway) and an
+  // empty 200 body failed a non-streamed request as "the body is not JSON", not retryable, where a
+  // streamed request answered so fails over.
+  it('fails over on a 200 HTML page (named) or an empty body (LIP_ERR_UPSTREAM_EMPTY_STREAM)', async () => {
+    handler = (_req, _body, res) => res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<html>sign in</html>');
+    const html = await run();
+    expect(html.events).to.deep.equal([]);
+    expect(html.error).to.include({ code: 'LIP_ERR_UPSTREAM_MALFORMED', retryable: true });
+    expect(html.error!.message).to.equal('backend "c": malformed upstream response: the upstream answered an HTML page (text/html; charset=utf-8) instead of a JSON answer');
+    for (const body of ['', ' \r\n', '\ufeff']) {
+      handler = (_req, _body, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+      const empty = await run();
+      expect(empty.events, JSON.stringify(body)).to.deep.equal([]);
+      expect(empty.error, JSON.stringify(body)).to.include({ code: 'LIP_ERR_UPSTREAM_EMPTY_STREAM', retryable: true });
+    }
   });
 
   // Found by probing odd upstream replies: a JSON answer after a UTF-8 byte order mark was "the
