@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type { Agent, Dispatcher } from 'undici';
 import type { HttpClientSettings } from '../backend.js';
+import { decodeErrorBody } from './decode-error-body.js';
 import { OriginQueue, type DispatchHooks } from './origin-queue.js';
 
 /**
@@ -96,14 +97,19 @@ export function splitUrl(url: string): [origin: string, path: string] {
 
 /**
  * A response whose body is compressed although lip asked for `identity` (undici's `request`
- * decodes nothing): refused with its encoding named, before anything reads it as JSON or SSE
- * (a gzipped stream read as text was an empty stream, a gzipped error body garbage).
+ * decodes nothing). A 2xx body is refused with its encoding named, before anything reads it as
+ * JSON or SSE (a gzipped stream read as text was an empty stream). Any other answer keeps its
+ * status: its body, read only as an error's text (readBodyText), is decoded (decodeErrorBody).
  */
 function plainBody(response: UpstreamResponse): UpstreamResponse {
   const encoding = response.headers['content-encoding'];
   if (encoding === undefined) return response;
   const name = String(encoding).trim().toLowerCase();
   if (name === '' || name === 'identity') return response;
+  if (response.statusCode < 200 || response.statusCode >= 300) {
+    // A plain Readable, not undici's body: nothing calls its mixins (text(), dump()) on an error answer.
+    return { ...response, body: decodeErrorBody(response.body, name) as UpstreamResponse['body'] };
+  }
   response.body.on('error', () => undefined); // destroying it reports an abort nobody listens to
   response.body.destroy();
   throw new CompressedBodyError(name);
