@@ -356,6 +356,8 @@ export interface ResourceRoute {
    * `server.max_batch_body_bytes` under the decode admission and given as `bytes`, not parsed.
    */
   readonly upload?: boolean;
+  /** The query parameter naming a token that `ResourceRequest.grants` gave out (Gemini's upload's `upload_id`): a request naming one is its caller's without a key. */
+  readonly grantedBy?: string;
   handle(request: ResourceRequest): Promise<unknown>;
 }
 
@@ -375,6 +377,20 @@ export interface ResourceRequest {
   readonly retentionMs: number;
   /** The most an uploaded file may hold (`server.max_batch_body_bytes`). */
   readonly maxFileBytes: number;
+  /** A route with `grantedBy`: the URL grants its answers give out and take back. */
+  readonly grants?: UrlGrants;
+}
+
+/**
+ * What makes a token a route gives out in a URL (Gemini's upload URL, its `upload_id`) authorize
+ * the requests that name it in the route's `grantedBy` parameter, as the caller who was given it:
+ * such a request needs no key (with one, it is that key's, as any request). `give` is called
+ * with an unguessable token (at least 32 random characters) and when its authority ends
+ * (milliseconds since the epoch); `revoke` ends it sooner.
+ */
+export interface UrlGrants {
+  give(token: string, expires: number): void;
+  revoke(token: string): Promise<void>;
 }
 
 /** A resource's answer with headers of its own (an upload session's URL and status): `handle` returns it instead of the body. */

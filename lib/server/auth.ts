@@ -22,6 +22,13 @@ export interface KeySources {
   readonly queryKey?: string;
   /** How to send a key, for the 401 of a request without one (Frontend.keyHint); absent: a bearer token. */
   readonly hint?: string;
+  /** The caller a URL grant names (a Gemini upload's chunk, lib/server/url-grants.ts): the request's when it carries no key. */
+  readonly granted?: Caller;
+}
+
+/** The client key a request carries: in a header, else where its protocol takes one (`sources.queryKey`). */
+export function carriedKey(headers: IncomingHttpHeaders, sources: KeySources = {}): string | undefined {
+  return presentedKey(headers) ?? (sources.queryKey?.trim() || undefined);
 }
 
 /** Who a request is: its principal, and the key it presented (absent without auth). */
@@ -56,17 +63,25 @@ export class Authenticator {
 
   /**
    * The caller of the request; throws a 401 LipError when a required key is missing (saying how
-   * the protocol's clients send one, `sources.hint`) or wrong.
+   * the protocol's clients send one, `sources.hint`) or wrong. A request without a key is the
+   * caller its URL grant names (`sources.granted`), if it names one.
    */
   caller(headers: IncomingHttpHeaders, sources: KeySources = {}): Caller {
     if (!this.required) return LOCAL_CALLER;
-    const key = presentedKey(headers) ?? (sources.queryKey?.trim() || undefined);
+    const key = carriedKey(headers, sources);
+    if (key === undefined && sources.granted !== undefined) return sources.granted;
     if (key === undefined) throw new LipError('LIP_ERR_AUTH_MISSING_KEY', `missing API key: send ${sources.hint ?? 'Authorization: Bearer <key> (or x-api-key)'}`);
     const presented = digest(key);
     let found: ApiKeyConfig | undefined;
     for (const k of this.keys) if (timingSafeEqual(k.digest, presented)) found = k.config;
     if (found === undefined) throw new LipError('LIP_ERR_AUTH_INVALID_KEY', 'invalid API key');
     return { principal: found.principal, key: found };
+  }
+
+  /** The caller of the key `id` while it is configured for `principal` (what a URL grant names); undefined otherwise. */
+  keyCaller(id: string, principal: string): Caller | undefined {
+    const found = this.keys.find((k) => k.config.id === id && k.config.principal === principal)?.config;
+    return found === undefined ? undefined : { principal: found.principal, key: found };
   }
 }
 

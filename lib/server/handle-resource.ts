@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ApiKeyConfig } from '../config/index.js';
 import type { ContinuityStore } from '../continuity/index.js';
 import { toLipError } from '../errors/index.js';
 import { ResourceAnswer, type Frontend, type ResourceRoute } from '../frontends/protocol.js';
@@ -6,6 +7,7 @@ import { parseJson, readBody, type BodyWeigher } from '../wire/index.js';
 import { originOf } from './handle-batch.js';
 import { sendError, sendJson } from './send.js';
 import { storedResponses } from './stored-responses.js';
+import { urlGrants } from './url-grants.js';
 
 export interface ResourceCall {
   readonly frontend: Frontend;
@@ -14,6 +16,8 @@ export interface ResourceCall {
   readonly query: URLSearchParams;
   /** The caller's principal: its stored responses are the only ones the resource reads and keeps. */
   readonly principal: string;
+  /** The caller's API key (none without keys): what the URL grants the route gives out stand for. */
+  readonly key?: ApiKeyConfig;
   /** `server.max_request_body_bytes`. */
   readonly maxBodyBytes: number;
   /** `continuity.ttl`. */
@@ -51,6 +55,8 @@ export async function handleResource(req: IncomingMessage, res: ServerResponse, 
     const answer = await call.route.handle({
       params: call.params, query: call.query, body, ...(bytes !== undefined ? { bytes } : {}), headers: req.headers, origin: originOf(req),
       responses: storedResponses(continuity, call.principal), retentionMs: call.retentionMs, maxFileBytes: call.maxFileBytes,
+      // Without keys every request is the local user's: a URL needs no grant to be theirs.
+      ...(call.route.grantedBy !== undefined && call.key !== undefined ? { grants: urlGrants(continuity, call.route, { principal: call.principal, key: call.key }) } : {}),
     });
     // What a POST, PATCH or DELETE kept is written before the answer (read on any instance, kept through a crash); a read waits for nothing.
     if (call.route.method !== 'GET') await continuity.persisted?.();

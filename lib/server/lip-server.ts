@@ -19,7 +19,7 @@ import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { createTracing, type Tracing, type TracingOptions } from '../observability/tracing.js';
 import { parseListen } from '../config/index.js';
 import { maskSecretQuery, requestTarget, scrubCredentials, type RequestTarget } from '../wire/index.js';
-import { Authenticator, WWW_AUTHENTICATE, type KeySources } from './auth.js';
+import { Authenticator, carriedKey, WWW_AUTHENTICATE, type KeySources } from './auth.js';
 import { foreignBrowser, type BrowserAllowance } from './browser-guard.js';
 import { corsHeaders, isPreflight, preflightHeaders } from './cors.js';
 import { rateLimitHeadersOf } from '../frontends/rate-limit-headers.js';
@@ -50,6 +50,7 @@ import type { Config, ServerConfig } from '../config/index.js';
 import { answeredRequestId, endAfterBody, sendError, sendJson, sendJsonAndClose, withholdContinue } from './send.js';
 import { bodyReadBy, declaredOver } from './expect-continue.js';
 import { handleResource, readsBody } from './handle-resource.js';
+import { grantedCaller, grantToken } from './url-grants.js';
 import { Batches, type BatchBudgets, type BatchRequestReport } from './batches.js';
 import type { ApiKeyConfig } from '../config/types.js';
 import { estimateTokens, type Call } from '../canonical/index.js';
@@ -699,8 +700,9 @@ export class LipServer {
     if (allowance !== undefined && foreignBrowser(req.headers, allowance) !== undefined) return true;
     try {
       this.auth.caller(req.headers, keySourcesOf(url, body.frontend));
-    } catch {
-      return true;
+    } catch (err) {
+      // Without a key, a request naming a URL grant (a Gemini upload's chunk) is told to go on: its grant is read when it is handled.
+      return !(matched.kind === 'resource' && grantToken(matched.route, url.searchParams) !== undefined && toLipError(err).code === 'LIP_ERR_AUTH_MISSING_KEY');
     }
     return false;
   }
@@ -836,7 +838,7 @@ export class LipServer {
         // Served while draining (server.drain_delay), as generations are; refused once closing.
         if (this.closing) return this.refuseAndClose(req, res, frontend, new LipError('LIP_ERR_SERVER_SHUTTING_DOWN', 'the server is shutting down'));
         // Embeddings spend from a key's budget (their input tokens, priced by the input price); token counts are free.
-        const caller = await this.admittedCaller(req, res, url, state, frontend, match.kind === 'embeddings');
+        const caller = await this.admittedCaller(req, res, url, state, frontend, { spending: match.kind === 'embeddings' });
         if (caller === undefined) return void req.resume();
         const principal = caller.principal;
         const ticket = this.enterDecode(req, res, state, frontend);
@@ -917,13 +919,18 @@ export class LipServer {
         return handleStoredResponse(res, request, this.runtime.continuity, (code) => { state.errorCode = code; }, background);
       }
       case 'resource': {
-        const principal = await this.admitted(req, res, url, state, match.frontend);
-        if (principal === undefined) {
+        // A request without a key naming a URL grant (a Gemini upload's chunk) is the caller it was given to.
+        const token = grantToken(match.route, url.searchParams);
+        const granted = token !== undefined && this.auth.required && carriedKey(req.headers, keySourcesOf(url, match.frontend)) === undefined
+          ? await grantedCaller(this.runtime.continuity, match.route, token, this.auth) : undefined;
+        const caller = await this.admittedCaller(req, res, url, state, match.frontend, { granted });
+        if (caller === undefined) {
           req.resume();
           return;
         }
+        const { principal, key } = caller;
         const server = this.runtime.config.server;
-        const call = { frontend: match.frontend, route: match.route, params: match.params, query: url.searchParams, principal, maxBodyBytes: server.max_request_body_bytes, maxFileBytes: server.max_batch_body_bytes, retentionMs: this.runtime.config.continuity.ttl };
+        const call = { frontend: match.frontend, route: match.route, params: match.params, query: url.searchParams, principal, ...(key !== undefined ? { key } : {}), maxBodyBytes: server.max_request_body_bytes, maxFileBytes: server.max_batch_body_bytes, retentionMs: this.runtime.config.continuity.ttl };
         if (!readsBody(match.route)) return handleResource(req, res, call, this.runtime.continuity, (code) => { state.errorCode = code; });
         // A body is read (an upload's, a create's or an update's): counted by the decode admission as a generation's is.
         const ticket = this.enterDecode(req, res, state, match.frontend);
@@ -1107,9 +1114,11 @@ export class LipServer {
   /**
    * As `admitted`, with the caller's API key (its budget, its id). `spending`: the request
    * spends tokens (embeddings), so the key's budget and tokens per minute are checked first.
-   * A promise only while the limits are shared (`auth.limits_store: redis`).
+   * `granted`: the caller a URL grant of the request names, admitted as such when it carries no
+   * key (its key's limits count it). A promise only while the limits are shared (`auth.limits_store: redis`).
    */
-  private admittedCaller(req: IncomingMessage, res: ServerResponse, url: RequestTarget, state: RequestState, frontend: Frontend | undefined, spending = false): Caller | undefined | Promise<Caller | undefined> {
+  private admittedCaller(req: IncomingMessage, res: ServerResponse, url: RequestTarget, state: RequestState, frontend: Frontend | undefined, options: { readonly spending?: boolean; readonly granted?: Caller | undefined } = {}): Caller | undefined | Promise<Caller | undefined> {
+    const { spending = false, granted } = options;
     const refused = (err: unknown): undefined => {
       const lip = toLipError(err);
       if (!frontend) {
@@ -1121,7 +1130,7 @@ export class LipServer {
       return undefined;
     };
     try {
-      const caller = this.auth.caller(req.headers, keySourcesOf(url, frontend));
+      const caller = this.auth.caller(req.headers, { ...keySourcesOf(url, frontend), granted });
       state.principal = caller.principal;
       if (caller.key !== undefined) {
         state.keyId = caller.key.id;

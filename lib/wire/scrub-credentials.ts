@@ -179,9 +179,10 @@ export function scrubCredentials(text: string, secrets: readonly string[] = []):
   return out;
 }
 
-/** Query parameters whose values are credentials (matched without regard to case). */
+/** Query parameters whose values are credentials (matched without regard to case); `upload_id`: a Gemini upload URL's, which authorizes its chunks. */
 export const SECRET_QUERY_PARAMS: readonly string[] = [
   'key', 'api_key', 'api-key', 'apikey', 'x-goog-api-key', 'access_token', 'token', 'auth', 'password', 'secret', 'sig', 'signature', 'code', 'resume_token', 'lip_resume_token',
+  'upload_id',
 ];
 const SECRET_QUERY_NAMES = SECRET_QUERY_PARAMS.map((p) => p.replace(/[-_]/g, '[-_]')).join('|');
 const SECRET_QUERY = new RegExp(`([?&;](?:${SECRET_QUERY_NAMES})=)[^&#;]*`, 'gi');

@@ -76,12 +76,15 @@ interface IndexEntry {
  * answers them. Kept in the caller's stored responses, as cached contents are (in memory, SQLite
  * or Redis: an upload's start and its chunks may reach different instances sharing Redis): a
  * record per file, one with its bytes, one per principal listing them, one per upload session
- * and one per chunk until it is finalized. A file lives 48 hours (Google's), at most
- * `continuity.ttl`, and holds at most `server.max_batch_body_bytes`.
+ * and one per chunk until it is finalized. As Google's, an upload URL authorizes the requests to
+ * it (its `upload_id`, 32 random characters, is a URL grant: its chunks need no key, as in
+ * Google's curl recipe, and count as its starter's); it names no key (a key in a URL leaks into
+ * logs and shell histories). A file lives 48 hours (Google's), at most `continuity.ttl`, and
+ * holds at most `server.max_batch_body_bytes`.
  * @see spec/e2e/gemini-files.spec.ts
  */
 export const geminiFileRoutes: readonly ResourceRoute[] = [
-  { method: 'POST', path: '/upload/v1beta/files', upload: true, handle: upload },
+  { method: 'POST', path: '/upload/v1beta/files', upload: true, grantedBy: 'upload_id', handle: upload },
   { method: 'GET', path: '/v1beta/files', handle: list },
   { method: 'GET', path: '/v1beta/files/{id}', handle: get },
   { method: 'DELETE', path: '/v1beta/files/{id}', handle: remove },
@@ -216,6 +219,7 @@ async function upload(r: ResourceRequest): Promise<unknown> {
   const id = randomId('', 32).toLowerCase();
   const session: UploadSession = { uploadId: id, file, declared, received: 0, chunks: 0, expires: Date.now() + Math.min(SESSION_LIFETIME_MS, r.retentionMs) };
   saveSession(r.responses, session);
+  r.grants?.give(id, session.expires);
   const url = `${r.origin}/upload/v1beta/files?upload_id=${id}&upload_protocol=resumable`;
   return new ResourceAnswer(undefined, {
     'x-goog-upload-status': 'active', 'x-goog-upload-url': url, 'x-goog-upload-control-url': url, 'x-goog-upload-chunk-granularity': CHUNK_GRANULARITY,
@@ -232,7 +236,7 @@ async function chunk(r: ResourceRequest, uploadId: string): Promise<unknown> {
   return r.responses.exclusive(`gemini-upload:${key}`, async () => {
     const session = await loadSession(r.responses, uploadId);
     if (commands.includes('cancel')) {
-      await dropSession(r.responses, session);
+      await dropSession(r, session);
       return new ResourceAnswer(undefined, { 'x-goog-upload-status': 'cancelled' });
     }
     if (commands.includes('query')) return new ResourceAnswer(undefined, { 'x-goog-upload-status': 'active', 'x-goog-upload-size-received': String(session.received) });
@@ -271,7 +275,7 @@ async function chunk(r: ResourceRequest, uploadId: string): Promise<unknown> {
       parts.push(Buffer.from(data, 'base64'));
     }
     const file = await keep(r, session.file, Buffer.concat(parts));
-    await dropSession(r.responses, { ...session, chunks });
+    await dropSession(r, { ...session, chunks });
     return new ResourceAnswer({ file: fileObject(file, r.origin) }, { 'x-goog-upload-status': 'final' });
   });
 }
@@ -424,10 +428,12 @@ function saveSession(responses: StoredResponses, session: UploadSession): void {
   responses.save({ id: sessionId(responses, session.uploadId), input: [], output: NOTHING, echo: { [SESSION]: session } });
 }
 
-async function dropSession(responses: StoredResponses, session: UploadSession): Promise<void> {
+/** Forgets an upload session, its chunks, and the authority of its URL. */
+async function dropSession({ responses, grants }: ResourceRequest, session: UploadSession): Promise<void> {
   const key = sessionId(responses, session.uploadId);
   for (let k = 0; k < session.chunks; k++) await responses.delete(`${key}/chunk-${k}`).catch(() => undefined);
   await responses.delete(key).catch(() => undefined);
+  await grants?.revoke(session.uploadId);
 }
 
 /** Record ids derived from the principal and the name: two callers' files of one name are two records. */
