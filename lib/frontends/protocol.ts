@@ -666,9 +666,10 @@ export interface Frontend {
   /**
    * Whether a path that matches no route belongs to this protocol, so that its 404 / 405 uses
    * this envelope: `exact` for paths only this protocol uses, `prefix` for a shared prefix
-   * (`/v1/`); an exact claim wins over a prefix claim.
+   * (`/v1/`); an exact claim wins over a prefix claim. The headers and query may say whose a
+   * shared path is (Anthropic's `anthropic-version`, a Gemini client's `x-goog-api-key` or `?key=`).
    */
-  claimsPath?(pathname: string, headers: Readonly<Record<string, string | string[] | undefined>>): 'exact' | 'prefix' | undefined;
+  claimsPath?(pathname: string, headers: Readonly<Record<string, string | string[] | undefined>>, query: URLSearchParams): 'exact' | 'prefix' | undefined;
   /**
    * The request field each canonical generation option comes from (`maxOutputTokens` ->
    * `max_tokens`), so that a value the canonical checks refuse is named as the client wrote it.

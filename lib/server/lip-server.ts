@@ -793,7 +793,7 @@ export class LipServer {
     // RFC 9112 section 3.2; Node's own check (off) answers without the protocol's envelope.
     if (req.headers.host === undefined && req.httpVersionMinor >= 1) {
       state.errorCode = 'LIP_ERR_REQUEST_INVALID';
-      return this.refuseAndClose(req, res, table.ownerOf(url.pathname, req.headers), new LipError('LIP_ERR_REQUEST_INVALID', 'an HTTP/1.1 request needs a Host header'));
+      return this.refuseAndClose(req, res, table.ownerOf(url, req.headers), new LipError('LIP_ERR_REQUEST_INVALID', 'an HTTP/1.1 request needs a Host header'));
     }
     const matched = table.match(req.method ?? 'GET', url.pathname);
     // Files of two protocols at one path (`/v1/files`): the request's headers say whose.
@@ -806,7 +806,7 @@ export class LipServer {
       const foreign = foreignBrowser(req.headers, allowance);
       if (foreign !== undefined) {
         state.errorCode = foreign.code;
-        return this.refuseAndClose(req, res, table.ownerOf(url.pathname, req.headers), foreign);
+        return this.refuseAndClose(req, res, table.ownerOf(url, req.headers), foreign);
       }
     }
     // A browser page lip lets use it (a loopback page, one of server.allowed_origins) may read
@@ -881,7 +881,7 @@ export class LipServer {
       case 'models': {
         req.resume();
         // A refusal speaks the protocol asked (Gemini's /v1beta/models, Anthropic's by its header).
-        const owner = table.ownerOf(url.pathname, req.headers);
+        const owner = table.ownerOf(url, req.headers);
         if ((await this.admitted(req, res, url, state, owner)) === undefined) return;
         return handleListModels(req, res, url, match.routes, this.runtime, state.allow);
       }
@@ -1057,7 +1057,7 @@ export class LipServer {
   private envelopeOf(table: RouteTable, res: ServerResponse, err: LipError): ErrorResponse {
     let owner: Frontend | undefined;
     try {
-      owner = table.ownerOf(requestTarget(res.req.url).pathname, res.req.headers);
+      owner = table.ownerOf(requestTarget(res.req.url), res.req.headers);
     } catch {
       owner = undefined; // a target that is no path (refused as such by route)
     }
@@ -1075,7 +1075,7 @@ export class LipServer {
 
   /** A path or method error, in the envelope of the protocol the path belongs to (plain otherwise). */
   private pathError(req: IncomingMessage, res: ServerResponse, url: RequestTarget, table: RouteTable, err: LipError, headers: Record<string, string> = {}): void {
-    const owner = table.ownerOf(url.pathname, req.headers);
+    const owner = table.ownerOf(url, req.headers);
     if (!owner) return plainError(res, err, headers);
     sendError(res, owner, err, headers);
   }

@@ -1,4 +1,5 @@
 import type { BatchRoutes, EmbeddingsRoute, FileRoutes, Frontend, GenerateRoute, ModelListRoute, ResourceRoute, StoredResponseRoutes, WebSocketMode } from '../frontends/protocol.js';
+import type { RequestTarget } from '../wire/index.js';
 import { ADMIN_ENDPOINTS, ADMIN_METHODS, type AdminPath } from './admin.js';
 import { PROFILING_ENDPOINTS, type ProfilingEndpoint } from './profiling.js';
 
@@ -285,8 +286,8 @@ export class RouteTable {
    * enabled frontend with an exact claim on it (lib/frontends/<protocol>/frontend.ts), else the
    * first with a prefix claim; undefined outside every protocol.
    */
-  ownerOf(pathname: string, headers: Readonly<Record<string, string | string[] | undefined>>): Frontend | undefined {
-    const claims = this.frontends.map((f) => [f, f.claimsPath?.(pathname, headers)] as const);
+  ownerOf(target: RequestTarget, headers: Readonly<Record<string, string | string[] | undefined>>): Frontend | undefined {
+    const claims = this.frontends.map((f) => [f, f.claimsPath?.(target.pathname, headers, target.searchParams)] as const);
     return (claims.find(([, c]) => c === 'exact') ?? claims.find(([, c]) => c === 'prefix'))?.[0];
   }
 }

@@ -5,6 +5,7 @@ import type { ResolveReferences, ResourceRequest, ResourceRoute, StoredResponses
 import { badField } from './decode-contents.js';
 import { namePage } from './name-pages.js';
 import { decodeGenerateContent } from './decode-request.js';
+import { GEMINI_VERSIONS } from './model-path.js';
 import { normalizeKeys } from './normalize-keys.js';
 
 type Json = Record<string, any>;
@@ -56,17 +57,17 @@ interface IndexEntry {
  * their names for `caches.list`. A cached content lives until its `expireTime` (from `ttl`, one
  * hour by default), at most `continuity.ttl` after it was created or last updated (the store
  * keeps it no longer; the `expireTime` shown says so). Create, get, list, update (`ttl` or
- * `expireTime` only, as Google allows) and delete, under `/v1beta/`, `/v1beta1/` and `/v1/`.
+ * `expireTime` only, as Google allows) and delete, under each of GEMINI_VERSIONS (`/v1beta/`, `/v1/`...).
  * A request naming one gets it put in its place (`resolveCachedContent`), and the decoder marks
  * where the cached part ends, so that a backend with explicit prompt caching (Anthropic) caches it.
  * @see spec/e2e/gemini-cached-contents.spec.ts
  */
-export const cachedContentRoutes: readonly ResourceRoute[] = ['/v1beta', '/v1beta1', '/v1'].flatMap((version): ResourceRoute[] => [
-  { method: 'POST', path: `${version}/cachedContents`, handle: create },
-  { method: 'GET', path: `${version}/cachedContents`, handle: list },
-  { method: 'GET', path: `${version}/cachedContents/{id}`, handle: async (r) => cachedContentObject(await read(r.responses, nameOf(r), 'name')) },
-  { method: 'PATCH', path: `${version}/cachedContents/{id}`, handle: update },
-  { method: 'DELETE', path: `${version}/cachedContents/{id}`, handle: remove },
+export const cachedContentRoutes: readonly ResourceRoute[] = GEMINI_VERSIONS.flatMap((version): ResourceRoute[] => [
+  { method: 'POST', path: `/${version}/cachedContents`, handle: create },
+  { method: 'GET', path: `/${version}/cachedContents`, handle: list },
+  { method: 'GET', path: `/${version}/cachedContents/{id}`, handle: async (r) => cachedContentObject(await read(r.responses, nameOf(r), 'name')) },
+  { method: 'PATCH', path: `/${version}/cachedContents/{id}`, handle: update },
+  { method: 'DELETE', path: `/${version}/cachedContents/{id}`, handle: remove },
 ]);
 
 /**

@@ -7,7 +7,7 @@ import { decodeGenerateContent } from './decode-request.js';
 
 
 /**
- * `POST /v1beta/models/{model}:countTokens` (and `/v1/...`, `/v1beta1/...`), answered
+ * `POST /v1beta/models/{model}:countTokens` (and `/v1/...`, `/v1beta1/...`, `/v1alpha/...`), answered
  * `{"totalTokens": N}`. The body is either `contents` alone (what the SDK's
  * `models.countTokens` sends) or a whole `generateContentRequest` (system instruction, tools and
  * generation config count too), decoded like a generation (a 400 names the field, under

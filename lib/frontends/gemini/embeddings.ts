@@ -32,7 +32,7 @@ type Json = Record<string, any>; // validated by the schemas above before any fi
 /**
  * `POST /v1beta/models/{model}:embedContent` (one text, answered `{embedding: {values}}`) and
  * `:batchEmbedContents` (one request per text, what the SDK's `models.embedContent` sends,
- * answered `{embeddings: [{values}]}`), also under `/v1/` and `/v1beta1/`; keys in camelCase or
+ * answered `{embeddings: [{values}]}`), also under `/v1/`, `/v1beta1/` and `/v1alpha/`; keys in camelCase or
  * snake_case. A content's text parts are joined by a newline (other parts are refused);
  * `taskType` and `outputDimensionality` must be the same for every request of a batch (one
  * canonical request carries them); `title` is read and not carried.

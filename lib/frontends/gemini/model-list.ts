@@ -1,4 +1,4 @@
-import type { ModelEntry, ModelListRoute } from '../protocol.js';
+import type { ModelEntry, ModelListRoute, RequestContext } from '../protocol.js';
 
 /**
  * `GET /v1beta/models` in Gemini's shape: `{"models":[{"name":"models/<id>", ...,
@@ -26,7 +26,19 @@ export function geminiModel(m: ModelEntry): Record<string, unknown> {
   };
 }
 
+/**
+ * Whether a request to a path Gemini shares with OpenAI (`/v1/models`: the SDKs' `apiVersion:
+ * 'v1'`) is a Gemini client's: Google's key header, the Gemini SDKs' `x-goog-api-client`, or a
+ * `?key=` (Google's REST form). An OpenAI client sends none of them.
+ */
+export function fromGeminiClient(headers: RequestContext['headers'], query: URLSearchParams): boolean {
+  return headers['x-goog-api-key'] !== undefined || headers['x-goog-api-client'] !== undefined || query.has('key');
+}
+
 export const geminiModelRoutes: readonly ModelListRoute[] = [
   { path: '/v1beta/models', encode: geminiModelList, encodeOne: geminiModel },
   { path: '/v1beta1/models', encode: geminiModelList, encodeOne: geminiModel },
+  { path: '/v1alpha/models', encode: geminiModelList, encodeOne: geminiModel },
+  // OpenAI's list too: Gemini's answer for a Gemini client's request, asked before OpenAI's (as Anthropic's is).
+  { path: '/v1/models', accepts: (context) => fromGeminiClient(context.headers, context.query), encode: geminiModelList, encodeOne: geminiModel },
 ];

@@ -1,5 +1,10 @@
+/** The API versions of Gemini's paths (the SDKs' `apiVersion`): `v1beta` (their default), `v1beta1`, `v1alpha` and `v1`. */
+export const GEMINI_VERSIONS: readonly string[] = ['v1beta', 'v1beta1', 'v1alpha', 'v1'];
+
+const METHOD_PATH = new RegExp(`^/(?:${GEMINI_VERSIONS.join('|')})/models/(.+)(?::|%3[Aa])([A-Za-z]+)$`);
+
 /**
- * `/v1beta/models/{model}:{method}` (also `v1` and `v1beta1`): the model of a Gemini method path,
+ * `/v1beta/models/{model}:{method}` (and under the other GEMINI_VERSIONS): the model of a Gemini method path,
  * percent-decoded (kept raw when the escapes are malformed: the backend then says it does not
  * know the model) and without its `models/` prefix; undefined when the path is another method's.
  * Model ids may hold `:` and `/` (`stub:stub-default`, `openrouter:meta/llama`): the method is
@@ -11,7 +16,7 @@
  * ```
  */
 export function modelOfPath(pathname: string, method: string): { model: string } | undefined {
-  const m = /^\/(?:v1beta1|v1beta|v1)\/models\/(.+)(?::|%3[Aa])([A-Za-z]+)$/.exec(pathname);
+  const m = METHOD_PATH.exec(pathname);
   if (!m || m[2] !== method) return undefined;
   let model = m[1]!;
   try {

@@ -12,7 +12,7 @@ const JSON_ARRAY_WIRE = { contentType: 'application/json; charset=UTF-8', keepal
 
 
 /**
- * `/v1beta/models/{model}:method` (and `/v1/...`, `/v1beta1/...`). The model id may contain `:`
+ * `/v1beta/models/{model}:method` (and `/v1/...`, `/v1beta1/...`, `/v1alpha/...`). The model id may contain `:`
  * and `/` (`stub:stub-default`, `openrouter:meta/llama`): the method is the last `:` segment.
  * The path is percent-decoded. A body naming a `cachedContent` gets it put in its place before it
  * is decoded (cached-contents.ts). A stream is SSE with `?alt=sse` (what the SDKs ask for) and
