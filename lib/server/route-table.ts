@@ -8,6 +8,9 @@ export type SystemHandlerName = 'healthz' | 'readyz' | 'metrics';
 /** What a cancel endpoint names: an A-leg, or a response (of a protocol with response ids). */
 export type CancelTarget = 'a-leg' | 'response';
 
+/** A path whose last segment ends in a custom method (`…/models/{model}:predict`; the colon may come percent-encoded). */
+const CUSTOM_METHOD = /(?::|%3[Aa])[A-Za-z]+$/;
+
 /** `POST /lip/v1/a-legs/{id}/cancel`. */
 export const A_LEG_CANCEL_PATH = '/lip/v1/a-legs/{id}/cancel';
 
@@ -256,7 +259,11 @@ export class RouteTable {
     const list = this.detailsPathOf(pathname);
     if (list !== undefined) {
       const group = `${list}/{id}`;
-      if (method !== 'GET' && method !== 'HEAD') return { kind: 'method_not_allowed', allow: 'GET', group };
+      if (method !== 'GET' && method !== 'HEAD') {
+        // A custom method of the model that no route has (Google's `{model}:{verb}`: Imagen's `:predict`) is no
+        // route, as at Google; not another method of a model named `…:predict`.
+        return CUSTOM_METHOD.test(pathname) ? { kind: 'not_found', group: 'unmatched' } : { kind: 'method_not_allowed', allow: 'GET', group };
+      }
       // The whole rest of the path is the id: model ids hold `/` (`stub:meta/llama-3`), and
       // Gemini's SDK sends them as they are (a Gemini method, `...:generateContent`, matched above).
       let id = pathname.slice(list.length + 1);

@@ -93,6 +93,9 @@ describe('server/RouteTable', () => {
     expect(shape(all.match('POST', '/v1beta/models/stub:meta/llama-3:generateContent'))).to.deep.include({ kind: 'generate' });
     expect(shape(all.match('GET', '/v1beta/models/stub:meta/llama-3:generateContent'))).to.deep.include({ kind: 'method_not_allowed', allow: 'POST' });
     expect(shape(all.match('POST', '/v1beta/models/stub:meta/llama-3'))).to.deep.equal({ kind: 'method_not_allowed', allow: 'GET', group: '/v1beta/models/{id}' });
+    // A custom method no route has (Imagen's `:predict`) is no route, not another method of the model `stub:meta/llama-3:predict`.
+    expect(shape(all.match('POST', '/v1beta/models/stub:meta/llama-3:predict'))).to.deep.equal({ kind: 'not_found', group: 'unmatched' });
+    expect(shape(all.match('POST', '/v1/models/imagen-4%3ApredictLongRunning'))).to.deep.equal({ kind: 'not_found', group: 'unmatched' });
     expect(shape(all.match('GET', '/v1beta/models/'))).to.deep.equal({ kind: 'not_found', group: 'unmatched' });
   });
 });
