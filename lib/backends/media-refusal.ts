@@ -1,4 +1,4 @@
-import { FILE_STORES, type FilePart, type FileStore, type ImagePart } from '../canonical/index.js';
+import { FILE_STORES, type Call, type FilePart, type FileStore, type ImagePart, type Part } from '../canonical/index.js';
 import { LipError } from '../errors/index.js';
 
 /**
@@ -51,4 +51,50 @@ export function foreignReference(backend: string, own: FileStore | undefined, pa
   return new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `${backend} cannot read a file in ${store.name} (${JSON.stringify(reference!.slice(0, 120))}); send the file inline, or route it to a backend that reads it (${store.readers})`, {
     retryable: true, detail: { backend },
   });
+}
+
+/**
+ * A backend row's `media_urls`: `pass` (the default) sends an image or document given by URL on
+ * to the provider, which may fetch it; `refuse` refuses it (mediaUrlRefusal), for a self-hosted
+ * server that would fetch whatever its network reaches.
+ */
+export const MEDIA_URLS_PROPERTY: Record<string, unknown> = { enum: ['pass', 'refuse'], default: 'pass' };
+
+/**
+ * The 400 for a call that gives an image or document by URL (in a message or a tool's result; a
+ * `data:` URL is inline) to a backend whose row says `media_urls: refuse`, before anything is
+ * sent; undefined for a call with every medium inline. Retryable, so that a route moves on to a
+ * candidate that takes it.
+ *
+ * ```ts
+ * mediaUrlRefusal('vllm backend "local"', call) // a call with image_url https://example.com/cat.png
+ * // vllm backend "local" takes images and documents inline only (media_urls: refuse), not by URL ("https://example.com/cat.png"); ...
+ * ```
+ * @see spec/e2e/regression-client-media-urls.spec.ts
+ */
+export function mediaUrlRefusal(backend: string, call: Call): LipError | undefined {
+  for (const message of call.messages) {
+    for (const part of message.parts) {
+      const url = mediaUrlOf(part);
+      if (url === undefined) continue;
+      return new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `${backend} takes images and documents inline only (media_urls: refuse), not by URL (${JSON.stringify(url.slice(0, 120))}); send them inline (base64 or a data: URL), or route them to another backend`, {
+        retryable: true, detail: { backend },
+      });
+    }
+  }
+  return undefined;
+}
+
+/** The URL a part (or a part of a tool's result) gives a medium by; undefined for inline media and other parts. */
+function mediaUrlOf(part: Part): string | undefined {
+  if (part.type === 'tool_result') {
+    if (typeof part.content === 'string') return undefined;
+    for (const inner of part.content) {
+      const url = mediaUrlOf(inner);
+      if (url !== undefined) return url;
+    }
+    return undefined;
+  }
+  if (part.type !== 'image' && part.type !== 'file') return undefined;
+  return part.data === undefined && part.url !== undefined && !/^data:/i.test(part.url) ? part.url : undefined;
 }

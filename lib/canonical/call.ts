@@ -30,7 +30,7 @@ export interface TextPart {
   readonly cache?: CacheMark;
 }
 
-/** An image by URL (`https:` or `data:`) or inline base64 `data` with its media type. */
+/** An image by URL (`https:`, `http:` or `data:`; Gemini's `gs:` and Files API references too) or inline base64 `data` with its media type. */
 export interface ImagePart {
   readonly type: 'image';
   readonly url?: string;

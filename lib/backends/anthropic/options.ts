@@ -1,4 +1,5 @@
 import type { BackendRow } from '../backend.js';
+import { MEDIA_URLS_PROPERTY } from '../media-refusal.js';
 import { PROVIDER_OPTIONS_PROPERTY } from '../provider-options.js';
 
 /**
@@ -13,6 +14,7 @@ export const anthropicProperties: Record<string, Record<string, unknown>> = {
   provider_options: PROVIDER_OPTIONS_PROPERTY,
   cache_enrollment: { enum: ['disabled', 'automatic'], default: 'disabled' },
   cache_ttl: { enum: ['5m', '1h'] },
+  media_urls: MEDIA_URLS_PROPERTY,
 };
 
 /** Row rules the schema cannot say: `cache_ttl` belongs to automatic enrollment. */

@@ -1,6 +1,7 @@
 import type { BackendRow } from '../backend.js';
 import { endpointUrl } from '../http/endpoint-url.js';
 import { modelUrlPath } from '../http/model-url-path.js';
+import { MEDIA_URLS_PROPERTY } from '../media-refusal.js';
 import { PROVIDER_OPTIONS_PROPERTY } from '../provider-options.js';
 
 /** The gemini row keys beside the common ones. */
@@ -9,6 +10,7 @@ export const geminiProperties: Record<string, Record<string, unknown>> = {
   api_version: { type: 'string', pattern: '^v[0-9a-z]+$', default: 'v1beta' },
   auth: { enum: ['x-goog-api-key', 'bearer'], default: 'x-goog-api-key' },
   provider_options: PROVIDER_OPTIONS_PROPERTY,
+  media_urls: MEDIA_URLS_PROPERTY,
 };
 
 export interface GeminiOptions {

@@ -1,3 +1,4 @@
+import { throwError } from 'rxjs/internal/observable/throwError';
 import { asyncScheduler } from 'rxjs/internal/scheduler/async';
 import type { Observable } from 'rxjs';
 import { embeddingProblem, type Call, type EmbeddingRequest, type EmbeddingResult, type LipEvent } from '../../canonical/index.js';
@@ -12,6 +13,7 @@ import { documentContextAsText } from '../document-context.js';
 import { toolReferencesAsText } from '../tool-references.js';
 import { namespacedCallsFromFunctions, namespacesAsFunctions } from '../tool-namespaces.js';
 import { declareAddedTools } from '../added-tools.js';
+import { mediaUrlRefusal } from '../media-refusal.js';
 import { continuePausedTurns, continueResumedAnswers, type PausedTurns } from '../continue-turn.js';
 import { classifyTransportError } from './classify-transport-error.js';
 import { KeyRotation, type KeyRefusals } from './key-rotation.js';
@@ -154,7 +156,9 @@ export interface HttpProtocol {
 /**
  * A Backend over HTTP: one pooled undici client per backend row, its key pool, and one cold
  * `upstreamSource` per attempt. With `target.whole` the request asks for one JSON answer
- * (`stream: false`, Gemini `:generateContent`) and the kind's response decoder reads it.
+ * (`stream: false`, Gemini `:generateContent`) and the kind's response decoder reads it. A row
+ * with `media_urls: refuse` sends no image or document given by URL: such a generation is
+ * refused before anything is sent (mediaUrlRefusal), and its token count is left to lip.
  *
  * ```ts
  * const backend = new HttpBackend(row, deps, 'openai-chat', openaiChatProtocol(row));
@@ -180,6 +184,8 @@ export class HttpBackend implements Backend {
   private readonly now: () => number;
   /** What the backend says it is upstream; undefined when the kind's own headers say it. */
   private readonly identity: UpstreamIdentity | undefined;
+  /** The row says `media_urls: refuse`: the backend as a refusal names it; undefined when it passes them. */
+  private readonly refusesMediaUrls: string | undefined;
   readonly countTokens?: (call: Call, model: string, signal?: AbortSignal, client?: ClientHeaders, requestHeaders?: Readonly<Record<string, string>>) => Promise<number | undefined>;
   readonly embed?: (request: EmbeddingRequest, model: string, signal: AbortSignal, client?: ClientHeaders, requestHeaders?: Readonly<Record<string, string>>) => Promise<EmbeddingResult>;
 
@@ -188,6 +194,7 @@ export class HttpBackend implements Backend {
     this.models = row.models.length > 0 ? row.models : protocol.defaultModels;
     this.reasoning = protocol.reasoning;
     this.prefill = protocol.prefill === true;
+    this.refusesMediaUrls = row.media_urls === 'refuse' ? `${row.kind} backend "${row.id}"` : undefined;
     this.identity = protocol.identity ? new UpstreamIdentity(deps.identity ?? DEFAULT_UPSTREAM_IDENTITY, row, protocol.identity.attribution) : undefined;
     this.client = new UpstreamClient(deps.http ?? DEFAULT_HTTP_SETTINGS, deps.env ?? {}, row.id, this.identity?.fixed);
     this.maxLineBytes = deps.http?.max_line_bytes;
@@ -216,6 +223,8 @@ export class HttpBackend implements Backend {
   }
 
   stream(given: Call, target: Target): Observable<LipEvent> {
+    const refused = this.refusedMedia(given);
+    if (refused !== undefined) return throwError(() => refused);
     const declared = this.protocol.addedTools === true ? given : declareAddedTools(given);
     const flat = this.protocol.toolNamespaces === true ? declared : namespacesAsFunctions(declared);
     const portable = portableToolNames(flat);
@@ -227,6 +236,11 @@ export class HttpBackend implements Backend {
       : resumed !== undefined ? continueResumedAnswers(call, run, resumed) : run(call);
     const events = portable === flat ? sent : sent.pipe(originalToolNames(flat));
     return flat === declared ? events : events.pipe(namespacedCallsFromFunctions(declared));
+  }
+
+  /** The refusal of a call that gives media by URL, when the row refuses them. */
+  private refusedMedia(call: Call): LipError | undefined {
+    return this.refusesMediaUrls === undefined ? undefined : mediaUrlRefusal(this.refusesMediaUrls, call);
   }
 
   /** `call` with the search results, document contexts and tool references the protocol has no place for as text. */
@@ -276,8 +290,10 @@ export class HttpBackend implements Backend {
     return models.parse(await this.unary((key) => models.request(key), signal, 'the model list'));
   }
 
-  /** One token count, with the first usable key; undefined when the upstream has no count endpoint. */
+  /** One token count, with the first usable key; undefined when the upstream has no count endpoint (or the row refuses the call's media URLs). */
   private async count(count: NonNullable<HttpProtocol['countTokens']>, call: Call, model: string, signal: AbortSignal = AbortSignal.timeout(30_000), headers: CallHeaders = {}): Promise<number | undefined> {
+    // Media by URL the row refuses are not sent for a count either: lip estimates it.
+    if (this.refusedMedia(call) !== undefined) return undefined;
     // Custom tools go out as the function tools a generation would send.
     const declared = this.protocol.addedTools === true ? call : declareAddedTools(call);
     const read = this.readable(portableCallIds(portableToolNames(this.protocol.toolNamespaces === true ? declared : namespacesAsFunctions(declared)), this.protocol.callIds));

@@ -1,4 +1,5 @@
 import type { BackendRow } from '../backend.js';
+import { MEDIA_URLS_PROPERTY } from '../media-refusal.js';
 import { PROVIDER_OPTIONS_PROPERTY } from '../provider-options.js';
 
 /** How the key is sent: `Authorization: Bearer` (default), Azure-style `api-key`, or not at all. */
@@ -22,6 +23,7 @@ export const openaiChatProperties: Record<string, Record<string, unknown>> = {
   web_search: { enum: ['native', 'refuse'], default: 'native' },
   prefill: { enum: ['none', 'partial', 'prefix'], default: 'none' },
   provider_options: PROVIDER_OPTIONS_PROPERTY,
+  media_urls: MEDIA_URLS_PROPERTY,
 };
 
 export interface ChatOptions {

@@ -1,5 +1,6 @@
 import type { BackendRow } from '../backend.js';
 import { basePath, endpointUrl } from '../http/endpoint-url.js';
+import { MEDIA_URLS_PROPERTY } from '../media-refusal.js';
 
 export const CODEX_BASE_URL = 'https://chatgpt.com/backend-api/codex';
 export const CODEX_TOKEN_URL = 'https://auth.openai.com/oauth/token';
@@ -24,6 +25,7 @@ export const openaiCodexProperties: Record<string, Record<string, unknown>> = {
   ignore_unsupported_gen_params: { type: 'boolean', default: false },
   early_session_verbosity_bump_turns: { type: 'integer', minimum: 0, maximum: 1000, default: 5 },
   mid_session_verbosity_bump_frequency: { type: 'integer', minimum: 0, maximum: 100000, default: 10 },
+  media_urls: MEDIA_URLS_PROPERTY,
 };
 
 export interface CodexOptions {

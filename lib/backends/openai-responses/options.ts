@@ -1,4 +1,5 @@
 import type { BackendRow } from '../backend.js';
+import { MEDIA_URLS_PROPERTY } from '../media-refusal.js';
 import { PROVIDER_OPTIONS_PROPERTY } from '../provider-options.js';
 
 /**
@@ -18,6 +19,7 @@ export const openaiResponsesProperties: Record<string, Record<string, unknown>> 
   tool_namespaces: { enum: ['native', 'flatten'] },
   provider_options: PROVIDER_OPTIONS_PROPERTY,
   profile: { enum: ['openai', 'openresponses'], default: 'openai' },
+  media_urls: MEDIA_URLS_PROPERTY,
 };
 
 /**

@@ -3,6 +3,7 @@ import { CALLER_DIALECTS, REASONING_DIALECTS, TOOL_DIALECTS, WEB_SEARCH_TOOL_NAM
 import { LipError } from '../../errors/index.js';
 import { plainMediaType } from '../../wire/media-types.js';
 import { cacheOf } from '../cache-control.js';
+import { mediaUrl } from '../media-url.js';
 import { openCallId, plainCallId, reasoningFromSlot } from '../state-envelope.js';
 import { openSearchId, resultOf } from './web-search-blocks.js';
 import { COMPACTION_BLOCK, compactionPart, HOSTED_BLOCKS, hostedPart } from './hosted-tools.js';
@@ -309,14 +310,14 @@ function mediaPart(b: Json, path: string): ImagePart | FilePart {
     const oversized = b.transformations?.oversized_image;
     const sized = oversized === 'downsize' || oversized === 'error' ? { oversized } : {};
     if (s.type === 'base64') return { type: 'image', data: s.data, mediaType: plainMediaType(s.media_type), ...sized };
-    if (s.type === 'url') return { type: 'image', url: s.url, ...sized };
+    if (s.type === 'url') return { type: 'image', url: mediaUrl(s.url, `${path}.source.url`), ...sized };
     if (s.type === 'file') throw badField(`${path}.source.file_id`, `${String(s.file_id).slice(0, 64)} is no image file of yours on this server (upload it to /v1/files, or send base64 or url)`, true);
     throw badField(`${path}.source.type`, `unknown image source type "${String(s.type)}"`);
   }
   const named = { ...(typeof b.title === 'string' && b.title ? { filename: b.title } : {}), ...(typeof b.context === 'string' && b.context ? { context: b.context } : {}) };
   switch (s.type) {
     case 'base64': return { type: 'file', data: s.data, mediaType: plainMediaType(s.media_type), ...named };
-    case 'url': return { type: 'file', url: s.url, mediaType: 'application/pdf', ...named };
+    case 'url': return { type: 'file', url: mediaUrl(s.url, `${path}.source.url`), mediaType: 'application/pdf', ...named };
     case 'text': return { type: 'file', data: Buffer.from(s.data as string, 'utf8').toString('base64'), mediaType: plainMediaType(s.media_type ?? 'text/plain'), ...named };
     case 'file': return { type: 'file', fileId: s.file_id, ...named };
     case 'content': throw badField(`${path}.source.type`, 'content-block document sources are not supported; send base64, text or url', true);

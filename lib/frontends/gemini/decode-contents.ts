@@ -1,7 +1,8 @@
 import type { FilePart, HostedToolPart, ImagePart, Message, Part, ReasoningPart, TextPart } from '../../canonical/index.js';
-import { HOSTED_DIALECTS, REASONING_DIALECTS } from '../../canonical/index.js';
+import { FILE_STORES, HOSTED_DIALECTS, REASONING_DIALECTS } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 import { plainMediaType } from '../../wire/media-types.js';
+import { mediaUrl } from '../media-url.js';
 import { openStateBase64, openTurnBase64, type CarriedState } from '../state-envelope.js';
 import { restoreCarried } from './carried-reasoning.js';
 import type { MessageOrigin, Origin } from '../protocol.js';
@@ -179,9 +180,10 @@ function contentPart(p: Json, path: string): TextPart | ImagePart | FilePart {
   }
   if (p.fileData) {
     const { mimeType, fileUri } = p.fileData as Json;
+    const url = mediaUrl(fileUri, `${path}.fileData.fileUri`, FILE_STORES.google);
     const mediaType = typeof mimeType === 'string' ? plainMediaType(mimeType) : undefined;
-    if (mediaType?.startsWith('image/')) return { type: 'image', url: fileUri, mediaType };
-    return { type: 'file', url: fileUri, ...(mediaType !== undefined ? { mediaType } : {}) };
+    if (mediaType?.startsWith('image/')) return { type: 'image', url, mediaType };
+    return { type: 'file', url, ...(mediaType !== undefined ? { mediaType } : {}) };
   }
   throw badField(path, 'must have text, inlineData, fileData, functionCall or functionResponse');
 }

@@ -7,6 +7,7 @@ import { requestArguments } from '../../wire/json-depth.js';
 import { compileRequestValidator, parseDataUrl } from '../../wire/request-validator.js';
 import { allowedChoice } from '../allowed-tools.js';
 import { partCacheOf } from '../cache-control.js';
+import { mediaUrl } from '../media-url.js';
 import { originsLater, type DecodedRequest, type MessageOrigin, type Origin, type OriginRecorder } from '../protocol.js';
 import { openaiOptionsOf } from '../provider-options.js';
 import { openCallId, plainCallId } from '../state-envelope.js';
@@ -217,7 +218,7 @@ function userParts(content: string | Json[], path: string): Part[] {
       case 'text':
         return { type: 'text', text: p.text, ...partCacheOf(p) };
       case 'image_url': {
-        const image = imagePart(p.image_url.url, p.image_url.detail);
+        const image = imagePart(p.image_url.url, `${path}[${j}].image_url.url`, p.image_url.detail);
         const mark = partCacheOf(p);
         return mark.cache ? { ...image, ...mark } : image;
       }
@@ -231,9 +232,9 @@ function userParts(content: string | Json[], path: string): Part[] {
   });
 }
 
-function imagePart(url: string, detail?: string): ImagePart {
+function imagePart(url: string, param: string, detail?: string): ImagePart {
   const inline = parseDataUrl(url);
-  const base = inline ? { type: 'image' as const, data: inline.data, mediaType: inline.mediaType } : { type: 'image' as const, url };
+  const base = inline ? { type: 'image' as const, data: inline.data, mediaType: inline.mediaType } : { type: 'image' as const, url: mediaUrl(url, param) };
   return detail ? { ...base, detail } : base;
 }
 

@@ -4,6 +4,7 @@ import { LipError } from '../../errors/index.js';
 import { requestArguments } from '../../wire/json-depth.js';
 import { parseDataUrl } from '../../wire/request-validator.js';
 import { partCacheOf } from '../cache-control.js';
+import { mediaUrl } from '../media-url.js';
 import { openCallId, openState, plainCallId, reasoningFromSlot } from '../state-envelope.js';
 import { webSearchPart } from './web-search-call.js';
 import { HOSTED_ANSWER_TYPE, HOSTED_ITEM_TYPES, hostedPart } from './hosted-tools.js';
@@ -229,14 +230,14 @@ function contentParts(content: string | Json[], path: string): Part[] {
   });
 }
 
-/** An `input_image` part (or a computer call's screenshot, client-tools.ts): its `image_url`, https: or data:; a `file_id` lip holds no file of is a 400 (one it holds was put inline: file-references.ts). */
+/** An `input_image` part (or a computer call's screenshot, client-tools.ts): its `image_url`, https:, http: or data: (mediaUrl); a `file_id` lip holds no file of is a 400 (one it holds was put inline: file-references.ts). */
 export function imagePart(p: Json, path: string): ImagePart {
   const detail = typeof p.detail === 'string' ? { detail: p.detail } : {};
   if (typeof p.image_url === 'string' && p.image_url.length > 0) {
     const inline = parseDataUrl(p.image_url);
-    return inline ? { type: 'image', data: inline.data, mediaType: inline.mediaType, ...detail } : { type: 'image', url: p.image_url, ...detail };
+    return inline ? { type: 'image', data: inline.data, mediaType: inline.mediaType, ...detail } : { type: 'image', url: mediaUrl(p.image_url, `${path}.image_url`), ...detail };
   }
-  if (typeof p.file_id === 'string') throw badField(`${path}.file_id`, 'names no file of this caller that lip holds (upload it to /v1/files with purpose vision or user_data), or send image_url (https: or data:)', true);
+  if (typeof p.file_id === 'string') throw badField(`${path}.file_id`, 'names no file of this caller that lip holds (upload it to /v1/files with purpose vision or user_data), or send image_url (https:, http: or data:)', true);
   throw badField(`${path}.image_url`, 'is required');
 }
 
@@ -248,7 +249,7 @@ function filePart(p: Json, path: string): FilePart {
     const pdf = typeof p.filename === 'string' && p.filename.toLowerCase().endsWith('.pdf');
     return { type: 'file', data: p.file_data, mediaType: pdf ? 'application/pdf' : 'application/octet-stream', ...named };
   }
-  if (typeof p.file_url === 'string') return { type: 'file', url: p.file_url, ...named };
+  if (typeof p.file_url === 'string') return { type: 'file', url: mediaUrl(p.file_url, `${path}.file_url`), ...named };
   if (typeof p.file_id === 'string') return { type: 'file', fileId: p.file_id, ...named };
   throw badField(path, 'needs file_data, file_url or file_id');
 }
