@@ -43,7 +43,7 @@ export const ERROR_CODES = {
   // ── routing ─────────────────────────────────────────────────────────────────
   LIP_ERR_ROUTE_INVALID_SELECTOR: { status: 400, retryable: false, summary: 'The route selector does not parse (the message gives the column and reason).' },
   LIP_ERR_ROUTE_UNKNOWN_BACKEND: { status: 400, retryable: false, summary: 'The selector names a backend id that is not configured or not enabled.' },
-  LIP_ERR_ROUTE_UNKNOWN_MODEL: { status: 404, retryable: false, summary: 'The model names no configured backend and matches no alias, and routing.unknown_model is reject.' },
+  LIP_ERR_ROUTE_UNKNOWN_MODEL: { status: 404, retryable: false, summary: 'The model names no configured backend and matches no alias, and routing.unknown_model is reject; or an acp backend whose row lists its models is asked for another.' },
   LIP_ERR_ROUTE_NO_CANDIDATE: { status: 503, retryable: false, summary: 'No candidate of the route is eligible (for example every circuit is open).' },
   LIP_ERR_ROUTE_ALL_FAILED: { status: 502, retryable: false, summary: 'Every candidate of the route failed before output.' },
   LIP_ERR_ROUTE_RATE_LIMITED: { status: 429, retryable: false, summary: 'Every candidate of the route is rate-limited; Retry-After gives the earliest recovery.' },

@@ -1,4 +1,5 @@
 import { isAbsolute } from 'node:path';
+import { LipError } from '../../errors/index.js';
 import type { BackendRow } from '../backend.js';
 
 /**
@@ -77,4 +78,30 @@ export function checkAcpRow(row: Readonly<Record<string, unknown>>): { key: stri
 /** Replaces `{model}` in a command argument or environment value. */
 export function withModel(text: string, model: string): string {
   return text.split('{model}').join(model);
+}
+
+/** What a model may not hold: white space or a control character, of any script. */
+const NOT_IN_MODEL = /[\s\p{Cc}]/u;
+
+/**
+ * Checks the model a call names before an agent is started for it: the model goes into the
+ * agent's arguments and environment values (withModel), so one that starts with "-" (an option
+ * of the client's choosing: `--yolo`) or holds white space or a control character is a
+ * 400 LIP_ERR_REQUEST_INVALID; and a row that lists its `models` serves only those, another
+ * being a 404 LIP_ERR_ROUTE_UNKNOWN_MODEL (as an HTTP upstream answers a model it does not have).
+ *
+ * ```ts
+ * checkAgentModel('--yolo', [], 'agent')
+ * // throws: model "--yolo" cannot be given to acp backend "agent": it starts with "-", and would be an option of the agent
+ * ```
+ * @see spec/e2e/regression-acp-model-arguments.spec.ts
+ */
+export function checkAgentModel(model: string, listed: readonly string[], backend: string): void {
+  const shown = JSON.stringify(model.length > 200 ? `${model.slice(0, 200)}…` : model);
+  const problem = model.startsWith('-') ? 'it starts with "-", and would be an option of the agent'
+    : NOT_IN_MODEL.test(model) ? 'a model holds no white space or control characters' : undefined;
+  if (problem !== undefined) throw new LipError('LIP_ERR_REQUEST_INVALID', `model ${shown} cannot be given to acp backend "${backend}": ${problem}`, { detail: { backend } });
+  if (listed.length > 0 && !listed.includes(model)) {
+    throw new LipError('LIP_ERR_ROUTE_UNKNOWN_MODEL', `acp backend "${backend}" serves only the models its row lists (${listed.join(', ')}), not ${shown}`, { detail: { backend } });
+  }
 }

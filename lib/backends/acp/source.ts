@@ -13,7 +13,7 @@ import { UpdateDecoder } from './decode-stream.js';
 import { checkPromptable, planPrompt } from './encode-request.js';
 import { HttpTransport } from './http-transport.js';
 import { mapFinishReason } from './map-finish-reason.js';
-import { acpOptions, withModel, type AcpOptions } from './options.js';
+import { acpOptions, checkAgentModel, withModel, type AcpOptions } from './options.js';
 import { StdioTransport } from './stdio-transport.js';
 
 /** Which agent serves a call: the client's session (metadata `session_id`, else `user`). */
@@ -22,15 +22,18 @@ export function sessionOf(call: Call): string {
 }
 
 /**
- * The acp backend: coding agents spoken to over the Agent Client Protocol. Subscribing takes
- * the pooled agent of (workspace, model, session), sends the conversation (or its new tail) as
- * one `session/prompt` and emits the agent's updates as they come. Unsubscribing during a turn
- * sends `session/cancel`; an agent that has not ended the turn within `cancel_grace` is killed.
+ * The acp backend: coding agents spoken to over the Agent Client Protocol. Subscribing checks
+ * the model (checkAgentModel), takes the pooled agent of (workspace, model, session), sends the
+ * conversation (or its new tail) as one `session/prompt` and emits the agent's updates as they
+ * come. Unsubscribing during a turn sends `session/cancel`; an agent that has not ended the turn
+ * within `cancel_grace` is killed.
  */
 export class AcpBackend implements Backend {
   readonly kind = 'acp';
   readonly id: string;
   readonly models: readonly string[];
+  /** The row's `models`: when it lists any, the only models an agent is started for. */
+  private readonly listed: readonly string[];
   private readonly options: AcpOptions;
   private readonly scheduler: SchedulerLike;
   private readonly pool: AgentPool;
@@ -43,6 +46,7 @@ export class AcpBackend implements Backend {
 
   constructor(row: BackendRow, private readonly deps: BackendDeps = {}) {
     this.id = row.id;
+    this.listed = row.models;
     this.models = row.models.length > 0 ? row.models : ['agent'];
     this.options = acpOptions(row);
     if (this.options.transport === 'stdio' && !this.options.command) throw new Error(`backend ${row.id}: kind acp with transport stdio needs command`);
@@ -67,6 +71,7 @@ export class AcpBackend implements Backend {
       let killTimer: Subscription | undefined;
 
       const run = async (): Promise<void> => {
+        checkAgentModel(target.model, this.listed, this.id);
         const prompted = checkPromptable(call, this.id);
         let lease = await this.pool.acquire(key);
         try {
