@@ -5,23 +5,37 @@ import type { FollowSink, RelayedFollow } from './cancel-relay.js';
 
 /** How long the events of a streamed background response stay resumable after it ended. */
 export const BACKGROUND_RETENTION_MS = 10 * 60_000;
-/** Ended streamed runs kept at most, and the characters of their frames (the oldest go first beyond either). */
+/** Ended streamed runs kept at most (the oldest go first beyond it). */
 export const MAX_ENDED_RUNS = 1_000;
-export const MAX_ENDED_CHARS = 64 * 1024 * 1024;
+
+/**
+ * Characters of frames kept for resuming: `run` of one run (its newest; a stream that never ends
+ * must not hold its every frame), `total` of all runs together, running and ended.
+ */
+export interface KeptFrames {
+  readonly run: number;
+  readonly total: number;
+}
+export const KEPT_FRAMES: KeptFrames = { run: 64 * 1024 * 1024, total: 256 * 1024 * 1024 };
 
 /** Told each frame of a run's stream, then undefined once the run ended. */
 type Follower = (frame: string | undefined) => void;
 
 /**
  * One background response (`Continuation.background`) while it runs detached from its request,
- * and, when it was created streamed, the frames of its stream (one per sequence number, from 0:
- * `GET /v1/responses/{id}?stream=true&starting_after=N` resumes after frame N).
+ * and, when it was created streamed, the newest frames of its stream (one per sequence number,
+ * from 0: `GET /v1/responses/{id}?stream=true&starting_after=N` resumes after frame N), at most
+ * `maxChars` of them.
  */
 export class BackgroundRun {
-  /** The frames of its stream so far (undefined: created without `stream`, nothing to resume). */
+  /** The frames of its stream it keeps, from sequence number `first` (undefined: created without `stream`, nothing to resume). */
   readonly frames: string[] | undefined;
-  /** Characters of its frames. */
+  /** Sequence number of its oldest kept frame: the ones before it went (past `maxChars`, or the total of all runs). */
+  first = 0;
+  /** Characters of its kept frames. */
   chars = 0;
+  /** Told of the characters it keeps more (fewer, negative), while BackgroundRuns counts them. */
+  counted: ((chars: number) => void) | undefined;
   /** Its first event came (the response runs rather than waits). */
   started = false;
   /** When it ended (milliseconds since the epoch); undefined while it runs. */
@@ -34,7 +48,7 @@ export class BackgroundRun {
    * items (for a list query; a 400 LipError for a malformed one).
    */
   constructor(readonly id: string, readonly principal: string, readonly state: RequestState, streamed: boolean, private readonly object: (started: boolean) => unknown,
-    readonly items?: (query: URLSearchParams) => unknown) {
+    readonly items?: (query: URLSearchParams) => unknown, private readonly maxChars = KEPT_FRAMES.run) {
     this.frames = streamed ? [] : undefined;
   }
 
@@ -43,17 +57,45 @@ export class BackgroundRun {
     return this.state.ended?.() ?? this.object(this.started);
   }
 
-  /** Wire text of its stream: kept frame by frame (frames end with a blank line) and told to every follower. */
+  /**
+   * Wire text of its stream: kept frame by frame (frames end with a blank line) and told to every
+   * follower; past `maxChars` the oldest frames go.
+   */
   push(text: string): void {
     if (this.frames === undefined || text === '') return;
     let start = 0;
+    let added = 0;
     for (let end = text.indexOf('\n\n'); end !== -1; end = text.indexOf('\n\n', start)) {
       const frame = text.slice(start, end + 2);
       start = end + 2;
       this.frames.push(frame);
-      this.chars += frame.length;
+      added += frame.length;
       for (const follower of this.followers) follower(frame);
     }
+    this.chars += added;
+    this.counted?.(added);
+    if (this.chars > this.maxChars) this.forget(this.chars - this.maxChars);
+  }
+
+  /**
+   * Forgets its oldest frames: `chars` characters of them at least, and a quarter of `maxChars`
+   * more (so that the array is cut now and then, not at every frame).
+   */
+  forget(chars: number): void {
+    if (this.frames === undefined) return;
+    const goal = chars + this.maxChars / 4;
+    let count = 0;
+    let freed = 0;
+    while (count < this.frames.length && freed < goal) freed += this.frames[count++]!.length;
+    this.frames.splice(0, count);
+    this.first += count;
+    this.chars -= freed;
+    this.counted?.(-freed);
+  }
+
+  /** Its stream can be followed after sequence number `after`: it keeps every frame since. */
+  keeps(after: number): boolean {
+    return this.frames !== undefined && after + 1 >= this.first;
   }
 
   /** Ends it: every follower is told, and none is kept. */
@@ -74,18 +116,19 @@ export class BackgroundRun {
   }
 
   /**
-   * Follows its stream: the frames after sequence number `after` (-1: all) at once, then each
-   * new one, then undefined when it ends (at once if it has). Returns what stops following.
+   * Follows its stream: the frames after sequence number `after` (-1: all; those it still keeps,
+   * see `keeps`) at once, then each new one, then undefined when it ends (at once if it has).
+   * Returns what stops following.
    */
   follow(after: number, follower: Follower): () => void {
     const kept = this.frames ?? [];
-    for (const frame of kept.slice(after + 1)) follower(frame);
+    for (const frame of kept.slice(Math.max(0, after + 1 - this.first))) follower(frame);
     if (this.endedAt !== undefined) {
       follower(undefined);
       return () => undefined;
     }
     // A cursor ahead of what came so far: the frames up to it are skipped as they come.
-    let ahead = Math.max(0, after + 1 - kept.length);
+    let ahead = Math.max(0, after + 1 - this.first - kept.length);
     const own: Follower = ahead === 0 ? follower : (frame) => {
       if (frame !== undefined && ahead > 0) ahead--;
       else follower(frame);
@@ -99,8 +142,11 @@ export class BackgroundRun {
  * The background responses of this instance: those running (each counted as a request in
  * flight through `track`/`untrack`, so that a cancel finds it and a shutdown waits for it and
  * then ends it), and the streamed ones that ended in the last BACKGROUND_RETENTION_MS (at most
- * MAX_ENDED_RUNS, and MAX_ENDED_CHARS of frames), whose streams can still be resumed. A run created without `stream` is
- * forgotten when it ends: its stored response answers for it.
+ * MAX_ENDED_RUNS), whose streams can still be resumed. A run created without `stream` is
+ * forgotten when it ends: its stored response answers for it. The frames of all runs are
+ * counted together (`limits.total`): past it, the ended runs go first (the oldest), then a
+ * running run forgets its oldest frames as it pushes more (each run keeps `limits.run` at most
+ * when created with them).
  * @see spec/server/background-runs.spec.ts
  */
 export class BackgroundRuns {
@@ -108,9 +154,11 @@ export class BackgroundRuns {
   private ended = 0;
   /** Runs that have not ended. */
   private active = 0;
-  private endedChars = 0;
+  /** Characters of the frames of the runs kept. */
+  private kept = 0;
 
-  constructor(private readonly track: (state: RequestState) => void, private readonly untrack: (state: RequestState) => void, private readonly now: () => number = Date.now) {}
+  constructor(private readonly track: (state: RequestState) => void, private readonly untrack: (state: RequestState) => void, private readonly now: () => number = Date.now,
+    readonly limits: KeptFrames = KEPT_FRAMES) {}
 
   /**
    * Keeps a run: in flight, or, when it ended before it was added (a run that ended within the
@@ -119,6 +167,8 @@ export class BackgroundRuns {
   add(run: BackgroundRun): void {
     this.sweep();
     this.runs.set(run.id, run);
+    this.kept += run.chars;
+    run.counted = (chars) => this.counted(run, chars);
     if (run.endedAt !== undefined) return this.keepEnded(run);
     this.active++;
     this.track(run.state);
@@ -159,29 +209,44 @@ export class BackgroundRuns {
     return this.runs.size;
   }
 
+  /** Characters of the frames kept now, of every run. */
+  get keptChars(): number {
+    return this.kept;
+  }
+
+  /** A run kept here keeps `chars` more characters (fewer, negative): past the total, ended runs go, then its own oldest frames. */
+  private counted(run: BackgroundRun, chars: number): void {
+    if (this.runs.get(run.id) !== run) return;
+    this.kept += chars;
+    if (chars <= 0 || this.kept <= this.limits.total) return;
+    this.sweep();
+    if (this.kept > this.limits.total) run.forget(this.kept - this.limits.total);
+  }
+
   /** An ended run: forgotten, or with its stream kept for a while. */
   private keepEnded(run: BackgroundRun): void {
-    if (run.frames === undefined) this.runs.delete(run.id);
-    else {
-      this.ended++;
-      this.endedChars += run.chars;
-    }
+    if (run.frames === undefined) this.forget(run);
+    else this.ended++;
     this.sweep();
   }
 
+  private forget(run: BackgroundRun): void {
+    this.runs.delete(run.id);
+    this.kept -= run.chars;
+  }
+
   /**
-   * Forgets ended runs past their retention, and the oldest beyond MAX_ENDED_RUNS or
-   * MAX_ENDED_CHARS (the map keeps insertion order, which is nearly the order they ended in).
+   * Forgets ended runs past their retention, and the oldest beyond MAX_ENDED_RUNS or the total
+   * of frames (the map keeps insertion order, which is nearly the order they ended in).
    */
   private sweep(): void {
     if (this.ended === 0) return;
     const oldest = this.now() - BACKGROUND_RETENTION_MS;
-    for (const [id, run] of this.runs) {
+    for (const run of this.runs.values()) {
       if (run.endedAt === undefined) continue;
-      if (run.endedAt > oldest && this.ended <= MAX_ENDED_RUNS && this.endedChars <= MAX_ENDED_CHARS) continue;
-      this.runs.delete(id);
+      if (run.endedAt > oldest && this.ended <= MAX_ENDED_RUNS && this.kept <= this.limits.total) continue;
+      this.forget(run);
       this.ended--;
-      this.endedChars -= run.chars;
       if (this.ended === 0) return;
     }
   }
@@ -193,7 +258,7 @@ export class BackgroundRuns {
  */
 export function followForRelay(runs: BackgroundRuns, follow: RelayedFollow, sink: Omit<FollowSink, 'lost'>): (() => void) | undefined {
   const run = runs.find(follow.responseId, follow.principal);
-  if (run?.frames === undefined) return undefined;
+  if (run === undefined || !run.keeps(follow.after)) return undefined;
   return run.follow(follow.after, (frame) => (frame === undefined ? sink.end() : sink.frames([frame])));
 }
 
@@ -242,7 +307,9 @@ export const STALLED_CLIENT_MS = 60_000;
  * leaves (the run goes on). The frames are written as fast as the client takes them: a
  * resumption of a long stream waits for its connection to drain (the run keeps the frames
  * anyway), and a client that takes nothing for `stalledMs` is cut off; it resumes with the last
- * sequence number it read. Resolves when the response is over.
+ * sequence number it read; so is a client that fell so far behind that the frames it would read
+ * next are no longer kept (the run keeps its newest only, BackgroundRun). Resolves when the
+ * response is over.
  */
 export function followRun(res: ServerResponse, run: BackgroundRun, after: number, o: FollowOptions): Promise<void> {
   return new Promise((resolve) => {
@@ -251,6 +318,7 @@ export function followRun(res: ServerResponse, run: BackgroundRun, after: number
     res.writeHead(200, { ...o.headers, 'content-type': o.contentType, 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
     res.flushHeaders();
     const frames = run.frames ?? [];
+    /** The sequence number it writes next. */
     let next = after + 1;
     let wrote = false;
     let full = false;
@@ -279,9 +347,13 @@ export function followRun(res: ServerResponse, run: BackgroundRun, after: number
     };
     const pump = () => {
       if (over || full) return;
-      while (next < frames.length) {
+      if (next < run.first) {
+        res.destroy();
+        return stop();
+      }
+      while (next < run.first + frames.length) {
         wrote = true;
-        if (!res.write(frames[next++])) {
+        if (!res.write(frames[next++ - run.first])) {
           full = true;
           res.once('drain', drained);
           stalled = setTimeout(() => { res.destroy(); stop(); }, o.stalledMs ?? STALLED_CLIENT_MS);

@@ -355,7 +355,7 @@ async function runInBackground(r: BackgroundRequest, route: BackgroundRoute, run
     input: r.input, output: new Collector().response, echo: context.continuation?.echo,
   });
   const run = new BackgroundRun(responseId, r.principal, runState, stream, (started) => route.running(context, started),
-    stored === undefined ? undefined : (query) => stored.inputItems(query)(view()));
+    stored === undefined ? undefined : (query) => stored.inputItems(query)(view()), runs.limits.run);
   const encoder = stream ? servedModelEncoder((c) => r.route.streamEncoder(c), context, () => r.meta.candidateKey, runtime.config.routing.echo_requested_model) : undefined;
   const collector = new Collector();
   // The create is answered once the route has resolved to a first attempt, or the run ended before.

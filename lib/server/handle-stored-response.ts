@@ -40,10 +40,12 @@ export interface StoredResponseRequest {
  *
  * With `background`, a background response is answered while it runs (not stored yet): its
  * object and input items from its run, here or through the relay on the instance running it,
- * and `?stream=true` follows its kept stream (after `starting_after`) wherever it is kept; any
- * other response has no stream to follow (400 naming `stream`).
+ * and `?stream=true` follows its kept stream (after `starting_after`) wherever it is kept (a
+ * `starting_after` before the frames its run still keeps is a 400 naming it); any other
+ * response has no stream to follow (400 naming `stream`).
  * @see spec/e2e/stored-responses.spec.ts
  * @see spec/e2e/background-responses.spec.ts
+ * @see spec/e2e/regression-background-endless-stream.spec.ts
  */
 export async function handleStoredResponse(res: ServerResponse, request: StoredResponseRequest, continuity: ContinuityStore, failed: (code: string) => void, background?: BackgroundView): Promise<void> {
   const { id, principal, routes } = request;
@@ -64,11 +66,14 @@ export async function handleStoredResponse(res: ServerResponse, request: StoredR
       if (after !== undefined) {
         const options = { ...background.follow, contentType: request.frontend.streamContentType, headers: { 'cache-control': 'no-store' } };
         // Its stream, kept here or by the instance running it (continuity shared through Redis).
-        if (run?.frames !== undefined) return await followRun(res, run, after, options);
+        if (run?.frames !== undefined) {
+          if (!run.keeps(after)) throw new LipError('LIP_ERR_REQUEST_INVALID', `response '${id}' no longer keeps the events of its stream up to sequence number ${run.first - 1} (it keeps its newest only): resume after a later one, or retrieve it without stream`, { param: 'starting_after' });
+          return await followRun(res, run, after, options);
+        }
         if (background.relay !== undefined && await followElsewhere(res, background.relay, { principal, responseId: id, after }, options)) return;
         // Known (or the 404), but with no stream kept.
         await load();
-        throw new LipError('LIP_ERR_REQUEST_INVALID', `response '${id}' has no stream to resume: only a background response created with stream: true is streamed again, until ${BACKGROUND_RETENTION_MS / 60_000} minutes after it ended; retrieve it without stream`, { param: 'stream' });
+        throw new LipError('LIP_ERR_REQUEST_INVALID', `response '${id}' has no stream to resume: only a background response created with stream: true is streamed again, until ${BACKGROUND_RETENTION_MS / 60_000} minutes after it ended, and only from the events it still keeps (its newest); retrieve it without stream`, { param: 'stream' });
       }
       if (run !== undefined && run.endedAt === undefined) return sendJson(res, 200, run.running(), { 'cache-control': 'no-store' });
     }

@@ -43,7 +43,7 @@ import { handleCountTokens } from './handle-count-tokens.js';
 import { handleEmbeddings } from './handle-embeddings.js';
 import { handleGetModel, handleListModels } from './handle-list-models.js';
 import { handleStoredResponse } from './handle-stored-response.js';
-import { BackgroundRuns, followForRelay } from './background-runs.js';
+import { BackgroundRuns, followForRelay, type KeptFrames } from './background-runs.js';
 import { pickRequestId, pickTraceId, type RequestState } from './request-state.js';
 import { RouteTable, type OperatorMounts, type RouteMatch } from './route-table.js';
 import type { Config, ServerConfig } from '../config/index.js';
@@ -89,6 +89,8 @@ export interface LipServerOptions {
   readonly clusterCache?: ClusterCache;
   /** How long a reload waits for the previous runtime to close before it reports back (default 10 s). */
   readonly reloadCloseMs?: number;
+  /** What background responses keep of their streams for resuming (default KEPT_FRAMES; tests keep less). */
+  readonly keptFrames?: KeptFrames;
 }
 
 /** Who an admitted request is: its principal and API key. */
@@ -171,11 +173,7 @@ export class LipServer {
    */
   private readonly retired = new Map<Runtime, { readonly next: Runtime; overdue: boolean; readonly close: () => Promise<void> }>();
   /** Background responses (Responses `background: true`): each running one counts as a request in flight. */
-  private readonly background = new BackgroundRuns((state) => this.inflight.add(state), (state) => {
-    this.inflight.delete(state);
-    this.closeRetired();
-    if (this.closing && this.inflight.size === 0) this.idle?.();
-  });
+  private readonly background: BackgroundRuns;
   /** Batches of generation requests (Message Batches, the Batch API) running in this process. */
   private readonly batches: Batches;
   /** Cancels reach other instances through Redis while the continuity store is shared there (see relayFor). */
@@ -232,6 +230,11 @@ export class LipServer {
 
   constructor(runtime: Runtime, private readonly logger: Logger, private readonly options: LipServerOptions = {}) {
     this.runtime = runtime;
+    this.background = new BackgroundRuns((state) => this.inflight.add(state), (state) => {
+      this.inflight.delete(state);
+      this.closeRetired();
+      if (this.closing && this.inflight.size === 0) this.idle?.();
+    }, Date.now, options.keptFrames);
     // A batch's requests spend from the budget and count in the tokens-per-minute window, which
     // does not refuse them: they are paced by server.batch_concurrency, not turned away mid-batch.
     this.batches = new Batches(() => this.runtime, { check: (key) => this.budgets.check(key), charge: (key, cost, tokens) => this.spending.charge(key, cost, tokens) }, {

@@ -4,12 +4,17 @@ import type { AddressInfo } from 'node:net';
 import type { LipEvent } from '../../lib/canonical/index.js';
 import { LipError } from '../../lib/errors/index.js';
 import { ResponsesStreamEncoder, decodeResponsesRequest } from '../../lib/frontends/openai-responses/index.js';
-import { BACKGROUND_RETENTION_MS, BackgroundRun, BackgroundRuns, MAX_ENDED_CHARS, MAX_ENDED_RUNS, followRun } from '../../lib/server/background-runs.js';
+import { BACKGROUND_RETENTION_MS, BackgroundRun, BackgroundRuns, KEPT_FRAMES, MAX_ENDED_RUNS, followForRelay, followRun } from '../../lib/server/background-runs.js';
 import type { RequestState } from '../../lib/server/request-state.js';
 
 const state = (responseId: string): RequestState => ({ requestId: `req-${responseId}`, startedAt: 0, routeGroup: '/v1/responses', responseId, background: true });
-const run = (id: string, streamed = true, principal = 'alice') => new BackgroundRun(id, principal, state(id), streamed, (started) => ({ id, status: started ? 'in_progress' : 'queued' }));
+const run = (id: string, streamed = true, principal = 'alice', maxChars?: number) => new BackgroundRun(id, principal, state(id), streamed, (started) => ({ id, status: started ? 'in_progress' : 'queued' }), undefined, maxChars);
 const frame = (n: number) => `event: e\ndata: {"type":"e","sequence_number":${n}}\n\n`;
+/** A frame of 100 characters. */
+const frame100 = (n: number) => {
+  const head = `event: e\ndata: {"sequence_number":${n},"pad":"`;
+  return `${head}${'x'.repeat(100 - head.length - 4)}"}\n\n`;
+};
 
 describe('server/background-runs', () => {
   describe('BackgroundRun', () => {
@@ -52,6 +57,35 @@ describe('server/background-runs', () => {
       r.push(frame(1) + frame(2) + frame(3));
       r.end(1);
       expect(seen).to.deep.equal([frame(3), undefined]);
+    });
+
+    it('keeps its newest frames only, at most maxChars of them: past it the oldest go (a quarter more at once), and a cursor before them is no longer followed', () => {
+      expect(frame100(0)).to.have.length(100);
+      const r = run('resp_a', true, 'alice', 1_000);
+      const live: (string | undefined)[] = [];
+      r.follow(-1, (f) => live.push(f));
+      for (let n = 0; n < 10; n++) r.push(frame100(n));
+      expect([r.first, r.chars, r.frames!.length]).to.deep.equal([0, 1_000, 10]);
+      // One frame more: the oldest go, down to three quarters of the limit.
+      r.push(frame100(10));
+      expect([r.first, r.chars]).to.deep.equal([4, 700]);
+      expect(r.frames).to.deep.equal([4, 5, 6, 7, 8, 9, 10].map(frame100));
+      // An endless stream: never more than the limit.
+      for (let n = 11; n < 500; n++) {
+        r.push(frame100(n));
+        expect(r.chars).to.be.at.most(1_000);
+      }
+      expect(r.frames!.map((f, i) => JSON.parse(f.slice(f.indexOf('data: ') + 6)).sequence_number === r.first + i)).to.not.include(false);
+      // A follower that was there all along got every frame, in order.
+      expect(live).to.deep.equal(Array.from({ length: 500 }, (_, n) => frame100(n)));
+      expect([r.keeps(r.first - 2), r.keeps(r.first - 1), r.keeps(499), r.keeps(600)]).to.deep.equal([false, true, true, true]);
+      const resumed: (string | undefined)[] = [];
+      r.follow(497, (f) => resumed.push(f));
+      expect(resumed).to.deep.equal([frame100(498), frame100(499)]);
+      // A frame larger than the limit alone is not kept either.
+      r.push(`event: e\ndata: ${'y'.repeat(2_000)}\n\n`);
+      expect([r.first, r.chars, r.frames]).to.deep.equal([501, 0, []]);
+      expect(run('resp_b', false).keeps(-1)).to.equal(false);
     });
 
     it('a run created without stream keeps no frames', () => {
@@ -164,26 +198,54 @@ describe('server/background-runs', () => {
       expect(runs.find(`resp_${MAX_ENDED_RUNS}`, 'alice')).to.not.equal(undefined);
     });
 
-    it('at most MAX_ENDED_CHARS of ended runs\' frames: the oldest go first, a running one stays whatever its size', () => {
-      const runs = runsOf();
-      const big = `event: e\ndata: ${'x'.repeat(MAX_ENDED_CHARS / 4 - 20)}\n\n`;
-      const running = run('resp_running');
-      runs.add(running);
-      running.push(big + big + big + big + big);
-      const ended = [0, 1, 2, 3].map((i) => {
-        const r = run(`resp_${i}`);
+    it('at most KEPT_FRAMES.total characters of frames, running and ended runs together: ended runs go first (the oldest), then a running run forgets its oldest frames as it grows', () => {
+      const runs = new BackgroundRuns((s) => tracked.push(s), (s) => { tracked = tracked.filter((t) => t !== s); }, () => now, { run: 1_000, total: 1_500 });
+      const fill = (r: BackgroundRun, from: number, count: number) => { for (let n = from; n < from + count; n++) r.push(frame100(n)); };
+      const ended = [0, 1].map((i) => {
+        const r = new BackgroundRun(`resp_${i}`, 'alice', state(`resp_${i}`), true, () => undefined, undefined, runs.limits.run);
         runs.add(r);
-        r.push(big);
+        fill(r, 0, 5);
         runs.finish(r);
         return r;
       });
-      expect(ended.map((r) => runs.find(r.id, 'alice') !== undefined)).to.deep.equal([true, true, true, true]);
-      const fifth = run('resp_4');
-      runs.add(fifth);
-      fifth.push(big);
-      runs.finish(fifth);
-      expect([...ended, fifth].map((r) => runs.find(r.id, 'alice') !== undefined)).to.deep.equal([false, true, true, true, true]);
-      expect(runs.find('resp_running', 'alice')).to.equal(running);
+      const running = new BackgroundRun('resp_running', 'alice', state('resp_running'), true, () => undefined, undefined, runs.limits.run);
+      runs.add(running);
+      fill(running, 0, 5);
+      expect(runs.keptChars).to.equal(1_500);
+      // Past the total: the oldest ended run goes.
+      fill(running, 5, 1);
+      expect(ended.map((r) => runs.find(r.id, 'alice') === r)).to.deep.equal([false, true]);
+      expect(runs.keptChars).to.equal(1_100);
+      // Two running runs that never end: the other ended run goes, then each forgets its oldest frames as the total requires.
+      const other = new BackgroundRun('resp_other', 'alice', state('resp_other'), true, () => undefined, undefined, runs.limits.run);
+      runs.add(other);
+      fill(other, 0, 5);
+      expect(runs.find('resp_1', 'alice')).to.equal(undefined);
+      expect(runs.keptChars).to.equal(1_100);
+      for (let n = 0; n < 300; n++) {
+        running.push(frame100(6 + n));
+        other.push(frame100(5 + n));
+        expect(runs.keptChars).to.be.at.most(1_500);
+        expect(runs.keptChars).to.equal(running.chars + other.chars);
+      }
+      expect(running.first + other.first).to.be.greaterThan(300);
+      expect([running.chars, other.chars].every((c) => c > 0 && c <= 1_000)).to.equal(true);
+      // An ended run forgotten takes its frames with it.
+      runs.finish(running);
+      now += BACKGROUND_RETENTION_MS + 1;
+      runs.add(run('resp_new'));
+      expect(runs.keptChars).to.equal(other.chars);
+      expect(KEPT_FRAMES).to.deep.equal({ run: 64 * 1024 * 1024, total: 256 * 1024 * 1024 });
+    });
+
+    it('a cursor before the frames a run still keeps is not followed for another instance (its client is answered that there is no stream to resume)', () => {
+      const runs = runsOf();
+      const r = new BackgroundRun('resp_a', 'alice', state('resp_a'), true, () => undefined, undefined, 1_000);
+      runs.add(r);
+      for (let n = 0; n < 20; n++) r.push(frame100(n));
+      const sink = { frames: (_: string[]) => undefined, end: () => undefined };
+      expect(followForRelay(runs, { principal: 'alice', responseId: 'resp_a', after: r.first - 2 }, sink)).to.equal(undefined);
+      expect(followForRelay(runs, { principal: 'alice', responseId: 'resp_a', after: r.first - 1 }, sink)).to.be.a('function');
     });
   });
 
