@@ -40,7 +40,10 @@ export function refusalOf(res: ServerResponse): LipError | undefined {
  * One that has not begun while a later pipelined request was refused closes the connection
  * after it; the client sends that request again on a new one. `headers` are the ones every
  * response carries (responseIdentity). `encode` words the answer in a request's response: the
- * envelope of the protocol its path belongs to (flat when none owns it).
+ * envelope of the protocol its path belongs to (flat when none owns it). A client that closed
+ * its side of the connection before its request was whole (the parser meets the end of the
+ * input in a message, HPE_INVALID_EOF_STATE) has left, as one that reset it: nothing is
+ * answered, the connection is destroyed (the access line says 499, aborted).
  */
 export function answerClientError(
   err: NodeJS.ErrnoException,
@@ -49,7 +52,7 @@ export function answerClientError(
   encode: (err: LipError, res: ServerResponse) => ErrorResponse = encodeFlatError,
 ): void {
   const inProgress = socket._httpMessage ?? undefined;
-  if (err.code === 'ECONNRESET' || !socket.writable || inProgress?.headersSent === true) {
+  if (err.code === 'ECONNRESET' || err.code === 'HPE_INVALID_EOF_STATE' || !socket.writable || inProgress?.headersSent === true) {
     socket.destroy();
     return;
   }

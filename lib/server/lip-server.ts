@@ -1251,8 +1251,11 @@ export class LipServer {
     const config = this.runtime.config;
     const traffic = state.system !== true || config.observability.include_system_routes;
     const status = res.headersSent ? res.statusCode : 499;
+    // A client that left before its request had arrived whole, and before any answer: nothing
+    // failed (the read of its body that it cut short is no error of the request).
+    const left = status === 499 && !req.complete;
     // A request refused part-way (read_timeout, a malformed body) is named by the refusal it was answered with.
-    const errorCode = refusalOf(res)?.code ?? state.errorCode;
+    const errorCode = refusalOf(res)?.code ?? (left ? undefined : state.errorCode);
     const elapsedMs = performance.now() - state.startedAt;
     const aborted = !res.writableFinished;
     const g = state.generation;
