@@ -22,8 +22,8 @@ export function strictCompatible(schema: unknown): boolean {
   if (UNSUPPORTED.some((key) => s[key] !== undefined)) return false;
   const properties = typeof s.properties === 'object' && s.properties !== null ? s.properties as Record<string, unknown> : {};
   if (s.type === 'object' || (Array.isArray(s.type) && s.type.includes('object')) || s.properties !== undefined) {
-    const required = Array.isArray(s.required) ? s.required as unknown[] : [];
-    if (s.additionalProperties !== false || !Object.keys(properties).every((p) => required.includes(p))) return false;
+    const required = new Set<unknown>(Array.isArray(s.required) ? s.required : []);
+    if (s.additionalProperties !== false || !Object.keys(properties).every((p) => required.has(p))) return false;
   }
   const maps = [properties, s.$defs, s.definitions].flatMap((m) => (typeof m === 'object' && m !== null ? Object.values(m) : []));
   return [...maps, s.items, s.anyOf, s.additionalProperties].every(strictCompatible);

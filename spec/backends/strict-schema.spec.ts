@@ -40,4 +40,18 @@ describe('backends: strictCompatible (OpenAI strict subset)', () => {
     expect(strictCompatible(closed({ not: { type: 'boolean' }, allOf: { type: 'string' }, if: { type: 'string' } }))).to.equal(true);
     expect(strictCompatible(closed({ e: { enum: [{ type: 'object' }] }, c: { const: { allOf: [] } } }))).to.equal(true);
   });
+
+  it('reads each required name a bounded number of times, however many properties an object has', () => {
+    // Each property used to be looked up by a walk along `required`: 50,000 of them blocked the process for seconds.
+    const properties = Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`p${i}`, { type: 'string' }]));
+    let reads = 0;
+    const required = new Proxy(Object.keys(properties), {
+      get(target, key, receiver) {
+        if (typeof key === 'string' && /^\d+$/.test(key)) reads += 1;
+        return Reflect.get(target, key, receiver);
+      },
+    });
+    expect(strictCompatible({ type: 'object', properties, required, additionalProperties: false })).to.equal(true);
+    expect(reads).to.be.at.most(2 * required.length);
+  });
 });
