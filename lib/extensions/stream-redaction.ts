@@ -8,9 +8,9 @@ export interface StreamDetector {
   readonly accept?: (match: string) => boolean;
   /**
    * A block that a match may leave open (a private key cut short matches to the end of its
-   * text): when a match of this detector reaches the end of the text let out (more than a stream
-   * holds, or another event came), the text that follows in its channel is masked until this
-   * closing line matches.
+   * text): when a match of this detector reaches the end of the text let out (more than
+   * CLOSING_HOLD characters of it came, more than a stream holds, or another event came), the
+   * text that follows in its channel is masked until this closing line matches.
    */
   readonly closing?: RegExp;
 }
@@ -62,6 +62,12 @@ interface Channel {
   pieces: Piece[];
   /** The detector whose block is open (let out before its end): the text is masked until its closing line. */
   open?: StreamDetector;
+  /**
+   * Where (in all the channel streamed) a match that reached the end of the text, and so held
+   * back all from its start, is looked for again: reading the held text at every delta would
+   * cost its length each time.
+   */
+  lookAgainAt?: number;
 }
 
 /** One stream (request, leg, attempt): its deltas in order, and its channels. */
@@ -137,8 +143,10 @@ export class StreamRedaction {
   private release(s: Stream, all: boolean): Observation[] {
     if (all) for (const channel of s.channels.values()) this.settle(channel, channel.text.length);
     const out: Observation[] = [];
-    while (s.queue.length > 0 && s.queue[0]!.out !== undefined) {
-      const piece = s.queue.shift()!;
+    let n = 0;
+    while (n < s.queue.length && s.queue[n]!.out !== undefined) n++;
+    // Taken off at once: one shift per delta moves all the queue each time once it is long.
+    for (const piece of s.queue.splice(0, n)) {
       s.held -= piece.end - piece.start;
       // A delta wholly inside a match carries nothing: it is dropped (one that came empty goes as it came).
       if (piece.out!.length > 0 || piece.end === piece.start) out.push(piece.out === streamed(piece.o.event)!.text ? piece.o : withText(piece.o, piece.out!));
@@ -151,7 +159,18 @@ export class StreamRedaction {
     const text = channel.text;
     // An open block: masked up to its closing line; without one yet, all but what could be its start.
     if (channel.open !== undefined && this.closingEnd(channel) < 0) return this.pieceStart(channel, Math.max(0, text.length - CLOSING_HOLD));
+    // A match that reached the end holds all from its start until it is looked at again.
+    if (channel.base + text.length < (channel.lookAgainAt ?? 0)) return 0;
     const spans = this.spans(channel);
+    const last = spans.at(-1);
+    const reachesEnd = last !== undefined && last[1] === text.length;
+    // A block left open (a private key whose END line has not come): it opens now, its text let out masked but for what could start its closing line.
+    if (reachesEnd && leftOpen(last, text)) {
+      const cut = this.pieceStart(channel, Math.max(0, text.length - CLOSING_HOLD));
+      if (cut > last[0]) return cut;
+    }
+    // Any other holds all from its start: as much text again (HOLD at least) comes before it is looked at again, so each character is read a bounded number of times.
+    channel.lookAgainAt = reachesEnd ? channel.base + text.length + Math.max(HOLD, text.length - last[0]) : undefined;
     let cut = Math.max(0, text.length - HOLD);
     for (let moved = true; moved;) {
       moved = false;
@@ -194,7 +213,9 @@ export class StreamRedaction {
     // let out that reaches the end of it leaves its block open.
     if (channel.open !== undefined) channel.open = this.closingEnd(channel, text) < 0 ? channel.open : undefined;
     const last = spans.at(-1);
-    if (channel.open === undefined && last !== undefined && last[1] === text.length && last[3]?.closing !== undefined && !last[3].closing.test(text.slice(last[0], last[1]))) channel.open = last[3];
+    if (channel.open === undefined && last !== undefined && last[1] === text.length && leftOpen(last, text)) channel.open = last[3];
+    // All of the text let out: no match holds any back.
+    if (cut === channel.text.length) channel.lookAgainAt = undefined;
     let i = 0;
     let n = 0;
     for (; n < channel.pieces.length && channel.pieces[n]!.end - channel.base <= cut; n++) {
@@ -244,6 +265,11 @@ export class StreamRedaction {
     }
     return spans.sort((a, b) => a[0] - b[0]);
   }
+}
+
+/** Whether a match (one that reaches the end of `text`) is a block cut short: its detector has a closing line, not in it. */
+function leftOpen([start, end, , detector]: Span, text: string): boolean {
+  return detector?.closing !== undefined && !detector.closing.test(text.slice(start, end));
 }
 
 function keyOf(o: { readonly requestId: string; readonly leg: TrafficLeg; readonly attemptSeq?: number | undefined }): string {
