@@ -1,3 +1,4 @@
+import { MAX_REQUEST_DEPTH } from '../../wire/index.js';
 import { badField } from './decode-contents.js';
 
 /**
@@ -36,10 +37,11 @@ const INT64_FIELDS = new Set(['minItems', 'maxItems', 'minLength', 'maxLength', 
  * `STRING`), its int64 bounds are strings (protobuf JSON, as the @google/genai SDK types them)
  * where JSON Schema wants integers, and `nullable: true` marks null: a type gains `null`, an
  * enum gains null, and a schema without a type (`anyOf`) gains a `{type: null}` alternative.
- * Property names are kept as they are.
+ * Property names are kept as they are. It converts as deep as a request body may nest
+ * (MAX_REQUEST_DEPTH, held to before a body is decoded), so no part of a schema goes on unconverted.
  */
 export function toJsonSchema(schema: unknown, depth = 0): unknown {
-  if (depth > 64 || schema === null || typeof schema !== 'object') return schema;
+  if (depth > MAX_REQUEST_DEPTH || schema === null || typeof schema !== 'object') return schema;
   if (Array.isArray(schema)) return schema.map((s) => toJsonSchema(s, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(schema as Record<string, unknown>)) {

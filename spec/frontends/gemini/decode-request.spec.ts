@@ -114,6 +114,21 @@ describe('frontends/gemini decodeGenerateContent', () => {
     expect(call.tools?.[0]).to.deep.include({ name: 'f', parameters: expected });
   });
 
+  // Found by probing: the conversion stopped 64 levels down, and a deeper schema (the body may
+  // nest 128) went on half converted, `ARRAY` and `STRING` and `nullable` left as Gemini writes them.
+  it('converts a schema all the way down, as deep as a request body may nest', () => {
+    const nested = (depth: number, leaf: unknown, node: (inner: unknown) => unknown): unknown => (depth === 0 ? leaf : node(nested(depth - 1, leaf, node)));
+    const schema = nested(100, { type: 'STRING', nullable: true }, (items) => ({ type: 'ARRAY', items }));
+    const expected = nested(100, { type: ['string', 'null'] }, (items) => ({ type: 'array', items }));
+    const call = decode({
+      contents: [user('x')],
+      tools: [{ functionDeclarations: [{ name: 'f', parameters: schema }] }],
+      generationConfig: { responseMimeType: 'application/json', responseSchema: schema },
+    });
+    expect(call.options.responseFormat).to.deep.equal({ type: 'json_schema', schema: expected });
+    expect(call.tools?.[0]).to.deep.include({ name: 'f', parameters: expected });
+  });
+
   it('accepts snake_case field names, as Google\'s own examples use them', () => {
     const call = decode({
       system_instruction: { parts: [{ text: 'S' }] },
