@@ -93,15 +93,26 @@ function checkRef(root: Record<string, unknown>, ref: string, maxHops: number): 
   return undefined;
 }
 
-/** The value a local `#/a/b` reference names in `root` (`#` alone is the root). */
+/** The value a local `#/a/b` reference names in `root` (`#` alone is the root); a malformed percent-escape names nothing. */
 export function resolvePointer(root: unknown, ref: string): unknown {
   if (ref === '#') return root;
   if (!ref.startsWith('#/')) return undefined;
   let node: unknown = root;
   for (const raw of ref.slice(2).split('/')) {
-    const part = decodeURIComponent(raw).replace(/~1/g, '/').replace(/~0/g, '~');
+    const decoded = decodeSegment(raw);
+    if (decoded === undefined) return undefined;
+    const part = decoded.replace(/~1/g, '/').replace(/~0/g, '~');
     if (node === null || typeof node !== 'object' || !Object.prototype.hasOwnProperty.call(node, part)) return undefined;
     node = (node as Record<string, unknown>)[part];
   }
   return node;
+}
+
+/** A pointer segment with its percent-escapes decoded, or undefined when one is malformed (`%E0%A4%A`). */
+function decodeSegment(raw: string): string | undefined {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return undefined;
+  }
 }

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { isSafePattern } from '../../../../lib/extensions/features/tool-call-repair/safe-pattern.js';
-import { prescanSchema } from '../../../../lib/extensions/features/tool-call-repair/schema-prescan.js';
+import { prescanSchema, resolvePointer } from '../../../../lib/extensions/features/tool-call-repair/schema-prescan.js';
 import { ValidatorCache } from '../../../../lib/extensions/features/tool-call-repair/validator-cache.js';
 import { LIMITS } from './repair-arguments.spec.js';
 
@@ -35,6 +35,17 @@ describe('tool-call-repair: schema guards', () => {
     expect(prescanSchema({ $schema: 'http://example.com/mine' }, LIMITS)).to.include({ ok: false, reason: 'schema_unsupported' });
     expect(prescanSchema({ $schema: 'http://json-schema.org/draft-04/schema#', type: 'object' }, LIMITS)).to.include({ ok: true, dialect: 'draft-04' });
     expect(prescanSchema({ type: 'object' }, LIMITS)).to.include({ ok: true, dialect: '2020-12' });
+  });
+
+  // Found by probing: the pre-scan threw URIError on such a $ref, and the call was reported as
+  // the model's fault (`unrepairable`) and its schema scanned again on every call.
+  it('a local $ref with a malformed percent-escape resolves to nothing: schema_invalid, cached like any refusal', () => {
+    const schema = { type: 'object', properties: { a: { $ref: '#/%E0%A4%A' } } };
+    expect(resolvePointer(schema, '#/%E0%A4%A')).to.equal(undefined);
+    expect(prescanSchema(schema, LIMITS)).to.include({ ok: false, reason: 'schema_invalid' });
+    const cache = new ValidatorCache(LIMITS);
+    expect(cache.get(schema)).to.deep.equal({ ok: false, reason: 'schema_invalid' });
+    expect(cache.size).to.equal(1);
   });
 
   it('compiled validators live in a bounded LRU keyed by schema digest', () => {
