@@ -31,8 +31,8 @@ function strictProblem(schema: unknown, path: readonly (string | number)[] = [])
   const object = s.type === 'object' || (Array.isArray(s.type) && s.type.includes('object')) || s.properties !== undefined;
   if (object) {
     if (s.additionalProperties !== false) return `${where}, 'additionalProperties' is required to be supplied and to be false.`;
-    const required: unknown[] = Array.isArray(s.required) ? s.required : [];
-    const missing = Object.keys(s.properties ?? {}).find((p) => !required.includes(p));
+    const required = new Set<unknown>(Array.isArray(s.required) ? s.required : []);
+    const missing = Object.keys(s.properties ?? {}).find((p) => !required.has(p));
     if (missing !== undefined) return `${where}, 'required' is required to be supplied and to be an array including every key in properties. Missing '${missing}'.`;
   }
   const nested: [unknown, (string | number)[]][] = [
