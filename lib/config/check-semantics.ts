@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import { checkAccess, type AccessSettings } from './check-access.js';
 import { checkIdentity } from './check-identity.js';
 import { checkNotImplemented } from './not-implemented.js';
-import type { BackendKindInfo } from './types.js';
+import type { BackendKindInfo, FeatureKindInfo } from './types.js';
 
 /** The least `server.max_buffered_bytes`: one socket buffer's worth of a stream waiting unsent is normal. */
 const MIN_BUFFERED_BYTES = 64 * 1024;
@@ -15,7 +15,8 @@ type Row = Record<string, unknown>;
 
 interface SemanticOptions {
   readonly backendKinds: Readonly<Record<string, BackendKindInfo>>;
-  readonly checkSelector?: (selector: string, backendIds: ReadonlySet<string>, context?: { readonly defaultRoute?: boolean; readonly aliases?: readonly { pattern: string; replacement: string }[]; readonly alias?: boolean }) => string | undefined;
+  readonly featureKinds?: Readonly<Record<string, FeatureKindInfo>>;
+  readonly checkSelector?: (selector: string, backendIds: ReadonlySet<string>, context?: { readonly defaultRoute?: boolean; readonly aliases?: readonly { pattern: string; replacement: string }[]; readonly alias?: boolean; readonly feature?: boolean }) => string | undefined;
   readonly env: NodeJS.ProcessEnv;
   readonly protocolPaths?: readonly string[];
 }
@@ -26,8 +27,8 @@ const MIN_RESUME_KEY_CODE_POINTS = 32;
 
 /**
  * Rules a schema cannot express: unique ids, secrets that resolve, auth required where the
- * listener is reachable by others, a default route that names a real backend, compilable alias
- * patterns. Mutates `root`: resolves `*_env` secrets and derives `routing.default_route`.
+ * listener is reachable by others, a default route (and each selector a feature's config names)
+ * that names a real backend, compilable alias patterns. Mutates `root`: resolves `*_env` secrets and derives `routing.default_route`.
  */
 export function checkSemantics(root: Row, options: SemanticOptions, report: Report): void {
   const routing = root.routing as Row;
@@ -193,6 +194,17 @@ export function checkSemantics(root: Row, options: SemanticOptions, report: Repo
     const problem = options.checkSelector?.(String(routing.default_route), enabledIds, { defaultRoute: true, aliases: root.model_aliases as { pattern: string; replacement: string }[] });
     if (problem) report(['routing', 'default_route'], problem);
   }
+
+  // The selectors in an enabled feature's config (a judge's route, an extractor's) are sent as a
+  // request's model: held to the default route's rules, so that a typo is refused here instead
+  // of failing every call, or running the default route, at every request.
+  (root.features as Row[]).forEach((row, i) => {
+    if (row.enabled === false) return;
+    for (const reference of options.featureKinds?.[String(row.id)]?.references?.(row.config as never) ?? []) {
+      const problem = options.checkSelector?.(reference.selector, enabledIds, { feature: true, aliases: root.model_aliases as { pattern: string; replacement: string }[] });
+      if (problem) report(['features', i, 'config', ...reference.path], problem);
+    }
+  });
 }
 
 /** `name` inline or `name_env` from the environment (exactly one); undefined when absent. */

@@ -25,8 +25,8 @@ export interface LoadOptions {
   readonly frontendIds: readonly string[];
   /** Feature plugins that may appear under `features`, with their config schemas. */
   readonly featureKinds?: Readonly<Record<string, FeatureKindInfo>>;
-  /** Checks a selector (default route, alias replacements); returns a message or undefined. */
-  readonly checkSelector?: (selector: string, backendIds: ReadonlySet<string>, context?: { readonly defaultRoute?: boolean; readonly aliases?: readonly { pattern: string; replacement: string }[]; readonly alias?: boolean }) => string | undefined;
+  /** Checks a selector (default route, alias replacements, those a feature's config names); returns a message or undefined. */
+  readonly checkSelector?: (selector: string, backendIds: ReadonlySet<string>, context?: { readonly defaultRoute?: boolean; readonly aliases?: readonly { pattern: string; replacement: string }[]; readonly alias?: boolean; readonly feature?: boolean }) => string | undefined;
   readonly env?: NodeJS.ProcessEnv;
   /** Paths of the client protocol routes, which operator paths must not overlap. */
   readonly protocolPaths?: readonly string[];

@@ -259,12 +259,20 @@ export interface FeatureKindInfo {
   readonly configSchema: Record<string, unknown>;
   /** The plugin's rules its schema cannot say, run on a `config` the schema accepted (see FeatureFactory.check). */
   readonly check?: (config: never) => readonly FeatureConfigProblem[];
+  /** The selectors its `config` names, each checked as the default route is (see FeatureFactory.references). */
+  readonly references?: (config: never) => readonly FeatureReference[];
 }
 
 /** One problem of a feature row's `config`: `path` inside `config` (`['extractor', 'timeout']`), `[]` for the whole of it. */
 export interface FeatureConfigProblem {
   readonly path: readonly (string | number)[];
   readonly message: string;
+}
+
+/** A selector in a feature row's `config` (a judge's route): `path` inside `config`, the selector text. */
+export interface FeatureReference {
+  readonly path: readonly (string | number)[];
+  readonly selector: string;
 }
 
 /** What the config loader needs to know about backend kinds (supplied by the registry). */

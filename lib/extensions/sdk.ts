@@ -1,5 +1,5 @@
 import type { Call, CollectedResponse, LipEvent, ToolCaller, ToolCallFields } from '../canonical/index.js';
-import { formatPath, type FeatureConfigProblem } from '../config/index.js';
+import { formatPath, type FeatureConfigProblem, type FeatureReference } from '../config/index.js';
 import type { FailureMode } from './stages.js';
 import type { AuxiliaryClient } from './auxiliary-client.js';
 import type { Observation, StreamEnd } from './observation.js';
@@ -268,7 +268,7 @@ export interface ExtensionLogger {
   error(message: string, meta?: Record<string, unknown>): unknown;
 }
 
-export type { FeatureConfigProblem };
+export type { FeatureConfigProblem, FeatureReference };
 
 /** One plugin kind, selected by `features[].id`. */
 export interface FeatureFactory<C = Record<string, unknown>> {
@@ -284,6 +284,15 @@ export interface FeatureFactory<C = Record<string, unknown>> {
    * (refuseConfigProblems) for a config that did not come through the loader.
    */
   readonly check?: (config: C) => readonly FeatureConfigProblem[];
+  /**
+   * The selectors `config` names that the feature sends calls to (a judge's route), each with its
+   * path inside `config`. The config loader checks each on every enabled row as it checks
+   * `routing.default_route` (it parses; every backend it names is configured and enabled; its
+   * first leaf names one, after `model_aliases`), so that a typo is refused located
+   * (`features[0].config.handlers[0].model_routing_string: names the backend "opnai", …`) instead
+   * of failing, or going to the default route, at every request.
+   */
+  readonly references?: (config: C) => readonly FeatureReference[];
   /** Runs with its default config when the file has no row for it (an `enabled: false` row opts out). */
   readonly enabledByDefault?: boolean;
   create(config: C, services: FeatureServices): FeatureBundle;

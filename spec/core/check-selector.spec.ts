@@ -40,6 +40,13 @@ describe('core/checkSelector', () => {
     expect(checkSelector('fast', ids, { defaultRoute: true, aliases: [{ pattern: '^fast$', replacement: 'a:m' }] })).to.equal(undefined);
   });
 
+  it('requires a feature\'s selector to start with backend:model (after the aliases) and to fit the request limit', () => {
+    expect(checkSelector('judge', ids, { feature: true })).to.match(/^the first leaf "judge" names no backend; a feature's selector must start with backend:model/);
+    expect(checkSelector('judge', ids, { feature: true, aliases: [{ pattern: '^judge$', replacement: 'a:m' }] })).to.equal(undefined);
+    expect(checkSelector('a:m|judge', ids, { feature: true })).to.equal(undefined);
+    expect(checkSelector(`a:m?note=${'n'.repeat(5_000)}`, ids, { feature: true })).to.equal('is 5009 characters long; a request\'s model may have at most 4096, so every call the feature makes with it would be refused');
+  });
+
   describe('through the config loader', () => {
     const backends = 'backends:\n  - { id: stub, kind: localstub }\n  - { id: off, kind: localstub, enabled: false }\n';
 

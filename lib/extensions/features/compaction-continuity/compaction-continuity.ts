@@ -117,6 +117,10 @@ export const compactionContinuity: FeatureFactory<CompactionContinuityInput> = {
     },
   },
   check: (input) => configProblems(withDefaults(input ?? {})),
+  references(input) {
+    const { extractor } = withDefaults(input ?? {});
+    return extractor.enabled && extractor.route !== undefined ? [{ path: ['extractor', 'route'], selector: extractor.route }] : [];
+  },
   create(input, services) {
     const config = withDefaults(input ?? {});
     refuseConfigProblems(configProblems(config));

@@ -57,6 +57,7 @@ export const preRequestPolicy: FeatureFactory<PreRequestPolicyConfig> = {
     });
     return problems;
   },
+  references: (config) => config.handlers.map((h, i) => ({ path: ['handlers', i, 'model_routing_string'], selector: h.model_routing_string })),
   create(config, services) {
     refuseConfigProblems(preRequestPolicy.check!(config));
     return { preRequest: config.handlers.map((h) => judgeHandler(h, config.prompt_dir, services.logger)) };

@@ -36,6 +36,8 @@ export const refVerifierStub: FeatureFactory<RefVerifierStubConfig> = {
     const timeout = auxiliaryTimeoutProblem(config.timeout);
     return timeout ? [{ path: ['timeout'], message: timeout }] : [];
   },
+  // Empty: the default route.
+  references: (config) => (config.model_routing_string === '' ? [] : [{ path: ['model_routing_string'], selector: config.model_routing_string }]),
   create(config) {
     refuseConfigProblems(refVerifierStub.check!(config));
     const replacement: LipEvent[] = [
