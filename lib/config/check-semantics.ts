@@ -197,12 +197,18 @@ export function checkSemantics(root: Row, options: SemanticOptions, report: Repo
 
   // The selectors in an enabled feature's config (a judge's route, an extractor's) are sent as a
   // request's model: held to the default route's rules, so that a typo is refused here instead
-  // of failing every call, or running the default route, at every request.
+  // of failing every call, or running the default route, at every request. A backend id it
+  // names (a rule's) is a configured backend's, as a pricing row's is.
   (root.features as Row[]).forEach((row, i) => {
     if (row.enabled === false) return;
     for (const reference of options.featureKinds?.[String(row.id)]?.references?.(row.config as never) ?? []) {
+      const path = ['features', i, 'config', ...reference.path];
+      if ('backend' in reference) {
+        if (!seen.has(reference.backend)) report(path, `no backend "${reference.backend}" is configured`);
+        continue;
+      }
       const problem = options.checkSelector?.(reference.selector, enabledIds, { feature: true, aliases: root.model_aliases as { pattern: string; replacement: string }[] });
-      if (problem) report(['features', i, 'config', ...reference.path], problem);
+      if (problem) report(path, problem);
     }
   });
 }

@@ -259,7 +259,7 @@ export interface FeatureKindInfo {
   readonly configSchema: Record<string, unknown>;
   /** The plugin's rules its schema cannot say, run on a `config` the schema accepted (see FeatureFactory.check). */
   readonly check?: (config: never) => readonly FeatureConfigProblem[];
-  /** The selectors its `config` names, each checked as the default route is (see FeatureFactory.references). */
+  /** The selectors and backend ids its `config` names, each checked against the backends (see FeatureFactory.references). */
   readonly references?: (config: never) => readonly FeatureReference[];
 }
 
@@ -269,11 +269,13 @@ export interface FeatureConfigProblem {
   readonly message: string;
 }
 
-/** A selector in a feature row's `config` (a judge's route): `path` inside `config`, the selector text. */
-export interface FeatureReference {
-  readonly path: readonly (string | number)[];
-  readonly selector: string;
-}
+/**
+ * A selector in a feature row's `config` (a judge's route), or a backend id (a rule's backend):
+ * `path` inside `config`, and the text.
+ */
+export type FeatureReference =
+  | { readonly path: readonly (string | number)[]; readonly selector: string }
+  | { readonly path: readonly (string | number)[]; readonly backend: string };
 
 /** What the config loader needs to know about backend kinds (supplied by the registry). */
 export interface BackendKindInfo {

@@ -285,12 +285,14 @@ export interface FeatureFactory<C = Record<string, unknown>> {
    */
   readonly check?: (config: C) => readonly FeatureConfigProblem[];
   /**
-   * The selectors `config` names that the feature sends calls to (a judge's route), each with its
-   * path inside `config`. The config loader checks each on every enabled row as it checks
-   * `routing.default_route` (it parses; every backend it names is configured and enabled; its
-   * first leaf names one, after `model_aliases`), so that a typo is refused located
-   * (`features[0].config.handlers[0].model_routing_string: names the backend "opnai", …`) instead
-   * of failing, or going to the default route, at every request.
+   * The selectors `config` names that the feature sends calls to (a judge's route) and the
+   * backend ids it names (a rule's backend), each with its path inside `config`. The config
+   * loader checks each on every enabled row: a selector as it checks `routing.default_route` (it
+   * parses; every backend it names is configured and enabled; its first leaf names one, after
+   * `model_aliases`), a backend id as a pricing row's (a configured backend), so that a typo is
+   * refused located (`features[0].config.handlers[0].model_routing_string: names the backend
+   * "opnai", …`) instead of failing, going to the default route or matching nothing at every
+   * request.
    */
   readonly references?: (config: C) => readonly FeatureReference[];
   /** Runs with its default config when the file has no row for it (an `enabled: false` row opts out). */

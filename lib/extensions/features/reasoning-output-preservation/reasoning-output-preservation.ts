@@ -87,6 +87,8 @@ export const reasoningOutputPreservation: FeatureFactory<Partial<ReasoningPreser
       ...(['max_reasoning_bytes_per_turn', 'max_bytes'] as const).filter((key) => config[key] <= 0).map((key) => ({ path: [key], message: 'must be at least 1 byte' })),
     ];
   },
+  // A rule for a backend that is not configured would never match.
+  references: (partial) => (partial.rules ?? []).map((rule, i) => ({ path: ['rules', i, 'backend'], backend: rule.backend })),
   create(partial, services) {
     const config: ReasoningPreservationConfig = { ...PRESERVATION_DEFAULTS, ...partial };
     refuseConfigProblems(reasoningOutputPreservation.check!(partial));
