@@ -61,11 +61,15 @@ export function acpOptions(row: BackendRow): AcpOptions {
 
 /**
  * Row rules a schema cannot say: `stdio` needs `command` and takes no API key (credentials go to
- * the agent through `env`) and no `base_url` (it would be ignored); `http` needs `base_url`.
+ * the agent through `env`) and no `base_url` (it would be ignored); `http` needs `base_url` and
+ * takes no `command`, `args` or `env` (no process is run).
  */
 export function checkAcpRow(row: Readonly<Record<string, unknown>>): { key: string; message: string } | undefined {
   if (row.transport === 'http') {
-    return row.base_url === undefined ? { key: 'base_url', message: 'an acp agent over http needs base_url (the agent server; lip posts to {base_url}/v1/acp)' } : undefined;
+    if (row.base_url === undefined) return { key: 'base_url', message: 'an acp agent over http needs base_url (the agent server; lip posts to {base_url}/v1/acp)' };
+    // `args` and `env` default to empty: only a non-empty one was written.
+    const unused = row.command !== undefined ? 'command' : ((row.args as unknown[] | undefined) ?? []).length > 0 ? 'args' : Object.keys((row.env as object | undefined) ?? {}).length > 0 ? 'env' : undefined;
+    return unused ? { key: unused, message: 'an acp agent over http runs no command (lip posts to {base_url}/v1/acp): remove command, args and env, or set transport: stdio' } : undefined;
   }
   if (row.base_url !== undefined) return { key: 'base_url', message: 'an acp agent over stdio takes no base_url (lip runs command): set transport: http to reach an agent server' };
   if (row.command === undefined) return { key: 'command', message: 'an acp agent over stdio needs command (the agent executable)' };

@@ -1,0 +1,17 @@
+import { expect } from 'chai';
+import { configIssues } from '../helpers/config.js';
+
+/**
+ * Found by probing: keys a row accepted although, with the keys around them, they do nothing.
+ * lip's rule is that a key it accepts works; each such combination is now refused at the key
+ * that would be ignored, saying why.
+ */
+describe('config regression: keys that would do nothing are refused', () => {
+  it('acp over http takes no command, args or env (lip runs no agent process)', () => {
+    const row = (extra: string) => `backends:\n  - { id: a, kind: acp, transport: http, base_url: "http://127.0.0.1:9"${extra} }\n`;
+    expect(configIssues(row(', command: /bin/true'))).to.deep.equal(['backends[0].command: an acp agent over http runs no command (lip posts to {base_url}/v1/acp): remove command, args and env, or set transport: stdio']);
+    expect(configIssues(row(', args: [x]'))).to.deep.equal(['backends[0].args: an acp agent over http runs no command (lip posts to {base_url}/v1/acp): remove command, args and env, or set transport: stdio']);
+    expect(configIssues(row(', env: { A: b }'))).to.deep.equal(['backends[0].env: an acp agent over http runs no command (lip posts to {base_url}/v1/acp): remove command, args and env, or set transport: stdio']);
+    expect(configIssues(row(''))).to.deep.equal([]);
+  });
+});
