@@ -235,7 +235,8 @@ function resolveSecret(row: Row, name: string, path: readonly Segment[], env: No
 
 /**
  * `access.geoip`: every address or prefix parses, what the policy needs is there (an order, a
- * database for countries, trusted proxies for a forwarded source). Nothing is opened here (the
+ * database for countries, trusted proxies for a forwarded source) and nothing it would ignore
+ * (managed-only database keys, trusted proxies for a direct source). Nothing is opened here (the
  * database is read when the server starts).
  */
 function checkGeoip(geoip: Row, report: Report): void {
@@ -258,11 +259,14 @@ function checkGeoip(geoip: Row, report: Report): void {
       if (database[key] !== undefined) report(['access', 'geoip', 'database', key], `applies to source: managed only (source: local reads local_path and downloads nothing)`);
     }
   }
+  const clientIp = geoip.client_ip as Row;
+  if (clientIp.source === 'direct' && (clientIp.trusted_proxies as string[]).length > 0) {
+    report(['access', 'geoip', 'client_ip', 'trusted_proxies'], 'source direct judges the connection\'s peer and reads no forwarding header, so no proxy is trusted: remove trusted_proxies, or set source: x_forwarded_for or forwarded behind them');
+  }
   if (geoip.enabled !== true) return;
   if (geoip.order === undefined) report(['access', 'geoip'], 'order is required when geoip is enabled: deny_allow (allowed unless denied; an allow match wins) or allow_deny (denied unless allowed; a deny match wins)', 'enabled');
   const countries = [...((geoip.deny as Row).countries as string[]), ...((geoip.allow as Row).countries as string[])];
   if (countries.length > 0 && database.local_path === undefined && database.source !== 'managed') report(['access', 'geoip', 'database'], 'countries need a country database: set database.local_path to an MMDB file (DB-IP Lite Country or MaxMind GeoLite2 Country)');
-  const clientIp = geoip.client_ip as Row;
   if (clientIp.source !== 'direct' && (clientIp.trusted_proxies as string[]).length === 0) report(['access', 'geoip', 'client_ip'], `source ${String(clientIp.source)} needs trusted_proxies: the proxies whose forwarding header is believed (without them, anyone could name any address)`, 'source');
 }
 

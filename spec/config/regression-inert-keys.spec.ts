@@ -14,4 +14,14 @@ describe('config regression: keys that would do nothing are refused', () => {
     expect(configIssues(row(', env: { A: b }'))).to.deep.equal(['backends[0].env: an acp agent over http runs no command (lip posts to {base_url}/v1/acp): remove command, args and env, or set transport: stdio']);
     expect(configIssues(row(''))).to.deep.equal([]);
   });
+
+  it('access.geoip.client_ip.trusted_proxies under source: direct (forwarding headers are never read)', () => {
+    const geoip = (clientIp: string) => `access:\n  geoip: { enabled: true, order: deny_allow, deny: { cidrs: [192.0.2.0/24] }, client_ip: ${clientIp} }\nbackends:\n  - { id: s, kind: localstub }\n`;
+    expect(configIssues(geoip('{ source: direct, trusted_proxies: [10.0.0.0/8] }'))).to.deep.equal([
+      'access.geoip.client_ip.trusted_proxies: source direct judges the connection\'s peer and reads no forwarding header, so no proxy is trusted: remove trusted_proxies, or set source: x_forwarded_for or forwarded behind them',
+    ]);
+    expect(configIssues(geoip('{ trusted_proxies: [10.0.0.0/8] }'))).to.have.length(1);
+    expect(configIssues(geoip('{ source: direct, trusted_proxies: [] }'))).to.deep.equal([]);
+    expect(configIssues(geoip('{ source: x_forwarded_for, trusted_proxies: [10.0.0.0/8] }'))).to.deep.equal([]);
+  });
 });
