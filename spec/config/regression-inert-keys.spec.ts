@@ -24,4 +24,14 @@ describe('config regression: keys that would do nothing are refused', () => {
     expect(configIssues(geoip('{ source: direct, trusted_proxies: [] }'))).to.deep.equal([]);
     expect(configIssues(geoip('{ source: x_forwarded_for, trusted_proxies: [10.0.0.0/8] }'))).to.deep.equal([]);
   });
+
+  it('openai-chat reasoning_required without a reasoning_field (the field it fills is none)', () => {
+    const message = 'sends reasoning_field on every tool-call turn, and reasoning_field is none: set reasoning_field (reasoning_content or reasoning), or reasoning_required: false';
+    expect(configIssues('backends:\n  - { id: a, kind: openai-chat, api_key: k, reasoning_required: true }\n')).to.deep.equal([`backends[0].reasoning_required: ${message}`]);
+    expect(configIssues('backends:\n  - { id: a, kind: custom-openai-chat, base_url: "http://127.0.0.1:9/v1", reasoning_required: true, reasoning_field: none }\n')).to.deep.equal([`backends[0].reasoning_required: ${message}`]);
+    // A preset that requires it (deepseek) with its field turned off.
+    expect(configIssues('backends:\n  - { id: a, kind: deepseek, api_key: k, reasoning_field: none }\n')).to.deep.equal([`backends[0].reasoning_required: ${message}`]);
+    expect(configIssues('backends:\n  - { id: a, kind: openai-chat, api_key: k, reasoning_required: true, reasoning_field: reasoning_content }\n')).to.deep.equal([]);
+    expect(configIssues('backends:\n  - { id: a, kind: deepseek, api_key: k }\n')).to.deep.equal([]);
+  });
 });

@@ -1,5 +1,5 @@
 import type { BackendKind } from '../backend.js';
-import { openaiChatProperties } from './options.js';
+import { checkChatRow, openaiChatProperties } from './options.js';
 import { OPENAI_CHAT_DEFAULTS, openaiChatBackend } from './source.js';
 
 /** openai-chat: OpenAI Chat Completions, and every compatible server through presets. */
@@ -7,6 +7,7 @@ export const openaiChatKind: BackendKind = {
   kind: 'openai-chat',
   embeds: true,
   properties: openaiChatProperties,
+  checkRow: checkChatRow,
   identity: {},
   catalogProvider: 'openai',
   defaultModel: OPENAI_CHAT_DEFAULTS.models[0]!,

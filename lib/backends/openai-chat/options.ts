@@ -79,6 +79,17 @@ export interface ChatOptions {
   readonly headers: Readonly<Record<string, string>>;
 }
 
+/**
+ * Row rules a schema cannot say: `reasoning_required` fills the `reasoning_field`, so it needs
+ * one (a preset's default included).
+ */
+export function checkChatRow(row: Readonly<Record<string, unknown>>): { key: string; message: string } | undefined {
+  if (row.reasoning_required === true && row.reasoning_field === 'none') {
+    return { key: 'reasoning_required', message: 'sends reasoning_field on every tool-call turn, and reasoning_field is none: set reasoning_field (reasoning_content or reasoning), or reasoning_required: false' };
+  }
+  return undefined;
+}
+
 /** Reads a validated row (defaults already applied by the config loader). */
 export function chatOptions(row: BackendRow): ChatOptions {
   const str = (key: string, fallback: string) => (typeof row[key] === 'string' ? (row[key] as string) : fallback);
