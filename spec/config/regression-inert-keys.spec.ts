@@ -34,4 +34,13 @@ describe('config regression: keys that would do nothing are refused', () => {
     expect(configIssues('backends:\n  - { id: a, kind: openai-chat, api_key: k, reasoning_required: true, reasoning_field: reasoning_content }\n')).to.deep.equal([]);
     expect(configIssues('backends:\n  - { id: a, kind: deepseek, api_key: k }\n')).to.deep.equal([]);
   });
+
+  it('bedrock allow_insecure_non_loopback without disable_https (nothing is sent over plain HTTP)', () => {
+    const row = (extra: string) => `backends:\n  - { id: a, kind: bedrock, access_key_id: a, secret_access_key: b, ${extra} }\n`;
+    expect(configIssues(row('allow_insecure_non_loopback: true'))).to.deep.equal([
+      'backends[0].allow_insecure_non_loopback: only lets disable_https reach a base_endpoint that is not loopback, and disable_https is false: set both for plain HTTP to a remote endpoint, or remove it',
+    ]);
+    expect(configIssues(row('base_endpoint: "http://10.0.0.8:9", disable_https: true, allow_insecure_non_loopback: true'))).to.deep.equal([]);
+    expect(configIssues(row('allow_insecure_non_loopback: false'))).to.deep.equal([]);
+  });
 });

@@ -49,7 +49,8 @@ function isLoopback(url: string): boolean {
 /**
  * Row rules a schema cannot say: no `base_url` (a common row key, which this kind would ignore,
  * sending the traffic to AWS: its endpoint is `base_endpoint`), plain HTTP only towards a loopback
- * `base_endpoint` (unless explicitly allowed), static keys as a complete pair, no lone session token.
+ * `base_endpoint` (unless explicitly allowed, which takes `disable_https`), static keys as a
+ * complete pair, no lone session token.
  */
 export function checkBedrockRow(row: Readonly<Record<string, unknown>>): { key: string; message: string } | undefined {
   if (row.base_url !== undefined) return { key: 'base_url', message: 'a bedrock row takes no base_url: set base_endpoint (the Bedrock Runtime endpoint) instead' };
@@ -57,6 +58,8 @@ export function checkBedrockRow(row: Readonly<Record<string, unknown>>): { key: 
   if (row.disable_https === true) {
     if (!endpoint) return { key: 'disable_https', message: 'disable_https needs a base_endpoint' };
     if (!isLoopback(endpoint) && row.allow_insecure_non_loopback !== true) return { key: 'disable_https', message: 'disable_https is only allowed for a loopback base_endpoint (or set allow_insecure_non_loopback: true)' };
+  } else if (row.allow_insecure_non_loopback === true) {
+    return { key: 'allow_insecure_non_loopback', message: 'only lets disable_https reach a base_endpoint that is not loopback, and disable_https is false: set both for plain HTTP to a remote endpoint, or remove it' };
   }
   for (const [key, url] of [['base_endpoint', endpoint], ['control_endpoint', row.control_endpoint]] as const) {
     if (typeof url === 'string' && url.startsWith('http://') && row.disable_https !== true) return { key, message: `${key} uses http://: set disable_https: true (loopback only) or use https://` };
