@@ -43,4 +43,11 @@ describe('config regression: keys that would do nothing are refused', () => {
     expect(configIssues(row('base_endpoint: "http://10.0.0.8:9", disable_https: true, allow_insecure_non_loopback: true'))).to.deep.equal([]);
     expect(configIssues(row('allow_insecure_non_loopback: false'))).to.deep.equal([]);
   });
+
+  it('localstub reasoning_signature without reasoning, tool_args without tool_name', () => {
+    const row = (extra: string) => `backends:\n  - { id: s, kind: localstub, ${extra} }\n`;
+    expect(configIssues(row('reasoning_signature: sig'))).to.deep.equal(['backends[0].reasoning_signature: signs the reasoning, and there is none: set reasoning too, or remove it']);
+    expect(configIssues(row('tool_args: \'{"a":1}\''))).to.deep.equal(['backends[0].tool_args: are the arguments of the tool_name call, and there is none: set tool_name too (tool_calls take their own args), or remove it']);
+    expect(configIssues(row('reasoning: think, reasoning_signature: sig, tool_name: t, tool_args: \'{"a":1}\''))).to.deep.equal([]);
+  });
 });

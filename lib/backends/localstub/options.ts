@@ -54,6 +54,13 @@ export interface LocalstubOptions {
   readonly echo: boolean;
 }
 
+/** Row rules a schema cannot say: `reasoning_signature` signs `reasoning`, `tool_args` are `tool_name`'s; neither goes alone. */
+export function checkLocalstubRow(row: Readonly<Record<string, unknown>>): { key: string; message: string } | undefined {
+  if (row.reasoning_signature !== undefined && row.reasoning === undefined) return { key: 'reasoning_signature', message: 'signs the reasoning, and there is none: set reasoning too, or remove it' };
+  if (row.tool_args !== undefined && row.tool_name === undefined) return { key: 'tool_args', message: 'are the arguments of the tool_name call, and there is none: set tool_name too (tool_calls take their own args), or remove it' };
+  return undefined;
+}
+
 /** Reads a validated row (durations already in milliseconds). */
 export function localstubOptions(row: BackendRow): LocalstubOptions {
   const toolCalls = [
