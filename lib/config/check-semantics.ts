@@ -16,6 +16,7 @@ type Row = Record<string, unknown>;
 interface SemanticOptions {
   readonly backendKinds: Readonly<Record<string, BackendKindInfo>>;
   readonly featureKinds?: Readonly<Record<string, FeatureKindInfo>>;
+  readonly frontendIds: readonly string[];
   readonly checkSelector?: (selector: string, backendIds: ReadonlySet<string>, context?: { readonly defaultRoute?: boolean; readonly aliases?: readonly { pattern: string; replacement: string }[]; readonly alias?: boolean; readonly feature?: boolean }) => string | undefined;
   readonly env: NodeJS.ProcessEnv;
   readonly protocolPaths?: readonly string[];
@@ -59,7 +60,13 @@ export function checkSemantics(root: Row, options: SemanticOptions, report: Repo
     if (frontendSeen.has(String(row.id))) report(['frontends', i, 'id'], `duplicate frontend id "${String(row.id)}"`);
     frontendSeen.add(String(row.id));
   });
-  if (!frontends.some((row) => row.enabled !== false)) report(['frontends'], 'no frontend is enabled');
+  if (!frontends.some((row) => row.enabled !== false)) {
+    // A list replaces the default (every frontend on): one written to turn a frontend off turns
+    // off every frontend it does not name.
+    const unnamed = options.frontendIds.filter((id) => !frontendSeen.has(id));
+    const names = unnamed.length > 1 ? `${unnamed.slice(0, -1).join(', ')} and ${unnamed.at(-1)}` : unnamed[0];
+    report(['frontends'], `no frontend is enabled${names === undefined ? '' : `: a frontends list replaces the default (every frontend on), so ${names}, which it does not name, ${unnamed.length > 1 ? 'are' : 'is'} off too; list each frontend to serve`}`);
+  }
 
   // Features: each id at most once (known ids and their configs are checked by the loader).
   const featureSeen = new Map<string, number>();
