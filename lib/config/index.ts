@@ -3,6 +3,7 @@ export { ConfigError, formatIssue, type ConfigIssue } from './config-error.js';
 export { loadConfigFile, loadDefaultConfig, parseConfig, readConfigText, formatPath, configSchemas, EMBEDDED_DEFAULT_NAME, EMBEDDED_DEFAULT_PATH, type LoadOptions } from './load-config.js';
 export { configValidators, writeConfigValidators, CONFIG_VALIDATORS } from './schema-validators.js';
 export { parseDuration, parseSize, formatDuration, formatSize } from './units.js';
+export { settingsSet } from './schema.js';
 export { readEnvPool } from './secrets.js';
 export { isLoopbackHost } from './loopback.js';
 export { reloadProblems } from './check-reload.js';

@@ -1,3 +1,6 @@
+import { isDeepStrictEqual } from 'node:util';
+import { parseDuration, parseSize } from './units.js';
+
 /**
  * The JSON Schema of the configuration file (CONTRACT section 3), checked by ajv. Unknown keys
  * are errors everywhere. `lipDuration` and `lipSize` are this project's keywords (see
@@ -260,6 +263,29 @@ export function configSchema(frontendIds: readonly string[]): Schema {
     },
   },
   };
+}
+
+/**
+ * The keys of a section of a loaded config (`path`: `['routing', 'circuit_breaker']`) whose
+ * value is not the one the schema fills in when the key is left out (durations and sizes
+ * converted): what the file set there, as far as a loaded config tells (a key written with its
+ * default value is not told apart). For the warnings about settings that take no effect.
+ */
+export function settingsSet(path: readonly string[], section: Readonly<Record<string, unknown>>): string[] {
+  let schema = configSchema([]);
+  for (const key of path) schema = (schema.properties as Record<string, Schema>)[key]!;
+  return Object.entries(schema.properties as Record<string, Schema>).filter(([key, property]) => !isDeepStrictEqual(section[key], defaultOf(property))).map(([key]) => key);
+}
+
+/** What the loader fills in for a key the file leaves out (undefined: nothing). */
+function defaultOf(property: Schema): unknown {
+  if (property.properties) {
+    return Object.fromEntries(Object.entries(property.properties as Record<string, Schema>).map(([key, p]) => [key, defaultOf(p)]).filter(([, value]) => value !== undefined));
+  }
+  if (property.default === undefined) return undefined;
+  if (property.lipDuration) return parseDuration(String(property.default));
+  if (property.lipSize) return parseSize(property.default as string | number);
+  return property.default;
 }
 
 /** Keys every backend row may carry, whatever its kind (CONTRACT sections 3 and 6). */

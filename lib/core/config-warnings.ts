@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { BACKEND_KIND_INFO } from '../backends/registry.js';
-import { readEnvPool, type BackendKindInfo, type Config } from '../config/index.js';
+import { readEnvPool, settingsSet, type BackendKindInfo, type Config } from '../config/index.js';
 import { applyAliases, attemptReach, compileAliases, leavesOf, parseSelector, type Leaf, type RaceArm } from '../routing/selector/index.js';
 
 /**
@@ -21,8 +21,10 @@ import { applyAliases, attemptReach, compileAliases, leavesOf, parseSelector, ty
  *   disabled backend is an error of the loader already);
  * * `routing.resume_after_output` on without a backend that takes a prefill;
  * * `model_catalog` on over a file that does not exist, with no source to fetch it from;
- * * `model_catalog` settings (a path, prices, overrides, …) while the catalog is off: none of
- *   them takes effect (its prices price nothing, so a `max_cost` budget needs pricing rows).
+ * * the settings of a section that is switched off (`model_catalog`, `cache`, `recording`,
+ *   `observability.tracing`, `routing.circuit_breaker`, …): none of them takes effect (the
+ *   catalog's prices price nothing, so a `max_cost` budget needs pricing rows); and a
+ *   `continuity.sqlite_path` without `continuity.store: sqlite`.
  *
  * @see spec/core/config-warnings.spec.ts
  */
@@ -65,13 +67,19 @@ export function configWarnings(config: Config, env: NodeJS.ProcessEnv = process.
   if (catalog.enabled && catalog.path !== undefined && catalog.source_url === undefined && !existsSync(catalog.path)) {
     warnings.push(`model_catalog.path "${catalog.path}" does not exist and no source_url is set: the catalog decides nothing until the file is there (curl -o ${catalog.path} https://models.dev/api.json)`);
   }
-  if (!catalog.enabled) {
-    const set = [
-      catalog.path !== undefined && 'path', catalog.source_url !== undefined && 'source_url',
-      Object.keys(catalog.backends).length > 0 && 'backends', Object.values(catalog.exclude).includes(false) && 'exclude',
-      Object.values(catalog.adapt).includes(true) && 'adapt', catalog.prices && 'prices', catalog.overrides.length > 0 && 'overrides',
-    ].filter((key): key is string => key !== false);
-    if (set.length > 0) warnings.push(`model_catalog is not enabled, so its ${set.length === 1 ? set[0] : `${set.slice(0, -1).join(', ')} and ${set.at(-1)}`} take${set.length === 1 ? 's' : ''} no effect; set model_catalog.enabled: true to use ${set.length === 1 ? 'it' : 'them'}`);
+  const switchedOff: [string, { readonly enabled: boolean }][] = [
+    ['server.pre_request_keepalive', config.server.pre_request_keepalive], ['observability.metrics', config.observability.metrics],
+    ['observability.tracing', config.observability.tracing], ['routing.resume_after_output', config.routing.resume_after_output],
+    ['routing.circuit_breaker', config.routing.circuit_breaker], ['recording', config.recording], ['cache', config.cache], ['model_catalog', catalog],
+  ];
+  for (const [name, section] of switchedOff) {
+    if (section.enabled) continue;
+    // The breaker's store also keeps the API key cool-downs, which work with the breaker off.
+    const set = settingsSet(name.split('.'), section).filter((key) => key !== 'enabled' && !(name === 'routing.circuit_breaker' && key === 'store'));
+    if (set.length > 0) warnings.push(`${name} is not enabled, so its ${set.length === 1 ? set[0] : `${set.slice(0, -1).join(', ')} and ${set.at(-1)}`} take${set.length === 1 ? 's' : ''} no effect; set ${name}.enabled: true to use ${set.length === 1 ? 'it' : 'them'}`);
+  }
+  if (config.continuity.store !== 'sqlite' && settingsSet(['continuity'], config.continuity).includes('sqlite_path')) {
+    warnings.push(`continuity.sqlite_path takes no effect with continuity.store: ${config.continuity.store}; set continuity.store: sqlite to keep conversations in that file`);
   }
   const first = config.backends[0];
   if (config.routing.default_route_derived && first && !first.enabled) {

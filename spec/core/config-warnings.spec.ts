@@ -148,5 +148,29 @@ describe('configWarnings', () => {
       expect(warn(`${rows}model_catalog: { enabled: false, overrides: [{ model: m, context: 10 }], adapt: { reasoning: true } }`)[0]).to.contain('its adapt and overrides take no effect');
       expect(warn(`${rows}model_catalog: { enabled: false }`)).to.deep.equal([]);
     });
+
+    // Found by probing: only model_catalog said so; every other switched-off section took its settings silently.
+    it('the settings of any other section that is switched off, and a SQLite path without the SQLite store', () => {
+      const rows = 'backends:\n  - { id: s, kind: localstub, models: [m] }\n';
+      expect(warn(`${rows}cache: { store: redis, ttl: 2h, scope: global }\nrecording: { path: ./r.jsonl, redact_substrings: [secret] }`)).to.deep.equal([
+        'recording is not enabled, so its path and redact_substrings take no effect; set recording.enabled: true to use them',
+        'cache is not enabled, so its store, ttl and scope take no effect; set cache.enabled: true to use them',
+      ]);
+      expect(warn(`${rows}observability: { tracing: { service_name: api, sample_ratio: 0.1 }, metrics: { path: /m } }`)).to.deep.equal([
+        'observability.metrics is not enabled, so its path takes no effect; set observability.metrics.enabled: true to use it',
+        'observability.tracing is not enabled, so its service_name and sample_ratio take no effect; set observability.tracing.enabled: true to use them',
+      ]);
+      expect(configWarnings(configFrom(`${rows}server: { host: 127.0.0.1, port: 0, pre_request_keepalive: { interval: 1s } }\nrouting: { resume_after_output: { max_resumes: 4 }, circuit_breaker: { failure_threshold: 2, open_for: 1m } }`), {})).to.deep.equal([
+        'server.pre_request_keepalive is not enabled, so its interval takes no effect; set server.pre_request_keepalive.enabled: true to use it',
+        'routing.resume_after_output is not enabled, so its max_resumes takes no effect; set routing.resume_after_output.enabled: true to use it',
+        'routing.circuit_breaker is not enabled, so its failure_threshold and open_for take no effect; set routing.circuit_breaker.enabled: true to use them',
+      ]);
+      // The breaker's store is also where API key cool-downs are kept, with the breaker off too.
+      expect(warn(`${rows}routing: { circuit_breaker: { store: redis } }`)).to.deep.equal([]);
+      expect(warn(`${rows}continuity: { sqlite_path: /var/lib/lip/lip.db }`)).to.deep.equal([
+        'continuity.sqlite_path takes no effect with continuity.store: memory; set continuity.store: sqlite to keep conversations in that file',
+      ]);
+      expect(warn(`${rows}continuity: { store: sqlite, sqlite_path: /tmp/lip-warnings.db }\ncache: { enabled: true, ttl: 2h }\nrecording: { enabled: false }`)).to.deep.equal([]);
+    });
   });
 });
