@@ -3,6 +3,7 @@ import { reduce } from 'rxjs/internal/operators/reduce';
 import type { OperatorFunction } from 'rxjs';
 import type { CitationEvent, FinishDetails, FinishReason, HostedToolEvent, LipEvent, TokenLogprob, ToolCaller, ToolCallFields, Usage, WebSearchEvent, WebSearchResult } from './events.js';
 import { COLLECT_LIMITS } from './limits.js';
+import { TextBuilder } from './text-builder.js';
 import { mergeUsage } from './usage.js';
 
 /** Thrown when a response outgrows COLLECT_LIMITS; its code is registered in lib/errors. */
@@ -108,18 +109,37 @@ export interface CollectedResponse {
  * Folds events into a CollectedResponse. Adjacent text deltas form one text block; reasoning
  * deltas form a reasoning block that a signature closes (a `standalone` signature is a block of
  * its own, after the unsigned one); tool calls are kept by id in the order
- * they started (arguments before a start are tolerated and keep that order).
+ * they started (arguments before a start are tolerated and keep that order). Streamed text is
+ * held in TextBuilders (a delta costs about its own length) and written into the response when
+ * it is read.
  */
 export class Collector {
-  readonly response: CollectedResponse = {
+  private readonly folded: CollectedResponse = {
     blocks: [], text: '', reasoningText: '', toolCalls: [], usage: {}, warnings: [], finished: false,
   };
+  private readonly text = new TextBuilder();
+  private refusal: TextBuilder | undefined;
+  private readonly reasoningText = new TextBuilder();
   private current: CollectedText | CollectedReasoning | undefined;
+  /** The open block's text; written into it when another block opens. */
+  private currentText = new TextBuilder();
   private readonly tools = new Map<string, CollectedToolCall>();
+  private readonly toolArgs = new Map<CollectedToolCall, TextBuilder>();
   private toolArgsChars = 0;
 
+  /** The response folded so far. */
+  get response(): CollectedResponse {
+    const r = this.folded;
+    r.text = this.text.toString();
+    if (this.refusal !== undefined) r.refusal = this.refusal.toString();
+    r.reasoningText = this.reasoningText.toString();
+    if (this.current !== undefined) this.current.text = this.currentText.toString();
+    for (const [call, args] of this.toolArgs) call.arguments = args.toString();
+    return r;
+  }
+
   push(event: LipEvent): void {
-    const r = this.response;
+    const r = this.folded;
     switch (event.type) {
       case 'response_started':
         if (event.id) r.id = event.id;
@@ -127,19 +147,19 @@ export class Collector {
         return;
       case 'text_delta': {
         if (event.text.length === 0) return;
-        if (r.text.length + event.text.length > COLLECT_LIMITS.textChars) throw new CollectLimitError(`response text exceeds ${COLLECT_LIMITS.textChars} characters`);
-        r.text += event.text;
-        if (event.refusal === true) r.refusal = (r.refusal ?? '') + event.text;
-        if (this.current?.type === 'text' && this.current.refusal === event.refusal) this.current.text += event.text;
-        else this.open(event.refusal === true ? { type: 'text', text: event.text, refusal: true } : { type: 'text', text: event.text });
+        if (this.text.length + event.text.length > COLLECT_LIMITS.textChars) throw new CollectLimitError(`response text exceeds ${COLLECT_LIMITS.textChars} characters`);
+        this.text.append(event.text);
+        if (event.refusal === true) (this.refusal ??= new TextBuilder()).append(event.text);
+        if (this.current?.type !== 'text' || this.current.refusal !== event.refusal) this.open(event.refusal === true ? { type: 'text', text: '', refusal: true } : { type: 'text', text: '' });
+        this.currentText.append(event.text);
         if (event.logprobs !== undefined && event.logprobs.length > 0) this.addLogprobs(event.logprobs, this.current as CollectedText);
         return;
       }
       case 'reasoning_delta': {
-        if (r.reasoningText.length + event.text.length > COLLECT_LIMITS.reasoningChars) throw new CollectLimitError(`reasoning exceeds ${COLLECT_LIMITS.reasoningChars} characters`);
-        r.reasoningText += event.text;
-        if (this.current?.type === 'reasoning' && this.current.signature === undefined && this.current.opaque === undefined) this.current.text += event.text;
-        else this.open({ type: 'reasoning', text: event.text });
+        if (this.reasoningText.length + event.text.length > COLLECT_LIMITS.reasoningChars) throw new CollectLimitError(`reasoning exceeds ${COLLECT_LIMITS.reasoningChars} characters`);
+        this.reasoningText.append(event.text);
+        if (this.current?.type !== 'reasoning' || this.current.signature !== undefined || this.current.opaque !== undefined) this.open({ type: 'reasoning', text: '' });
+        this.currentText.append(event.text);
         return;
       }
       case 'reasoning_signature': {
@@ -147,12 +167,12 @@ export class Collector {
         const dialect = event.dialect !== undefined ? { dialect: event.dialect } : {};
         if (event.standalone !== true && this.current?.type === 'reasoning' && this.current.signature === undefined && this.current.opaque === undefined) Object.assign(this.current, { signature: event.signature, ...dialect });
         else this.open({ type: 'reasoning', text: '', signature: event.signature, ...dialect });
-        this.current = undefined;
+        this.close();
         return;
       }
       case 'reasoning_opaque':
         this.open({ type: 'reasoning', text: '', dialect: event.dialect, opaque: event.data, ...(event.id ? { id: event.id } : {}) });
-        this.current = undefined;
+        this.close();
         return;
       case 'tool_call_started': {
         const existing = this.tools.get(event.id);
@@ -181,7 +201,9 @@ export class Collector {
         this.toolArgsChars += event.args.length;
         if (this.toolArgsChars > COLLECT_LIMITS.toolArgsChars) throw new CollectLimitError(`tool arguments exceed ${COLLECT_LIMITS.toolArgsChars} characters`);
         const call = this.tools.get(event.id) ?? this.addTool({ type: 'tool_call', id: event.id, name: '', arguments: '' });
-        call.arguments += event.args;
+        let args = this.toolArgs.get(call);
+        if (args === undefined) this.toolArgs.set(call, (args = new TextBuilder()));
+        args.append(event.args);
         return;
       }
       case 'web_search':
@@ -216,13 +238,22 @@ export class Collector {
   }
 
   private open(block: CollectedText | CollectedReasoning): void {
-    this.response.blocks.push(block);
+    this.close();
+    this.folded.blocks.push(block);
     this.current = block;
+  }
+
+  /** Closes the open text or reasoning block: its text is written into it. */
+  private close(): void {
+    if (this.current === undefined) return;
+    this.current.text = this.currentText.toString();
+    this.current = undefined;
+    this.currentText = new TextBuilder();
   }
 
   /** Log probabilities join the response's and the open text block's (as many as there are characters, at most). */
   private addLogprobs(logprobs: readonly TokenLogprob[], block: CollectedText): void {
-    const r = this.response;
+    const r = this.folded;
     if ((r.logprobs?.length ?? 0) + logprobs.length > COLLECT_LIMITS.textChars) throw new CollectLimitError(`response log probabilities exceed ${COLLECT_LIMITS.textChars} tokens`);
     const all = (r.logprobs ??= []);
     const own = (block.logprobs ??= []);
@@ -234,46 +265,47 @@ export class Collector {
 
   private webSearch(event: WebSearchEvent): void {
     const { type: _type, ...fields } = event;
-    const existing = this.response.blocks.find((b): b is CollectedWebSearch => b.type === 'web_search' && b.id === event.id);
+    const existing = this.folded.blocks.find((b): b is CollectedWebSearch => b.type === 'web_search' && b.id === event.id);
     if (existing !== undefined) {
       Object.assign(existing, fields);
       return;
     }
-    if (this.response.blocks.length >= COLLECT_LIMITS.toolCalls) throw new CollectLimitError(`more than ${COLLECT_LIMITS.toolCalls} blocks`);
-    this.response.blocks.push({ type: 'web_search', ...fields });
-    this.current = undefined;
+    if (this.folded.blocks.length >= COLLECT_LIMITS.toolCalls) throw new CollectLimitError(`more than ${COLLECT_LIMITS.toolCalls} blocks`);
+    this.folded.blocks.push({ type: 'web_search', ...fields });
+    this.close();
   }
 
   private hostedTool(event: HostedToolEvent): void {
     if (event.block === undefined) return; // progress: what the stream showed, the block has it at done
-    const existing = this.response.blocks.find((b): b is CollectedHostedTool => b.type === 'hosted_tool' && b.id === event.id);
+    const existing = this.folded.blocks.find((b): b is CollectedHostedTool => b.type === 'hosted_tool' && b.id === event.id);
     if (existing !== undefined) {
       existing.block = event.block;
       existing.done = event.phase === 'done';
       return;
     }
-    if (this.response.blocks.length >= COLLECT_LIMITS.toolCalls) throw new CollectLimitError(`more than ${COLLECT_LIMITS.toolCalls} blocks`);
-    this.response.blocks.push({
+    if (this.folded.blocks.length >= COLLECT_LIMITS.toolCalls) throw new CollectLimitError(`more than ${COLLECT_LIMITS.toolCalls} blocks`);
+    this.folded.blocks.push({
       type: 'hosted_tool', id: event.id, dialect: event.dialect, block: event.block, done: event.phase === 'done',
       ...(event.scope !== undefined ? { scope: event.scope } : {}),
     });
-    if (event.scope === undefined) this.current = undefined;
+    if (event.scope === undefined) this.close();
   }
 
   /** A citation joins the response's list and the text block its span starts in (offsets made the block's). */
   private citation(event: CitationEvent): void {
     const { type: _type, ...fields } = event;
-    const r = this.response;
+    const r = this.folded;
     if ((r.citations?.length ?? 0) >= COLLECT_LIMITS.toolCalls) throw new CollectLimitError(`more than ${COLLECT_LIMITS.toolCalls} citations`);
     (r.citations ??= []).push(fields);
-    let end = r.text.length;
+    let end = this.text.length;
     for (let i = r.blocks.length - 1; i >= 0; i--) {
       const block = r.blocks[i]!;
       if (block.type !== 'text') continue;
-      const start = end - block.text.length;
+      const length = block === this.current ? this.currentText.length : block.text.length;
+      const start = end - length;
       if (fields.start >= start || i === 0) {
         const at = Math.max(0, fields.start - start);
-        (block.citations ??= []).push({ ...fields, start: at, end: Math.min(block.text.length, Math.max(at, fields.end - start)) });
+        (block.citations ??= []).push({ ...fields, start: at, end: Math.min(length, Math.max(at, fields.end - start)) });
         return;
       }
       end = start;
@@ -283,9 +315,9 @@ export class Collector {
   private addTool(call: CollectedToolCall): CollectedToolCall {
     if (this.tools.size >= COLLECT_LIMITS.toolCalls) throw new CollectLimitError(`more than ${COLLECT_LIMITS.toolCalls} tool calls`);
     this.tools.set(call.id, call);
-    this.response.toolCalls.push(call);
-    this.response.blocks.push(call);
-    this.current = undefined;
+    this.folded.toolCalls.push(call);
+    this.folded.blocks.push(call);
+    this.close();
     return call;
   }
 }

@@ -7,6 +7,7 @@ export * from './validate-call.js';
 export * from './validate-sequence.js';
 export * from './is-output-event.js';
 export * from './usage.js';
+export * from './text-builder.js';
 export * from './collect.js';
 export * from './assistant-message.js';
 export * from './estimate-tokens.js';

@@ -1,6 +1,6 @@
 import { Observable } from 'rxjs/internal/Observable';
 import type { Subscription } from 'rxjs';
-import { addUsage, isOutputEvent, type Call, type LipEvent, type Usage } from '../canonical/index.js';
+import { TextBuilder, addUsage, isOutputEvent, type Call, type LipEvent, type Usage } from '../canonical/index.js';
 import { toLipError, type LipError } from '../errors/index.js';
 
 /**
@@ -33,7 +33,7 @@ export interface ResumeOptions<T extends ResumeTarget> {
 
 /** What the client has seen of the answer so far. */
 interface Partial {
-  text: string;
+  readonly text: TextBuilder;
   /** Characters of reasoning the client has (they count against the output limit too). */
   reasoningChars: number;
   /** Anything a prefilled text cannot carry on: a tool call, a hosted tool, a search. */
@@ -65,7 +65,7 @@ interface Partial {
  */
 export function resumeAfterOutput<T extends ResumeTarget>(source: Observable<LipEvent>, options: ResumeOptions<T>): Observable<LipEvent> {
   return new Observable<LipEvent>((subscriber) => {
-    const partial: Partial = { text: '', reasoningChars: 0, blocked: false, output: false, usage: undefined };
+    const partial: Partial = { text: new TextBuilder(), reasoningChars: 0, blocked: false, output: false, usage: undefined };
     let left = options.maxResumes;
     let current: Subscription | undefined;
     /** Which follow() is the latest: a stream that fails while being subscribed starts the next one first. */
@@ -127,8 +127,9 @@ export function resumeAfterOutput<T extends ResumeTarget>(source: Observable<Lip
       left--;
       const targets = options.targets();
       const before = partial.usage;
-      const prefill = partial.text.replace(/\s+$/, '');
-      const skip = partial.text.slice(prefill.length);
+      const text = partial.text.toString();
+      const prefill = text.replace(/\s+$/, '');
+      const skip = text.slice(prefill.length);
       const call = continuationCall(options.call, prefill, Math.ceil((partial.text.length + partial.reasoningChars) / 4));
       // No target continued it: the client gets the break itself (each target's failure is its attempt's).
       const tryTarget = (i: number) => {
@@ -152,7 +153,7 @@ export function resumeAfterOutput<T extends ResumeTarget>(source: Observable<Lip
 function track(partial: Partial, event: LipEvent): void {
   switch (event.type) {
     case 'text_delta':
-      partial.text += event.text;
+      partial.text.append(event.text);
       break;
     case 'reasoning_delta':
       partial.reasoningChars += event.text.length;

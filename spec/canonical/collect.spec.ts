@@ -1,6 +1,9 @@
 import { expect } from 'chai';
+import { StringDecoder } from 'node:string_decoder';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { from, throwError, concat } from 'rxjs';
-import { CollectLimitError, COLLECT_LIMITS, assistantMessage, collect, collectEvents, effectiveFinishReason, type LipEvent } from '../../lib/canonical/index.js';
+import { CollectLimitError, COLLECT_LIMITS, Collector, assistantMessage, collect, collectEvents, effectiveFinishReason, type LipEvent } from '../../lib/canonical/index.js';
 
 describe('canonical/collect', () => {
   it('folds text, reasoning blocks with signatures, tool calls and usage in order', () => {
@@ -167,6 +170,28 @@ describe('canonical/collect', () => {
     const big = 'x'.repeat(COLLECT_LIMITS.textChars);
     expect(() => collectEvents([{ type: 'response_started' }, { type: 'message_started' }, { type: 'text_delta', text: big }, { type: 'text_delta', text: 'y' }]))
       .to.throw(CollectLimitError).with.property('code', 'LIP_ERR_RESPONSE_TOO_LARGE');
+  });
+
+  it('holds text, reasoning and arguments streamed a character at a time in about their own size, not a string node per delta', () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const settle = () => { for (let i = 0; i < 4; i++) gc(); return process.memoryUsage().heapUsed; };
+    const deltas = 500_000;
+    const utf8 = new StringDecoder('utf8');
+    const char = Buffer.from('x');
+    const before = settle();
+    const collector = new Collector();
+    collector.push({ type: 'response_started' });
+    // Each delta its own string, as an upstream's decoder makes them; every kind held twice (the response's and its block's), but arguments.
+    for (let i = 0; i < deltas; i++) collector.push({ type: 'reasoning_delta', text: utf8.write(char) });
+    for (let i = 0; i < deltas; i++) collector.push({ type: 'text_delta', text: utf8.write(char) });
+    collector.push({ type: 'tool_call_started', id: 'a', name: 'f' });
+    for (let i = 0; i < deltas; i++) collector.push({ type: 'tool_call_delta', id: 'a', args: utf8.write(char) });
+    const held = settle() - before;
+    expect(held / deltas, `${held} bytes of heap for ${deltas} characters each of text, reasoning and arguments`).to.be.at.most(8);
+    const r = collector.response;
+    expect([r.text.length, r.reasoningText.length, r.toolCalls[0]!.arguments.length]).to.deep.equal([deltas, deltas, deltas]);
+    expect(r.blocks.map((b) => b.type === 'tool_call' ? b.arguments.length : b.type === 'text' || b.type === 'reasoning' ? b.text.length : 0)).to.deep.equal([deltas, deltas, deltas]);
   });
 
   it('effectiveFinishReason turns a stop with tool calls into tool_calls', () => {

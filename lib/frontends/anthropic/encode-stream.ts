@@ -1,5 +1,5 @@
 import type { FinishDetails, FinishReason, HostedToolEvent, LipEvent, Usage, WebSearchEvent } from '../../canonical/index.js';
-import { CALLER_DIALECTS, COLLECT_LIMITS, HOSTED_DIALECTS, REASONING_DIALECTS, effectiveFinishReason, mergeUsage } from '../../canonical/index.js';
+import { CALLER_DIALECTS, COLLECT_LIMITS, HOSTED_DIALECTS, REASONING_DIALECTS, TextBuilder, effectiveFinishReason, mergeUsage } from '../../canonical/index.js';
 import type { LipError } from '../../errors/index.js';
 import type { EncodeContext, StreamEncoder } from '../protocol.js';
 import { wireId } from '../protocol.js';
@@ -45,7 +45,7 @@ export class AnthropicStreamEncoder implements StreamEncoder {
   private finished = false;
   private usage: Usage = {};
   /** The response text so far, kept only when the call declares a web search tool or holds search results (for cited_text). */
-  private text: string | undefined;
+  private text: TextBuilder | undefined;
   /** The request's search results by source: a citation of one's source is a citation of it. */
   private readonly sources: ReadonlyMap<string, SearchResultSource> | undefined;
   /** The queries of searches still running, by id (a search's blocks wait until it ran). */
@@ -65,7 +65,7 @@ export class AnthropicStreamEncoder implements StreamEncoder {
     this.model = context.model ?? context.call.model;
     this.blocks = new BlockQueue(() => this.start());
     this.sources = searchResultSources(context.call);
-    if (this.sources !== undefined || context.call.tools.some((t) => t.kind === 'web_search')) this.text = '';
+    if (this.sources !== undefined || context.call.tools.some((t) => t.kind === 'web_search')) this.text = new TextBuilder();
     this.members = declaredMembers(context.call.tools);
   }
 
@@ -81,7 +81,7 @@ export class AnthropicStreamEncoder implements StreamEncoder {
     switch (event.type) {
       case 'text_delta':
         // Kept for cited_text only, up to collect()'s text bound (past it, a citation without the provider's excerpt gets none).
-        if (this.text !== undefined && this.text.length < COLLECT_LIMITS.textChars) this.text += event.text;
+        if (this.text !== undefined && this.text.length < COLLECT_LIMITS.textChars) this.text.append(event.text);
         return event.text ? this.blocks.text(event.text) : '';
       case 'reasoning_delta':
         return event.text ? this.blocks.thinking(event.text) : '';
@@ -100,7 +100,7 @@ export class AnthropicStreamEncoder implements StreamEncoder {
       case 'hosted_tool':
         return this.hosted(event);
       case 'citation':
-        return this.blocks.citation(JSON.stringify(citationLocation(citingSearchResult(event, this.sources), this.text?.slice(event.start, event.end) ?? '')));
+        return this.blocks.citation(JSON.stringify(citationLocation(citingSearchResult(event, this.sources), this.text?.toString().slice(event.start, event.end) ?? '')));
       case 'usage':
         this.usage = mergeUsage(this.usage, event.usage);
         return '';

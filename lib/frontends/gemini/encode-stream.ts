@@ -1,5 +1,5 @@
 import type { CitationEvent, CollectedCitation, FinishDetails, FinishReason, HostedToolEvent, LipEvent, Usage, WebSearchEvent } from '../../canonical/index.js';
-import { COLLECT_LIMITS, HOSTED_DIALECTS, hasUsage, mergeUsage } from '../../canonical/index.js';
+import { COLLECT_LIMITS, HOSTED_DIALECTS, TextBuilder, hasUsage, mergeUsage } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 import { HeldOutput } from '../../wire/held-output.js';
 import { geminiLogprobsResult } from '../logprobs.js';
@@ -44,7 +44,7 @@ import { declaresUrlContext, mergedUrlContext, urlContextOf } from './url-contex
  */
 export class GeminiStreamEncoder implements StreamEncoder {
   private readonly suffix: string;
-  private readonly calls = new Map<string, { name: string; args: string; signature?: string; dialect?: string }>();
+  private readonly calls = new Map<string, { name: string; args: TextBuilder; signature?: string; dialect?: string }>();
   private finished = false;
   private usage: Usage = {};
   private readonly held = new HeldOutput();
@@ -66,7 +66,7 @@ export class GeminiStreamEncoder implements StreamEncoder {
   /** Other dialects' reasoning, carried again by the next text or call part. */
   private readonly carried = new CarriedReasoning();
   /** The thought text since the last signature: the text of the reasoning the next signature closes. */
-  private thought = '';
+  private thought = new TextBuilder();
 
   constructor(context: EncodeContext) {
     this.logprobs = context.call.options.logprobs !== undefined;
@@ -100,13 +100,13 @@ export class GeminiStreamEncoder implements StreamEncoder {
         if (!event.text) return '';
         const out = this.textSignature();
         this.held.add('reasoning', event.text.length);
-        this.thought += event.text;
+        this.thought.append(event.text);
         return `${out}${this.chunk(`{"text":${JSON.stringify(event.text)},"thought":true}`)}${this.suffix}`;
       }
       case 'reasoning_signature': {
         const out = this.textSignature();
-        const text = this.thought;
-        this.thought = '';
+        const text = this.thought.toString();
+        this.thought = new TextBuilder();
         // Gemini's signature of a text part is held for that part (written on it, off the thoughts).
         if (event.standalone === true && event.dialect === REASONING_DIALECTS.geminiThought) {
           this.heldSignature = event.signature;
@@ -117,17 +117,17 @@ export class GeminiStreamEncoder implements StreamEncoder {
         return `${out}${this.chunk(`{"text":"","thought":true,"thoughtSignature":${JSON.stringify(signature)}}`)}${this.suffix}`;
       }
       case 'reasoning_opaque': // no Gemini form: opaque payloads travel sealed in a thought signature
-        this.thought = '';
+        this.thought = new TextBuilder();
         this.carried.hold({ dialect: event.dialect, opaque: event.data, ...(event.id !== undefined ? { id: event.id } : {}) });
         return `${this.textSignature()}${this.chunk(`{"text":"","thought":true,"thoughtSignature":${JSON.stringify(carryOpaque(event, undefined, true))}}`)}${this.suffix}`;
       case 'tool_call_started':
-        this.calls.set(event.id, { name: event.name, args: '', ...(event.signature ? { signature: event.signature, dialect: event.dialect } : {}) });
+        this.calls.set(event.id, { name: event.name, args: new TextBuilder(), ...(event.signature ? { signature: event.signature, dialect: event.dialect } : {}) });
         return '';
       case 'tool_call_delta': {
         this.held.add('args', event.args.length);
         const call = this.calls.get(event.id);
-        if (call) call.args += event.args;
-        else this.calls.set(event.id, { name: '', args: event.args });
+        if (call) call.args.append(event.args);
+        else this.calls.set(event.id, { name: '', args: new TextBuilder(event.args) });
         return '';
       }
       case 'tool_call_finished':
@@ -152,7 +152,7 @@ export class GeminiStreamEncoder implements StreamEncoder {
 
   /** A text part, with the signature held for it, else the other dialects' reasoning held for it. */
   private textPart(text: string): string {
-    this.thought = '';
+    if (this.thought.length > 0) this.thought = new TextBuilder();
     const held = this.heldSignature ?? this.carried.signatureFor();
     const signature = held !== undefined ? `,"thoughtSignature":${JSON.stringify(held)}` : '';
     this.heldSignature = undefined;
@@ -203,9 +203,9 @@ export class GeminiStreamEncoder implements StreamEncoder {
     if (!call) return '';
     this.calls.delete(id);
     const out = this.textSignature();
-    this.thought = '';
+    this.thought = new TextBuilder();
     const signature = this.carried.signatureFor(call.signature ? { signature: call.signature, ...(call.dialect !== undefined ? { dialect: call.dialect } : {}) } : undefined);
-    const part = { functionCall: { id, name: call.name, args: functionArgs(call.args) }, ...(signature ? { thoughtSignature: signature } : {}) };
+    const part = { functionCall: { id, name: call.name, args: functionArgs(call.args.toString()) }, ...(signature ? { thoughtSignature: signature } : {}) };
     return `${out}${this.chunk(JSON.stringify(part))}${this.suffix}`;
   }
 

@@ -1,5 +1,5 @@
 import type { Call, CitationEvent, FinishReason, HostedToolEvent, LipEvent, TokenLogprob, ToolCaller, ToolCallFields, Usage, WebSearchEvent } from '../../canonical/index.js';
-import { REASONING_DIALECTS, hasUsage, mergeUsage } from '../../canonical/index.js';
+import { REASONING_DIALECTS, TextBuilder, hasUsage, mergeUsage } from '../../canonical/index.js';
 import type { LipError } from '../../errors/index.js';
 import { HeldOutput } from '../../wire/held-output.js';
 import { finishedArguments } from '../function-arguments.js';
@@ -24,7 +24,8 @@ interface OpenItem {
   readonly index: number;
   readonly id: string;
   readonly at: string;
-  text: string;
+  /** Text or arguments so far (for the `.done` events). */
+  readonly text: TextBuilder;
   readonly callId?: string;
   /** The canonical id of a call (its `callId` on the wire may carry state). */
   readonly key?: string;
@@ -146,7 +147,7 @@ export class ResponsesStreamEncoder implements StreamEncoder {
     const id = fixedId ?? outputItemId(this.context, prefix, index);
     const added = item(id);
     this.output.push(added);
-    const open: OpenItem = { kind, index, id, at: `"item_id":"${id}","output_index":${index}`, text: '', ...extra };
+    const open: OpenItem = { kind, index, id, at: `"item_id":"${id}","output_index":${index}`, text: new TextBuilder(), ...extra };
     return { item: open, text: held + this.frame('response.output_item.added', `,"output_index":${index},"item":${JSON.stringify(added)}`) };
   }
 
@@ -161,28 +162,30 @@ export class ResponsesStreamEncoder implements StreamEncoder {
     this.text = undefined;
     this.closedMessages.push(t);
     this.closedText += t.text.length;
-    const text = JSON.stringify(t.text);
+    const whole = t.text.toString();
+    const text = JSON.stringify(whole);
     if (t.refusal === true) {
       return this.frame('response.refusal.done', `,${t.at},"content_index":0,"refusal":${text}`)
-        + this.frame('response.content_part.done', `,${t.at},"content_index":0,"part":${JSON.stringify(refusalPart(t.text))}`)
-        + this.done(t, refusalItem(t.id, t.text, status));
+        + this.frame('response.content_part.done', `,${t.at},"content_index":0,"part":${JSON.stringify(refusalPart(whole))}`)
+        + this.done(t, refusalItem(t.id, whole, status));
     }
     const logprobs = t.logprobs ? JSON.stringify(wireLogprobs(t.logprobs)) : '[]';
     // The done item holds the annotations array itself: a later citation of this text lands in the final response too.
     const annotations = (t.annotations ??= []);
     return this.frame('response.output_text.done', `,${t.at},"content_index":0,"text":${text},"logprobs":${logprobs}`)
-      + this.frame('response.content_part.done', `,${t.at},"content_index":0,"part":${JSON.stringify(outputText(t.text, t.logprobs, annotations))}`)
-      + this.done(t, messageItem(t.id, t.text, status, t.logprobs, annotations));
+      + this.frame('response.content_part.done', `,${t.at},"content_index":0,"part":${JSON.stringify(outputText(whole, t.logprobs, annotations))}`)
+      + this.done(t, messageItem(t.id, whole, status, t.logprobs, annotations));
   }
 
   private closeReasoning(encrypted?: string): string {
     const r = this.reasoning;
     if (!r) return '';
     this.reasoning = undefined;
-    const part = JSON.stringify({ type: 'summary_text', text: r.text });
-    return this.frame('response.reasoning_summary_text.done', `,${r.at},"summary_index":0,"text":${JSON.stringify(r.text)}`)
+    const text = r.text.toString();
+    const part = JSON.stringify({ type: 'summary_text', text });
+    return this.frame('response.reasoning_summary_text.done', `,${r.at},"summary_index":0,"text":${JSON.stringify(text)}`)
       + this.frame('response.reasoning_summary_part.done', `,${r.at},"summary_index":0,"part":${part}`)
-      + this.done(r, reasoningItem(r.id, r.text, encrypted));
+      + this.done(r, reasoningItem(r.id, text, encrypted));
   }
 
   private closeCall(call: OpenItem, status: ItemStatus): string {
@@ -258,7 +261,7 @@ export class ResponsesStreamEncoder implements StreamEncoder {
           out += opened.text + this.frame('response.content_part.added', `,${opened.item.at},"content_index":0,"part":${JSON.stringify(event.refusal === true ? refusalPart('') : outputText(''))}`);
         }
         this.held.add('text', event.text.length);
-        this.text.text += event.text;
+        this.text.text.append(event.text);
         if (event.refusal === true) return out + this.frame('response.refusal.delta', `,${this.text.at},"content_index":0,"delta":${JSON.stringify(event.text)}`);
         if (event.logprobs !== undefined && this.logprobs) {
           for (const entry of event.logprobs) (this.text.logprobs ??= []).push(entry);
@@ -275,7 +278,7 @@ export class ResponsesStreamEncoder implements StreamEncoder {
           out += opened.text + this.frame('response.reasoning_summary_part.added', `,${opened.item.at},"summary_index":0,"part":{"type":"summary_text","text":""}`);
         }
         this.held.add('reasoning', event.text.length);
-        this.reasoning.text += event.text;
+        this.reasoning.text.append(event.text);
         return out + this.frame('response.reasoning_summary_text.delta', `,${this.reasoning.at},"summary_index":0,"delta":${JSON.stringify(event.text)}`);
       }
       case 'reasoning_signature': { // another dialect's signature: sealed in the item's encrypted_content (the summary holds its text)
@@ -292,7 +295,7 @@ export class ResponsesStreamEncoder implements StreamEncoder {
         if (!this.calls.has(event.id)) out += this.start() + this.closeText() + this.closeReasoning() + this.openCall(event.id, '');
         const call = this.calls.get(event.id)!;
         this.held.add('args', event.args.length);
-        call.text += event.args;
+        call.text.append(event.args);
         // Their arguments are JSON values of the item (a tool search's arguments, a shell's action), written whole when done.
         if (call.kind === 'tool_search_call' || call.kind === 'client_tool_call') return out;
         const type = call.kind === 'custom_tool_call' ? 'response.custom_tool_call_input.delta' : 'response.function_call_arguments.delta';
@@ -442,9 +445,9 @@ export class ResponsesStreamEncoder implements StreamEncoder {
 
   /** The current state of a still-open item, for the failed response. */
   private snapshot(index: number): unknown {
-    if (this.text?.index === index) return this.text.refusal === true ? refusalItem(this.text.id, this.text.text, 'incomplete') : messageItem(this.text.id, this.text.text, 'incomplete', this.text.logprobs, this.text.annotations);
-    if (this.reasoning?.index === index) return reasoningItem(this.reasoning.id, this.reasoning.text, undefined);
-    for (const call of this.calls.values()) if (call.index === index) return callItem(call.id, call.callId!, call.name!, call.text, 'incomplete', formOf(call));
+    if (this.text?.index === index) return this.text.refusal === true ? refusalItem(this.text.id, this.text.text.toString(), 'incomplete') : messageItem(this.text.id, this.text.text.toString(), 'incomplete', this.text.logprobs, this.text.annotations);
+    if (this.reasoning?.index === index) return reasoningItem(this.reasoning.id, this.reasoning.text.toString(), undefined);
+    for (const call of this.calls.values()) if (call.index === index) return callItem(call.id, call.callId!, call.name!, call.text.toString(), 'incomplete', formOf(call));
     // The last call, finished but held back: the item the response failed in, as a retrieval shows it.
     if (this.lastCall?.index === index) return callItem(this.lastCall.id, this.lastCall.callId!, this.lastCall.name!, finishedCallArguments(this.lastCall), 'incomplete', formOf(this.lastCall));
     for (const search of this.searches?.values() ?? []) if (search.index === index) return webSearchCallItem(search.id, 'in_progress');
@@ -458,7 +461,7 @@ export class ResponsesStreamEncoder implements StreamEncoder {
 
 /** A finished call's arguments: blank ones are `{}` (function-arguments.ts); a custom tool's input is raw text, blank or not. */
 function finishedCallArguments(call: OpenItem): string {
-  return call.kind === 'custom_tool_call' ? call.text : finishedArguments(call.text);
+  return call.kind === 'custom_tool_call' ? call.text.toString() : finishedArguments(call.text.toString());
 }
 
 /** How an open call's item is written. */
