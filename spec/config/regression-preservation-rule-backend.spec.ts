@@ -1,17 +1,5 @@
 import { expect } from 'chai';
-import { LOAD_OPTIONS } from '../../lib/cli/config-source.js';
-import { ConfigError, formatIssue, parseConfig } from '../../lib/config/index.js';
-
-/** The config problems of a YAML text, located (empty when it loads). */
-function problems(yaml: string): string[] {
-  try {
-    parseConfig(yaml, 'lip.yaml', { ...LOAD_OPTIONS, env: {} });
-    return [];
-  } catch (err) {
-    if (err instanceof ConfigError) return err.issues.map(formatIssue);
-    throw err;
-  }
-}
+import { configProblems as problems } from '../helpers/config.js';
 
 const BACKENDS = 'backends:\n  - { id: stub, kind: localstub }\n  - { id: off, kind: localstub, enabled: false }\n';
 

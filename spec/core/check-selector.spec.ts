@@ -1,20 +1,8 @@
 import { expect } from 'chai';
-import { ConfigError, formatIssue, parseConfig } from '../../lib/config/index.js';
-import { LOAD_OPTIONS } from '../../lib/cli/config-source.js';
+import { configProblems as problems } from '../helpers/config.js';
 import { checkSelector } from '../../lib/core/check-selector.js';
 
 const ids = new Set(['a', 'b.c', 'stub']);
-
-/** The config problems of a YAML text (empty when it loads). */
-function problems(yaml: string): string[] {
-  try {
-    parseConfig(yaml, 'lip.yaml', { ...LOAD_OPTIONS, env: {} });
-    return [];
-  } catch (err) {
-    if (err instanceof ConfigError) return err.issues.map(formatIssue);
-    throw err;
-  }
-}
 
 describe('core/checkSelector', () => {
   it('accepts selectors that parse and name only configured backends (model-only leaves included)', () => {

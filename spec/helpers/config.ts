@@ -1,4 +1,4 @@
-import { ConfigError, parseConfig, type Config } from '../../lib/config/index.js';
+import { ConfigError, formatIssue, parseConfig, type Config } from '../../lib/config/index.js';
 import { LOAD_OPTIONS } from '../../lib/cli/config-source.js';
 
 /** Parses YAML config text the way `lip` does (the real registry, the real checks). */
@@ -12,6 +12,17 @@ export function configIssues(yaml: string): string[] {
     configFrom(yaml);
   } catch (err) {
     if (err instanceof ConfigError) return err.issues.map((i) => `${i.path}: ${i.message}`);
+    throw err;
+  }
+  return [];
+}
+
+/** The problems of YAML config text located as `lip check-config` prints them (`lip.yaml:line:col: ...`; none: `[]`). */
+export function configProblems(yaml: string): string[] {
+  try {
+    parseConfig(yaml, 'lip.yaml', { ...LOAD_OPTIONS, env: {} });
+  } catch (err) {
+    if (err instanceof ConfigError) return err.issues.map(formatIssue);
     throw err;
   }
   return [];
