@@ -310,11 +310,25 @@ export class Recorder implements TrafficCapture {
 }
 
 /**
- * A short digest of the config with secret-looking values left out (records name the config they
- * ran under). Where the config was read from (`source`) is left out too: the same config read from
- * another path (a copy, `lip replay -c` of the file `lip serve` ran) is the same config.
+ * What the config digest leaves out, as `section` or `section.key`: where the config was read
+ * from (a copy, `lip replay -c` of the file `lip serve` ran, is the same config), and what only
+ * listens, logs, traces or records, never changing what an exchange does (`lip serve --host`,
+ * `--port` and `--workers`, which gives each worker its own `recording.path`, change these).
+ * docs/replay.md lists them.
+ */
+const DIGEST_LEAVES_OUT = ['source', 'server.host', 'server.port', 'logging', 'diagnostics', 'observability', 'recording'] as const;
+
+/**
+ * A short digest of the config with secret-looking values and `DIGEST_LEAVES_OUT` left out
+ * (records name the config they ran under; a replay under the same config excuses lip's own
+ * late timers).
  */
 export function configDigest(config: Config): string {
-  const json = JSON.stringify({ ...config, source: undefined }, (key, value: unknown) => (/key|secret|token|password/i.test(key) && typeof value === 'string' ? undefined : value));
+  const kept: Record<string, unknown> = { ...config };
+  for (const path of DIGEST_LEAVES_OUT) {
+    const [section, key] = path.split('.') as [string, string | undefined];
+    kept[section] = key === undefined ? undefined : { ...(kept[section] as object), [key]: undefined };
+  }
+  const json = JSON.stringify(kept, (key, value: unknown) => (/key|secret|token|password/i.test(key) && typeof value === 'string' ? undefined : value));
   return createHash('sha256').update(json).digest('hex').slice(0, 16);
 }
