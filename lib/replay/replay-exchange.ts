@@ -75,12 +75,13 @@ export async function replayExchange(record: ExchangeRecord, config: Config, opt
 
 async function replay(record: ExchangeRecord, config: Config, options: ReplayOptions): Promise<ExchangeResult> {
   const base = { id: record.id, request_id: record.request_id, frontend: record.frontend };
+  if (FRONTENDS[record.frontend] !== undefined && !config.frontends.some((f) => f.id === record.frontend && f.enabled)) return frontendOff(record);
   if (record.truncated) return { ...base, state: 'unrecorded', served: { recorded: record.served, replayed: null }, unrecorded: ['(the record was truncated)'], virtual_ms: 0 };
   if (record.redaction_failed) return { ...base, state: 'unrecorded', served: { recorded: record.served, replayed: null }, unrecorded: ['(a part of the record could not be redacted and was masked)'], virtual_ms: 0 };
   if (record.request.body_unread) return unreadBody(record, config);
   const embeddings = embeddingsRouteOf(record);
   if (embeddings !== undefined) return replayEmbeddings(record, config, options, embeddings);
-  const recordedOutput = [...normaliseEvents(record.client.events.map(([, e]) => e)), ...(record.client.error ? [{ type: 'failed', code: record.client.error.code }] : [])];
+  const recordedOutput = recordedOutputOf(record);
   const live = options.live;
   const scheduler = live ? undefined : new VirtualTimeScheduler(VirtualAction, Infinity);
   const startedAt = Date.now();
@@ -186,6 +187,26 @@ async function replay(record: ExchangeRecord, config: Config, options: ReplayOpt
   return { ...base, state, served, ...(difference ? { difference } : {}), virtual_ms: virtualMs };
 }
 
+/** What the client got, as a replay compares it: the events, or the embeddings answer, then the failure as `{type: "failed", code}`. */
+function recordedOutputOf(record: ExchangeRecord): unknown[] {
+  const { events, embedding, error } = record.client;
+  return [
+    ...(embedding !== undefined ? [embeddingOutput(embedding)] : normaliseEvents(events.map(([, e]) => e))),
+    ...(error ? [{ type: 'failed', code: error.code }] : []),
+  ];
+}
+
+/**
+ * An exchange of a frontend the replay's config does not serve (switched off, or not listed):
+ * refused as the server refuses a path no served protocol has, `LIP_ERR_HTTP_NOT_FOUND`, before
+ * its body is read or any candidate tried.
+ */
+function frontendOff(record: ExchangeRecord): ExchangeResult {
+  const base = { id: record.id, request_id: record.request_id, frontend: record.frontend, served: { recorded: record.served, replayed: null } };
+  const difference = compareOutput(recordedOutputOf(record), [{ type: 'failed', code: 'LIP_ERR_HTTP_NOT_FOUND' }]);
+  return { ...base, state: record.served !== null ? 'route-changed' : difference ? 'output-changed' : 'same', ...(difference ? { difference } : {}), virtual_ms: 0 };
+}
+
 /**
  * An exchange whose body was not read whole: nothing to replay, except the size check. A body
  * whose declared length (`content-length`, not compressed) is over the replay config's
@@ -233,10 +254,7 @@ const NO_ROWS: AttemptRows = {
  */
 async function replayEmbeddings(record: ExchangeRecord, config: Config, options: ReplayOptions, target: { readonly route: EmbeddingsRoute; readonly params: Record<string, string> }): Promise<ExchangeResult> {
   const base = { id: record.id, request_id: record.request_id, frontend: record.frontend };
-  const recordedOutput = [
-    ...(record.client.embedding !== undefined ? [embeddingOutput(record.client.embedding)] : []),
-    ...(record.client.error ? [{ type: 'failed', code: record.client.error.code }] : []),
-  ];
+  const recordedOutput = recordedOutputOf(record);
   const live = options.live;
   const startedAt = Date.now();
   const attempts = new RecordedAttempts(record.attempts);
