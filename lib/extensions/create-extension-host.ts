@@ -18,6 +18,8 @@ export interface ExtensionDeps {
   readonly builtIn?: readonly BuiltFeature[];
   /** Built-in captures of the traffic plane (the recorder): a host is made for them even without rows. */
   readonly captures?: readonly TrafficCapture[];
+  /** The host runs recorded exchanges again (`lip replay`): features are told (`FeatureServices.replaying`). */
+  readonly replaying?: boolean;
 }
 
 /**
@@ -52,7 +54,7 @@ export function buildFeatures(rows: Config['features'], state: StateStore, deps:
     if (!factory) throw new LipError('LIP_ERR_CONFIG_INVALID', `unknown feature ${row.id}`); // the config loader rejects these first
     let bundle: FeatureBundle;
     try {
-      bundle = factory.create(row.config as never, { featureId: row.id, state: scopedState(state, row.id, 'global', ''), stateShared: state.kind === 'redis', logger });
+      bundle = factory.create(row.config as never, { featureId: row.id, state: scopedState(state, row.id, 'global', ''), stateShared: state.kind === 'redis', logger, ...(deps.replaying ? { replaying: true } : {}) });
       checkBundle(bundle);
     } catch (err) {
       throw new LipError('LIP_ERR_CONFIG_INVALID', `feature "${row.id}" could not be built from its config: ${(err as Error)?.message ?? String(err)}`, { cause: err });

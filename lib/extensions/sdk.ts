@@ -259,6 +259,11 @@ export interface FeatureServices {
   /** Whether that state is shared by every lip process (Redis, with `redis.url`) or this process's own (memory). */
   readonly stateShared?: boolean;
   readonly logger: ExtensionLogger;
+  /**
+   * The feature runs recorded exchanges again (`lip replay`): the client's text is what the
+   * recording kept, with every traffic redactor's replacement where it found a match.
+   */
+  readonly replaying?: boolean;
 }
 
 /** Logger-shaped sink (a winston logger fits). */

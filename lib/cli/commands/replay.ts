@@ -167,7 +167,7 @@ async function replayInputs(args: ReplayArgs, config: Config, inputs: readonly I
   let extensions: ExtensionHost | undefined;
   let runtime: Runtime | undefined;
   try {
-    extensions = createExtensionHost(config, { state: new MemoryStateStore() });
+    extensions = createExtensionHost(config, { state: new MemoryStateStore(), replaying: true });
     // Live: the real backends of the config (a replay never records itself).
     if (args.live) runtime = createRuntime(withoutIngress({ ...config, recording: { ...config.recording, enabled: false }, features: [] }), { env });
   } catch (err) {
@@ -183,7 +183,7 @@ async function replayInputs(args: ReplayArgs, config: Config, inputs: readonly I
   const workers = Math.min(args.concurrency, Math.max(1, total));
   const hosts: (ExtensionHost | undefined)[] = [extensions];
   try {
-    for (let i = 1; i < workers; i++) hosts.push(createExtensionHost(config, { state: new MemoryStateStore() }));
+    for (let i = 1; i < workers; i++) hosts.push(createExtensionHost(config, { state: new MemoryStateStore(), replaying: true }));
   } catch (err) {
     await Promise.all(hosts.map((h) => h?.stop()));
     await runtime?.close();

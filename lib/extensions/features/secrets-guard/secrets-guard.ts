@@ -3,7 +3,7 @@ import type { Observation } from '../../observation.js';
 import { refuseConfigProblems, type FeatureFactory, type RequestAnswer, type TrafficRedactor } from '../../sdk.js';
 import { BUILTIN_DETECTORS, compileDetectors, patternProblems, replaceMatches, type PatternConfig } from './detectors.js';
 import { scanCall } from './scan-call.js';
-import { StreamRedaction } from '../../stream-redaction.js';
+import { StreamRedaction, substringDetector } from '../../stream-redaction.js';
 
 /** `features: [{ id: secrets-guard, config: { ... } }]` */
 export interface SecretsGuardConfig {
@@ -59,8 +59,14 @@ export const secretsGuard: FeatureFactory<SecretsGuardConfig> = {
   create(config, services) {
     refuseConfigProblems(secretsGuard.check!(config));
     const detectors = [...(config.builtin ? BUILTIN_DETECTORS : []), ...compileDetectors(config.patterns)];
+    // Replayed, the client's text is the recording's, where the traffic redactor below put this
+    // replacement over every match: blocking, the replacement is a match too, so a request blocked
+    // when served is blocked again (and one whose client wrote the replacement itself as well).
+    const scannedFor = config.mode === 'block' && services.replaying === true
+      ? [...detectors, ...detectors.map((d) => substringDetector(d.id, config.replacement.replace(/\{id\}/g, d.id)))]
+      : detectors;
     const guard = (call: Call, ctx: { requestId: string }): RequestAnswer => {
-      const { call: scanned, findings } = scanCall(call, detectors, config.mode === 'redact' ? config.replacement : undefined);
+      const { call: scanned, findings } = scanCall(call, scannedFor, config.mode === 'redact' ? config.replacement : undefined);
       if (findings.size === 0) return call;
       for (const [id, n] of findings) SECRET_GUARD_MATCHES.set(`${config.mode}:${id}`, (SECRET_GUARD_MATCHES.get(`${config.mode}:${id}`) ?? 0) + n);
       services.logger.warn('secrets-guard: credential-shaped text in a request', {

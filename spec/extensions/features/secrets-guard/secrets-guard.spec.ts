@@ -20,9 +20,9 @@ export const SAMPLES: Record<string, string> = {
 };
 
 const defaults: SecretsGuardConfig = { mode: 'redact', builtin: true, patterns: [], replacement: '[REDACTED:{id}]', block_message: 'no secrets', order: 50 };
-const build = (config: Partial<SecretsGuardConfig> = {}) => {
+const build = (config: Partial<SecretsGuardConfig> = {}, replaying = false) => {
   const logger = memoryLogger();
-  const hook = secretsGuard.create({ ...defaults, ...config }, { featureId: 'secrets-guard', logger, state: undefined as never }).secretGuards![0]!;
+  const hook = secretsGuard.create({ ...defaults, ...config }, { featureId: 'secrets-guard', logger, state: undefined as never, ...(replaying ? { replaying } : {}) }).secretGuards![0]!;
   return { run: (call: Call) => hook.run(call, hookContext()), logger };
 };
 
@@ -156,6 +156,19 @@ describe('secrets-guard', () => {
       expect(JSON.stringify(logger.lines)).to.not.contain('sk-ant');
       expect(logger.lines[0]!.meta).to.deep.include({ detectors: { anthropic_api_key: 1 } });
     }
+  });
+
+  it('replaying, block takes its own replacement for a match (a recorded request it blocked); serving, or in log and redact mode, never', () => {
+    const placeholder = userCall('my key [REDACTED:aws_access_key_id] ok');
+    const replayed = build({ mode: 'block' }, true);
+    expect(replayed.run(placeholder)).to.deep.equal({ reject: 'no secrets', status: 400 });
+    expect(replayed.logger.lines[0]!.meta).to.deep.include({ detectors: { aws_access_key_id: 1 } });
+    // A configured replacement and a configured detector's.
+    const custom = { mode: 'block' as const, replacement: '<<$&{id}>>', patterns: [{ id: 'employee_id', regex: 'EMP-[0-9]{6}' }] };
+    expect(build(custom, true).run(userCall('id <<$&employee_id>>'))).to.deep.equal({ reject: 'no secrets', status: 400 });
+    expect(build(custom, true).run(userCall('id [REDACTED:employee_id]'))).to.not.have.property('reject');
+    expect(build({ mode: 'block' }).run(placeholder)).to.equal(placeholder);
+    for (const mode of ['log', 'redact'] as const) expect(build({ mode }, true).run(placeholder)).to.deep.equal(placeholder);
   });
 
   it('redacts the traffic plane\'s copies of the body and the call in every mode (events: stream-observations.e2e.spec.ts)', () => {
