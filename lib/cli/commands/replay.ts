@@ -5,7 +5,7 @@ import { createRuntime, withoutIngress, type Runtime } from '../../core/runtime.
 import { createExtensionHost, MemoryStateStore, type ExtensionHost } from '../../extensions/index.js';
 import { isLipError } from '../../errors/index.js';
 import { parseFilters, type ExchangeFilter } from '../../replay/exchange-filter.js';
-import { recordsOf, scanRecording } from '../../replay/read-recording.js';
+import { recordsOf, scanRecording, type CheckedLines } from '../../replay/read-recording.js';
 import type { ExchangeRecord } from '../../replay/record-format.js';
 import { replayExchange, type ExchangeResult } from '../../replay/replay-exchange.js';
 import { buildReport, describeResult, renderSummary, type ReplayReport } from '../../replay/replay-report.js';
@@ -132,6 +132,7 @@ async function replayInputs(args: ReplayArgs, config: Config, inputs: readonly I
   };
   const keep = (r: ExchangeRecord) => named(r) && filter(r);
   const skipped: { file: string; line: number; reason: string }[] = [];
+  const checked: CheckedLines[] = [];
   let total = 0;
   for (const { name: file, path } of inputs) {
     let scan;
@@ -150,6 +151,7 @@ async function replayInputs(args: ReplayArgs, config: Config, inputs: readonly I
       skipped.push({ file, line: bad.line, reason: bad.reason });
     }
     total += scan.kept;
+    checked.push(scan.checked);
   }
   const missing = [...wanted].filter((id) => !found.has(id));
   if (missing.length > 0) {
@@ -175,7 +177,7 @@ async function replayInputs(args: ReplayArgs, config: Config, inputs: readonly I
     return 2;
   }
   const results: ExchangeResult[] = [];
-  const chosen = chosenRecords(inputs.map((i) => i.path), keep);
+  const chosen = chosenRecords(inputs.map((i, n) => ({ path: i.path, checked: checked[n]! })), keep);
   let next = 0;
   let finished = 0;
   // One extension host per worker: a replay binds its host's auxiliary calls to its own executor,
@@ -234,9 +236,12 @@ async function replayInputs(args: ReplayArgs, config: Config, inputs: readonly I
   return report.summary.same === report.summary.total ? 0 : 1;
 }
 
-/** The records `keep` keeps, file after file, read a line at a time (shared by the replay's workers). */
-async function* chosenRecords(files: readonly string[], keep: (r: ExchangeRecord) => boolean): AsyncGenerator<ExchangeRecord> {
-  for (const file of files) for await (const record of recordsOf(file)) if (keep(record)) yield record;
+/**
+ * The records `keep` keeps, file after file, read a line at a time (shared by the replay's
+ * workers): of each file, only the lines its first pass checked.
+ */
+async function* chosenRecords(files: readonly { readonly path: string; readonly checked: CheckedLines }[], keep: (r: ExchangeRecord) => boolean): AsyncGenerator<ExchangeRecord> {
+  for (const { path, checked } of files) for await (const record of recordsOf(path, checked)) if (keep(record)) yield record;
 }
 
 /** `[#########...........]  45/100` */
