@@ -249,7 +249,9 @@ export class RecordingWriter {
    * Removes a last line that has no newline, if there is one (a crash or a disk that filled mid-write cut it):
    * appended to, it would glue the next line to the cut one, a bad line in the middle of the
    * file that `lip replay` refuses (the replay skips a cut last line, so nothing that could be
-   * replayed is lost). Logged, as the loss of that exchange.
+   * replayed is lost). Logged, as the loss of that exchange; during an outage quietly: the line
+   * its last short write cut (batch after batch, on a full disk) is among the lines it lost, and
+   * the outage is logged once.
    */
   private async cutPartialLine(): Promise<void> {
     let reader;
@@ -277,9 +279,11 @@ export class RecordingWriter {
       await reader.close();
     }
     await this.handle!.truncate(end);
-    this.options.logger?.error('recording: removed a cut last line (a crash or a failed write left it) before appending', {
-      path: this.options.path, bytes: this.size - end,
-    });
+    if (this.lostSinceLogged === 0) {
+      this.options.logger?.error('recording: removed a cut last line (a crash or a failed write left it) before appending', {
+        path: this.options.path, bytes: this.size - end,
+      });
+    }
     this.size = end;
   }
 
