@@ -1,5 +1,5 @@
-import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
 import { ensureDirectory } from '../continuity/ensure-directory.js';
 
 /** The reused encoding buffer of a writer (a longer line is written on its own). */
@@ -22,7 +22,7 @@ export interface RecordingWriterOptions {
   readonly path: string;
   /** A file that would grow past this is rotated first (a longer single line gets a file of its own). */
   readonly maxFileBytes: number;
-  /** Files kept: `path` and `path.1` … `path.(maxFiles-1)` (oldest beyond that is deleted). */
+  /** Files kept: `path` and `path.1` … `path.(maxFiles-1)` (at a rotation, every `path.N` beyond that is deleted). */
   readonly maxFiles: number;
   /** Lines waiting beyond this are dropped and counted. */
   readonly queueSize: number;
@@ -302,20 +302,36 @@ export class RecordingWriter {
     return (this.options.now ?? Date.now)();
   }
 
-  /** `path.(n-1)` -> `path.n` … `path` -> `path.1`, then a fresh `path`. */
+  /**
+   * `path.(n-1)` -> `path.n` … `path` -> `path.1`, then a fresh `path`. Every `path.N` that would
+   * move to `path.(max_files)` or past it is removed, those a larger `max_files` left (lowered by a
+   * reload or a restart) included; the rotated files are found in one read of the directory, so
+   * only those that are there are moved.
+   */
   private async rotate(): Promise<void> {
     await this.handle?.close();
     this.handle = undefined;
     const { path, maxFiles } = this.options;
-    if (maxFiles <= 1) {
-      await rm(path, { force: true });
-    } else {
-      await rm(`${path}.${maxFiles - 1}`, { force: true });
-      for (let i = maxFiles - 2; i >= 1; i--) await rename(`${path}.${i}`, `${path}.${i + 1}`).catch(ignoreMissing);
-      await rename(path, `${path}.1`).catch(ignoreMissing);
-    }
+    const rotated = await rotatedFiles(path);
+    for (const n of rotated) if (n >= maxFiles - 1) await rm(`${path}.${n}`, { force: true });
+    for (const n of rotated) if (n < maxFiles - 1) await rename(`${path}.${n}`, `${path}.${n + 1}`).catch(ignoreMissing);
+    if (maxFiles <= 1) await rm(path, { force: true });
+    else await rename(path, `${path}.1`).catch(ignoreMissing);
     await this.openFile();
   }
+}
+
+/** The N of every rotated file `path.N` beside `path`, highest first. */
+async function rotatedFiles(path: string): Promise<number[]> {
+  const prefix = `${basename(path)}.`;
+  const names = await readdir(dirname(path)).catch(ignoreMissingDirectory);
+  return names.filter((name) => name.startsWith(prefix) && /^[1-9][0-9]*$/.test(name.slice(prefix.length)))
+    .map((name) => Number(name.slice(prefix.length))).sort((a, b) => b - a);
+}
+
+function ignoreMissingDirectory(err: NodeJS.ErrnoException): string[] {
+  if (err.code !== 'ENOENT') throw err;
+  return [];
 }
 
 function ignoreMissing(err: NodeJS.ErrnoException): void {
