@@ -1,5 +1,6 @@
 import type { Call, FilePart, ImagePart, Message, Part, ReasoningOptions, ReasoningPart, TextPart, ToolDefinition } from '../../canonical/index.js';
 import { FILE_STORES, HOSTED_KNOB_DIALECTS, REASONING_DIALECTS, SEARCH_DIALECTS } from '../../canonical/index.js';
+import { LipError } from '../../errors/index.js';
 import { definedFields, sendKnobs, withBreakpoint } from '../provider-options.js';
 import { allowedNames, callableTools } from '../allowed-tools.js';
 import { ownWebSearches, refuseWebSearch, webSearchTool } from '../web-search.js';
@@ -256,16 +257,20 @@ function imagePart(part: ImagePart): Json {
 /**
  * A file: by id; inline audio as `input_audio`; other inline data as a `file` named for its media
  * type (a client's own name, else `document.txt`, `document.json`, ...: OpenAI tells the type by
- * the name). Chat takes no video: inline video is refused before sending, and so is a file OpenAI
- * cannot read (Anthropic's file id, a Gemini Files API or `gs://` URI: foreignReference).
+ * the name). Chat takes no video, and audio only inline: video (inline or by URL) and audio by
+ * URL are refused before sending, and so is a file OpenAI cannot read (Anthropic's file id, a
+ * Gemini Files API or `gs://` URI: foreignReference).
  */
 function filePart(part: FilePart): Json {
   const foreign = foreignReference('openai-chat', FILE_STORES.openai, part);
   if (foreign !== undefined) throw foreign;
   if (part.fileId) return { type: 'file', file: { file_id: part.fileId } };
   const media = audioOrVideo(part.mediaType);
+  if (media === 'video') throw mediaRefusal('openai-chat', media, part.mediaType!, 'gemini');
   if (part.data !== undefined && media === 'audio') return { type: 'input_audio', input_audio: { data: part.data, format: audioFormat(part.mediaType!) } };
-  if (part.data !== undefined && media === 'video') throw mediaRefusal('openai-chat', media, part.mediaType!, 'gemini');
+  if (media === 'audio') {
+    throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `openai-chat takes audio inline only, not by URL (${part.mediaType}); send it inline, or route it to a backend that takes it (gemini)`);
+  }
   if (part.data !== undefined) {
     return { type: 'file', file: { file_data: `data:${part.mediaType ?? 'application/pdf'};base64,${part.data}`, filename: part.filename ?? inlineFileName(part.mediaType) } };
   }
