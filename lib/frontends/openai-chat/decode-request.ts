@@ -69,6 +69,10 @@ export function decodeChatRequest(body: unknown, recorder?: OriginRecorder): Dec
         add({ role: 'user', parts: userParts(m.content, `${path}.content`), ...named(m) }, path, messageOrigins && contentOrigins(m.content, path));
         return;
       case 'assistant': {
+        // An audio answer of OpenAI's, handed back by its id: lip gives no audio output and keeps none to read.
+        if (m.audio !== undefined && m.audio !== null) {
+          throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `${path}.audio: an audio answer is not supported (lip gives no audio output); send what it said as content`, { param: `${path}.audio` });
+        }
         const parts: Part[] = [];
         const from = messageOrigins && ([] as (Origin | undefined)[]); // the parts' origins, when recording
         let carried = 0;
