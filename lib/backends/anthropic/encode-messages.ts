@@ -4,6 +4,7 @@ import { LipError } from '../../errors/index.js';
 import { trimmedPrefill } from '../blank-text.js';
 import { encodeTurns, toolInputObject } from '../encode-turns.js';
 import { foreignReference, imageTypeRefusal, mediaRefusal } from '../media-refusal.js';
+import { mediaAsUser } from '../media-as-user.js';
 import { audioOrVideo, isTextMediaType, plainMediaType } from '../../wire/index.js';
 import { ownWebSearches } from '../web-search.js';
 
@@ -27,10 +28,11 @@ const IMAGE_TYPES: ReadonlySet<string> = new Set(['image/png', 'image/jpeg', 'im
  * made keeps its `caller`. A call of a toolset's member and its result name the toolset
  * (`toolset_name`, which Anthropic requires on both); a result the client wrote with a
  * `browser_state` block goes as written (ToolResultPart.written). A part's cache mark is its
- * block's `cache_control`. The API refuses a text block that is empty or only whitespace (the
- * request leaves blank text out before: withoutBlankText) and a final assistant turn that ends
- * with whitespace (a prefill: its trailing whitespace is trimmed, trimmedPrefill); a conversation with nothing
- * left to send is refused (400) before sending.
+ * block's `cache_control`. An assistant turn's images and documents, which the API takes only
+ * from the user, follow it in a user message (mediaAsUser). The API refuses a text block that is
+ * empty or only whitespace (the request leaves blank text out before: withoutBlankText) and a
+ * final assistant turn that ends with whitespace (a prefill: its trailing whitespace is trimmed,
+ * trimmedPrefill); a conversation with nothing left to send is refused (400) before sending.
  *
  * ```ts
  * encodeMessages(call.messages)
@@ -40,7 +42,7 @@ const IMAGE_TYPES: ReadonlySet<string> = new Set(['image/png', 'image/jpeg', 'im
  */
 export function encodeMessages(messages: readonly Message[]): { messages: Json[]; system: TextPart[] } {
   const toolsets = callToolsets(messages);
-  const { turns, system } = encodeTurns(ownWebSearches(messages, SEARCH_DIALECTS.anthropic), {
+  const { turns, system } = encodeTurns(ownWebSearches(mediaAsUser(messages), SEARCH_DIALECTS.anthropic), {
     assistantRole: 'assistant',
     user: (m) => m.parts.map((p) => cached(userBlock(p), p)).filter((b): b is Json => b !== undefined),
     assistant: (m) => m.parts.flatMap((p) => (p.type === 'web_search' ? searchBlocks(p) : [cached(assistantBlock(p), p)])).filter((b): b is Json => b !== undefined),

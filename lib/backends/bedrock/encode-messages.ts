@@ -4,6 +4,7 @@ import { LipError } from '../../errors/index.js';
 import { trimmedPrefill } from '../blank-text.js';
 import { encodeTurns, toolInputObject } from '../encode-turns.js';
 import { imageTypeRefusal } from '../media-refusal.js';
+import { mediaAsUser } from '../media-as-user.js';
 import { parseDataUrl, plainMediaType } from '../../wire/index.js';
 import { searchResultText } from '../search-results.js';
 import { toolReferenceText } from '../tool-references.js';
@@ -30,7 +31,8 @@ const DOCUMENT_FORMATS: ReadonlyMap<string, string> = new Map(Object.entries({
  * (400) before sending.
  *
  * Images and documents travel inline (`source.bytes`, base64): Converse takes no URLs, so an
- * http(s) image or document is refused with a 400 naming the part. Reasoning is replayed as
+ * http(s) image or document is refused with a 400 naming the part; an assistant turn's follow it
+ * in a user message (mediaAsUser), as Claude reads them only from the user. Reasoning is replayed as
  * `reasoningContent` before the rest of its turn: signed thinking as `reasoningText` with its
  * signature, redacted thinking as `redactedContent`. Claude models on Bedrock issue Anthropic's
  * thinking blocks, so those are the dialects replayed; unsigned or foreign reasoning is dropped.
@@ -49,7 +51,7 @@ export function encodeMessages(messages: readonly Message[], cachePoints = false
     return cachePoints && (p as { cache?: unknown }).cache !== undefined ? [b, CACHE_POINT] : [b];
   });
   const named = documentNames();
-  const { turns, system } = encodeTurns(messages, {
+  const { turns, system } = encodeTurns(mediaAsUser(messages), {
     assistantRole: 'assistant',
     user: (m) => blocks(m.parts, (p) => userBlock(p, named)),
     assistant: (m) => {

@@ -10,6 +10,7 @@ import type { ChatOptions } from './options.js';
 import { replayedDetails } from './reasoning-details.js';
 import { forHostedDialect } from '../hosted-tools.js';
 import { foreignReference, mediaRefusal } from '../media-refusal.js';
+import { mediaAsUser } from '../media-as-user.js';
 import { audioOrVideo, inlineFileName } from '../../wire/index.js';
 import { endUserId } from '../end-user-id.js';
 
@@ -19,8 +20,9 @@ type Json = Record<string, unknown>;
 /**
  * Call -> Chat Completions request body: streamed with `stream_options.include_usage` (unless
  * the row turns it off), or `stream: false` for a whole answer (which carries its usage).
- * System parts lead as one system message; tool results become one `tool` message each (their
- * images and documents a user message after them);
+ * System parts lead as one system message; tool results become one `tool` message each, of
+ * their text (their images and documents, and an assistant message's, a user message after
+ * them: mediaAsUser);
  * earlier reasoning is replayed only when the row names a field for it, and only this dialect's
  * (`reasoning_content`) or plain reasoning text of another (no signature, no opaque payload: what
  * a client of another protocol hands back of a Chat server's reasoning; signed reasoning is its
@@ -51,14 +53,8 @@ export function encodeChatRequest(given: Call, model: string, o: ChatOptions, st
   const messages: Json[] = [];
   const marks = o.providerOptions && call.providerOptions?.openai?.cacheBreakpoints === true;
   if (call.system.length > 0) messages.push({ role: 'system', content: textContent(call.system, marks) });
-  // Tool messages take text only: the images and documents of tool results follow the run of
-  // tool messages as one user message, so that the model still sees them.
-  const media: Json[] = [];
-  for (const message of ownWebSearches(call.messages, SEARCH_DIALECTS.openaiChat)) {
-    if (message.role !== 'tool' && media.length > 0) messages.push({ role: 'user', content: media.splice(0) });
-    pushMessage(messages, message, o, media, marks);
-  }
-  if (media.length > 0) messages.push({ role: 'user', content: media });
+  // Tool messages and assistant messages take text only: their images and documents follow as a user message.
+  for (const message of ownWebSearches(mediaAsUser(call.messages, { fromToolResults: true }), SEARCH_DIALECTS.openaiChat)) pushMessage(messages, message, o, marks);
   // A trailing assistant text is the start of the answer, where the server says how to mark it.
   const last = messages[messages.length - 1];
   if (o.prefill !== 'none' && call.messages.at(-1)?.role === 'assistant' && last?.role === 'assistant' && last.tool_calls === undefined && typeof last.content === 'string' && last.content.length > 0) {
@@ -169,7 +165,7 @@ function knobs(call: Call): Json {
   });
 }
 
-function pushMessage(out: Json[], message: Message, o: ChatOptions, media: Json[], marks: boolean): void {
+function pushMessage(out: Json[], message: Message, o: ChatOptions, marks: boolean): void {
   switch (message.role) {
     case 'system':
       out.push({ role: 'system', content: textContent(message.parts.filter((p): p is TextPart => p.type === 'text'), marks) });
@@ -196,11 +192,6 @@ function pushMessage(out: Json[], message: Message, o: ChatOptions, media: Json[
         if (part.type !== 'tool_result') continue;
         const content = typeof part.content === 'string' ? part.content : textContent(part.content.filter((p): p is TextPart => p.type === 'text'), marks);
         out.push({ role: 'tool', tool_call_id: part.callId, content });
-        if (typeof part.content === 'string') continue;
-        for (const p of part.content) {
-          if (p.type === 'image') media.push(withBreakpoint(imagePart(p), p, marks));
-          else if (p.type === 'file') media.push(withBreakpoint(filePart(p), p, marks));
-        }
       }
       return;
   }

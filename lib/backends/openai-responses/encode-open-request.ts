@@ -1,6 +1,7 @@
 import type { Call, Message, Part, TextPart } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 import { foreignReference } from '../media-refusal.js';
+import { mediaAsUser } from '../media-as-user.js';
 import { allowedNames } from '../allowed-tools.js';
 import { forHostedDialect } from '../hosted-tools.js';
 import { definedFields } from '../provider-options.js';
@@ -25,7 +26,8 @@ const NO_SEARCH_DIALECT = 'openresponses';
 /**
  * Call -> the create body of an Open Responses endpoint (profile 2026-04-24): only what the
  * specification defines, so that a server that refuses what it does not know takes it. Items:
- * `message` (user and system text, images, files; assistant text), `function_call`,
+ * `message` (user and system text, images, files; assistant text, its images and files a user
+ * message after it: mediaAsUser), `function_call`,
  * `function_call_output` (a string, or text, image and file parts). Tools are functions:
  * custom tools, namespaces and tools added later are turned into functions before this runs
  * (the protocol declares none of them); a hosted tool of any provider and the hosted web search
@@ -46,7 +48,7 @@ export function encodeOpenResponsesRequest(given: Call, model: string, o: Respon
   if (webSearchTool(call) !== undefined) refuseWebSearch(call, backend);
   const input: Json[] = [];
   const part = (p: Part) => inputPart(p, backend);
-  for (const message of ownWebSearches(call.messages, NO_SEARCH_DIALECT)) pushItems(input, message, part);
+  for (const message of ownWebSearches(mediaAsUser(call.messages), NO_SEARCH_DIALECT)) pushItems(input, message, part);
   const body: Json = { model, input, stream, store: o.store };
   const instructions = call.system.map((p) => p.text).join('\n\n');
   if (instructions.length > 0) body.instructions = instructions;

@@ -9,6 +9,7 @@ import type { ResponsesOptions } from './options.js';
 import { SEARCH_SOURCES_INCLUDE, webSearchCallInput, webSearchToolBody } from './web-search-call.js';
 import { forHostedDialect } from '../hosted-tools.js';
 import { foreignReference, mediaRefusal } from '../media-refusal.js';
+import { mediaAsUser } from '../media-as-user.js';
 import { audioOrVideo, inlineFileName } from '../../wire/index.js';
 import { hostedChoice, hostedIncludes, hostedItemInput, hostedToolBody } from './hosted-tools.js';
 import { clientCallIds, clientCallInput, clientOutputInput, clientToolBody, isClientTool } from './client-tools.js';
@@ -86,7 +87,8 @@ export function encodeResponsesRequest(given: Call, model: string, o: ResponsesO
   const marks = o.providerOptions && call.providerOptions?.openai?.cacheBreakpoints === true;
   const markedSystem = marks && call.system.some((p) => p.cache !== undefined);
   if (markedSystem) pushItems(input, { role: 'system', parts: call.system }, kinds, marks, o.store);
-  for (const message of ownWebSearches(call.messages, SEARCH_DIALECTS.openaiResponses)) pushItems(input, message, kinds, marks, o.store);
+  // An assistant message takes text only: its images and documents follow it as a user message.
+  for (const message of ownWebSearches(mediaAsUser(call.messages), SEARCH_DIALECTS.openaiResponses)) pushItems(input, message, kinds, marks, o.store);
   // OpenAI's own compaction, a hosted capability: sent whatever provider_options says.
   const openai = call.providerOptions?.openai;
   if (openai?.compactionTrigger === true) input.push({ type: 'compaction_trigger' });
