@@ -1,4 +1,4 @@
-import { FILE_STORES, type Call, type FilePart, type FileStore, type ImagePart, type Part } from '../canonical/index.js';
+import { bindingMediaFields, FILE_STORES, type Call, type FilePart, type FileStore, type ImagePart, type Part } from '../canonical/index.js';
 import { LipError } from '../errors/index.js';
 
 /**
@@ -97,4 +97,28 @@ function mediaUrlOf(part: Part): string | undefined {
   }
   if (part.type !== 'image' && part.type !== 'file') return undefined;
   return part.data === undefined && part.url !== undefined && !/^data:/i.test(part.url) ? part.url : undefined;
+}
+
+/**
+ * For every backend but those of the fields' dialect: a call with an image or file whose provider
+ * fields change what the model reads of it (bindingMediaFields: a Gemini client's `videoMetadata`,
+ * a stretch of a video at a frame rate) is refused before anything is sent, retryable, so that a
+ * route moves on to a backend that reads them; its model never reads the whole file in place of
+ * what was asked for.
+ *
+ * ```ts
+ * refuseForeignMediaFields(call, 'x')
+ * // LipError: x cannot read a stretch of a video, at a frame rate (videoMetadata); route it to a backend that reads it (gemini)
+ * ```
+ * @see spec/backends/media-refusal.spec.ts
+ */
+export function refuseForeignMediaFields(call: Call, backend: string): void {
+  const media = (p: Part): readonly (ImagePart | FilePart)[] => (p.type === 'image' || p.type === 'file' ? [p]
+    : p.type === 'tool_result' && typeof p.content !== 'string' ? p.content.filter((c): c is ImagePart | FilePart => c.type === 'image' || c.type === 'file') : []);
+  const binding = call.messages.flatMap((m) => m.parts.flatMap(media)).flatMap((p) => bindingMediaFields(p.providerFields));
+  if (binding.length === 0) return;
+  const { field, what, readers } = binding[0]!;
+  throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `${backend} cannot read ${what} (${field}); route it to a backend that reads it (${readers})`, {
+    retryable: true, detail: { backend, fields: [field] },
+  });
 }

@@ -46,6 +46,8 @@ export interface ImagePart {
    */
   readonly oversized?: 'downsize' | 'error';
   readonly cache?: CacheMark;
+  /** What the client's protocol wrote on the image besides its data (MediaFields). */
+  readonly providerFields?: MediaFields;
 }
 
 /** A document (PDF, text, ...) by URL, provider file id, or inline base64 `data`. */
@@ -65,6 +67,20 @@ export interface FilePart {
    * (lib/backends/document-context.ts).
    */
   readonly context?: string;
+  /** What the client's protocol wrote on the file besides its data (MediaFields: a Gemini client's `videoMetadata`). */
+  readonly providerFields?: MediaFields;
+}
+
+/**
+ * What a client wrote on an image or file besides its data, in its protocol's form: `value` holds
+ * those fields (a Gemini part's `videoMetadata`, `mediaResolution`, `mediaProcessing`), `dialect`
+ * whose they are (MEDIA_DIALECTS). Only a backend of that dialect sends them beside the part;
+ * every other refuses a call with fields that change what the model reads of a part
+ * (bindingMediaFields), and leaves the rest out.
+ */
+export interface MediaFields {
+  readonly dialect: string;
+  readonly value: Readonly<Record<string, unknown>>;
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { Call } from './call.js';
+import type { Call, MediaFields } from './call.js';
 
 /**
  * Reasoning dialects: which provider format a reasoning payload belongs to. Backends replay a
@@ -89,6 +89,43 @@ export const FILE_STORES = {
   openai: { name: "OpenAI's files", readers: 'openai-responses, openai-chat', holds: (r) => r.startsWith('file-') },
   anthropic: { name: "Anthropic's files", readers: 'anthropic', holds: (r) => r.startsWith('file_') },
 } as const satisfies Record<string, FileStore>;
+
+/**
+ * Media dialects (ImagePart and FilePart `providerFields`): whose fields of an image or file
+ * besides its data they are. Only a backend of the dialect sends them beside the part.
+ */
+export const MEDIA_DIALECTS = {
+  /**
+   * A Gemini part's `videoMetadata` (`startOffset`, `endOffset`, `fps`: the stretch of a video the
+   * model reads, and at what frame rate), `mediaResolution` (`{level, numTokens}`: how many tokens
+   * the image or each frame is spent) and `mediaProcessing` (`STATIC`, `AGENTIC`: how the model
+   * goes through a video), as written.
+   */
+  gemini: 'gemini.part',
+} as const;
+
+/** A field of an image's or file's provider fields that changes what the model reads of it (bindingMediaFields). */
+export interface BindingMediaField {
+  /** The field, as a refusal names it. */
+  readonly field: string;
+  /** What it asks of the model, in a refusal's words. */
+  readonly what: string;
+  /** The backend kinds that read it, for a refusal's advice. */
+  readonly readers: string;
+}
+
+const GEMINI_VIDEO_METADATA: BindingMediaField = { field: 'videoMetadata', what: 'a stretch of a video, at a frame rate', readers: 'gemini' };
+
+/**
+ * The fields of an image's or file's provider fields that change what the model reads of it:
+ * Gemini's `videoMetadata` (a stretch of the video, a frame rate). A backend of another dialect
+ * refuses the call before sending rather than have its model read the whole file
+ * (lib/backends/media-refusal.ts); the other fields are hints (Gemini's `mediaResolution` and
+ * `mediaProcessing`), left out, as the request's own `generationConfig.mediaResolution` is.
+ */
+export function bindingMediaFields(fields: MediaFields | undefined): readonly BindingMediaField[] {
+  return fields?.dialect === MEDIA_DIALECTS.gemini && fields.value.videoMetadata !== undefined ? [GEMINI_VIDEO_METADATA] : [];
+}
 
 /**
  * Hosted tool dialects (ToolDefinition kind `hosted`, `hosted_tool` events and parts): whose

@@ -113,6 +113,12 @@ function checkProviderTool(tool: ToolDefinition, path: string, add: Add): void {
   if (!isObject(declared.definition)) add(`${path}.providerTool.definition`, 'must be an object');
 }
 
+/** A part's provider fields: a dialect and an object of its fields. */
+function checkFields(fields: { readonly dialect: string; readonly value: unknown } | null, path: string, add: Add): void {
+  if (typeof fields?.dialect !== 'string' || fields.dialect.length === 0) add(`${path}.dialect`, 'must be a non-empty dialect id');
+  if (!isObject(fields?.value)) add(`${path}.value`, 'must be an object');
+}
+
 function checkText(text: unknown, path: string, add: Add): void {
   if (typeof text !== 'string') add(path, 'must be a string');
   else if (text.length > L.textChars) add(path, `is longer than ${L.textChars} characters`);
@@ -151,11 +157,13 @@ function checkPart(part: Part, path: string, add: Add, toolCallIds: Set<string>)
       if (part.data && !part.mediaType) add(`${path}.mediaType`, 'is required with inline image data');
       if (part.oversized !== undefined && part.oversized !== 'downsize' && part.oversized !== 'error') add(`${path}.oversized`, 'must be downsize or error');
       if ((part.url?.length ?? 0) > L.refChars || (part.data?.length ?? 0) > L.refChars) add(path, `image data is longer than ${L.refChars} characters`);
+      if (part.providerFields !== undefined) checkFields(part.providerFields, `${path}.providerFields`, add);
       return;
     case 'file':
       if (!part.url && !part.data && !part.fileId) add(path, 'a file needs a url, a file id or base64 data');
       if ((part.url?.length ?? 0) > L.refChars || (part.data?.length ?? 0) > L.refChars) add(path, `file data is longer than ${L.refChars} characters`);
       if (part.context !== undefined && typeof part.context !== 'string') add(`${path}.context`, 'must be a string');
+      if (part.providerFields !== undefined) checkFields(part.providerFields, `${path}.providerFields`, add);
       return;
     case 'tool_call':
       checkId(part.id, `${path}.id`, add);
@@ -166,10 +174,7 @@ function checkPart(part: Part, path: string, add: Add, toolCallIds: Set<string>)
       if (part.namespace !== undefined && (typeof part.namespace !== 'string' || part.namespace.length === 0 || part.namespace.length > L.toolNameChars)) add(`${path}.namespace`, `must be a non-empty name of at most ${L.toolNameChars} characters`);
       if (part.toolset !== undefined && (typeof part.toolset !== 'string' || part.toolset.length === 0 || part.toolset.length > L.toolNameChars)) add(`${path}.toolset`, `must be a non-empty name of at most ${L.toolNameChars} characters`);
       if (part.caller !== undefined) checkCaller(part.caller, `${path}.caller`, add);
-      if (part.providerFields !== undefined) {
-        if (typeof part.providerFields?.dialect !== 'string' || part.providerFields.dialect.length === 0) add(`${path}.providerFields.dialect`, 'must be a non-empty dialect id');
-        if (!isObject(part.providerFields?.value)) add(`${path}.providerFields.value`, 'must be an object');
-      }
+      if (part.providerFields !== undefined) checkFields(part.providerFields, `${path}.providerFields`, add);
       return;
     case 'tool_result':
       checkId(part.callId, `${path}.callId`, add);

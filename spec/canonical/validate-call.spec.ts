@@ -47,6 +47,14 @@ describe('canonical/validateCall', () => {
     expect(paths(valid({ messages: [{ role: 'user', parts: [{ type: 'image', data: 'aGk=' }] }] }))).to.deep.equal(['messages[0].parts[0].mediaType']);
   });
 
+  it("checks an image's or file's provider fields: a dialect and an object", () => {
+    const fields = { dialect: 'gemini.part', value: { videoMetadata: { fps: 2 } } };
+    expect(paths(valid({ messages: [{ role: 'user', parts: [{ type: 'image', url: 'https://x/a.png', providerFields: fields }, { type: 'file', url: 'https://x/a.mp4', providerFields: fields }] }] }))).to.deep.equal([]);
+    const broken = { dialect: '', value: [] } as unknown as typeof fields;
+    expect(paths(valid({ messages: [{ role: 'user', parts: [{ type: 'image', url: 'https://x/a.png', providerFields: broken }, { type: 'file', url: 'https://x/a.mp4', providerFields: broken }] }] })))
+      .to.deep.equal(['messages[0].parts[0].providerFields.dialect', 'messages[0].parts[0].providerFields.value', 'messages[0].parts[1].providerFields.dialect', 'messages[0].parts[1].providerFields.value']);
+  });
+
   it('rejects out-of-range generation options with the field path', () => {
     expect(paths(valid({ options: { temperature: 3, topP: -0.1, maxOutputTokens: 0, topK: 1.5 } }))).to.deep.equal([
       'options.temperature', 'options.topP', 'options.topK', 'options.maxOutputTokens',

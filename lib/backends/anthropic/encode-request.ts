@@ -8,6 +8,7 @@ import { cached, encodeMessages } from './encode-messages.js';
 import { definedFields, sendKnobs } from '../provider-options.js';
 import type { AnthropicOptions } from './options.js';
 import { forHostedDialect } from '../hosted-tools.js';
+import { refuseForeignMediaFields } from '../media-refusal.js';
 import { anthropicStrictCompatible, anthropicStrictSchema } from '../anthropic-strict-schema.js';
 
 type Json = Record<string, unknown>;
@@ -59,6 +60,7 @@ const THINKING_BLOCKS: ThinkingBlocks = {
  * @see spec/backends/anthropic/encode-request.spec.ts
  */
 export function encodeAnthropicRequest(given: Call, model: string, o: AnthropicOptions, stream = true): Json {
+  refuseForeignMediaFields(given, 'anthropic');
   const call = withoutBlankText(fitCacheMarks(forHostedDialect(given, 'anthropic', HOSTED_DIALECTS.anthropic)));
   const { messages, system } = encodeMessages(call.messages);
   const systemParts = [...call.system, ...system];

@@ -7,6 +7,7 @@ import { anthropicThinking, loopWithoutThinking, type ThinkingBlocks } from '../
 import { withoutBlankText } from '../blank-text.js';
 import { CACHE_POINT, encodeMessages } from './encode-messages.js';
 import { forHostedDialect } from '../hosted-tools.js';
+import { refuseForeignMediaFields } from '../media-refusal.js';
 import { anthropicStrictCompatible, anthropicStrictSchema } from '../anthropic-strict-schema.js';
 
 type Json = Record<string, unknown>;
@@ -58,6 +59,7 @@ function cachesPrompts(model: string): boolean {
  */
 export function encodeBedrockRequest(given: Call, model: string, enrolled = false): Json {
   refuseWebSearch(given, 'bedrock');
+  refuseForeignMediaFields(given, 'bedrock');
   const own = forHostedDialect(given, 'bedrock');
   const cachePoints = cachesPrompts(model);
   const call = withoutBlankText(cachePoints ? fitCacheMarks(enrolled ? enrollInCache(own) : own) : own);

@@ -1,5 +1,5 @@
 import type { FilePart, ImagePart, Message, Part, TextPart, ToolResultPart } from '../../canonical/index.js';
-import { FILE_STORES, REASONING_DIALECTS } from '../../canonical/index.js';
+import { FILE_STORES, MEDIA_DIALECTS, REASONING_DIALECTS } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 import { jsonTextTooDeep, MAX_REQUEST_DEPTH, mediaTypeOfUrl, requestTooDeep } from '../../wire/index.js';
 import { foreignReference } from '../media-refusal.js';
@@ -125,16 +125,19 @@ function userPart(part: Part): Json | undefined {
  * names (`cat.jpg` is `image/jpeg`), else PNG for an image and none for a document (a Gemini
  * client's YouTube URL names none, and Gemini takes it so: its `mimeType` is optional there).
  * Another provider's file id (OpenAI's `file-…`, Anthropic's `file_…`) is refused before
- * sending: Gemini cannot read it (foreignReference).
+ * sending: Gemini cannot read it (foreignReference). A Gemini client's `videoMetadata`,
+ * `mediaResolution` and `mediaProcessing` (the part's provider fields, MEDIA_DIALECTS.gemini) go
+ * beside it, as written.
  */
 function mediaPart(part: ImagePart | FilePart): Json {
   const image = part.type === 'image' ? 'image/png' : undefined;
-  if (part.data !== undefined) return { inlineData: { mimeType: part.mediaType ?? image ?? 'application/pdf', data: part.data } };
+  const fields = part.providerFields?.dialect === MEDIA_DIALECTS.gemini ? part.providerFields.value : {};
+  if (part.data !== undefined) return { inlineData: { mimeType: part.mediaType ?? image ?? 'application/pdf', data: part.data }, ...fields };
   const foreign = foreignReference('gemini', FILE_STORES.google, part);
   if (foreign !== undefined) throw foreign;
   const uri = part.type === 'file' && part.fileId ? part.fileId : part.url ?? '';
   const mimeType = part.mediaType ?? mediaTypeOfUrl(uri) ?? image;
-  return { fileData: { ...(mimeType !== undefined ? { mimeType } : {}), fileUri: uri } };
+  return { fileData: { ...(mimeType !== undefined ? { mimeType } : {}), fileUri: uri }, ...fields };
 }
 
 /**

@@ -9,7 +9,7 @@ import { asksForReasoning, reasoningEffort, turnsThinkingOff } from '../thinking
 import type { ChatOptions } from './options.js';
 import { replayedDetails } from './reasoning-details.js';
 import { forHostedDialect } from '../hosted-tools.js';
-import { foreignReference, mediaRefusal } from '../media-refusal.js';
+import { foreignReference, mediaRefusal, refuseForeignMediaFields } from '../media-refusal.js';
 import { mediaAsUser } from '../media-as-user.js';
 import { audioOrVideo, inlineFileName } from '../../wire/index.js';
 import { endUserId } from '../end-user-id.js';
@@ -46,6 +46,7 @@ type Json = Record<string, unknown>;
  * @see spec/backends/openai-chat/encode-request.spec.ts
  */
 export function encodeChatRequest(given: Call, model: string, o: ChatOptions, stream = true): Json {
+  refuseForeignMediaFields(given, o.name);
   // A blocking moderation goes with the OpenAI knobs: a row that sends none refuses it.
   const call = forHostedDialect(given, o.name, undefined, o.providerOptions ? [HOSTED_KNOB_DIALECTS.openaiModeration] : []);
   const search = webSearchTool(call);

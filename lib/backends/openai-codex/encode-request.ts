@@ -7,6 +7,7 @@ import type { CodexOptions } from './options.js';
 import { strictCompatible } from '../strict-schema.js';
 import { reasoningEffort } from '../thinking.js';
 import { forHostedDialect } from '../hosted-tools.js';
+import { refuseForeignMediaFields } from '../media-refusal.js';
 
 type Json = Record<string, unknown>;
 
@@ -108,6 +109,7 @@ export interface CodexTurn {
  * @see spec/backends/openai-codex/encode-request.spec.ts
  */
 export function encodeCodexRequest(given: Call, model: string, o: CodexOptions, turn: CodexTurn): Json {
+  refuseForeignMediaFields(given, 'openai-codex');
   const call = forHostedDialect(given, 'openai-codex');
   // Log probabilities are not asked for: the endpoint takes no `top_logprobs` (the answer has none).
   const { temperature: _t, topP: _p, maxOutputTokens: _m, logprobs: _l, ...options } = call.options;

@@ -1,6 +1,6 @@
 import type { Call, Message, Part, TextPart } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
-import { foreignReference } from '../media-refusal.js';
+import { foreignReference, refuseForeignMediaFields } from '../media-refusal.js';
 import { mediaAsUser } from '../media-as-user.js';
 import { allowedNames } from '../allowed-tools.js';
 import { forHostedDialect } from '../hosted-tools.js';
@@ -44,6 +44,7 @@ const NO_SEARCH_DIALECT = 'openresponses';
  * @see spec/backends/openai-responses/encode-open-request.spec.ts
  */
 export function encodeOpenResponsesRequest(given: Call, model: string, o: ResponsesOptions, backend: string, stream = true): Json {
+  refuseForeignMediaFields(given, backend);
   const call = forHostedDialect(given, backend);
   if (webSearchTool(call) !== undefined) refuseWebSearch(call, backend);
   const input: Json[] = [];

@@ -8,7 +8,7 @@ import { asksForReasoning, reasoningEffort } from '../thinking.js';
 import type { ResponsesOptions } from './options.js';
 import { SEARCH_SOURCES_INCLUDE, webSearchCallInput, webSearchToolBody } from './web-search-call.js';
 import { forHostedDialect } from '../hosted-tools.js';
-import { foreignReference, mediaRefusal } from '../media-refusal.js';
+import { foreignReference, mediaRefusal, refuseForeignMediaFields } from '../media-refusal.js';
 import { mediaAsUser } from '../media-as-user.js';
 import { audioOrVideo, inlineFileName } from '../../wire/index.js';
 import { hostedChoice, hostedIncludes, hostedItemInput, hostedToolBody } from './hosted-tools.js';
@@ -77,6 +77,7 @@ function replayed(part: Part, store: boolean): part is ReasoningPart {
  * @see spec/backends/openai-responses/encode-request.spec.ts
  */
 export function encodeResponsesRequest(given: Call, model: string, o: ResponsesOptions, stream = true): Json {
+  refuseForeignMediaFields(given, 'openai-responses');
   // A blocking moderation goes with the OpenAI knobs: a row that sends none refuses it.
   const call = forHostedDialect(given, 'openai-responses', HOSTED_DIALECTS.openaiResponses, o.providerOptions ? [HOSTED_KNOB_DIALECTS.openaiModeration] : []);
   const input: Json[] = [];

@@ -1,5 +1,5 @@
-import type { FilePart, HostedToolPart, ImagePart, Message, Part, ReasoningPart, TextPart } from '../../canonical/index.js';
-import { FILE_STORES, HOSTED_DIALECTS, REASONING_DIALECTS } from '../../canonical/index.js';
+import type { FilePart, HostedToolPart, ImagePart, MediaFields, Message, Part, ReasoningPart, TextPart } from '../../canonical/index.js';
+import { FILE_STORES, HOSTED_DIALECTS, MEDIA_DIALECTS, REASONING_DIALECTS } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 import { plainMediaType } from '../../wire/media-types.js';
 import { mediaUrl } from '../media-url.js';
@@ -28,7 +28,9 @@ export function badField(path: string, message: string, unsupported = false): Li
  * server-side `toolCall` and `toolResponse` of any built-in) become hosted tool parts in place,
  * each the part as written (its `thoughtSignature` too), which only a gemini backend sends back. `user` (and
  * `function`) turns split into user messages and tool messages for `functionResponse` parts. Calls without an `id` get one, and a response
- * without an `id` is paired with the earliest unanswered call of the same name.
+ * without an `id` is paired with the earliest unanswered call of the same name. An image's or
+ * file's `videoMetadata`, `mediaResolution` and `mediaProcessing` are its provider fields
+ * (MEDIA_DIALECTS.gemini), as written; on a part of no media they are a 400 naming them.
  * `origins`, when given, gets where each message and part came from (`contents[2].parts[1]`,
  * a call's fields in its `functionCall`, a result's in its `functionResponse`), by the messages' index.
  */
@@ -51,6 +53,7 @@ export function decodeContents(contents: Json[], origins?: MessageOrigin[]): Mes
       const from = origins && (origins[origins.length - 1]!.parts as Origin[]);
       parts.forEach((p, j) => {
         const before = message.length;
+        refuseStrayMediaFields(p, `${path}[${j}]`);
         modelPart(p, `${path}[${j}]`, message, (name) => {
           const id = `call_gemini_${++generated}`;
           pending.push({ id, name });
@@ -74,6 +77,7 @@ export function decodeContents(contents: Json[], origins?: MessageOrigin[]): Mes
     const from = origins && { results: [] as Origin[], others: [] as Origin[] };
     parts.forEach((p, j) => {
       const at = `${path}[${j}]`;
+      refuseStrayMediaFields(p, at);
       if (p.functionResponse) {
         results.push(toolResult(p.functionResponse, `${at}.functionResponse`, pending, () => `call_gemini_${++generated}`));
         from?.results.push({ at: `${at}.functionResponse`, fields: { callId: 'id', content: 'response' } });
@@ -172,20 +176,37 @@ function userPart(p: Json, path: string): Part {
 
 function contentPart(p: Json, path: string): TextPart | ImagePart | FilePart {
   if (typeof p.text === 'string') return { type: 'text', text: p.text };
+  const fields = mediaFields(p);
   // The media type as providers take it (plainMediaType: `image/JPEG; name=a.jpg` is `image/jpeg`), as a data: URL's.
   if (p.inlineData) {
     const { mimeType, data } = p.inlineData as Json;
     const mediaType = plainMediaType(String(mimeType));
-    return mediaType.startsWith('image/') ? { type: 'image', data, mediaType } : { type: 'file', data, mediaType };
+    return mediaType.startsWith('image/') ? { type: 'image', data, mediaType, ...fields } : { type: 'file', data, mediaType, ...fields };
   }
   if (p.fileData) {
     const { mimeType, fileUri } = p.fileData as Json;
     const url = mediaUrl(fileUri, `${path}.fileData.fileUri`, FILE_STORES.google);
     const mediaType = typeof mimeType === 'string' ? plainMediaType(mimeType) : undefined;
-    if (mediaType?.startsWith('image/')) return { type: 'image', url, mediaType };
-    return { type: 'file', url, ...(mediaType !== undefined ? { mediaType } : {}) };
+    if (mediaType?.startsWith('image/')) return { type: 'image', url, mediaType, ...fields };
+    return { type: 'file', url, ...(mediaType !== undefined ? { mediaType } : {}), ...fields };
   }
   throw badField(path, 'must have text, inlineData, fileData, functionCall or functionResponse');
+}
+
+/** The fields of a part that say how to read its media (MEDIA_DIALECTS.gemini), kept as written. */
+const MEDIA_FIELD_KEYS = ['videoMetadata', 'mediaResolution', 'mediaProcessing'] as const;
+
+/** A media part's `videoMetadata`, `mediaResolution` and `mediaProcessing` as its provider fields; none when it has none of them. */
+function mediaFields(p: Json): { providerFields?: MediaFields } {
+  const keys = MEDIA_FIELD_KEYS.filter((k) => p[k] !== undefined && p[k] !== null);
+  return keys.length > 0 ? { providerFields: { dialect: MEDIA_DIALECTS.gemini, value: Object.fromEntries(keys.map((k) => [k, p[k]])) } } : {};
+}
+
+/** One of those fields on a part of no media (text, a call, a result) says nothing: a 400 naming it. */
+function refuseStrayMediaFields(p: Json, path: string): void {
+  if (p.inlineData || p.fileData) return;
+  const key = MEDIA_FIELD_KEYS.find((k) => p[k] !== undefined && p[k] !== null);
+  if (key !== undefined) throw badField(`${path}.${key}`, 'belongs on a part with inlineData or fileData');
 }
 
 /**

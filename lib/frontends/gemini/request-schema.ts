@@ -40,6 +40,10 @@ const part = {
     codeExecutionResult,
     toolCall,
     toolResponse,
+    // Beside inlineData or fileData: kept as written for a gemini backend (MEDIA_DIALECTS.gemini).
+    videoMetadata: { type: 'object', properties: { startOffset: { type: 'string' }, endOffset: { type: 'string' }, fps: { type: 'number' } } },
+    mediaResolution: { type: 'object', properties: { level: { type: 'string' }, numTokens: { type: 'integer' } } },
+    mediaProcessing: { type: 'string' },
   },
 };
 
