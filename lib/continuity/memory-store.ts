@@ -13,7 +13,7 @@ export interface MemoryStoreOptions extends LegStoreOptions {
   readonly maxAttemptsPerLeg?: number;
   /** Attempt rows kept in all; past it whole A-legs are evicted, least recently seen first. */
   readonly maxAttempts?: number;
-  /** Bytes of stored responses kept (input and output JSON); past it the oldest go. */
+  /** Bytes of stored responses kept (input and output JSON); past it the oldest of the principal holding the most go. */
   readonly maxResponseBytes?: number;
 }
 
@@ -28,8 +28,8 @@ export const MEMORY_DEFAULTS = {
  * fingerprint key, so sessions start over too). Bounded on every axis: A-legs by `max_legs` and
  * `ttl` (over a cap, the least recently seen A-leg of the principal holding the most goes, so
  * no principal evicts the conversations of one holding fewer; an A-leg with an attempt in
- * flight is never evicted), attempt rows per A-leg and in all, stored responses by bytes and
- * `ttl`. Expiry is checked lazily on access and swept whenever a new A-leg is created.
+ * flight is never evicted), attempt rows per A-leg and in all, stored responses by bytes (the
+ * same fair share, in bytes: MemoryResponses) and `ttl`. Expiry is checked lazily on access and swept whenever a new A-leg is created.
  * @see spec/continuity/memory-store.spec.ts
  */
 export class MemoryContinuityStore extends LegStore {

@@ -2,8 +2,8 @@ import { expect } from 'chai';
 import { MemoryResponses } from '../../lib/continuity/memory-responses.js';
 import { responseRowBytes, type ResponseRow } from '../../lib/continuity/response-row.js';
 
-const row = (id: string, createdAt: number, previous: string | null = null, size = 10): ResponseRow => ({
-  response_id: id, principal: 'p', previous_response_id: previous, a_leg_id: null, session_id: null, model: null,
+const row = (id: string, createdAt: number, previous: string | null = null, size = 10, principal = 'p'): ResponseRow => ({
+  response_id: id, principal, previous_response_id: previous, a_leg_id: null, session_id: null, model: null,
   created_at: createdAt, input_json: 'i'.repeat(size), output_json: '{}', reasoning_dialect: null, echo_json: null,
 });
 
@@ -56,6 +56,44 @@ describe('continuity/MemoryResponses', () => {
     expect([table.size, table.get('b'), table.get('c')?.response_id, table.totalBytes]).to.deep.equal([4, undefined, 'c', one * 4]);
     table.sweep(101); // batch is past ttl; the durable ones left are still over the budget, so c goes too
     expect([table.get('batch'), table.get('c'), table.size, table.totalBytes]).to.deep.equal([undefined, undefined, 2, one * 2]);
+  });
+
+  it('shares the budget fairly: past it, the principal holding the most bytes gives up its oldest, never one holding less', () => {
+    const one = responseRowBytes(row('a', 0, null, 100));
+    const table = new MemoryResponses(Infinity, one * 4);
+    table.put(row('alice-1', 0, null, 100, 'alice'), 0);
+    table.put(row('alice-2', 1, 'alice-1', 100, 'alice'), 1);
+    for (let i = 0; i < 10; i++) table.put(row(`bob-${i}`, 2 + i, null, 100, 'bob'), 2 + i);
+    // bob floods: his own oldest go; alice, holding less, keeps both of hers
+    expect([table.get('alice-1')?.response_id, table.get('alice-2')?.response_id, table.get('bob-7'), table.get('bob-8')?.response_id, table.get('bob-9')?.response_id])
+      .to.deep.equal(['alice-1', 'alice-2', undefined, 'bob-8', 'bob-9']);
+    expect([table.bytesOf('alice'), table.bytesOf('bob'), table.totalBytes]).to.deep.equal([one * 2, one * 2, one * 4]);
+    table.put(row('alice-3', 20, 'alice-2', 100, 'alice'), 20); // now alice holds the most: her oldest goes
+    expect([table.get('alice-1'), table.get('alice-2')?.response_id, table.get('bob-8')?.response_id, table.bytesOf('alice')]).to.deep.equal([undefined, 'alice-2', 'bob-8', one * 2]);
+  });
+
+  it('a principal whose only droppable response is the one just saved stays over its share rather than push out another\'s', () => {
+    const one = responseRowBytes(row('a', 0, null, 100));
+    const table = new MemoryResponses(Infinity, one * 2);
+    table.put(row('alice-1', 0, null, 100, 'alice'), 0);
+    table.put(row('bob-big', 1, null, 1_000, 'bob'), 1);
+    expect([table.get('alice-1')?.response_id, table.get('bob-big')?.response_id]).to.deep.equal(['alice-1', 'bob-big']);
+    table.put(row('bob-2', 2, null, 100, 'bob'), 2); // bob still holds the most: his big one goes
+    expect([table.get('alice-1')?.response_id, table.get('bob-big'), table.get('bob-2')?.response_id]).to.deep.equal(['alice-1', undefined, 'bob-2']);
+  });
+
+  it('counts a principal\'s durable bytes in its holding; one holding only durable ones is passed over', () => {
+    const one = responseRowBytes(row('a', 0, null, 100));
+    const table = new MemoryResponses(Infinity, one * 4);
+    table.put(row('alice-batch-1', 0, null, 100, 'alice'), 0, true);
+    table.put(row('alice-batch-2', 1, null, 100, 'alice'), 1, true);
+    table.put(row('alice-batch-3', 2, null, 100, 'alice'), 2, true);
+    table.put(row('bob-1', 3, null, 100, 'bob'), 3);
+    table.put(row('bob-2', 4, null, 100, 'bob'), 4); // alice holds the most, all durable: bob's oldest goes
+    expect([table.get('alice-batch-1')?.response_id, table.get('bob-1'), table.get('bob-2')?.response_id]).to.deep.equal(['alice-batch-1', undefined, 'bob-2']);
+    table.put(row('alice-1', 5, null, 100, 'alice'), 5);
+    table.put(row('alice-2', 6, null, 100, 'alice'), 6); // alice holds the most and has one to give: hers goes, not bob's
+    expect([table.get('alice-1'), table.get('alice-2')?.response_id, table.get('bob-2')?.response_id]).to.deep.equal([undefined, 'alice-2', 'bob-2']);
   });
 
   it('replaces a response saved twice under one id', () => {

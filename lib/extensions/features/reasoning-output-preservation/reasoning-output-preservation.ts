@@ -146,7 +146,7 @@ export const reasoningOutputPreservation: FeatureFactory<Partial<ReasoningPreser
           return;
         }
         const evicted = store.evicted;
-        const kept = store.put(scope, shape.anchor, shape.reasoning);
+        const kept = store.put(scope, shape.anchor, shape.reasoning, ctx.principal);
         countOutcome(kept === 'conflicted' ? 'ambiguous' : kept === 'too_large' ? 'oversize' : 'observed');
         if (store.evicted > evicted) countOutcome('evicted', store.evicted - evicted);
       },

@@ -55,6 +55,20 @@ describe('reasoning-output-preservation: the turn store', () => {
     expect(s.get('p', 'huge')).to.equal(undefined);
   });
 
+  it('shares its bytes fairly between principals: one that floods it pushes out its own oldest turns, not another\'s', () => {
+    const s = store(5_000);
+    s.put('p:alice', 'alice-0', placed('x'.repeat(100)), 'alice');
+    s.put('s:alice-conversation', 'alice-1', placed('x'.repeat(100)), 'alice');
+    for (let i = 0; i < 20; i++) s.put('p:bob', `bob-${i}`, placed('x'.repeat(100)), 'bob');
+    expect(s.bytes).to.be.at.most(5_000);
+    expect([s.get('p:alice', 'alice-0') !== undefined, s.get('s:alice-conversation', 'alice-1') !== undefined]).to.deep.equal([true, true]);
+    expect([s.get('p:bob', 'bob-0'), s.get('p:bob', 'bob-19') !== undefined]).to.deep.equal([undefined, true]);
+    expect(s.bytesOf('alice')).to.be.lessThan(s.bytesOf('bob'));
+    // the owner defaults to the scope
+    s.put('p:carol', 'carol-0', placed('x'.repeat(100)));
+    expect(s.bytesOf('p:carol')).to.be.greaterThan(0);
+  });
+
   it('hands out frozen copies, so a caller cannot change what it keeps', () => {
     const s = store();
     const given = placed('why');
