@@ -102,6 +102,14 @@ export function checkSemantics(root: Row, options: SemanticOptions, report: Repo
   if (Number(server.max_inflight_decode_bytes) < Number(server.max_request_body_bytes)) {
     report(['server', 'max_inflight_decode_bytes'], `must be at least server.max_request_body_bytes (${String(server.max_request_body_bytes)} bytes), or no body of the allowed size could be decoded`);
   }
+  // A principal's share of the running batches: one key (or principal) never holds every slot.
+  const maxBatches = Number(server.max_running_batches);
+  if (server.max_running_batches_per_principal === undefined) {
+    const principals = new Set(auth.api_keys.map((row) => String(row.principal ?? row.id)));
+    server.max_running_batches_per_principal = principals.size > 1 ? Math.ceil(maxBatches / 2) : maxBatches;
+  } else if (Number(server.max_running_batches_per_principal) > maxBatches) {
+    report(['server', 'max_running_batches_per_principal'], `must not exceed server.max_running_batches (${maxBatches}): a principal cannot run more batches than the server`);
+  }
   if (Number(server.max_buffered_bytes) < MIN_BUFFERED_BYTES) {
     report(['server', 'max_buffered_bytes'], `must be at least 64KiB (got ${String(server.max_buffered_bytes)} bytes): a stream is aborted once this much waits unsent, so a smaller value would end streams that a client reads at a normal pace`);
   }

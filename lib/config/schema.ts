@@ -63,6 +63,7 @@ export function configSchema(frontendIds: readonly string[]): Schema {
       batch_concurrency: { type: 'integer', minimum: 0, maximum: 1024, default: 4 },
       max_batch_requests: { type: 'integer', minimum: 1, maximum: 100000, default: 10000 },
       max_running_batches: { type: 'integer', minimum: 1, maximum: 10000, default: 64 },
+      max_running_batches_per_principal: { type: 'integer', minimum: 1, maximum: 10000 }, // default: check-semantics.ts
       max_batch_body_bytes: size('32MiB'),
       shutdown_timeout: duration('15s'),
       drain_delay: duration('5s'),

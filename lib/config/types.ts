@@ -15,6 +15,12 @@ export interface ServerConfig {
   max_batch_requests: number;
   /** Batches running at once in this process. */
   max_running_batches: number;
+  /**
+   * Batches one principal may run at once in this process (of `max_running_batches`). Filled in
+   * when the file leaves it out: half of `max_running_batches`, rounded up, when keys of several
+   * principals are configured; all of it otherwise.
+   */
+  max_running_batches_per_principal: number;
   /** The body of a batch create (its requests), in bytes. */
   max_batch_body_bytes: number;
   shutdown_timeout: number;

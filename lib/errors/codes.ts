@@ -34,7 +34,7 @@ export const ERROR_CODES = {
   LIP_ERR_ADMIN_RELOAD_FAILED: { status: 422, retryable: false, summary: 'A configuration reload was refused (the file is invalid or unreadable, or changes a setting only a restart can change); the running configuration is kept.' },
   LIP_ERR_ADMIN_BUSY: { status: 409, retryable: false, summary: 'A profile is already being taken (one at a time); retry when it finishes.' },
   // ── server ──────────────────────────────────────────────────────────────────
-  LIP_ERR_SERVER_OVERLOADED: { status: 429, retryable: false, summary: 'server.max_concurrent_requests (or server.max_background_responses, for a background response; server.max_running_batches, for a batch) is reached; retry after the Retry-After delay.' },
+  LIP_ERR_SERVER_OVERLOADED: { status: 429, retryable: false, summary: 'server.max_concurrent_requests (or server.max_background_responses, for a background response; server.max_running_batches or server.max_running_batches_per_principal, for a batch) is reached; retry after the Retry-After delay.' },
   LIP_ERR_SERVER_DECODE_ADMISSION: { status: 429, retryable: false, summary: 'Decode admission capacity exceeded (server.max_concurrent_decodes or server.max_inflight_decode_bytes); retry after the Retry-After delay.' },
   LIP_ERR_SERVER_SHUTTING_DOWN: { status: 503, retryable: false, summary: 'The server is draining for shutdown and accepts no new work.' },
   LIP_ERR_SERVER_CONNECTION_EXPIRED: { status: 400, retryable: false, summary: 'A WebSocket connection older than server.websocket_max_age takes no new turn and is closed: reconnect (a turn that continued a response the old connection kept unstored sends its whole input).' },

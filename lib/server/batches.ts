@@ -5,10 +5,11 @@ import type { Runtime } from '../core/runtime.js';
 import type { ExecutionMeta } from '../core/execute.js';
 import type { RequestTrace } from '../observability/tracing.js';
 import { LipError, reportInternalError, toLipError } from '../errors/index.js';
-import { settledClock, type BatchOutcome, type BatchRoutes, type BatchView, type EmbeddingsRoute, type EncodeContext, type Frontend, type GenerateRoute, type StoredResponses } from '../frontends/protocol.js';
+import { settledClock, type BatchOutcome, type BatchRoutes, type BatchView, type EmbeddingsRoute, type EncodeContext, type Frontend, type GenerateRoute, type PreparedBatch, type StoredResponses } from '../frontends/protocol.js';
 import { embedBody } from './handle-embeddings.js';
 import { derivedId, randomId } from '../wire/ids.js';
 import { checkCall, continuedConversation, inConversation } from './continued-conversation.js';
+import { BatchSlots } from './batch-slots.js';
 import { BatchFileStore, type BatchFileKind } from './files.js';
 import { dropped, fromCursor, loaded } from './stored-record.js';
 import { servedModel, wholeContext } from './served-model.js';
@@ -172,6 +173,8 @@ class BatchRun {
   dirty = false;
   savedAt = 0;
   ending: Promise<void> | undefined;
+  /** Gives back its running-batch slot (BatchSlots), once it has ended. */
+  release: () => void = () => undefined;
   /** Resolved once it ended and its records are written. */
   readonly done: Promise<void>;
   finished!: () => void;
@@ -244,6 +247,8 @@ class BatchRun {
  */
 export class Batches {
   private readonly runs = new Map<string, BatchRun>();
+  /** `server.max_running_batches` and its share per principal, taken by a create before its records are written. */
+  private readonly slots = new BatchSlots();
   /** Batches with requests still to start, taken in turn. */
   private readonly queue: BatchRun[] = [];
   private active = 0;
@@ -299,9 +304,18 @@ export class Batches {
       throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `endpoint: ${prepared.endpoint} is not served by this server (its protocol is switched off in frontends)`, { param: 'endpoint' });
     }
     const failed = prepared.failed !== undefined;
-    if (!failed && this.runs.size >= server.max_running_batches) {
-      throw new LipError('LIP_ERR_SERVER_OVERLOADED', `the server is at its limit of ${server.max_running_batches} batches running at once (server.max_running_batches)`, { retryAfter: 5 });
+    const release = failed ? () => undefined : this.slots.take(call.principal, { max: server.max_running_batches, perPrincipal: server.max_running_batches_per_principal });
+    try {
+      return await this.start(call, runtime, responses, endpoint, prepared, release);
+    } catch (err) {
+      release();
+      throw err;
     }
+  }
+
+  /** The rest of `create`, holding the batch's slot (`release` gives it back when the batch has ended). */
+  private async start(call: BatchCreate, runtime: Runtime, responses: StoredResponses, endpoint: BatchEndpoint, prepared: PreparedBatch, release: () => void): Promise<unknown> {
+    const failed = prepared.failed !== undefined;
     this.budgets.check(call.key);
     const now = this.now();
     const requests = failed ? [] : prepared.requests;
@@ -329,6 +343,7 @@ export class Batches {
     if (!failed) {
       const run = new BatchRun(record, call, endpoint, prepared.endpoint, runtime, responses, customIds, requests.map((r) => r.body), requests.map((r) => r.key ?? r.customId));
       run.savedAt = now;
+      run.release = release;
       this.runs.set(record.id, run);
       this.queue.push(run);
       this.heartbeats();
@@ -843,6 +858,7 @@ export class Batches {
       await run.runtime.continuity.persisted?.();
     }).catch((raw: unknown) => { reportInternalError('batch.end', raw, run.record.id); }).finally(() => {
       run.finished();
+      run.release();
       this.runs.delete(run.record.id);
       if (this.runs.size === 0 && this.timer !== undefined) {
         clearInterval(this.timer);

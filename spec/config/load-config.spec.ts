@@ -26,7 +26,7 @@ describe('config/loadConfig', () => {
   it('accepts the embedded default and fills every default', () => {
     const c = loadConfig(undefined);
     expect(c.source).to.equal('<embedded default>');
-    expect(c.server).to.deep.equal({ host: '127.0.0.1', port: 8080, max_request_body_bytes: 8 * 1024 * 1024, max_concurrent_requests: 0, max_background_responses: 256, batch_concurrency: 4, max_batch_requests: 10_000, max_running_batches: 64, max_batch_body_bytes: 32 * 1024 * 1024, shutdown_timeout: 15_000, drain_delay: 5_000, keepalive_interval: 15_000, max_buffered_bytes: 1024 * 1024, read_timeout: 30_000, read_header_timeout: 10_000, idle_timeout: 120_000, max_concurrent_decodes: 32, max_inflight_decode_bytes: 64 * 1024 * 1024, max_pending_wire_events: 10_000, pre_request_keepalive: { enabled: false, interval: 15_000 }, allowed_hosts: [], allowed_origins: [], security_headers: true, websocket_max_age: 3_600_000 });
+    expect(c.server).to.deep.equal({ host: '127.0.0.1', port: 8080, max_request_body_bytes: 8 * 1024 * 1024, max_concurrent_requests: 0, max_background_responses: 256, batch_concurrency: 4, max_batch_requests: 10_000, max_running_batches: 64, max_running_batches_per_principal: 64, max_batch_body_bytes: 32 * 1024 * 1024, shutdown_timeout: 15_000, drain_delay: 5_000, keepalive_interval: 15_000, max_buffered_bytes: 1024 * 1024, read_timeout: 30_000, read_header_timeout: 10_000, idle_timeout: 120_000, max_concurrent_decodes: 32, max_inflight_decode_bytes: 64 * 1024 * 1024, max_pending_wire_events: 10_000, pre_request_keepalive: { enabled: false, interval: 15_000 }, allowed_hosts: [], allowed_origins: [], security_headers: true, websocket_max_age: 3_600_000 });
     expect(c.identity).to.deep.equal({ upstream: { user_agent: { mode: 'proxy' }, app_url: { mode: 'proxy' }, app_title: { mode: 'proxy' } }, downstream: { server: { mode: 'proxy' } } });
     expect(c.routing.default_route).to.equal('stub:stub-default');
     expect(c.frontends.map((f) => f.id)).to.deep.equal(['openai-responses', 'openai-chat', 'anthropic', 'gemini']);
@@ -65,6 +65,22 @@ describe('config/loadConfig', () => {
       'lip.yaml:3:23: server.max_batch_requests: must be <= 100000 (got 100001)',
       'lip.yaml:4:24: server.max_running_batches: must be >= 1 (got 0)',
     ]);
+  });
+
+  it('gives each principal a share of the running batches: half of them with keys of several principals, all with one; a share above the whole is an error', () => {
+    const keys = (...principals: string[]) => `auth: { api_keys: [${principals.map((p, i) => `{ id: k${i}, key: "key-${i}-0123456789abcdef", principal: ${p} }`).join(', ')}] }`;
+    const share = (yaml: string) => parseConfig(`${yaml}\n${STUB}`, 'x', LOAD_OPTIONS).server.max_running_batches_per_principal;
+    expect([
+      share('server: { max_running_batches: 5 }'),
+      share(`server: { max_running_batches: 5 }\n${keys('alice', 'alice')}`),
+      share(`server: { max_running_batches: 5 }\n${keys('alice', 'bob')}`),
+      share(`${keys('alice', 'bob')}`),
+      share(`server: { max_running_batches: 5, max_running_batches_per_principal: 5 }\n${keys('alice', 'bob')}`),
+    ]).to.deep.equal([5, 5, 3, 32, 5]);
+    expect(lines(`server:\n  max_running_batches: 4\n  max_running_batches_per_principal: 5\n${STUB}`)).to.deep.equal([
+      'lip.yaml:3:38: server.max_running_batches_per_principal: must not exceed server.max_running_batches (4): a principal cannot run more batches than the server',
+    ]);
+    expect(lines(`server:\n  max_running_batches_per_principal: 0\n${STUB}`)).to.deep.equal(['lip.yaml:2:38: server.max_running_batches_per_principal: must be >= 1 (got 0)']);
   });
 
   it('converts durations to milliseconds and sizes to bytes', () => {

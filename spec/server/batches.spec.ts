@@ -588,6 +588,29 @@ describe('server/batches', function () {
       code: 'LIP_ERR_REQUEST_UNSUPPORTED', message: 'batches are switched off on this server (server.batch_concurrency: 0)',
     });
   });
+
+  it('a principal runs at most its share of the batches, even creating them side by side; an ended one gives its slot back', async () => {
+    chat.handler = (r) => (textOf(r.body).startsWith('stall') ? { fault: { stall: 'before_headers' } } : { text: 'ok' });
+    config.server.max_running_batches = 3;
+    config.server.max_running_batches_per_principal = 2;
+    config.server.batch_concurrency = 4; // room beside bob's two stalled requests
+    const spent: BatchBudgets = { check: (key) => { if (key?.id === 'spent') throw new LipError('LIP_ERR_AUTH_KEY_BUDGET_EXCEEDED', 'spent'); }, charge: () => undefined };
+    const batches = make({}, spent);
+    const made = await Promise.allSettled(Array.from({ length: 5 }, () => batches.create({ ...call('bob'), body: { requests: requests(1, 'stall') }, key: undefined, headers: {} })));
+    expect(made.map((m) => m.status).filter((s) => s === 'fulfilled')).to.have.length(2);
+    for (const m of made) {
+      if (m.status === 'rejected') expect(m.reason).to.include({ code: 'LIP_ERR_SERVER_OVERLOADED', retryAfter: 5, message: 'this principal has 2 batches running, its limit (server.max_running_batches_per_principal: 2); retry once one has ended' });
+    }
+    // A create refused after it took its slot (the key's budget) gives it back.
+    expect(await refusal(batches.create({ ...call('alice'), body: { requests: requests(1) }, key: { id: 'spent' } as never, headers: {} }))).to.include({ code: 'LIP_ERR_AUTH_KEY_BUDGET_EXCEEDED' });
+    const alice = await batches.create({ ...call('alice'), body: { requests: requests(1) }, key: undefined, headers: {} }) as Json;
+    expect(await refusal(batches.create({ ...call('carol'), body: { requests: requests(1) }, key: undefined, headers: {} }))).to.include({
+      code: 'LIP_ERR_SERVER_OVERLOADED', message: 'the server is at its limit of 3 batches running at once (server.max_running_batches)',
+    });
+    await until(async () => (await batches.retrieve(call('alice'), alice.id) as Json).processing_status === 'ended' && batches.running === 2, 'alice\'s batch ended');
+    await batches.create({ ...call('carol'), body: { requests: requests(1, 'stall') }, key: undefined, headers: {} });
+    expect(batches.running).to.equal(3);
+  });
   describe("OpenAI's Batch API (an input file, results as two files)", () => {
     const openai = (principal = 'alice'): BatchCall => ({ frontend: openaiChatFrontend, routes: openAIBatchRoutes, principal, origin: 'http://lip.test' });
     const lineOf = (customId: string, url: string, body: Json) => JSON.stringify({ custom_id: customId, method: 'POST', url, body });
