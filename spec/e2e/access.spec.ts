@@ -70,6 +70,31 @@ describe('e2e/access', function () {
     expect(JSON.parse(wrong.body).error).to.include({ code: 401, status: 'UNAUTHENTICATED' });
   });
 
+  // What docs/security.md (single_user) says is shared, pinned.
+  it('single_user without keys: every caller is `local` and shares every stored response', async () => {
+    lip = await startLip(testConfig(STUB));
+    const made = await httpRequest(`${lip.url}/v1/responses`, { body: JSON.stringify({ model: 'm', input: 'x' }) });
+    const id = String(JSON.parse(made.body).id);
+    // another tool on the machine, no key either
+    expect((await get(`${lip.url}/v1/responses/${id}`)).status).to.equal(200);
+  });
+
+  it('single_user with keys of two principals and no diagnostics secret: stored state stays apart, but any key is the operator (every attempt, the raw transcript)', async () => {
+    lip = await startLip(testConfig('  - { id: s, kind: localstub, models: [m], text: "the token is INTERNAL-X" }', `${KEYS}\ndiagnostics: { enabled: true }\n`
+      + 'features:\n  - { id: ref-traffic-transcript, config: { raw_capture: true, redact_substrings: [INTERNAL-X] } }'));
+    const made = await httpRequest(`${lip.url}/v1/responses`, { body: JSON.stringify({ model: 'm', input: 'x' }), headers: bearer(KEY_A) });
+    expect(made.status).to.equal(200);
+    expect((await get(`${lip.url}/v1/responses/${String(JSON.parse(made.body).id)}`, bearer(KEY_B))).status).to.equal(404);
+    const aLeg = encodeURIComponent(String(made.headers['x-lip-a-leg-id']));
+    expect((await get(`${lip.url}/admin/attempts?a_leg_id=${aLeg}`, bearer(KEY_B))).status).to.equal(200);
+    const raw = `${lip.url}/admin/transcript?a_leg_id=${aLeg}&raw=1`;
+    await until(async () => (await get(raw, bearer(KEY_B))).body.includes('INTERNAL-X'), 'bob reads alice\'s raw transcript');
+    await lip.close();
+    // With a secret, a key alone is no operator in single_user.
+    lip = await startLip(testConfig(STUB, `${KEYS}\ndiagnostics: { enabled: true, shared_secret: ${SECRET} }`));
+    expect((await get(`${lip.url}/admin/attempts?a_leg_id=x`, bearer(KEY_B))).status).to.equal(403);
+  });
+
   it('multi_user: a client key alone reads only its own principal\'s attempts; the secret reads all; operator-only surfaces need the secret', async () => {
     lip = await startLip(testConfig(STUB, `access: { mode: multi_user }\n${KEYS}\ndiagnostics: { enabled: true, shared_secret: ${SECRET} }`));
     const made = await httpRequest(`${lip.url}/v1/chat/completions`, { body: chat, headers: bearer(KEY_A) });
