@@ -30,7 +30,9 @@ export interface EmbeddingsTarget {
  * that can embed is a 400 naming the route. The served candidate is `x-lip-backend`; the input
  * tokens are the upstream's count, else lip's estimate (`x-lip-token-count: upstream` /
  * `estimate`). The secret guards (secrets-guard) see the texts first, as a generation's: a block
- * is a 400, a redaction is what gets embedded. A client that goes away aborts the upstream call; the whole request is bounded
+ * is a 400, a redaction is what gets embedded. A key with a budget reserves the decoded request's
+ * estimate while it runs (`state.reserveEmbeddingsBudget`; the 429 when it would pass a limit beside
+ * the key's others in flight), released when it is charged. A client that goes away aborts the upstream call; the whole request is bounded
  * by `routing.embeddings_timeout` (60 s). The body holds `state.decode` (decode admission) until it is decoded.
  *
  * @see spec/e2e/embeddings.spec.ts
@@ -57,6 +59,8 @@ export async function handleEmbeddings(req: IncomingMessage, res: ServerResponse
       decoded: (request) => {
         embedding.model = request.model;
         state.decode?.release();
+        // The key's budget holds this request's estimate while it runs (refused if it would pass a limit beside the others in flight).
+        state.reserveEmbeddingsBudget?.(request, typeof header === 'string' ? header : undefined);
       },
       requestId: state.requestId, principal, ...(state.keyId !== undefined ? { keyId: state.keyId } : {}), allow: state.allow,
       onALeg: (opened) => { aLeg = opened; }, meta, trail: runtime.recorder?.embeddings(state.requestId, body), trace: state.trace,

@@ -53,7 +53,7 @@ import { handleResource, readsBody } from './handle-resource.js';
 import { grantedCaller, grantToken } from './url-grants.js';
 import { Batches, type BatchBudgets, type BatchRequestReport } from './batches.js';
 import type { ApiKeyConfig } from '../config/types.js';
-import { estimateTokens, type Call } from '../canonical/index.js';
+import { estimateTextTokens, estimateTokens, type Call, type EmbeddingRequest } from '../canonical/index.js';
 import { candidateAllow } from '../core/candidate-allow.js';
 import { handleBatch, handleFile } from './handle-batch.js';
 
@@ -1141,6 +1141,9 @@ export class LipServer {
         if (spending && spends(caller.key)) {
           state.budgetLeft = this.spending.check(caller.key, state) as BudgetLeft | undefined;
           state.budgetKey = caller.key;
+          const key = caller.key;
+          // An embeddings request reserves its estimate once decoded, as a generation does.
+          if (key.budget !== undefined) state.reserveEmbeddingsBudget = (request, routeHeader) => { state.releaseBudget = this.budgets.reserve(key, this.estimatedEmbeddingsSpend(request, routeHeader, key)); };
         }
       }
       const admission = this.keyLimits.admit(caller.key, { concurrent: false, tokens: spending, ...(spending ? { into: state } : {}) });
@@ -1244,6 +1247,27 @@ export class LipServer {
       }
     }
     return { cost, tokens: input + output };
+  }
+
+  /**
+   * What an embeddings request is expected to spend, reserved from its key's budget while it
+   * runs: lip's estimate of its input tokens (estimateTextTokens, what it is charged when the
+   * upstream counts none), costed at the input price of the first candidate of its route (none
+   * when the key has no max_cost, or no price is known).
+   */
+  private estimatedEmbeddingsSpend(request: EmbeddingRequest, routeHeader: string | undefined, key: ApiKeyConfig): { cost: number; tokens: number } {
+    const input = estimateTextTokens(request.inputs);
+    let cost = 0;
+    if (key.budget?.max_cost !== undefined) {
+      try {
+        const executor = this.runtime.executor;
+        const first = executor.candidates(request.model, routeHeader)[0];
+        if (first !== undefined) cost = executor.cost(first.backend, first.model, { inputTokens: input }) ?? 0;
+      } catch {
+        // A route the executor refuses: it is answered so, nothing is spent.
+      }
+    }
+    return { cost, tokens: input };
   }
 
   /** The metrics, the SERVER span and the access-log line of a request that ended. */

@@ -1,4 +1,4 @@
-import type { Call } from '../canonical/index.js';
+import type { Call, EmbeddingRequest } from '../canonical/index.js';
 import type { ApiKeyConfig } from '../config/index.js';
 import type { CandidateAllow } from '../core/candidate-allow.js';
 import type { CacheResult } from '../core/response-cache.js';
@@ -32,6 +32,11 @@ export interface RequestState {
    * (KeyBudgets.reserve; throws the 429 when it would pass a limit beside the others in flight).
    */
   reserveBudget?: (call: Call) => void;
+  /**
+   * The same for a decoded embeddings request (its estimated input tokens, priced at the input
+   * price of the first candidate of its route: `X-LIP-Route` when sent, else its model's).
+   */
+  reserveEmbeddingsBudget?: (request: EmbeddingRequest, routeHeader: string | undefined) => void;
   /** Releases that reservation (when the request is charged what it spent). */
   releaseBudget?: () => void;
   /** What was left of that budget when the request was admitted (`X-LIP-Budget-*` headers). */
