@@ -23,7 +23,7 @@ export interface EmbedRouting {
   readonly config: Config;
   readonly executor: Pick<Executor, 'candidates' | 'cost'>;
   readonly backends: ReadonlyMap<string, Backend>;
-  readonly breaker: Pick<CircuitBreaker, 'check' | 'record'>;
+  readonly breaker: Pick<CircuitBreaker, 'check' | 'peek' | 'record'>;
 }
 
 /** Where an embeddings request's attempts are written: its A-leg's rows, or tickets alone for an A-leg without a record. */
@@ -63,6 +63,12 @@ export interface EmbedFailover {
   readonly routeHeader: string | undefined;
   /** Ends the calls (the client went away, the batch was cancelled, the timeout passed). */
   readonly signal: AbortSignal;
+  /**
+   * Milliseconds left before the request's deadline (`routing.embeddings_timeout`) ends `signal`:
+   * what each attempt's share is cut from (see `attemptShare`). Absent: no deadline, and an
+   * attempt is bounded by `signal` alone (a replay).
+   */
+  readonly timeLeft?: () => number;
   /** `backend` names the candidate being tried. */
   readonly state: { backend?: string };
   readonly headers: IncomingHttpHeaders;
@@ -87,7 +93,11 @@ export interface EmbedFailover {
  * breaker gates and counts them as it does generations: a candidate whose circuit is open is
  * skipped (a route of open circuits only is a 503 with Retry-After), a half-open one is probed,
  * and each call's outcome is recorded (a refusal before sending counts for nothing, a client
- * that left as cancelled). A candidate
+ * that left as cancelled). With a deadline (`timeLeft`), a call that is not the last one to
+ * try gets its own share of what is left of it (`attemptShare`): past its share the call is
+ * aborted and counts as the candidate's failure (LIP_ERR_EMBEDDINGS_ATTEMPT_TIMEOUT, retryable:
+ * the next candidate is tried); the last one runs until the deadline, whose expiry ends the
+ * request (cancelled, no verdict for its circuit, as a selector's global budget). A candidate
  * whose backend cannot embed its model (a bedrock model of no embedding family) is passed over
  * like one whose kind cannot embed.
  * @throws LipError the first non-retryable failure, or routing's final error when every
@@ -113,7 +123,7 @@ export async function embedWithFailover(request: EmbeddingRequest, routing: Embe
   const maxAttempts = routing.config.routing.max_attempts;
   let attempts = 0;
   let refusal: LipError | undefined;
-  for (const candidate of candidates) {
+  for (const [at, candidate] of candidates.entries()) {
     const backend = routing.backends.get(candidate.backend)!;
     if (backend.embed === undefined) {
       journal.skip(candidate.key, `a ${backend.kind} backend cannot embed`);
@@ -139,6 +149,8 @@ export async function embedWithFailover(request: EmbeddingRequest, routing: Embe
       breaker.record(candidate.key, 'ignored', decision);
       throw err;
     }
+    // Its own bound when candidates are left to try after it: a share of what is left of the deadline.
+    const share = f.timeLeft === undefined ? undefined : attemptShare(f.timeLeft(), Math.min(maxAttempts - attempts, triable(candidates.slice(at + 1), routing) + 1));
     attempts++;
     if (f.meta !== undefined) f.meta.attempts = (f.meta.attempts ?? 0) + 1;
     state.backend = candidate.key;
@@ -153,9 +165,12 @@ export async function embedWithFailover(request: EmbeddingRequest, routing: Embe
       stream: false, inRace: false, aLegId: rows.aLegId,
     }) : undefined;
     span?.setBLegSeq(ticket.seq);
+    const expiry = share === undefined ? undefined : new AbortController();
+    const expiring = expiry === undefined ? undefined : asyncScheduler.schedule(() => expiry.abort(new LipError('LIP_ERR_EMBEDDINGS_ATTEMPT_TIMEOUT')), share);
     try {
       // X-Request-Id (and the trace context) go upstream, as a generation's do.
-      const result = await backend.embed(request, candidate.model, signal, f.headers, upstreamCallHeaders(f.requestId, f.trace, span));
+      const called = expiry === undefined ? signal : AbortSignal.any([signal, expiry.signal]);
+      const result = await backend.embed(request, candidate.model, called, f.headers, upstreamCallHeaders(f.requestId, f.trace, span));
       breaker.record(candidate.key, 'success', decision);
       entry.outcome = 'served';
       recorded?.succeeded(result);
@@ -172,7 +187,11 @@ export async function embedWithFailover(request: EmbeddingRequest, routing: Embe
       // The row holds what a budget is charged (the estimate when the upstream counted nothing), so a restart's budgets agree.
       rows.store.finishAttempt(ticket, { outcome: 'success', httpStatus: 200, usage: { inputTokens: usage.inputTokens }, ...(cost !== undefined ? { cost } : {}) });
       return { result, key: candidate.key, backend: candidate.backend, usage, cost };
-    } catch (err) {
+    } catch (thrown) {
+      // Its share spent (and the request still on): the candidate's own timeout, whatever the backend made of the abort.
+      const err = expiry?.signal.aborted === true && !signal.aborted
+        ? new LipError('LIP_ERR_EMBEDDINGS_ATTEMPT_TIMEOUT', `backend "${candidate.backend}": no embeddings within ${share} ms, this call's share of routing.embeddings_timeout`, { cause: thrown, detail: { backend: candidate.backend } })
+        : thrown;
       const lip = toLipError(err);
       // Cancelled: the client went away (or a batch was cancelled), or routing.embeddings_timeout passed.
       const timedOut = signal.aborted && (signal.reason as { name?: string } | undefined)?.name === 'TimeoutError';
@@ -202,11 +221,41 @@ export async function embedWithFailover(request: EmbeddingRequest, routing: Embe
       journal.fail(entry, err);
       if (!isRetryable(err)) throw err;
       failedBefore = { key: candidate.key, code: lip.code };
+    } finally {
+      expiring?.unsubscribe();
     }
   }
   // Every candidate that could embed refused its model: that refusal says why.
   if (refusal !== undefined && attempts === 0) throw refusal;
   throw journal.finalError();
+}
+
+/**
+ * An embeddings call's own bound: an equal share of what is left of the request's deadline among
+ * the `left` candidates still to try, this one included; undefined for the last one (`left` 1:
+ * the deadline bounds it) or a deadline already passed. Each candidate so gets at least the
+ * deadline over the number tried (a candidate that fails early leaves more to the next), and one
+ * that hangs never takes the time of those after it. `http_client.headers_timeout` still bounds
+ * every upstream request of a call within it.
+ *
+ * ```ts
+ * attemptShare(60_000, 2)   // 30_000
+ * attemptShare(30_000, 1)   // undefined: the last one runs until the deadline
+ * ```
+ */
+export function attemptShare(timeLeft: number, left: number): number | undefined {
+  if (left <= 1 || timeLeft <= 0) return undefined;
+  return Math.max(1, Math.floor(timeLeft / left));
+}
+
+/** How many of `candidates` may still be tried: their backend can embed, a key is usable, their circuit admits (a peek: nothing taken). */
+function triable(candidates: readonly { backend: string; key: string }[], routing: EmbedRouting): number {
+  let n = 0;
+  for (const c of candidates) {
+    const backend = routing.backends.get(c.backend);
+    if (backend?.embed !== undefined && keysCooling(backend) === undefined && routing.breaker.peek(c.key).allowed) n++;
+  }
+  return n;
 }
 
 function attemptStart(candidate: { backend: string; model: string; key: string }, keyId: string | undefined): AttemptStart {

@@ -73,6 +73,7 @@ export const ERROR_CODES = {
   // ── embeddings ──────────────────────────────────────────────────────────────
   LIP_ERR_EMBEDDINGS_UNSUPPORTED: { status: 400, retryable: false, summary: 'No candidate of the route can embed (its backends are of kinds without an embeddings call), or a bedrock candidate names a model of no family lip embeds with; the message names the route or the model.' },
   LIP_ERR_EMBEDDINGS_TIMEOUT: { status: 504, retryable: false, summary: 'An embeddings request got no answer within `routing.embeddings_timeout` (60 s), over every candidate it tried.' },
+  LIP_ERR_EMBEDDINGS_ATTEMPT_TIMEOUT: { status: 504, retryable: true, summary: 'An embeddings call got no answer within its share of `routing.embeddings_timeout` (what was left of it divided among the candidates still to try); it counts as the candidate\'s failure and routing moves on to the next.' },
   // ── continuity ──────────────────────────────────────────────────────────────
   LIP_ERR_CACHE_UNAVAILABLE: { status: 503, retryable: true, summary: 'POST /admin/cache/clear: the response cache\'s Redis could not be reached (or failed) while clearing; part of it may be left. Requests meanwhile go upstream.' },
   LIP_ERR_CONTINUITY_UNAVAILABLE: { status: 503, retryable: false, summary: 'The continuity store cannot answer (it is closed, a database read failed, or Redis cannot be read); see /readyz.' },

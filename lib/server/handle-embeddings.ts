@@ -33,7 +33,8 @@ export interface EmbeddingsTarget {
  * is a 400, a redaction is what gets embedded. A key with a budget reserves the decoded request's
  * estimate while it runs (`state.reserveEmbeddingsBudget`; the 429 when it would pass a limit beside
  * the key's others in flight), released when it is charged. A client that goes away aborts the upstream call; the whole request is bounded
- * by `routing.embeddings_timeout` (60 s). The body holds `state.decode` (decode admission) until it is decoded.
+ * by `routing.embeddings_timeout` (60 s), and each call but the last one to try by its share of
+ * what is left of it (`attemptShare`: past it the candidate has failed, the next is tried). The body holds `state.decode` (decode admission) until it is decoded.
  *
  * @see spec/e2e/embeddings.spec.ts
  */
@@ -119,13 +120,16 @@ export interface EmbedCall {
 
 /**
  * One embeddings request's body: decoded by its route, embedded by the route's candidates in
- * failover order within `routing.embeddings_timeout`, and encoded; with the candidate that
+ * failover order within `routing.embeddings_timeout` (each call but the last within its share of
+ * what is left of it), and encoded; with the candidate that
  * served and the input tokens (the upstream's count, else lip's estimate).
  * @throws LipError as the endpoint answers it (LIP_ERR_EMBEDDINGS_TIMEOUT past the timeout)
  */
 export async function embedBody(body: unknown, c: EmbedCall): Promise<EmbedAnswer> {
   const { runtime } = c;
-  const deadline = AbortSignal.timeout(runtime.config.routing.embeddings_timeout);
+  const timeout = runtime.config.routing.embeddings_timeout;
+  const deadline = AbortSignal.timeout(timeout);
+  const startedAt = performance.now();
   try {
     const decoded = c.route.decode(body, { params: c.params });
     c.decoded?.(decoded.request);
@@ -148,7 +152,7 @@ export async function embedBody(body: unknown, c: EmbedCall): Promise<EmbedAnswe
     c.onALeg?.({ aLegId: aLeg.aLegId, sessionId: aLeg.sessionId });
     const rows: AttemptRows = { store: pending?.stored === false ? pending.tickets : runtime.continuity, aLegId: aLeg.aLegId, keyId: c.keyId };
     const served = await embedWithFailover(request, runtime, {
-      routeHeader: c.routeHeader, signal: AbortSignal.any([c.signal, deadline]), state: c.state, headers: c.headers, requestId: c.requestId, rows, allow: c.allow,
+      routeHeader: c.routeHeader, signal: AbortSignal.any([c.signal, deadline]), timeLeft: () => timeout - (performance.now() - startedAt), state: c.state, headers: c.headers, requestId: c.requestId, rows, allow: c.allow,
       ...(c.meta !== undefined ? { meta: c.meta } : {}), trail: c.trail, trace: c.trace,
     });
     c.trail?.answered(served.result);
