@@ -197,13 +197,21 @@ export class RedisLimitsLedger implements LimitsLedger {
     this.client.disconnect();
   }
 
-  /** Extends the lease of every slot this instance holds (one pipeline; a slot already gone stays gone); every `SLOT_LEASE_MS / 3` while any is held. */
+  /**
+   * Extends the lease of every slot this instance holds (one pipeline; a slot already gone stays
+   * gone); every `SLOT_LEASE_MS / 3` while any is held. A pipeline's `exec` resolves even when its
+   * commands timed out (an error per reply): those errors are the failure.
+   */
   async renew(): Promise<void> {
     if (this.slots.size === 0) return this.stopRenewal();
     const until = this.now() + SLOT_LEASE_MS;
     const pipeline = this.client.pipeline();
     for (const [member, key] of this.slots) pipeline.zadd(key, 'XX', until, member).pexpire(key, SLOT_LEASE_MS);
-    await pipeline.exec().then(() => this.notice.succeeded(), (err: unknown) => this.notice.failed(err));
+    await pipeline.exec().then((replies) => {
+      const failed = replies?.find(([err]) => err)?.[0];
+      if (failed) this.notice.failed(failed);
+      else this.notice.succeeded();
+    }, (err: unknown) => this.notice.failed(err));
   }
 
   private stopRenewal(): void {

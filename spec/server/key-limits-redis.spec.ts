@@ -256,6 +256,21 @@ describe('server/key-limits-redis (shared per-key limits)', function () {
     await instance().limits.admit(team, { concurrent: true });
   });
 
+  it('a lease renewal whose commands time out (a frozen Redis) says Redis cannot be reached, not that it answers', async () => {
+    const a = instance();
+    await a.limits.admit(key({ id: 'renewed', max_concurrent_requests: 2 }), { concurrent: true });
+    redis.pause();
+    try {
+      await a.ledger.renew(); // a pipeline: it resolves with an error per command rather than rejecting
+    } finally {
+      redis.resume();
+    }
+    expect(warnings).to.have.length(1);
+    expect(warnings[0]).to.include('cannot be reached');
+    await a.ledger.renew();
+    expect(warnings[1]).to.include('answers again');
+  });
+
   it('while Redis cannot be reached each instance decides on its own counts (said once), and shares again when it is back', async () => {
     const a = instance();
     const b = instance();

@@ -382,9 +382,12 @@ export class RedisContinuityStore extends LegStore {
    * twice the command timeout passed: the flush may first wait for the batch already in flight,
    * then sends its own, each bounded by the command timeout. The flush runs a microtask later,
    * so the records an attempt writes as its stream completes (its end, affinity) are part of it.
+   * While Redis is known to fail (the last command failed, a write's too) it settles at once:
+   * an outage fails fast, and the queue retries the records on its own (backoff); the first
+   * command that succeeds again (the queue's retry, a read) makes it wait for the write again.
    */
   readonly persisted = (): Promise<void> => {
-    if (this.closed) return Promise.resolve();
+    if (this.closed || this.failure !== undefined) return Promise.resolve();
     return this.bounded(this.writer.flush(), this.timeoutMs * 2).then(() => undefined, () => undefined);
   };
 
@@ -476,16 +479,13 @@ export class RedisContinuityStore extends LegStore {
           break;
       }
     }
-    const [key, ...replies] = await this.run(() => this.bounded(pipeline.exec(), this.timeoutMs * 4), (r) => r) ?? [];
-    if (key && !key[0]) {
-      try {
-        this.adoptKey(String(key[1]));
-      } catch {
-        // a malformed key in Redis: the records are written all the same
-      }
+    const [key, ...replies] = await this.run(() => this.bounded(pipeline.exec(), this.timeoutMs * 4), everyReply);
+    try {
+      this.adoptKey(String(key![1]));
+    } catch {
+      // a malformed key in Redis: the records are written all the same
     }
-    replies.forEach(([err, reply], i) => {
-      if (err) throw err;
+    replies.forEach(([, reply], i) => {
       const state = legs[i];
       if (state) state.lastSeq = Math.max(state.lastSeq, Number(reply) || 0);
     });
@@ -530,7 +530,9 @@ export class RedisContinuityStore extends LegStore {
   }
 
   /**
-   * Runs a command: a failure marks the store degraded until a command succeeds. Within the
+   * Runs a command: a failure marks the store degraded until a command succeeds (a pipeline's
+   * too: its `exec` resolves with an error per command that failed, and `everyReply` makes the
+   * first of them the failure). Within the
    * connect timeout after the store was built, a command waits for the first connection, so a
    * store used right after it was built does not count its own start as an outage (a Redis
    * down at startup costs the first requests that wait, then commands fail fast).
@@ -593,8 +595,7 @@ export class RedisContinuityStore extends LegStore {
         if (keys.length === 0) continue;
         const pipeline = this.client.pipeline();
         for (const key of keys) pipeline.hgetall(key);
-        for (const [err, hash] of (await this.run(() => this.bounded(pipeline.exec(), this.timeoutMs * 4))) ?? []) {
-          if (err) throw err;
+        for (const [, hash] of await this.run(() => this.bounded(pipeline.exec(), this.timeoutMs * 4), everyReply)) {
           rows.push(...decodeAttempts(hash as Record<string, string>));
         }
       } while (cursor !== '0');
@@ -710,6 +711,16 @@ export class RedisContinuityStore extends LegStore {
     }
     this.client.disconnect();
   }
+}
+
+/**
+ * The replies of a pipeline, or its first error thrown: ioredis resolves `exec` even when every
+ * command in it timed out (a frozen Redis), each reply then `[error, null]`; decoded inside `run`,
+ * that is the failure it is.
+ */
+function everyReply(replies: [Error | null, unknown][] | null): [null, unknown][] {
+  for (const [err] of replies ?? []) if (err) throw err;
+  return (replies ?? []) as [null, unknown][];
 }
 
 /** The lookup key of a session (the principal's UTF-8 length first, as Lua's `#`: any principal, no ambiguity). */
