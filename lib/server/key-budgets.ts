@@ -1,5 +1,3 @@
-import type { Redis } from 'ioredis';
-import { firstConnection, redisClient } from '../circuit/redis/redis-client.js';
 import type { ApiKeyConfig, KeyBudgetConfig } from '../config/index.js';
 import type { ContinuityStore } from '../continuity/index.js';
 import { LipError } from '../errors/index.js';
@@ -17,7 +15,7 @@ export interface PeriodWindow {
 }
 
 const HOUR_MS = 3_600_000;
-const DAY_MS = 86_400_000;
+export const DAY_MS = 86_400_000;
 /** How often totals kept with other instances are read again (Redis). */
 export const BUDGET_REFRESH_MS = 5_000;
 
@@ -47,11 +45,24 @@ export function periodWindow(period: KeyBudgetConfig['period'], t: number): Peri
 }
 
 /**
+ * A ledger's refusal of an add it never sent (Redis not connected): nothing was added, so the
+ * amount may be sent again. Any other failure of an add may have been applied (a command that
+ * timed out still runs when a frozen Redis thaws) and is never sent again.
+ */
+export class BudgetNotSent extends Error {
+  readonly code = 'LIP_BUDGET_NOT_SENT';
+  override readonly name = 'BudgetNotSent';
+}
+
+/**
  * Where budgets are kept beyond this process: the instances sharing a Redis add to one total
  * per key and period, and read each other's.
  */
 export interface BudgetLedger {
-  /** Adds to the key's total of the period starting at `window.start`; resolves the total of every instance. */
+  /**
+   * Adds to the key's total of the period starting at `window.start`; resolves the total of every
+   * instance. Rejects with BudgetNotSent when nothing was sent.
+   */
   add(keyId: string, window: PeriodWindow, spent: Spent): Promise<Spent>;
   /** The totals of these keys' periods (undefined for one nothing was added to). */
   read(entries: readonly { readonly keyId: string; readonly window: PeriodWindow }[]): Promise<(Spent | undefined)[]>;
@@ -92,6 +103,8 @@ interface KeyState extends PeriodWindow {
   readonly period: KeyBudgetConfig['period'];
   cost: number;
   tokens: number;
+  /** Charged here but not yet added to the ledger's total (its adds were refused unsent). */
+  unsent: Spent;
 }
 
 /**
@@ -116,7 +129,10 @@ interface KeyState extends PeriodWindow {
  * Kept in the process, and with a ledger (Redis, while `continuity.store` is `redis`) also there:
  * each charge adds to the shared total and takes back the total of every instance, and the
  * totals of the keys this instance serves are read again every 5 s. A Redis that cannot be
- * reached leaves each instance counting on its own meanwhile. `seed` starts the current periods
+ * reached leaves each instance counting on its own meanwhile; what an instance charged and could
+ * not send (BudgetNotSent) it keeps per key and period and adds with its next add that goes
+ * through, or at its next refresh, so the shared total has it once Redis is back (an add that
+ * failed otherwise may have been applied: it is not sent again). `seed` starts the current periods
  * from what a persistent continuity store recorded (SQLite), so a restart forgets nothing.
  * `now` is injected for tests on virtual time.
  * @see spec/server/key-budgets.spec.ts
@@ -212,9 +228,9 @@ export class KeyBudgets {
     const s = this.current(key!.id, budget.period);
     s.cost += spent.cost;
     s.tokens += spent.tokens;
-    const ledger = this.ledger;
-    if (ledger === undefined) return;
-    ledger.add(key!.id, s, spent).then((total) => this.merge(key!.id, s, total), (err: unknown) => this.failed(err));
+    if (this.ledger === undefined) return;
+    s.unsent = { cost: s.unsent.cost + spent.cost, tokens: s.unsent.tokens + spent.tokens };
+    void this.send(key!.id, s);
   }
 
   /** What `keyId` spent in its current period of `period`, as this instance knows it (nothing yet: undefined). */
@@ -294,10 +310,14 @@ export class KeyBudgets {
     if (ledger === undefined) return;
     const now = this.now();
     const live = [...this.state.entries()].filter(([, s]) => now < s.end);
-    if (live.length === 0) return;
+    // What could not be sent goes now (its add answers the total); the other keys are read.
+    const unsent = live.filter(([, s]) => s.unsent.cost > 0 || s.unsent.tokens > 0);
+    await Promise.all(unsent.map(([keyId, s]) => this.send(keyId, s)));
+    const read = live.filter((entry) => !unsent.includes(entry));
+    if (read.length === 0) return;
     try {
-      const totals = await ledger.read(live.map(([keyId, window]) => ({ keyId, window })));
-      live.forEach(([keyId, s], i) => {
+      const totals = await ledger.read(read.map(([keyId, window]) => ({ keyId, window })));
+      read.forEach(([keyId, s], i) => {
         const total = totals[i];
         if (total !== undefined) this.merge(keyId, s, total);
       });
@@ -318,10 +338,28 @@ export class KeyBudgets {
     const t = this.now();
     let s = this.state.get(keyId);
     if (s === undefined || s.period !== period || t >= s.end || t < s.start) {
-      s = { ...periodWindow(period, t), period, cost: 0, tokens: 0 };
+      s = { ...periodWindow(period, t), period, cost: 0, tokens: 0, unsent: { cost: 0, tokens: 0 } };
       this.state.set(keyId, s);
     }
     return s;
+  }
+
+  /**
+   * Adds what `s` holds unsent to the ledger's total and takes the total back. Refused unsent, the
+   * amount is kept for the next add (with what is charged meanwhile); failed otherwise, it may
+   * have been added, and is dropped from what is kept. Never rejects.
+   */
+  private async send(keyId: string, s: KeyState): Promise<void> {
+    const ledger = this.ledger;
+    if (ledger === undefined) return;
+    const amount = s.unsent;
+    s.unsent = { cost: 0, tokens: 0 };
+    try {
+      this.merge(keyId, s, await ledger.add(keyId, s, amount));
+    } catch (err) {
+      if (err instanceof BudgetNotSent) s.unsent = { cost: s.unsent.cost + amount.cost, tokens: s.unsent.tokens + amount.tokens };
+      this.failed(err);
+    }
   }
 
   /** Takes a total that includes other instances' spending; never below what this one counted. */
@@ -335,59 +373,6 @@ export class KeyBudgets {
     if (this.warned) return;
     this.warned = true;
     this.warn('budgets: the shared totals cannot be reached; each instance counts its own meanwhile', { error: String((err as Error)?.message ?? err) });
-  }
-}
-
-/**
- * Budget totals in Redis: one hash per key and period (`{prefix}budget:{key id}:{period start}`,
- * fields `cost` and `tokens`), added to atomically and kept until a day after the period ends.
- */
-export class RedisBudgetLedger implements BudgetLedger {
-  private readonly client: Redis;
-  /** What is charged right after a start waits for the connection rather than being lost. */
-  private readonly connected: { readonly pending: Promise<void> | undefined };
-
-  constructor(url: string, private readonly prefix: string, timeoutMs = 1_000) {
-    this.client = redisClient(url, {
-      commandTimeout: timeoutMs, connectTimeout: Math.max(1_000, timeoutMs * 5), enableOfflineQueue: false, maxRetriesPerRequest: 0,
-      retryStrategy: (times: number) => Math.min(times * 100, 2_000), connectionName: 'lip-budgets',
-    });
-    // Failures surface through the calls (the budgets log once); the continuity store reports Redis itself.
-    this.client.on('error', () => undefined);
-    this.connected = firstConnection(this.client);
-  }
-
-  async add(keyId: string, window: PeriodWindow, spent: Spent): Promise<Spent> {
-    if (this.connected.pending) await this.connected.pending;
-    const key = this.keyOf(keyId, window);
-    const replies = await this.client.multi()
-      .hincrbyfloat(key, 'cost', spent.cost)
-      .hincrby(key, 'tokens', spent.tokens)
-      .pexpireat(key, window.end + DAY_MS)
-      .exec();
-    if (replies === null) throw new Error('the budget update was not applied');
-    for (const [err] of replies) if (err) throw err;
-    return { cost: Number(replies[0]![1]), tokens: Number(replies[1]![1]) };
-  }
-
-  async read(entries: readonly { readonly keyId: string; readonly window: PeriodWindow }[]): Promise<(Spent | undefined)[]> {
-    if (this.connected.pending) await this.connected.pending;
-    const pipeline = this.client.pipeline();
-    for (const e of entries) pipeline.hmget(this.keyOf(e.keyId, e.window), 'cost', 'tokens');
-    const replies = (await pipeline.exec()) ?? [];
-    return replies.map(([err, value]) => {
-      if (err) throw err;
-      const [cost, tokens] = value as [string | null, string | null];
-      return cost === null && tokens === null ? undefined : { cost: Number(cost ?? 0), tokens: Number(tokens ?? 0) };
-    });
-  }
-
-  async close(): Promise<void> {
-    this.client.disconnect();
-  }
-
-  private keyOf(keyId: string, window: PeriodWindow): string {
-    return `${this.prefix}budget:${keyId}:${window.start}`;
   }
 }
 
