@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { redisClient } from '../circuit/redis/redis-client.js';
+import { firstConnection, redisClient } from '../circuit/redis/redis-client.js';
 import type { StateStore } from './state-store.js';
 
 
@@ -13,29 +13,36 @@ export interface RedisStateStoreOptions {
 
 /**
  * Plugin state shared by several lip instances through Redis: JSON values under
- * `<prefix>state:<key>`, TTLs as `PX`. Commands fail fast (command timeout, no offline queue),
- * so a Redis outage reaches the calling hook as a rejected promise, which its failure mode
- * handles, and never as a waiting request.
+ * `<prefix>state:<key>`, TTLs as `PX`. Commands fail fast (command timeout, no offline queue, no
+ * retry), so a Redis outage reaches the calling hook as a rejected promise, which its failure
+ * mode handles, and never as a waiting request. Only the commands sent before the first
+ * connection settled (right after a start) wait for it: refused or connected, bounded by the
+ * connect timeout.
  * @see spec/extensions/redis-state-store.spec.ts
  */
 export class RedisStateStore implements StateStore {
   readonly kind = 'redis' as const;
   private readonly client: Redis;
   private readonly prefix: string;
+  private readonly connected: { readonly pending: Promise<void> | undefined };
 
   constructor(options: RedisStateStoreOptions) {
     this.prefix = `${options.keyPrefix}state:`;
+    const timeoutMs = options.timeoutMs ?? 1_000;
     this.client = redisClient(options.url, {
-      lazyConnect: false,
-      enableOfflineQueue: true,
-      commandTimeout: options.timeoutMs ?? 1_000,
-      maxRetriesPerRequest: 1,
+      commandTimeout: timeoutMs,
+      connectTimeout: Math.max(1_000, timeoutMs * 5),
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
       retryStrategy: (times) => Math.min(times * 100, 2_000),
+      connectionName: 'lip-state',
     });
     this.client.on('error', () => undefined); // failures reach callers as rejected commands
+    this.connected = firstConnection(this.client);
   }
 
   async get(key: string): Promise<unknown> {
+    if (this.connected.pending) await this.connected.pending;
     const text = await this.client.get(this.prefix + key);
     return text === null ? undefined : (JSON.parse(text) as unknown);
   }
@@ -43,11 +50,13 @@ export class RedisStateStore implements StateStore {
   async put(key: string, value: unknown, ttlMs?: number): Promise<void> {
     const json = JSON.stringify(value);
     if (json === undefined) throw new TypeError('state values must be JSON (got undefined or a function)');
+    if (this.connected.pending) await this.connected.pending;
     if (ttlMs === undefined) await this.client.set(this.prefix + key, json);
     else await this.client.set(this.prefix + key, json, 'PX', Math.max(1, Math.round(ttlMs)));
   }
 
   async delete(key: string): Promise<void> {
+    if (this.connected.pending) await this.connected.pending;
     await this.client.del(this.prefix + key);
   }
 

@@ -8,8 +8,15 @@ import { registerFeature } from '../../lib/extensions/registry.js';
 import { testConfig } from '../helpers/config.js';
 import { ScriptedBackend } from '../helpers/scripted-backend.js';
 import { userCall } from './fixtures.js';
-import { requireRedisServer, type RedisServer } from '../helpers/redis-server.js';
+import { requireRedisServer, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { runStateStoreSuite } from './state-store-suite.js';
+
+/**
+ * 'at once' when `promise` settles on microtasks alone (a command refused without being sent or
+ * queued), 'later' when it waits for anything (a reconnection, a timeout).
+ */
+const settles = (promise: Promise<unknown>): Promise<'at once' | 'later'> =>
+  Promise.race([promise.then(() => 'at once' as const, () => 'at once' as const), new Promise<'later'>((resolve) => setImmediate(() => resolve('later')))]);
 
 const ok: LipEvent[] = [{ type: 'response_started' }, { type: 'message_started' }, { type: 'text_delta', text: 'x' }, { type: 'response_finished', reason: 'stop' }];
 
@@ -51,6 +58,44 @@ describe('extensions/RedisStateStore', function () {
     } finally {
       off();
       for (const r of runtimes) await r.close();
+    }
+  });
+
+  // Regression (multi-instance probe): an offline queue and a retry per command held each
+  // command while Redis was down until a reconnection failed: every request of a hook using the
+  // state (ref-autoappend-file) took 1.5-2 s.
+  it('a Redis that is down refuses each command at once (no offline queue), never holding it for a reconnection', async () => {
+    const never = new RedisStateStore({ url: 'redis://127.0.0.1:1', keyPrefix: 'x:', timeoutMs: 5_000 });
+    const own = await startRedisServer();
+    const gone = new RedisStateStore({ url: own.url, keyPrefix: 'x:', timeoutMs: 5_000 });
+    try {
+      // Never reached: the first command waits for the first connection attempt, the next ones are refused at once.
+      expect(await never.get('k').then(() => 'answered', (err: unknown) => err)).to.be.instanceOf(Error);
+      expect(await settles(never.get('k'))).to.equal('at once');
+      expect(await settles(never.put('k', 1))).to.equal('at once');
+      // Reached, then gone: once the client knows the connection is lost, commands are refused at once.
+      await gone.put('k', 1);
+      await own.stop('SIGKILL');
+      let refusedAtOnce = false;
+      for (let i = 0; i < 200 && !refusedAtOnce; i++) {
+        refusedAtOnce = (await settles(gone.get('k'))) === 'at once';
+        if (!refusedAtOnce) await sleep(10);
+      }
+      expect(refusedAtOnce).to.equal(true);
+    } finally {
+      await never.close();
+      await gone.close();
+      await own.close();
+    }
+  });
+
+  it('a command sent right after the store is built waits for the first connection rather than being refused', async () => {
+    const store = new RedisStateStore({ url: redis.url, keyPrefix: `t${++run}:` });
+    try {
+      await store.put('k', { n: 1 });
+      expect(await store.get('k')).to.deep.equal({ n: 1 });
+    } finally {
+      await store.close();
     }
   });
 
