@@ -1,3 +1,4 @@
+import { RedisOutageNotice } from '../circuit/redis/redis-client.js';
 import type { ApiKeyConfig, KeyBudgetConfig } from '../config/index.js';
 import type { ContinuityStore } from '../continuity/index.js';
 import { LipError } from '../errors/index.js';
@@ -129,7 +130,8 @@ interface KeyState extends PeriodWindow {
  * Kept in the process, and with a ledger (Redis, while `continuity.store` is `redis`) also there:
  * each charge adds to the shared total and takes back the total of every instance, and the
  * totals of the keys this instance serves are read again every 5 s. A Redis that cannot be
- * reached leaves each instance counting on its own meanwhile; what an instance charged and could
+ * reached leaves each instance counting on its own meanwhile (said once in the log, and once
+ * when Redis answers again: RedisOutageNotice); what an instance charged and could
  * not send (BudgetNotSent) it keeps per key and period and adds with its next add that goes
  * through, or at its next refresh, so the shared total has it once Redis is back (an add that
  * failed otherwise may have been applied: it is not sent again). `seed` starts the current periods
@@ -141,13 +143,16 @@ export class KeyBudgets {
   private readonly state = new Map<string, KeyState>();
   private readonly reserved = new Map<string, Reserved>();
   private timer: NodeJS.Timeout | undefined;
-  private warned = false;
+  /** Says once when the shared totals cannot be reached, and once when they can again. */
+  private readonly notice: RedisOutageNotice;
 
   constructor(
     private readonly now: () => number = Date.now,
     private ledger?: BudgetLedger,
-    private readonly warn: (message: string, meta: Record<string, unknown>) => void = () => undefined,
-  ) {}
+    warn: (message: string, meta: Record<string, unknown>) => void = () => undefined,
+  ) {
+    this.notice = new RedisOutageNotice('budgets', 'each instance counts its own meanwhile (and adds what it charged once Redis answers)', 'the instances share the totals again', warn);
+  }
 
   /**
    * Throws the 429 when `key`'s current period has reached a limit of its budget; otherwise
@@ -251,12 +256,13 @@ export class KeyBudgets {
       const states = budgeted.map((k) => this.current(k.id, k.budget!.period));
       try {
         const totals = await ledger.read(budgeted.map((k, i) => ({ keyId: k.id, window: states[i]! })));
+        this.notice.succeeded();
         budgeted.forEach((k, i) => {
           const total = totals[i];
           if (total !== undefined) this.merge(k.id, states[i]!, total);
         });
       } catch (err) {
-        this.failed(err);
+        this.notice.failed(err);
       }
     }
     return budgeted.map((k) => {
@@ -317,12 +323,13 @@ export class KeyBudgets {
     if (read.length === 0) return;
     try {
       const totals = await ledger.read(read.map(([keyId, window]) => ({ keyId, window })));
+      this.notice.succeeded();
       read.forEach(([keyId, s], i) => {
         const total = totals[i];
         if (total !== undefined) this.merge(keyId, s, total);
       });
     } catch (err) {
-      this.failed(err);
+      this.notice.failed(err);
     }
   }
 
@@ -355,10 +362,12 @@ export class KeyBudgets {
     const amount = s.unsent;
     s.unsent = { cost: 0, tokens: 0 };
     try {
-      this.merge(keyId, s, await ledger.add(keyId, s, amount));
+      const total = await ledger.add(keyId, s, amount);
+      this.notice.succeeded();
+      this.merge(keyId, s, total);
     } catch (err) {
       if (err instanceof BudgetNotSent) s.unsent = { cost: s.unsent.cost + amount.cost, tokens: s.unsent.tokens + amount.tokens };
-      this.failed(err);
+      this.notice.failed(err);
     }
   }
 
@@ -367,12 +376,6 @@ export class KeyBudgets {
     if (this.state.get(keyId) !== s) return;
     s.cost = Math.max(s.cost, total.cost);
     s.tokens = Math.max(s.tokens, total.tokens);
-  }
-
-  private failed(err: unknown): void {
-    if (this.warned) return;
-    this.warned = true;
-    this.warn('budgets: the shared totals cannot be reached; each instance counts its own meanwhile', { error: String((err as Error)?.message ?? err) });
   }
 }
 

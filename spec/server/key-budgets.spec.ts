@@ -164,7 +164,7 @@ describe('server/key-budgets', () => {
       await Promise.all([one.close(), two.close()]);
     });
 
-    it('a ledger that fails leaves each instance counting its own, and says so once', async () => {
+    it('a ledger that fails leaves each instance counting its own, and says so once per outage, and when it answers again', async () => {
       const now = Date.UTC(2026, 11, 3, 10);
       const ledger = new SharedLedger();
       ledger.failing = true;
@@ -177,7 +177,19 @@ describe('server/key-budgets', () => {
       await budgets.refresh();
       await settle();
       expect(() => budgets.check(k)).to.throw(LipError);
-      expect(warnings).to.have.length(1);
+      expect(warnings).to.deep.equal(['budgets: Redis cannot be reached; each instance counts its own meanwhile (and adds what it charged once Redis answers)']);
+      // Regression (multi-instance probe): it said so once per process ever, and never that Redis was back.
+      ledger.failing = false;
+      await budgets.refresh();
+      budgets.charge(k, undefined, 1);
+      await settle();
+      expect(warnings.slice(1)).to.deep.equal(['budgets: Redis answers again; the instances share the totals again']);
+      ledger.failing = true;
+      await budgets.refresh();
+      budgets.charge(k, undefined, 1);
+      await settle();
+      expect(warnings).to.have.length(3);
+      expect(warnings[2]).to.include('cannot be reached');
       await budgets.close();
     });
   });
