@@ -42,16 +42,30 @@ const forbidden = () => new LipError('LIP_ERR_CANCEL_FORBIDDEN', 'cancellation f
  *
  * A Responses cancel of a background response comes first and needs no token
  * (cancelBackgroundResponse): its principal's, running here or elsewhere, it ends that response
- * alone; ended, it is answered as it ended (`storedBackground`).
+ * alone; ended, it is answered as it ended (`storedBackground`, which rejects with
+ * `LIP_ERR_CONTINUITY_UNAVAILABLE` when the store cannot be read). When that lookup could not
+ * read the store (a Redis outage: the response may run, or have ended, on another instance),
+ * a cancel that would be the 401 of a missing identity or a 404 is that 503 instead, with
+ * `Retry-After: 1`, as a retrieval of the response answers meanwhile: a 401 tells the SDKs the
+ * key is bad.
  * @see spec/e2e/sessions.spec.ts
  * @see spec/e2e/background-responses.spec.ts
+ * @see spec/e2e/regression-cancel-during-redis-outage.spec.ts
  */
 export async function handleCancel(request: CancelRequest, req: IncomingMessage, runtime: Runtime, inflight: Iterable<RequestState>, relay?: CancelRelay, storedBackground?: (id: string) => Promise<unknown>): Promise<{ status: number; body: unknown }> {
   const { principal, id } = request;
+  /** Why the background lookup could not say whether the response exists (the store could not be read). */
+  let unreadable: LipError | undefined;
   if (request.target === 'response') {
-    const answer = await cancelBackgroundResponse(request, inflight, relay, storedBackground);
-    if (answer !== undefined) return { status: 200, body: answer };
+    try {
+      const answer = await cancelBackgroundResponse(request, inflight, relay, storedBackground);
+      if (answer !== undefined) return { status: 200, body: answer };
+    } catch (err) {
+      if ((err as LipError).code !== 'LIP_ERR_CONTINUITY_UNAVAILABLE') throw err;
+      unreadable = err as LipError;
+    }
   }
+  const missing = () => unreadable ?? notFound();
   const header = (name: string) => {
     const value = req.headers[name];
     return typeof value === 'string' && value !== '' ? value : undefined;
@@ -82,10 +96,10 @@ export async function handleCancel(request: CancelRequest, req: IncomingMessage,
       await runtime.sessions.prepare({ principal, resumeToken: token });
       session = runtime.sessions.identify(principal, token);
     }
-    if (session === undefined) throw notFound();
+    if (session === undefined) throw missing();
     if (request.target === 'response') {
       if (response === undefined) remote = await elsewhere({ aLegId: session.aLegId });
-      if (response === undefined && remote === undefined) throw notFound();
+      if (response === undefined && remote === undefined) throw missing();
       if (response !== undefined ? response.aLegId !== session.aLegId : remote!.forbidden) throw forbidden();
     } else if (session.aLegId !== id) {
       if ((await runtime.continuity.describeALeg(id, principal)) === undefined && !mine.some((s) => s.aLegId === id)) throw notFound();
@@ -96,7 +110,7 @@ export async function handleCancel(request: CancelRequest, req: IncomingMessage,
     // Compatibility: the client's own session id names its A-leg.
     if (request.target === 'response') {
       if (response === undefined) remote = await elsewhere({ sessionId });
-      if (response === undefined && remote === undefined) throw notFound();
+      if (response === undefined && remote === undefined) throw missing();
       if (response !== undefined ? response.sessionId !== sessionId : remote!.forbidden) throw forbidden();
       aLegId = response?.aLegId ?? remote!.aLegId ?? '';
     } else {
@@ -107,7 +121,7 @@ export async function handleCancel(request: CancelRequest, req: IncomingMessage,
       aLegId = id;
     }
   } else {
-    throw new LipError('LIP_ERR_CANCEL_IDENTITY_MISSING', 'missing cancellation identity: send the conversation\'s X-LIP-Resume-Token');
+    throw unreadable ?? new LipError('LIP_ERR_CANCEL_IDENTITY_MISSING', 'missing cancellation identity: send the conversation\'s X-LIP-Resume-Token');
   }
 
   const answer = response?.cancelledResponse?.() ?? remote?.body;

@@ -905,8 +905,12 @@ export class LipServer {
         try {
           const principal = state.principal;
           const stored = match.frontend?.routes.find((r) => r.storedResponses !== undefined)?.storedResponses;
+          // Not a background response it holds: undefined; a store that cannot be read (a Redis outage) says so (a 503, not a 401).
           const storedBackground = stored?.backgroundObject === undefined ? undefined
-            : (id: string) => this.runtime.continuity.loadResponse(id, principal).then((s) => stored.backgroundObject!(s), () => undefined);
+            : (id: string) => this.runtime.continuity.loadResponse(id, principal).then((s) => stored.backgroundObject!(s), (err: unknown) => {
+              if ((err as LipError).code === 'LIP_ERR_CONTINUITY_UNAVAILABLE') throw err;
+              return undefined;
+            });
           const answer = await handleCancel({ target: match.target, id: match.id, principal, path: url.pathname }, req, this.runtime, this.inflight, this.relay?.relay, storedBackground);
           return sendJson(res, answer.status, answer.body, { 'cache-control': 'no-store' });
         } catch (err) {
