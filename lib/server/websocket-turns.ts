@@ -1,4 +1,4 @@
-import { Agent, request, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
+import { Agent, request, STATUS_CODES, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
@@ -9,11 +9,15 @@ import { LipError, reportInternalError, toLipError } from '../errors/index.js';
 import type { Frontend, WebSocketMode, WebSocketSession, WebSocketTurn } from '../frontends/protocol.js';
 import { SseParser } from '../wire/index.js';
 
-/** Request headers of the upgrade that a turn's request does not repeat (hop-by-hop, the handshake's, the body's). */
+/**
+ * Request headers of the upgrade that a turn's request does not repeat: hop-by-hop, the
+ * handshake's, and those describing a body or its sending (`Content-Encoding`, `Expect`, ...):
+ * the upgrade's, never the JSON lip writes for a turn (with them a turn was a 400 or an empty 417).
+ */
 const NOT_FORWARDED: ReadonlySet<string> = new Set([
-  'connection', 'upgrade', 'host', 'origin', 'content-length', 'content-type', 'transfer-encoding', 'te', 'trailer', 'keep-alive',
-  'proxy-connection', 'accept-encoding', 'x-request-id', 'sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions',
-  'sec-websocket-protocol', 'sec-websocket-accept', 'x-lip-websocket-turn',
+  'connection', 'upgrade', 'host', 'origin', 'content-length', 'content-type', 'content-encoding', 'content-language', 'expect',
+  'transfer-encoding', 'te', 'trailer', 'keep-alive', 'proxy-connection', 'accept-encoding', 'x-request-id', 'sec-websocket-key',
+  'sec-websocket-version', 'sec-websocket-extensions', 'sec-websocket-protocol', 'sec-websocket-accept', 'x-lip-websocket-turn',
 ]);
 /**
  * The header a turn's request carries with the process's turn secret: any local process may
@@ -445,7 +449,11 @@ class Connection {
     this.next();
   }
 
-  /** A turn the server refused before its stream: its error answer's envelope (undefined: cut short). */
+  /**
+   * A turn the server refused before its stream: its error answer's envelope (undefined: cut
+   * short). An answer that is not an error envelope with a message and a code (an empty 417 of
+   * Node's own, a text body) is made the protocol's error naming its status, with that status.
+   */
   private refused(res: IncomingMessage, done: (envelope: unknown) => void): void {
     let text = '';
     res.on('data', (chunk: string) => { if (text.length < MAX_ERROR_BYTES) text += chunk; });
@@ -454,9 +462,13 @@ class Connection {
       try {
         envelope = JSON.parse(text);
       } catch {
-        envelope = { error: { message: text.slice(0, 1_000), type: 'server_error', param: null, code: null } };
+        envelope = undefined;
       }
-      done(envelope);
+      if (isErrorEnvelope(envelope)) return done(envelope);
+      const status = res.statusCode ?? 500;
+      const excerpt = text.trim().slice(0, 1_000);
+      const why = `the turn's request was refused: HTTP ${status} ${STATUS_CODES[status] ?? ''}`.trimEnd() + (excerpt === '' ? '' : `: ${excerpt}`);
+      done(this.frontend.encodeError(new LipError(status >= 500 ? 'LIP_ERR_SERVER_INTERNAL' : 'LIP_ERR_REQUEST_INVALID', why, { status })).body);
     });
     res.once('close', () => { if (!res.complete) done(undefined); });
   }
@@ -523,6 +535,16 @@ class Connection {
 function messageBytes(data: unknown): number {
   if (Array.isArray(data)) return data.reduce((sum: number, part: Buffer) => sum + part.length, 0);
   return Buffer.isBuffer(data) ? data.length : (data as ArrayBuffer).byteLength;
+}
+
+/**
+ * An error envelope as lip's protocols write theirs: `error` an object with a message (a
+ * non-empty string) and, where the protocol has one, a code (not null nor empty).
+ */
+function isErrorEnvelope(envelope: unknown): boolean {
+  const error = (envelope as { error?: unknown } | null)?.error as { message?: unknown; code?: unknown } | null | undefined;
+  if (error === null || typeof error !== 'object' || Array.isArray(error)) return false;
+  return typeof error.message === 'string' && error.message !== '' && (!('code' in error) || (error.code !== null && error.code !== ''));
 }
 
 /** The lip error code an error envelope names (`error.code` of the OpenAI envelopes). */
