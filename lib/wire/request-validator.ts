@@ -21,7 +21,8 @@ export function pointerToPath(pointer: string): string {
   return out;
 }
 
-function describe(value: unknown): string {
+/** A JSON value as an error message names what the client sent (`number 5`, `null`, `an object`). */
+export function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'object') return 'an object';
@@ -41,10 +42,10 @@ function message(e: ErrorObject): { path: string; text: string } {
     }
     case 'type': {
       const types = String(e.params.type).split(',').map((t) => (t === 'object' ? 'an object' : t === 'array' ? 'an array' : t === 'integer' ? 'an integer' : `a ${t}`));
-      return { path: base, text: `must be ${hint ?? types.join(' or ')} (got ${describe(e.data)})` };
+      return { path: base, text: `must be ${hint ?? types.join(' or ')} (got ${describeValue(e.data)})` };
     }
     case 'enum':
-      return { path: base, text: `must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')} (got ${describe(e.data)})` };
+      return { path: base, text: `must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')} (got ${describeValue(e.data)})` };
     case 'minItems':
     case 'maxItems': {
       const limit = Number(e.params.limit);
@@ -60,7 +61,7 @@ function message(e: ErrorObject): { path: string; text: string } {
     case 'additionalProperties':
       return { path: base ? `${base}.${String(e.params.additionalProperty)}` : String(e.params.additionalProperty), text: 'is not a known field' };
     default:
-      return { path: base, text: `${hint ?? e.message ?? 'is invalid'} (got ${describe(e.data)})` };
+      return { path: base, text: `${hint ?? e.message ?? 'is invalid'} (got ${describeValue(e.data)})` };
   }
 }
 

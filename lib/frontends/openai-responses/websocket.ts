@@ -1,5 +1,5 @@
 import { LipError } from '../../errors/index.js';
-import { checkJsonShape, randomId } from '../../wire/index.js';
+import { checkJsonShape, describeValue, randomId } from '../../wire/index.js';
 import type { WebSocketMode, WebSocketSession, WebSocketTurn } from '../protocol.js';
 import { badField } from './decode-input.js';
 import { decodeResponsesRequest } from './decode-request.js';
@@ -44,7 +44,9 @@ interface LatestResponse {
  *   items it would have over HTTP. A turn that fails forgets the latest response (a
  *   later turn naming it gets `previous_response_not_found`), and so does a continuation whose
  *   input has a tool's output for a call the conversation never made, or that names a
- *   `conversation` too (both refused before it runs, as over HTTP).
+ *   `conversation` too (both refused before it runs, as over HTTP). An `input` that is neither a
+ *   string nor an array is refused before any turn runs (a continuation or a warm-up would
+ *   otherwise go without it), and forgets the latest response too.
  * - `generate: false` prepares a turn without a model call: it answers `response.created` and
  *   `response.completed` with no output, and later turns continue from its id on this connection.
  * - An error before a turn's stream is one message `{"type": "error", "status", "error": {...}}`
@@ -80,6 +82,11 @@ class ResponsesWebSocketSession implements WebSocketSession {
     if (body.stream_id !== undefined && body.stream_id !== null) return { error: badField('stream_id', 'lanes are not supported: turns run in order on a connection; open another connection to run turns side by side', true) };
     // A turn runs on its connection; a response detached from it is made over HTTP.
     if (body.background === true) return { error: badField('background', 'a turn of a WebSocket connection runs on it: create a background response with POST /v1/responses', true) };
+    if (body.input !== undefined && typeof body.input !== 'string' && !Array.isArray(body.input)) {
+      // As over HTTP (a continuation, or a warm-up, would otherwise go without it): refused, and so forgotten.
+      this.latest = undefined;
+      return { error: badField('input', `must be a string or an array of input items (got ${describeValue(body.input)})`) };
+    }
     const previous = body.previous_response_id;
     // The latest response of this connection, continued without the store (its items first).
     const local = typeof previous === 'string' && this.latest?.id === previous && !this.latest.stored ? this.latest : undefined;
@@ -181,7 +188,7 @@ function unansweredOutput(items: readonly unknown[], from: number): { readonly i
   return undefined;
 }
 
-/** `input` as a list of items (a string is one user message). */
+/** `input` (a string, an array, or absent: turn() refused any other) as a list of items (a string is one user message). */
 function inputItems(input: unknown): unknown[] {
   if (typeof input === 'string') return [{ type: 'message', role: 'user', content: input }];
   return Array.isArray(input) ? input : [];

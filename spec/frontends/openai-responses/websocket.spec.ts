@@ -116,6 +116,28 @@ describe('frontends/openai-responses/websocket: a connection\'s turns', () => {
     expect(fresh.body.input).to.have.length(1);
   });
 
+  // Found by the WebSocket probe: a continuation of the latest response not stored took its
+  // items and dropped an `input` that is neither a string nor an array (`input: 5`), running the
+  // turn without it; a warm-up did too. Refused as over HTTP, and the response forgotten.
+  it('an input that is neither a string nor an array is refused as over HTTP, a continuation\'s too, and the response forgotten', () => {
+    const session = responsesWebSocket.session();
+    play(asRun(session.turn(create({ store: false, input: 'one' }))), stream('resp_1', []));
+    const refusal = (fields: Json) => {
+      const turn = session.turn(create(fields));
+      if (!('error' in turn)) throw new Error(`expected an error: ${JSON.stringify(turn)}`);
+      return turn.error;
+    };
+    const local = refusal({ store: false, previous_response_id: 'resp_1', input: 5 });
+    expect(local).to.include({ code: 'LIP_ERR_REQUEST_INVALID', status: 400, param: 'input', message: 'input: must be a string or an array of input items (got number 5)' });
+    // resp_1 is forgotten: its id now goes to the store.
+    expect(asRun(session.turn(create({ previous_response_id: 'resp_1', input: 'again' }))).body).to.include({ previous_response_id: 'resp_1' });
+    expect(refusal({ input: null }).message).to.equal('input: must be a string or an array of input items (got null)');
+    expect(refusal({ generate: false, input: { role: 'user' } })).to.include({ param: 'input', message: 'input: must be a string or an array of input items (got an object)' });
+    // Without input, a continuation sends the conversation alone (as over HTTP).
+    play(asRun(session.turn(create({ store: false, input: 'two' }))), stream('resp_2', []));
+    expect(asRun(session.turn(create({ store: false, previous_response_id: 'resp_2' }))).body.input).to.deep.equal([{ type: 'message', role: 'user', content: 'two' }]);
+  });
+
   it('generate: false answers created and completed with no output, and the next turn continues from it', () => {
     const session = responsesWebSocket.session();
     const warm = session.turn(create({ generate: false, instructions: 'Be brief.', input: [{ type: 'message', role: 'developer', content: 'French.' }] }));
