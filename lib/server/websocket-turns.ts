@@ -1,5 +1,5 @@
 import { Agent, request, STATUS_CODES, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -376,9 +376,11 @@ class Connection {
     if (this.closed) return turn.failed();
     // The session lip carried over from an earlier turn, not one the client named.
     const carried = !this.ownSession && SESSION_HEADERS.some((name) => name in this.forwarded);
+    // An id of its own (the upgrade's X-Request-Id is not forwarded; without one the server would
+    // name every turn after the upgrade's X-Trace-Id, which each still carries).
     const req = request({
       host: '127.0.0.1', port, method: 'POST', path: this.path, agent: this.loopback.agent,
-      headers: { ...this.forwarded, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), [TURN_HEADER]: this.loopback.secret },
+      headers: { ...this.forwarded, 'x-request-id': randomUUID(), 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), [TURN_HEADER]: this.loopback.secret },
     });
     running.request = req;
     let finished = false;
