@@ -14,12 +14,14 @@ export interface DecodeTicket {
  * a request beyond either limit, or one body heavier than the whole budget, is refused at
  * once with 429 and `Retry-After: 1`, before its body is buffered any further. Node decodes
  * JSON synchronously, so what this bounds is the memory held by bodies on their way in (a
- * burst of large uploads), which `server.max_concurrent_requests` does not see.
+ * burst of large uploads), which `server.max_concurrent_requests` does not see. The WebSocket
+ * messages still arriving weigh on the same byte budget (hold()).
  *
  * ```ts
  * const ticket = admission.enter();  // throws when maxDecodes bodies are in progress
  * ticket.grow(contentLength);        // throws when the byte budget would be exceeded
  * ticket.release();                  // once the body is decoded (or refused)
+ * admission.hold().grow(received);   // bytes of a WebSocket message still arriving (no decode slot)
  * ```
  * @see spec/server/decode-admission.spec.ts
  */
@@ -36,6 +38,21 @@ export class DecodeAdmission {
   enter(): DecodeTicket {
     if (this.decodes >= this.maxDecodes) throw refused(`${this.maxDecodes} request bodies are being read and decoded (server.max_concurrent_decodes)`);
     this.decodes++;
+    return this.ticket(1);
+  }
+
+  /**
+   * A ticket on the byte budget alone, for bytes held before their decode begins (a WebSocket
+   * message still arriving: its turn enters as a request once it is whole). It takes no decode
+   * slot, so connections that have begun a message do not starve the requests' slots; its bytes
+   * weigh as a body's.
+   */
+  hold(): DecodeTicket {
+    return this.ticket(0);
+  }
+
+  /** A ticket holding `slots` decode slots (already counted) and the bytes it grows to. */
+  private ticket(slots: number): DecodeTicket {
     let weight = 0;
     let open = true;
     return {
@@ -52,7 +69,7 @@ export class DecodeAdmission {
       release: () => {
         if (!open) return;
         open = false;
-        this.decodes--;
+        this.decodes -= slots;
         this.bytes -= weight;
       },
     };

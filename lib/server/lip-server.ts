@@ -275,7 +275,7 @@ export class LipServer {
     this.http = createServer({ IncomingMessage: WebSocketUpgradeMessage, connectionsCheckingInterval: 1_000, requireHostHeader: false, ...socketTimeouts(runtime.config.server) }, (req, res) => this.onRequest(req, res, this.table));
     this.http.on('clientError', (err: NodeJS.ErrnoException, socket: Parameters<typeof answerClientError>[1]) => answerClientError(err, socket, responseIdentity(this.runtime.config), (lip, res) => this.envelopeOf(this.table, res, lip)));
     this.http.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => this.onContinue(req, res, this.table));
-    this.websockets = new WebSocketTurns({ http: this.http, config: () => this.runtime.config, identity: () => responseIdentity(this.runtime.config), logger });
+    this.websockets = new WebSocketTurns({ http: this.http, config: () => this.runtime.config, admission: this.admission, identity: () => responseIdentity(this.runtime.config), logger });
     this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
     if (separate) {
       this.operatorTable = routeTable(runtime, this.metrics, 'operator');

@@ -3,11 +3,14 @@ import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { asyncScheduler } from 'rxjs/internal/scheduler/async';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { Config } from '../config/index.js';
 import { LipError, reportInternalError, toLipError } from '../errors/index.js';
 import type { Frontend, WebSocketMode, WebSocketSession, WebSocketTurn } from '../frontends/protocol.js';
 import { SseParser } from '../wire/index.js';
+import type { DecodeAdmission } from './decode-admission.js';
+import { PendingMessage, type PendingRefusal } from './websocket-pending-message.js';
 
 /**
  * Request headers of the upgrade that a turn's request does not repeat: hop-by-hop, the
@@ -52,6 +55,8 @@ export interface WebSocketTurnsOptions {
   /** The server whose handler answers the turns (each runs as one of its requests). */
   readonly http: Server;
   readonly config: () => Config;
+  /** The server's decode admission: the bytes of messages still arriving are held against its byte budget. */
+  readonly admission: DecodeAdmission;
   /** Headers every answer carries (the 101 included: `Server`). */
   readonly identity: () => readonly (readonly [string, string])[];
   readonly logger: { debug(message: string, meta?: Record<string, unknown>): unknown; warn(message: string, meta?: Record<string, unknown>): unknown };
@@ -74,6 +79,10 @@ export interface WebSocketTurnsOptions {
  * message answered (a client that writes without reading holds no more than that); while the
  * mode's `maxQueuedTurns` messages, or `server.max_request_body_bytes` of them, wait behind the
  * running turn, its socket is not read either (TCP pushes back on the client).
+ * A message still arriving is followed from its first byte (PendingMessage): past
+ * `server.max_request_body_bytes` it closes the connection (1009) at once; its bytes are held
+ * against `server.max_inflight_decode_bytes` with the request bodies being read (1013 beyond);
+ * arriving for longer than `server.read_timeout` it closes the connection (1008).
  * Every message is answered in the order sent, a refused one too (its error waits for its turn).
  * A connection older than `server.websocket_max_age`
  * takes no new turn (`LIP_ERR_SERVER_CONNECTION_EXPIRED`) and is closed.
@@ -155,7 +164,8 @@ export class WebSocketTurns {
     if (this.wss) return this.wss;
     const { WebSocketServer: Wss } = loadWs();
     // Made once: its bound is max_inflight_decode_bytes (restart only, at least any
-    // max_request_body_bytes a reload may set); each message is held to the running limit (Connection.message()).
+    // max_request_body_bytes a reload may set); each message is held to the running limit as it
+    // arrives (Connection's PendingMessage) and once whole (Connection.message()).
     const wss = new Wss({ noServer: true, clientTracking: false, perMessageDeflate: false, maxPayload: this.options.config().server.max_inflight_decode_bytes });
     wss.on('headers', (headers) => { for (const [name, value] of this.options.identity()) headers.push(`${name}: ${value}`); });
     return (this.wss = wss);
@@ -191,6 +201,8 @@ export interface ConnectionHeld {
   readonly waiting: number;
   /** Characters of the turns waiting. */
   readonly waitingSize: number;
+  /** Bytes of the message arriving (read, not yet whole). */
+  readonly arriving: number;
   /** Whether lip reads the client's socket (false: it lets TCP push back). */
   readonly reading: boolean;
 }
@@ -219,6 +231,13 @@ class Connection {
   private readPaused = false;
   /** More than max_buffered_bytes wait unsent (until half of it is left): the client does not read. */
   private backlogged = false;
+  /** The message the client is sending, until ws has it whole. */
+  private readonly pending: PendingMessage;
+  /** The client's socket (undefined: none, as for a test's Duplex) and ws's readers of it. */
+  private readonly socket: Duplex | undefined;
+  private readonly parsers: readonly ((...args: unknown[]) => void)[];
+  /** Closed for a message lip would not take (giveUp()): the socket is read only to be dropped. */
+  private abandoned = false;
 
   constructor(
     private readonly ws: WebSocket,
@@ -236,6 +255,19 @@ class Connection {
       this.forwarded[name] = Array.isArray(value) ? value.join(', ') : value;
     }
     this.ownSession = SESSION_HEADERS.some((name) => headers[name] !== undefined);
+    this.pending = new PendingMessage({
+      limits: () => {
+        const { server } = options.config();
+        return { maxBytes: server.max_request_body_bytes, timeoutMs: server.read_timeout };
+      },
+      admission: options.admission,
+      refuse: (refusal) => this.giveUp(refusal),
+      scheduler: asyncScheduler,
+    });
+    // Each read of the socket is seen before ws parses it (and buffers a message's fragments).
+    this.socket = (ws as unknown as { _socket?: Duplex })._socket;
+    this.parsers = (this.socket?.listeners('data') ?? []) as ((...args: unknown[]) => void)[];
+    this.socket?.prependListener('data', this.arrived);
     ws.on('message', (data, isBinary) => this.message(data, isBinary));
     ws.on('pong', () => { this.alive = true; });
     ws.on('error', () => undefined); // a broken socket closes; 'close' cleans up
@@ -274,14 +306,36 @@ class Connection {
   }
 
   held(): ConnectionHeld {
-    return { unsent: this.unsent, waiting: this.queue.length, waitingSize: this.queuedSize, reading: !this.readPaused };
+    return { unsent: this.unsent, waiting: this.queue.length, waitingSize: this.queuedSize, reading: !this.readPaused, arriving: this.pending.bytes };
   }
+
+  /**
+   * Closes the connection for a message lip will not take (too big, no room for it, too slow),
+   * as ws does for a message past its own bound: ws parses nothing more (what the client still
+   * sends is read and dropped, so its closing handshake's end is seen), and the close frame says why.
+   */
+  private giveUp(refusal: PendingRefusal): void {
+    if (this.closed || this.abandoned || this.ws.readyState !== 1) return;
+    this.abandoned = true;
+    this.pending.close();
+    this.options.logger.debug('websocket message refused', { path: this.path, code: refusal.code, reason: refusal.reason });
+    const socket = this.socket;
+    if (socket) {
+      for (const parser of [...this.parsers, this.arrived]) socket.removeListener('data', parser);
+      socket.on('data', () => undefined);
+      socket.resume();
+    }
+    this.ws.close(refusal.code, refusal.reason);
+  }
+
+  /** Each read of the client's socket, before ws parses it. */
+  private readonly arrived = (chunk: Buffer): void => this.pending.read(chunk);
 
   private message(data: unknown, isBinary: boolean): void {
     if (this.closed || this.ws.readyState !== 1) return;
     if (messageBytes(data) > this.options.config().server.max_request_body_bytes) {
-      // As ws closes for a message past its own bound (the running config's limit, reloadable).
-      this.ws.close(1009, 'message too big');
+      // Past the running config's limit (reloadable); one arriving is closed for it sooner (PendingMessage).
+      this.giveUp({ code: 1009, reason: 'message too big' });
       return;
     }
     // Past maxQueued, only what the socket's last read held (flow() stopped reading it).
@@ -343,8 +397,11 @@ class Connection {
    * lip holding an answer to each of its messages.
    */
   private flow(): void {
-    if (this.closed) return;
+    if (this.closed || this.abandoned) return;
     const hold = this.queue.length >= this.maxQueued || this.queuedSize >= this.options.config().server.max_request_body_bytes || this.backlogged;
+    // A message arriving is not timed while lip holds it up for the turns waiting; it is while
+    // the client does (it does not read its answers).
+    this.pending.suspend(hold && !this.backlogged);
     if (hold === this.readPaused) return;
     this.readPaused = hold;
     if (hold) return this.ws.pause();
@@ -522,6 +579,7 @@ class Connection {
   /** The client went away: the running turn's request is aborted (so is its upstream attempt). */
   private gone(): void {
     this.closed = true;
+    this.pending.close();
     if (this.pinger) clearInterval(this.pinger);
     this.queue.length = 0;
     this.queuedSize = 0;

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from '../../lib/config/index.js';
 import { openaiResponsesFrontend } from '../../lib/frontends/openai-responses/frontend.js';
 import type { WebSocketMode } from '../../lib/frontends/protocol.js';
+import { DecodeAdmission } from '../../lib/server/decode-admission.js';
 import { WebSocketTurns } from '../../lib/server/websocket-turns.js';
 import { testConfig } from './config.js';
 
@@ -15,16 +16,18 @@ export const errorMessage = (status: number, envelope: unknown) => JSON.stringif
 
 /**
  * WebSocketTurns in `mode` on a loopback HTTP server whose `answer` serves every turn's request,
- * under `config` (read at each use, as the server's running config is: a spec may swap it).
+ * under `config` (read at each use, as the server's running config is: a spec may swap it), with
+ * `admission` (by default one of the default decode limits).
  */
 export async function serveTurns(
   answer: RequestListener,
   mode: WebSocketMode,
   logger: TurnsLogger,
   config: () => Config = ((fixed) => () => fixed)(testConfig('  - { id: stub, kind: localstub }')),
+  admission = new DecodeAdmission(32, 64 * 1024 * 1024),
 ): Promise<{ url: string; port: number; turns: WebSocketTurns; close(): Promise<void> }> {
   const http = createServer(answer);
-  const turns = new WebSocketTurns({ http, config, identity: () => [], logger });
+  const turns = new WebSocketTurns({ http, config, admission, identity: () => [], logger });
   http.on('upgrade', (req, socket, head) => turns.accept(req, socket, head, '/v1/responses', openaiResponsesFrontend, mode));
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', () => resolve()));
   const { port } = http.address() as AddressInfo;

@@ -42,4 +42,19 @@ describe('server/decode-admission', () => {
     c.release();
     expect(admission.inflight).to.deep.equal({ decodes: 0, bytes: 0 });
   });
+
+  it('a hold weighs on the byte budget only: it takes no decode slot', () => {
+    const admission = new DecodeAdmission(1, 1000);
+    const held = admission.hold();
+    held.grow(700);
+    const body = admission.enter();
+    expect(admission.inflight).to.deep.equal({ decodes: 1, bytes: 700 });
+    expect(refusal(() => body.grow(301)).code).to.equal('LIP_ERR_SERVER_DECODE_ADMISSION');
+    expect(refusal(() => admission.hold().grow(301)).message).to.contain('would hold over 1000 bytes');
+    held.release();
+    held.release();
+    body.grow(1000);
+    body.release();
+    expect(admission.inflight).to.deep.equal({ decodes: 0, bytes: 0 });
+  });
 });
