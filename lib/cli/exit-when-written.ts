@@ -19,9 +19,17 @@ export function readerGone(stream: object): boolean {
   return gone.has(stream);
 }
 
-/** Notes that the reader of `stream` went away when `err` says so. */
+/**
+ * Whether a write to stdout or stderr failed otherwise (ENOSPC on a full disk, EIO …): the
+ * command exits 1 then, whatever code it ended with (its output is not all there).
+ */
+let failed = false;
+
+/** Notes what `err`, an error of a write to `stream`, says: its reader went away, or the write failed. */
 function noteGone(stream: object, err: unknown): void {
-  if ((err as NodeJS.ErrnoException | null | undefined)?.code === 'EPIPE') gone.add(stream);
+  if (err === null || err === undefined) return;
+  if ((err as NodeJS.ErrnoException).code === 'EPIPE') gone.add(stream);
+  else failed = true;
 }
 
 /**
@@ -43,7 +51,7 @@ export function written(stream: Written): Promise<void> {
 /**
  * Ends a command that has finished: sets the exit code, waits until stdout and stderr have
  * written what the command printed, then exits (EXIT_READER_GONE when a reader went away
- * meanwhile). The exit is still forced, but only after the output is out: a stray handle (an
+ * meanwhile, 1 when a write failed otherwise, whatever `code` was). The exit is still forced, but only after the output is out: a stray handle (an
  * upstream's keep-alive socket after `--live`, a timer) must not keep a finished command alive.
  * A reader that never reads keeps lip waiting, as it keeps any tool writing to it.
  * @see spec/cli/regression-output-cut-at-pipe-buffer.spec.ts
@@ -51,7 +59,7 @@ export function written(stream: Written): Promise<void> {
 export async function exitWhenWritten(code: number, streams: readonly Written[] = [process.stdout, process.stderr]): Promise<never> {
   process.exitCode = code;
   await Promise.all(streams.map(written));
-  process.exit(streams.some(readerGone) ? EXIT_READER_GONE : code);
+  process.exit(streams.some(readerGone) ? EXIT_READER_GONE : failed ? 1 : code);
 }
 
 /**
@@ -59,8 +67,9 @@ export async function exitWhenWritten(code: number, streams: readonly Written[] 
  * command ends there, quietly, with EXIT_READER_GONE, as a tool the SIGPIPE ends would (nothing
  * it prints can be read any more); without a handler the stream's error was a crash with a stack
  * trace and exit 1, which `lip replay` also uses for "differences". Another write error ends it
- * with one line on stderr and exit 1.
+ * with one line on stderr and exit 1, also when the command finishes first (exitWhenWritten).
  * @see spec/cli/regression-reader-gone.spec.ts
+ * @see spec/cli/regression-write-failure-exit-code.spec.ts
  */
 export function endWhenOutputFails(streams: readonly NodeJS.WriteStream[] = [process.stdout, process.stderr]): void {
   let ending = false;
