@@ -200,7 +200,9 @@ async function dispatch(given: readonly string[], io: Output, env: NodeJS.Proces
         return args.live ? liveInventoryCommand(config, args.json, io, env) : inventoryCommand(config, args.json, io);
       });
     })
-    .command('replay <files..>', 'feed recorded traffic through the pipeline and compare (offline, virtual time)', (y) => y
+    // `[files..]`, not `<files..>`: yargs counts only the words before `--`, and the files may all
+    // come after it (`lip replay -c lip.yaml -- FILE`); replayCommand refuses an empty list.
+    .command('replay [files..]', 'feed recorded traffic through the pipeline and compare (offline, virtual time)', (y) => y
       .positional('files', { type: 'string', array: true, describe: 'recording files (JSON Lines; - reads standard input)' })
       .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' })
       // Not `array: true`, which would take the file names after `--id X` as ids too: a repeated option is an array already.
