@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { commandWord } from './command-word.js';
 
 /**
@@ -6,14 +7,30 @@ import { commandWord } from './command-word.js';
  * process with no word, and a `systemctl reload` right after a start killed the service (systemd
  * takes a death by SIGHUP for a clean exit, so it was not restarted either). They are kept and
  * acted on once serving: a stop without the drain delay (no traffic was ever taken), a reload.
+ * A wait that may last (the config read from a pipe, a FIFO, a terminal) ends at the first stop
+ * (`stopped`). A second SIGTERM or SIGINT exits 1 at once, as it does once serving; not in a
+ * worker of `--workers`, where the primary forwards each stop and a terminal's Ctrl-C also
+ * reaches the worker itself (one request, two signals).
+ * @see spec/cli/regression-serve-stops-while-reading-config.spec.ts
  */
 export class EarlySignals {
   stop: NodeJS.Signals | undefined;
   reload = false;
-  private readonly onStop = (signal: NodeJS.Signals) => { this.stop ??= signal; };
+  /** Resolves with the first SIGTERM or SIGINT. */
+  readonly stopped: Promise<NodeJS.Signals>;
+  private stopNow!: (signal: NodeJS.Signals) => void;
+  private readonly onStop = (signal: NodeJS.Signals) => {
+    if (this.stop !== undefined && !cluster.isWorker) {
+      process.stderr.write(`lip: second signal (${signal}) while starting: exiting without waiting\n`);
+      process.exit(1);
+    }
+    this.stop ??= signal;
+    this.stopNow(signal);
+  };
   private readonly onReload = () => { this.reload = true; };
 
   constructor() {
+    this.stopped = new Promise((resolve) => { this.stopNow = resolve; });
     process.on('SIGTERM', this.onStop);
     process.on('SIGINT', this.onStop);
     process.on('SIGHUP', this.onReload);

@@ -1,6 +1,7 @@
 export * from './types.js';
 export { ConfigError, formatIssue, type ConfigIssue } from './config-error.js';
 export { loadConfigFile, loadDefaultConfig, parseConfig, readConfigText, formatPath, configSchemas, EMBEDDED_DEFAULT_NAME, EMBEDDED_DEFAULT_PATH, type LoadOptions } from './load-config.js';
+export { readConfigTextAsync } from './read-config-text-async.js';
 export { configValidators, writeConfigValidators, CONFIG_VALIDATORS } from './schema-validators.js';
 export { parseDuration, parseSize, formatDuration, formatSize } from './units.js';
 export { settingsSet } from './schema.js';

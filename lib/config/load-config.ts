@@ -16,7 +16,8 @@ import { configValidators } from './schema-validators.js';
 
 export const EMBEDDED_DEFAULT_PATH = fileURLToPath(new URL('../../config/default.yaml', import.meta.url));
 export const EMBEDDED_DEFAULT_NAME = '<embedded default>';
-const MAX_CONFIG_BYTES = 2 * 1024 * 1024;
+/** The largest config file read (a pipe or a device is cut off there too). */
+export const MAX_CONFIG_BYTES = 2 * 1024 * 1024;
 
 export interface LoadOptions {
   /** Backend kinds the registry knows, with their row schemas. */
@@ -113,8 +114,18 @@ export function readConfigText(path: string, reload = false): string {
     if (reload && !statSync(path).isFile()) throw new Error('it is not a regular file (a pipe or a device is read only at start)');
     bytes = readAtMost(path, MAX_CONFIG_BYTES);
   } catch (err) {
-    throw new LipError('LIP_ERR_CONFIG_UNREADABLE', `cannot read config file ${path}: ${(err as Error).message}`, { cause: err });
+    throw unreadable(path, err);
   }
+  return configText(path, bytes);
+}
+
+/** LIP_ERR_CONFIG_UNREADABLE: why the config file at `path` could not be read. */
+export function unreadable(path: string, err: unknown): LipError {
+  return new LipError('LIP_ERR_CONFIG_UNREADABLE', `cannot read config file ${path}: ${(err as Error).message}`, { cause: err });
+}
+
+/** The text of a config file's bytes, without a byte order mark; a ConfigError when they are not UTF-8 (see readConfigText). */
+export function configText(path: string, bytes: Buffer): string {
   if (!isUtf8(bytes)) {
     const fault = utf8Fault(bytes);
     throw new ConfigError([{ file: path, line: fault.line ?? 1, column: fault.column ?? 1, path: '', message: `the file is not UTF-8: ${fault.what}; save it as UTF-8` }]);

@@ -1,7 +1,7 @@
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { checkAccess, formatPath, readConfigText, reloadProblems, withRestartFieldsKept, type Config } from '../../config/index.js';
+import { checkAccess, formatPath, readConfigTextAsync, reloadProblems, withRestartFieldsKept, type Config } from '../../config/index.js';
 import { BACKEND_KIND_INFO } from '../../backends/registry.js';
 import { PROTOCOL_PATHS } from '../../frontends/registry.js';
 import { configWarnings } from '../../core/config-warnings.js';
@@ -89,6 +89,19 @@ async function workerConfig(link: WorkerLink, args: ServeArgs): Promise<{ config
   };
 }
 
+/**
+ * The text of the config to start with, or the stop that came first: a pipe, a FIFO or a
+ * terminal keeps lip waiting as long as its writer does, and a SIGINT or SIGTERM ends the wait.
+ */
+async function startText(path: string, early: EarlySignals): Promise<{ text: string } | { stopped: NodeJS.Signals }> {
+  const reading = new AbortController();
+  const stopped = early.stopped.then((signal) => {
+    reading.abort();
+    return { stopped: signal };
+  });
+  return Promise.race([readConfigTextAsync(path, reading.signal).then((text) => ({ text })), stopped]);
+}
+
 async function serveWith(args: ServeArgs, io: Output, early: EarlySignals): Promise<number> {
   const link = workerSlot() !== undefined ? new WorkerLink() : undefined;
   let config: Config;
@@ -98,7 +111,13 @@ async function serveWith(args: ServeArgs, io: Output, early: EarlySignals): Prom
     if (link) ({ config, start } = await workerConfig(link, args));
     else {
       // Read once: the primary of --workers hands this text to its workers.
-      text = args.configPath === undefined ? undefined : readConfigText(args.configPath);
+      const read = args.configPath === undefined ? undefined : await startText(args.configPath, early);
+      if (read !== undefined && 'stopped' in read) {
+        // No config yet, so its logging neither: the defaults (level info, JSON lines on stdout).
+        createLogger({ level: 'info', format: 'json' }).info('stopped before serving', { signal: read.stopped });
+        return 0;
+      }
+      text = read?.text;
       config = loadConfigText(args.configPath, text);
     }
     const mismatch = modeMismatch(config, args);
