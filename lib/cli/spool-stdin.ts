@@ -1,4 +1,4 @@
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,11 +15,17 @@ export interface SpooledInput {
  * the user can read (a recording holds traffic). `lip replay` reads a recording twice (a check of
  * every line, then the replay) and tells a gzip-compressed one by its first bytes, neither of
  * which a pipe allows; the copy costs disk, not memory. Rejects when the input cannot be read or
- * the file written (nothing is left behind then).
+ * the file written (nothing is left behind then). The directory is removed however the process
+ * ends before `remove()` (see removedAtExit).
+ * @see spec/cli/regression-replay-stdin-copy-left-behind.spec.ts
  */
 export async function spoolStdin(input: NodeJS.ReadableStream): Promise<SpooledInput> {
   const dir = await mkdtemp(join(tmpdir(), 'lip-replay-stdin-'));
-  const remove = () => rm(dir, { recursive: true, force: true });
+  const guard = removedAtExit(dir);
+  const remove = async () => {
+    guard.dispose();
+    await rm(dir, { recursive: true, force: true });
+  };
   const path = join(dir, 'stdin.jsonl');
   try {
     await pipeline(input, createWriteStream(path, { mode: 0o600 }));
@@ -28,4 +34,28 @@ export async function spoolStdin(input: NodeJS.ReadableStream): Promise<SpooledI
     throw err;
   }
   return { path, remove };
+}
+
+/**
+ * Removes `dir` when the process ends before the command does: through process.exit (a reader
+ * that left, exit 141: see exitWhenWritten) or by SIGINT / SIGTERM (Ctrl-C, a `kill`), which end
+ * a command with no `finally` run. On a signal the directory is removed, the handler dropped and
+ * the signal raised again, so that the process still ends by it (130 / 143 in a shell).
+ */
+function removedAtExit(dir: string): { dispose(): void } {
+  const removeNow = () => rmSync(dir, { recursive: true, force: true });
+  const onSignal = (signal: NodeJS.Signals) => {
+    removeNow();
+    dispose();
+    process.kill(process.pid, signal);
+  };
+  const dispose = () => {
+    process.removeListener('exit', removeNow);
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  };
+  process.on('exit', removeNow);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return { dispose };
 }
