@@ -1,3 +1,4 @@
+import { fstatSync, type Stats } from 'node:fs';
 import { access, constants, stat, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Config } from '../../config/index.js';
@@ -85,7 +86,8 @@ export async function replayCommand(args: ReplayArgs, io: Output, env: NodeJS.Pr
       io.err(`lip replay: cannot write the report ${args.report}: ${problem}`);
       return 2;
     }
-    const input = await inputAt(args.report, args.files);
+    // Standard input is the process's own unless a stream stands in for it (tests).
+    const input = await inputAt(args.report, args.files, args.stdin === undefined ? stdinFile() : undefined);
     if (input !== undefined) {
       io.err(`lip replay: the report ${args.report} is the recording ${input}: writing it would overwrite the input; name another file for --report`);
       return 2;
@@ -254,18 +256,33 @@ function bar(done: number, total: number): string {
 /**
  * The input file that `report` names too (the same path once resolved, or the same file by
  * device and inode: a link, another spelling), or undefined. An input that cannot be read is
- * left to the reading, which names it.
+ * left to the reading, which names it. `-` is the report when standard input is that file
+ * (`lip replay - --report c.jsonl < c.jsonl`): `stdin` is its file, when it is a regular one.
+ * @see spec/cli/regression-report-over-stdin-recording.spec.ts
  */
-async function inputAt(report: string, files: readonly string[]): Promise<string | undefined> {
+async function inputAt(report: string, files: readonly string[], stdin: Stats | undefined): Promise<string | undefined> {
   const target = await stat(report).catch(() => undefined);
   for (const file of files) {
-    if (file === STDIN) continue;
+    if (file === STDIN) {
+      if (stdin !== undefined && target !== undefined && stdin.dev === target.dev && stdin.ino === target.ino) return file;
+      continue;
+    }
     if (resolve(file) === resolve(report)) return file;
     if (target === undefined) continue;
     const input = await stat(file).catch(() => undefined);
     if (input !== undefined && input.dev === target.dev && input.ino === target.ino) return file;
   }
   return undefined;
+}
+
+/** Standard input's file when it is a regular one (`< c.jsonl`), else undefined (a pipe, a terminal). */
+function stdinFile(): Stats | undefined {
+  try {
+    const stats = fstatSync(0);
+    return stats.isFile() ? stats : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Why `--report` could not be written (a missing or read-only directory, a directory), or undefined. */
