@@ -87,6 +87,31 @@ function markStdin(argv: readonly string[]): string[] {
   return marked;
 }
 
+/** The switches (boolean options) of each command. */
+const SWITCHES: ReadonlyMap<string, readonly string[]> = new Map([
+  ['serve', ['multi-user']], ['check-config', ['strict']], ['routes', ['json']], ['inventory', ['json', 'live']], ['replay', ['json', 'live']],
+]);
+
+/**
+ * The usage error for a switch of `command` given a value other than `true` or `false`
+ * (`--strict=yes`), or undefined: yargs reads any such value as false, so
+ * `lip check-config --strict=yes` passed a config with warnings, silently not strict.
+ * @see spec/cli/regression-boolean-flag-values.spec.ts
+ */
+function switchWithValue(argv: readonly string[], command: string | undefined): string | undefined {
+  const switches = SWITCHES.get(command ?? '') ?? [];
+  for (const arg of argv) {
+    if (arg === '--') break;
+    const given = /^--(?:no-)?([^=]+)=([^]*)$/.exec(arg);
+    if (given === null || given[2] === 'true' || given[2] === 'false') continue;
+    // yargs also takes the camel-case spelling (`--multiUser`).
+    if (!switches.includes(given[1]!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`))) continue;
+    const flag = arg.slice(0, arg.indexOf('='));
+    return `${flag} is a switch: give ${flag} alone, or ${flag}=true / ${flag}=false (got ${JSON.stringify(arg)})`;
+  }
+  return undefined;
+}
+
 /** Stand-ins for commands, for tests of the argument parsing (nothing is served). */
 export interface CliHooks {
   /** Receives what `lip serve` would run with, instead of serving. */
@@ -139,6 +164,11 @@ async function dispatch(given: readonly string[], io: Output, env: NodeJS.Proces
   if (word !== undefined && !COMMANDS.includes(word)) {
     const guess = nearest(word, COMMANDS);
     io.err(`lip: unknown command "${word}"${guess ? `; did you mean "${guess}"?` : ` (commands: ${COMMANDS.join(', ')})`} (see lip --help)`);
+    return 2;
+  }
+  const switchError = switchWithValue(argv, word);
+  if (switchError !== undefined) {
+    io.err(`lip: ${switchError} (see lip --help)`);
     return 2;
   }
   // The usual `lip serve` starts without loading yargs (see quick-serve.ts).
