@@ -14,12 +14,20 @@ export function formatIssue(issue: ConfigIssue): string {
   return `${issue.file}:${issue.line}:${issue.column}: ${issue.path ? `${issue.path}: ` : ''}${issue.message}`;
 }
 
-/** Every problem of a config file at once; `message` holds one formatted line per issue. */
+/** The problems `message` lists; a file of more (150,000 keys fit in the 2 MiB limit) says how many more. */
+export const LISTED_ISSUES = 100;
+
+/**
+ * Every problem of a config file at once; `message` holds one formatted line per issue, for the
+ * first LISTED_ISSUES of them, then `… and N more problems`.
+ */
 export class ConfigError extends LipError {
   readonly issues: readonly ConfigIssue[];
 
   constructor(issues: readonly ConfigIssue[]) {
-    super('LIP_ERR_CONFIG_INVALID', issues.map(formatIssue).join('\n'));
+    const listed = issues.slice(0, LISTED_ISSUES).map(formatIssue);
+    if (issues.length > LISTED_ISSUES) listed.push(`… and ${issues.length - LISTED_ISSUES} more problems`);
+    super('LIP_ERR_CONFIG_INVALID', listed.join('\n'));
     this.issues = issues;
   }
 }

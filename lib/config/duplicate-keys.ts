@@ -16,10 +16,12 @@ export interface DuplicateKey {
 }
 
 /**
- * Every key repeated in a mapping of the document, with its path: the yaml library's
- * DUPLICATE_KEY error has the offset only ("Map keys must be unique"). Keys compare as the
- * library compares them (scalar values); merge keys (`<<`, read as a symbol each) may repeat.
- * Walked with an explicit stack: a deeply nested file must not overflow it here.
+ * Every key repeated in a mapping of the document, with its path, in one pass (a Map per
+ * mapping): the yaml library's own check (`uniqueKeys`) compares each key with every earlier one
+ * of its mapping, quadratic in a mapping of many keys, and its DUPLICATE_KEY error has the offset
+ * only ("Map keys must be unique"). Keys compare as the library compares them (scalar values);
+ * merge keys (`<<`, read as a symbol each) may repeat. Walked with an explicit stack: a deeply
+ * nested file must not overflow it here.
  */
 export function duplicateKeys(doc: Document): DuplicateKey[] {
   const found: DuplicateKey[] = [];
@@ -51,8 +53,15 @@ export function duplicateKeys(doc: Document): DuplicateKey[] {
 /**
  * Removes each repeat from its mapping, so that the document reads as it would with the first
  * value of each key (the yaml library keeps the last): the rest of the file is then validated as
- * usual, and every other problem reported with the repeats.
+ * usual, and every other problem reported with the repeats. Each mapping is filtered once (one
+ * splice per repeat was quadratic in a mapping of many).
  */
 export function dropRepeats(repeats: readonly DuplicateKey[]): void {
-  for (const { map, pair } of repeats) map.items.splice(map.items.indexOf(pair), 1);
+  const byMap = new Map<YAMLMap, Set<unknown>>();
+  for (const { map, pair } of repeats) {
+    let pairs = byMap.get(map);
+    if (pairs === undefined) byMap.set(map, (pairs = new Set()));
+    pairs.add(pair);
+  }
+  for (const [map, pairs] of byMap) map.items = map.items.filter((pair) => !pairs.has(pair));
 }

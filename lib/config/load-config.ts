@@ -2,7 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import { LineCounter, parseDocument, isAlias, isMap, isScalar, isSeq, isPair, visit, type Document, type Node as YamlNode } from 'yaml';
+import { LineCounter, parseDocument, isAlias, isMap, isScalar, isSeq, isPair, visit, type Document, type Node as YamlNode, type Pair, type YAMLMap } from 'yaml';
 import { LipError } from '../errors/index.js';
 import { utf8Fault } from '../wire/json-body.js';
 import { ConfigError, type ConfigIssue } from './config-error.js';
@@ -163,7 +163,9 @@ export function parseConfig(text: string, file: string, options: LoadOptions): C
   const lineCounter = new LineCounter();
   // `merge`: the YAML 1.1 merge key (`- <<: *base`), which operators write to share a backend's
   // settings; the merged keys count against the same alias limit as any alias (toJS below).
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
+  // `uniqueKeys: false`: the library's check of repeated keys is quadratic in the keys of a
+  // mapping (10,000 keys took 11 s); duplicateKeys below finds them in one pass.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false, merge: true });
   const issues: ConfigIssue[] = [];
   const pos = (offset: number) => {
     const p = lineCounter.linePos(offset);
@@ -171,22 +173,19 @@ export function parseConfig(text: string, file: string, options: LoadOptions): C
   };
   // A repeated key is named with its path and where it was first given; the first value is read
   // on, so the file's other problems are reported with it. Any other YAML error ends here.
-  const repeats = doc.errors.some((e) => e.code === 'DUPLICATE_KEY') ? duplicateKeys(doc) : [];
+  const repeats = duplicateKeys(doc);
   dropRepeats(repeats);
+  for (const repeat of repeats) {
+    const first = pos(repeat.first);
+    issues.push({ file, ...pos(repeat.at), path: formatPath(repeat.path), message: `duplicate key "${repeat.key}" (first at ${first.line}:${first.column})` });
+  }
   for (const err of [...doc.errors, ...doc.warnings.filter((w) => w.code !== 'TAG_RESOLVE_FAILED')]) {
-    const at = pos(err.pos[0]);
-    const repeat = err.code === 'DUPLICATE_KEY' ? repeats.find((r) => r.at === err.pos[0]) : undefined;
-    if (repeat) {
-      const first = pos(repeat.first);
-      issues.push({ file, ...at, path: formatPath(repeat.path), message: `duplicate key "${repeat.key}" (first at ${first.line}:${first.column})` });
-      continue;
-    }
     const message = err.message.split('\n')[0]!;
     // The yaml library reads nested collections recursively and reports running out of stack as
     // the error it is; say what about the file caused it.
-    issues.push({ file, ...at, path: '', message: /Maximum call stack/.test(message) ? 'the YAML nests too deeply to be read (a lip configuration needs a few levels)' : message });
+    issues.push({ file, ...pos(err.pos[0]), path: '', message: /Maximum call stack/.test(message) ? 'the YAML nests too deeply to be read (a lip configuration needs a few levels)' : message });
   }
-  if (doc.errors.some((e) => e.code !== 'DUPLICATE_KEY')) throw new ConfigError(issues);
+  if (doc.errors.length > 0) throw new ConfigError(issues.sort(byPosition));
   // Every key of a lip config is a name: a mapping or a list used as a key (`? [a]: 1`) would
   // become a made-up string key (and a warning of the yaml library on stderr).
   // An alias inside the node it names (`ttl: &a [*a]`) would expand into a value that contains
@@ -226,7 +225,7 @@ export function parseConfig(text: string, file: string, options: LoadOptions): C
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new ConfigError([{ file, line: 1, column: 1, path: '', message: 'the configuration must be a mapping of sections (server, backends, ...)' }]);
   }
-  const locate: Locate = (path, key) => locateNode(doc, path, key, pos);
+  const locate: Locate = nodeLocator(doc, pos);
   const report = (path: readonly Segment[], message: string, key?: string) => {
     issues.push({ file, ...locate(path, key), path: formatPath(key === undefined ? path : [...path, key]), message });
   };
@@ -285,10 +284,7 @@ export function parseConfig(text: string, file: string, options: LoadOptions): C
   if (root.redis !== null && typeof root.redis === 'object') (root.redis as Record<string, unknown>).url_set = redisUrlSet;
 
   if (issues.length === 0) checkSemantics(root, { ...options, env: options.env ?? process.env }, report);
-  if (issues.length > 0) {
-    issues.sort((a, b) => a.line - b.line || a.column - b.column);
-    throw new ConfigError(issues);
-  }
+  if (issues.length > 0) throw new ConfigError(issues.sort(byPosition));
   return { source: file, ...(root as Omit<Config, 'source'>) };
 }
 
@@ -342,19 +338,55 @@ export function formatPath(path: readonly Segment[]): string {
   return out;
 }
 
-/** The position of the node at `path` (or of `key` inside it); falls back to the nearest parent. */
-function locateNode(doc: Document, path: readonly Segment[], key: string | undefined, pos: (offset: number) => { line: number; column: number }) {
-  for (let n = path.length; n >= 0; n--) {
-    const node = n === 0 ? doc.contents : (doc.getIn(path.slice(0, n), true) as YamlNode | undefined);
-    if (!node) continue;
-    if (n === path.length && key !== undefined && isMap(node)) {
-      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === key);
-      const keyNode = pair?.key as YamlNode | undefined;
-      if (keyNode?.range) return pos(keyNode.range[0]);
+/** Issues in the order of the file (a stable sort: those at one place keep their order). */
+function byPosition(a: ConfigIssue, b: ConfigIssue): number {
+  return a.line - b.line || a.column - b.column;
+}
+
+/**
+ * Locates the node at a path (or `key` inside it), falling back to the nearest parent. Each
+ * mapping's keys are indexed the first time a path goes through it: a linear search per
+ * problem (yaml's getIn, items.find) was quadratic in a mapping of many unknown keys.
+ */
+function nodeLocator(doc: Document, pos: (offset: number) => { line: number; column: number }): Locate {
+  const indexes = new WeakMap<YAMLMap, Map<string, Pair>>();
+  const pairOf = (map: YAMLMap, key: string): Pair | undefined => {
+    let index = indexes.get(map);
+    if (index === undefined) {
+      index = new Map();
+      for (const pair of map.items) {
+        if (!isPair(pair) || !isScalar(pair.key)) continue;
+        const name = String(pair.key.value);
+        if (!index.has(name)) index.set(name, pair);
+      }
+      indexes.set(map, index);
     }
-    if (node.range) return pos(node.range[0]);
-  }
-  return { line: 1, column: 1 };
+    return index.get(key);
+  };
+  const child = (node: unknown, segment: Segment): unknown => {
+    if (isMap(node)) return pairOf(node, String(segment))?.value ?? undefined;
+    if (isSeq(node)) return typeof segment === 'number' ? node.items[segment] : undefined;
+    return undefined;
+  };
+  return (path, key) => {
+    // The nodes along `path`, as far as it goes.
+    const nodes: unknown[] = [doc.contents];
+    for (const segment of path) {
+      const next = child(nodes[nodes.length - 1], segment);
+      if (next === undefined || next === null) break;
+      nodes.push(next);
+    }
+    for (let n = nodes.length - 1; n >= 0; n--) {
+      const node = nodes[n] as YamlNode | null | undefined;
+      if (!node) continue;
+      if (n === path.length && key !== undefined && isMap(node)) {
+        const keyNode = pairOf(node, key)?.key as YamlNode | undefined;
+        if (keyNode?.range) return pos(keyNode.range[0]);
+      }
+      if (node.range) return pos(node.range[0]);
+    }
+    return { line: 1, column: 1 };
+  };
 }
 
 /** A YAML 1.1 merge key: a plain `<<`, which the yaml library reads as a symbol (`"<<"` quoted is an ordinary key). */
