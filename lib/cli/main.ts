@@ -25,7 +25,7 @@ async function withConfig(path: string | undefined, io: Output, run: (config: Co
   try {
     config = loadConfig(path);
   } catch (err) {
-    io.err(isLipError(err) ? err.message : String(err));
+    io.err(`lip: ${isLipError(err) ? err.message : String(err)}`);
     return 1;
   }
   return run(config);
@@ -59,6 +59,7 @@ function lastValue(flag: string) {
 /** `lip replay --concurrency N`: a whole number from 1 to 256 (the last one when repeated). */
 function parseConcurrency(value: unknown): number {
   const text = String(Array.isArray(value) ? value[value.length - 1] : value);
+  if (text.trim() === '') throw new Error('--concurrency needs a value');
   const n = /^\d+$/.test(text) ? Number(text) : NaN;
   if (!(n >= 1 && n <= 256)) throw new Error(`--concurrency must be a whole number from 1 to 256 (got "${text}")`);
   return n;
@@ -258,9 +259,10 @@ async function dispatch(given: readonly string[], io: Output, env: NodeJS.Proces
     .wrap(Math.min(100, process.stdout.columns ?? 100))
     .fail((message, err) => {
       usageError = message ?? err?.message ?? 'invalid usage';
-      // yargs' wording for an option left without its value, said the way needsValue says it.
+      // yargs' wording for an option left without its value, said the way needsValue says it
+      // (by the option's long name, as for a blank value: `-c` is `--config`).
       const option = /^Not enough arguments following: (\S+)$/.exec(usageError)?.[1];
-      if (option !== undefined) usageError = `${option.length === 1 ? '-' : '--'}${option} needs a value`;
+      if (option !== undefined) usageError = `${option === 'c' ? '--config' : option.length === 1 ? `-${option}` : `--${option}`} needs a value`;
     });
 
   let output = '';

@@ -49,7 +49,7 @@ describe('cli (spawned)', function () {
     for (const port of ['abc', '99999', '-1', '80.5', '']) {
       const r = await runLip(['serve', '--port', port, '--config', join(dir, 'never-read.yaml')]);
       expect(r.code, port).to.equal(2);
-      expect(r.stderr).to.contain(`--port must be a whole number from 0 to 65535 (0: any free port), got "${port}"`);
+      expect(r.stderr).to.contain(port === '' ? '--port needs a value' : `--port must be a whole number from 0 to 65535 (0: any free port), got "${port}"`);
       expect(r.stderr).to.not.contain('cannot read config file');
     }
   });

@@ -35,7 +35,7 @@ describe('regression: an OTLP endpoint that is no http(s) URL (spawned)', functi
       const check = await runLip(['check-config', '--config', traced], env);
       expect(check.code).to.equal(1);
       expect(check.stdout).to.equal('');
-      expect(check.stderr.trim()).to.equal(message);
+      expect(check.stderr.trim()).to.equal(`lip: ${message}`);
       const serve = spawnLip(['serve', '--config', traced], env);
       expect(await serve.exited).to.equal(1);
       expect(serve.stderr().trim()).to.equal(`lip: ${message}`);

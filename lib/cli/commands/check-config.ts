@@ -29,7 +29,7 @@ export function checkConfigCommand(path: string | undefined, io: Output, options
     if (err instanceof ConfigError) {
       io.err(`configuration is invalid (${err.issues.length} problem${err.issues.length === 1 ? '' : 's'}):`);
       io.err(err.message);
-    } else io.err(isLipError(err) ? err.message : String(err));
+    } else io.err(`lip: ${isLipError(err) ? err.message : String(err)}`);
     return 1;
   }
   const count = `${warnings.length} warning${warnings.length === 1 ? '' : 's'}`;
