@@ -1,15 +1,16 @@
-import { cacheMarks, markLastCacheable, type Call, type Part, type ToolResultPart } from '../canonical/index.js';
+import { cacheMarks, filterCacheMarks, markLastCacheable, type Call } from '../canonical/index.js';
 
 /** The most breakpoints Anthropic's Messages API and Bedrock's Converse take in one request. */
 export const MAX_CACHE_BREAKPOINTS = 4;
 
 /**
  * The call with only its last `max` cache marks, in prompt order (tools, system, then the
- * messages' parts, a tool result's inner parts before the result itself): for a provider that
- * takes at most `max` breakpoints (Anthropic and Bedrock: 4) when the marks come from a client
- * whose protocol allows more (OpenAI's `prompt_cache_breakpoint`: up to the latest 80 count). The
- * latest marks are kept because each covers the prefix before it. The same call when it has no
- * more than `max`.
+ * messages' parts, the blocks inside a tool result or a search result before the part's own:
+ * filterCacheMarks): for a provider that takes at most `max` breakpoints (Anthropic and Bedrock:
+ * 4), whatever wrote the marks: a client whose protocol allows more (OpenAI's
+ * `prompt_cache_breakpoint`: up to the latest 80 count; an OpenRouter-style `cache_control` on
+ * Chat parts), the stored turns of a conversation continued. The latest are kept because each
+ * covers the prefix before it. The same call when it has no more than `max`.
  *
  * ```ts
  * latestCacheMarks(call, 4) // marks on the first pieces removed until 4 are left
@@ -17,36 +18,9 @@ export const MAX_CACHE_BREAKPOINTS = 4;
  * @see spec/backends/cache-marks.spec.ts
  */
 export function latestCacheMarks(call: Call, max: number): Call {
-  let drop = countMarks(call) - max;
+  let drop = cacheMarks(call).length - max;
   if (drop <= 0) return call;
-  const unmark = <T extends object>(piece: T): T => {
-    if (drop <= 0 || (piece as { cache?: unknown }).cache === undefined) return piece;
-    drop--;
-    const { cache: _, ...rest } = piece as T & { cache?: unknown };
-    return rest as T;
-  };
-  const part = (p: Part): Part => {
-    if (p.type !== 'tool_result' || typeof p.content === 'string') return unmark(p);
-    return unmark<ToolResultPart>({ ...p, content: p.content.map(unmark) });
-  };
-  const tools = call.tools.map(unmark);
-  const system = call.system.map(unmark);
-  const messages = call.messages.map((m) => ({ ...m, parts: m.parts.map(part) }));
-  return { ...call, tools, system, messages };
-}
-
-function countMarks(call: Call): number {
-  const marked = (piece: object) => ((piece as { cache?: unknown }).cache !== undefined ? 1 : 0);
-  let n = 0;
-  for (const t of call.tools) n += marked(t);
-  for (const s of call.system) n += marked(s);
-  for (const m of call.messages) {
-    for (const p of m.parts) {
-      n += marked(p);
-      if (p.type === 'tool_result' && typeof p.content !== 'string') for (const c of p.content) n += marked(c);
-    }
-  }
-  return n;
+  return filterCacheMarks(call, () => drop-- <= 0);
 }
 
 /**

@@ -72,49 +72,89 @@ export function visibleText(text: string): boolean {
   return /\S/u.test(text);
 }
 
-/** Every mark in a prompt, in prompt order: tools, system blocks, message blocks and the blocks inside tool results. */
+/**
+ * The prompt with only the cache marks `keep` keeps, asked of every place a breakpoint can sit, in
+ * prompt order: the tools, the system blocks, then each message part, the blocks inside it before
+ * its own (a tool result's content, a search result's text blocks, a search result's inside a tool
+ * result: a breakpoint after them closes the part's prefix only at its own end). A hosted tool's
+ * block keeps or loses its own `cache_control`. The same objects (prompt, arrays, messages,
+ * parts) wherever no mark goes: keeping every mark copies nothing. The one walker of every helper
+ * that counts, finds or removes marks, so that none misses a place the others see.
+ *
+ * ```ts
+ * filterCacheMarks(call, () => false)             // the call without any mark
+ * filterCacheMarks(call, (m) => m.ttl === '1h')   // only its one-hour marks
+ * ```
+ * @see spec/canonical/cache-marks.spec.ts
+ */
+export function filterCacheMarks<P extends CacheablePrompt>(p: P, keep: (mark: CacheMark) => boolean): P {
+  const tools = keptIn(p.tools, keep);
+  const system = keptIn(p.system, keep);
+  let messages: Message[] | undefined;
+  p.messages.forEach((m, i) => {
+    const parts = keptIn(m.parts, keep);
+    if (parts !== m.parts) (messages ??= [...p.messages])[i] = { ...m, parts };
+  });
+  if (tools === p.tools && system === p.system && messages === undefined) return p;
+  return { ...p, tools, system, messages: messages ?? p.messages } as P;
+}
+
+/** The pieces with only the marks `keep` keeps (filterCacheMarks); the same array when each piece stays as it is. */
+function keptIn<T extends object>(pieces: readonly T[], keep: (mark: CacheMark) => boolean): readonly T[] {
+  let out: T[] | undefined;
+  pieces.forEach((piece, i) => {
+    const kept = keptOn(piece, keep);
+    if (kept !== piece) (out ??= [...pieces])[i] = kept;
+  });
+  return out ?? pieces;
+}
+
+/** The piece with only the marks `keep` keeps: those of the blocks inside it first, then its own. */
+function keptOn<T extends object>(piece: T, keep: (mark: CacheMark) => boolean): T {
+  let out = piece;
+  const inner = (piece as { readonly type?: unknown; readonly content?: unknown }).content;
+  const type = (piece as { readonly type?: unknown }).type;
+  if ((type === 'tool_result' || type === 'search_result') && Array.isArray(inner)) {
+    const content = keptIn(inner as readonly object[], keep);
+    if (content !== inner) out = { ...out, content };
+  }
+  const mark = cacheMarkOf(out);
+  return mark === undefined || keep(mark) ? out : unmarked(out);
+}
+
+/** The piece without its own mark (a hosted tool's block without its `cache_control`). */
+function unmarked<T extends object>(piece: T): T {
+  if (isHosted(piece)) {
+    const { cache_control: _, ...block } = piece.block;
+    return { ...piece, block };
+  }
+  const { cache: _, ...rest } = piece as T & { cache?: CacheMark };
+  return rest as T;
+}
+
+/**
+ * Every mark in a prompt, in prompt order (filterCacheMarks): tools, system blocks, message blocks,
+ * the blocks inside a tool result or a search result before the block's own.
+ */
 export function cacheMarks(p: CacheablePrompt): CacheMark[] {
   const out: CacheMark[] = [];
-  const add = (pieces: readonly object[]) => {
-    for (const piece of pieces) {
-      const mark = cacheMarkOf(piece);
-      if (mark !== undefined) out.push(mark);
-    }
-  };
-  add(p.tools);
-  add(p.system);
-  for (const m of p.messages) {
-    add(m.parts);
-    for (const part of m.parts) if (part.type === 'tool_result' && typeof part.content !== 'string') add(part.content);
-  }
+  filterCacheMarks(p, (mark) => {
+    out.push(mark);
+    return true;
+  });
   return out;
 }
 
 /**
- * The messages without a cache mark on any part (nor on a tool result's inner parts; a hosted
- * tool's block without its `cache_control`): a conversation's earlier turns, whose marks were
- * set for the request that first sent them. The same message object when it has none.
+ * The messages without a cache mark anywhere in them (filterCacheMarks: a tool result's or a
+ * search result's inner blocks too; a hosted tool's block without its `cache_control`): a
+ * conversation's earlier turns, whose marks were set for the request that first sent them. The
+ * same message object when it has none.
  *
  * ```ts
  * withoutCacheMarks([{ role: 'user', parts: [{ type: 'text', text: 'hi', cache: {} }] }]) // [{ role: 'user', parts: [{ type: 'text', text: 'hi' }] }]
  * ```
  */
-export function withoutCacheMarks(messages: readonly Message[]): Message[] {
-  return messages.map((m) => (m.parts.some(holdsMark) ? { ...m, parts: m.parts.map(unmarkedPart) } : m));
-}
-
-function holdsMark(part: Part): boolean {
-  if (cacheMarkOf(part) !== undefined) return true;
-  return part.type === 'tool_result' && typeof part.content !== 'string' && part.content.some((p) => p.cache !== undefined);
-}
-
-function unmarkedPart(part: Part): Part {
-  if (isHosted(part)) {
-    const { cache_control: _, ...block } = part.block;
-    return { ...part, block };
-  }
-  const { cache: _, ...rest } = part as Part & { cache?: CacheMark };
-  const unmarked = rest as Part;
-  if (unmarked.type !== 'tool_result' || typeof unmarked.content === 'string') return unmarked;
-  return { ...unmarked, content: unmarked.content.map(({ cache: _inner, ...p }) => p as typeof unmarked.content[number]) };
+export function withoutCacheMarks(messages: readonly Message[]): readonly Message[] {
+  return filterCacheMarks({ tools: [], system: [], messages }, () => false).messages;
 }
