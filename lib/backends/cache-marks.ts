@@ -1,4 +1,4 @@
-import { cacheMarks, filterCacheMarks, markLastCacheable, type Call } from '../canonical/index.js';
+import { cacheMarks, filterCacheMarks, markLastCacheable, type CacheablePrompt, type Call } from '../canonical/index.js';
 
 /** The most breakpoints Anthropic's Messages API and Bedrock's Converse take in one request. */
 export const MAX_CACHE_BREAKPOINTS = 4;
@@ -21,6 +21,21 @@ export function latestCacheMarks(call: Call, max: number): Call {
   let drop = cacheMarks(call).length - max;
   if (drop <= 0) return call;
   return filterCacheMarks(call, () => drop-- <= 0);
+}
+
+/**
+ * Whether the client wrote OpenAI breakpoints (`prompt_cache_breakpoint`) in the call: a mark of
+ * its own or of a stored turn before it (CacheMark.breakpoint). An OpenAI backend then writes
+ * every mark of the call back as a breakpoint; models before GPT-5.6 refuse them, so a call whose
+ * marks came in other forms only (`cache_control`) gets none.
+ *
+ * ```ts
+ * hasBreakpointMarks(call) // true: the turn a previous_response_id chain stored held one
+ * ```
+ * @see spec/backends/cache-marks.spec.ts
+ */
+export function hasBreakpointMarks(call: CacheablePrompt): boolean {
+  return cacheMarks(call).some((mark) => mark.breakpoint === true);
 }
 
 /**

@@ -28,7 +28,7 @@ export function definedFields(fields: Json): Json {
 /**
  * An OpenAI content part with an explicit cache breakpoint (`prompt_cache_breakpoint`) when its
  * piece carries a cache mark and `marks` is set (the client wrote its marks as breakpoints and
- * the row sends knobs: OpenAIProviderOptions.cacheBreakpoints).
+ * the row sends knobs: hasBreakpointMarks).
  */
 export function withBreakpoint(json: Json, part: { readonly cache?: CacheMark }, marks: boolean): Json {
   return marks && part.cache ? { ...json, prompt_cache_breakpoint: { mode: 'explicit' } } : json;

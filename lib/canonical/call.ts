@@ -17,11 +17,19 @@ export type Role = 'system' | 'user' | 'assistant' | 'tool';
 
 /**
  * A prompt-cache breakpoint at a piece of the prompt (Anthropic `cache_control`, Bedrock
- * `cachePoint`): the prompt up to and including it may be cached. `ttl` as the client wrote it
- * (`5m`, `1h`). Providers that cache on their own (OpenAI, Gemini) leave it out.
+ * `cachePoint`, OpenAI `prompt_cache_breakpoint`): the prompt up to and including it may be
+ * cached. `ttl` as the client wrote it (`5m`, `1h`). Providers that cache on their own (Gemini)
+ * leave it out.
  */
 export interface CacheMark {
   readonly ttl?: string;
+  /**
+   * The client wrote it as OpenAI's `prompt_cache_breakpoint` (GPT-5.6 and later): a call holding
+   * such a mark is one whose marks an OpenAI backend writes back as breakpoints (models before
+   * GPT-5.6 refuse them, so marks of other forms alone never are). On the mark rather than the
+   * call, so that it stays with a stored conversation's turns (`previous_response_id`).
+   */
+  readonly breakpoint?: true;
 }
 
 export interface TextPart {

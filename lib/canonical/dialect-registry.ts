@@ -220,12 +220,6 @@ export interface OpenAIProviderOptions {
    */
   readonly maxToolCalls?: number;
   /**
-   * Set by the OpenAI frontends when the client marked content parts with
-   * `prompt_cache_breakpoint`: the OpenAI backends then write the call's cache marks as
-   * breakpoints (never for marks a client set in another form: older models refuse them).
-   */
-  readonly cacheBreakpoints?: boolean;
-  /**
    * Responses only: the client's `include` values that belong to its hosted tools'
    * (HOSTED_DIALECTS.openaiResponses) items (`code_interpreter_call.outputs`,
    * `file_search_call.results`), as written; the openai-responses backend asks for them with those

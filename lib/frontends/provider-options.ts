@@ -1,5 +1,4 @@
 import type { OpenAIProviderOptions } from '../canonical/index.js';
-import { hasBreakpoints } from './cache-control.js';
 
 /**
  * The OpenAI request knobs lip carries (wire name -> canonical name): an explicit list, never
@@ -85,15 +84,4 @@ export function openaiKnobsOf(body: Readonly<Record<string, unknown>>, knobs: re
     if (value !== undefined && value !== null) set[OPENAI_KNOBS[knob]] = value;
   }
   return Object.keys(set).length > 0 ? set as OpenAIProviderOptions : undefined;
-}
-
-/**
- * The call's OpenAI options: the named knobs the request set, and `cacheBreakpoints` when a
- * content part of `items` (Chat `messages`, Responses `input`) carries `prompt_cache_breakpoint`;
- * undefined when there is neither.
- */
-export function openaiOptionsOf(body: Readonly<Record<string, unknown>>, knobs: readonly OpenAIKnob[], items: unknown): OpenAIProviderOptions | undefined {
-  const set = openaiKnobsOf(body, knobs);
-  if (!hasBreakpoints(items)) return set;
-  return { ...set, cacheBreakpoints: true };
 }

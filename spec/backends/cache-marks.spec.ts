@@ -1,26 +1,28 @@
 import { expect } from 'chai';
 import { emptyCall, type Call, type TextPart } from '../../lib/canonical/index.js';
-import { latestCacheMarks } from '../../lib/backends/cache-marks.js';
+import { hasBreakpointMarks, latestCacheMarks } from '../../lib/backends/cache-marks.js';
 import { encodeBedrockRequest } from '../../lib/backends/bedrock/encode-request.js';
 import { encodeAnthropicRequest } from '../../lib/backends/anthropic/encode-request.js';
 import { anthropicOptions } from '../../lib/backends/anthropic/options.js';
 
+const text = (t: string, marked = true, breakpoint = false): TextPart => ({ type: 'text', text: t, ...(marked ? { cache: breakpoint ? { breakpoint: true } : {} } : {}) });
 const mark = { cache: {} };
-const text = (t: string, marked = true): TextPart => ({ type: 'text', text: t, ...(marked ? mark : {}) });
-/** A conversation whose every turn, the system prompt, a tool and a tool result's inner part carry a mark: 7 in all. */
-function call(flag: boolean): Call {
+/**
+ * A conversation whose every turn, the system prompt, a tool and a tool result's inner part carry
+ * a mark: 7 in all; with `breakpoint`, its first message's was an OpenAI breakpoint.
+ */
+function call(breakpoint: boolean): Call {
   return {
     ...emptyCall(),
     model: 'm',
     tools: [{ name: 'f', parameters: { type: 'object' }, ...mark }],
     system: [{ type: 'text', text: 'rules', ...mark }],
     messages: [
-      { role: 'user', parts: [text('one')] },
+      { role: 'user', parts: [text('one', true, breakpoint)] },
       { role: 'assistant', parts: [text('two'), { type: 'tool_call', id: 'c1', name: 'f', arguments: '{}' }] },
       { role: 'tool', parts: [{ type: 'tool_result', callId: 'c1', content: [text('result')] }] },
       { role: 'user', parts: [text('three'), text('four')] },
     ],
-    ...(flag ? { providerOptions: { openai: { cacheBreakpoints: true } } } : {}),
   };
 }
 const marked = (c: Call): string[] => {
@@ -45,15 +47,20 @@ describe('backends/cache-marks: at most four breakpoints for providers that take
     expect(latestCacheMarks(few, 7)).to.equal(few);
   });
 
-  it('trims only marks a client wrote as OpenAI breakpoints; an Anthropic client\'s marks reach the provider as written', () => {
-    const anthropic = encodeAnthropicRequest(call(false), 'claude', anthropicOptions({ id: 'a', kind: 'anthropic' } as never));
-    const openai = encodeAnthropicRequest(call(true), 'claude', anthropicOptions({ id: 'a', kind: 'anthropic' } as never));
+  it('anthropic and bedrock keep the latest four whatever wrote the marks (OpenAI breakpoints, cache_control, stored turns)', () => {
     const count = (body: unknown) => JSON.stringify(body).split('"cache_control"').length - 1;
-    expect(count(anthropic)).to.equal(7);
-    expect(count(openai)).to.equal(4);
     const points = (body: unknown) => JSON.stringify(body).split('"cachePoint"').length - 1;
-    // Converse has no cachePoint inside a tool result: the inner mark is not written either way.
-    expect(points(encodeBedrockRequest(call(false), 'anthropic.claude-sonnet-4-20250514-v1:0'))).to.equal(6);
-    expect(points(encodeBedrockRequest(call(true), 'anthropic.claude-sonnet-4-20250514-v1:0'))).to.equal(3);
+    for (const breakpoint of [false, true]) {
+      expect(count(encodeAnthropicRequest(call(breakpoint), 'claude', anthropicOptions({ id: 'a', kind: 'anthropic' } as never)))).to.equal(4);
+      // Converse has no cachePoint inside a tool result: the inner mark, one of the latest four, is not written.
+      expect(points(encodeBedrockRequest(call(breakpoint), 'anthropic.claude-sonnet-4-20250514-v1:0'))).to.equal(3);
+    }
+  });
+
+  it('hasBreakpointMarks: whether any mark, wherever it sits, came as an OpenAI breakpoint', () => {
+    expect(hasBreakpointMarks(call(false))).to.equal(false);
+    expect(hasBreakpointMarks(call(true))).to.equal(true);
+    const inner = { ...call(false), messages: [{ role: 'tool' as const, parts: [{ type: 'tool_result' as const, callId: 'c1', content: [text('r', true, true)] }] }] };
+    expect(hasBreakpointMarks(inner)).to.equal(true);
   });
 });

@@ -93,7 +93,7 @@ describe('frontends: provider request knobs land in Call.providerOptions', () =>
   describe('OpenAI explicit prompt caching', () => {
     const marked = { prompt_cache_breakpoint: { mode: 'explicit' } };
 
-    it('Chat: prompt_cache_options is a knob; breakpoints on text, image and file parts are cache marks and set cacheBreakpoints', () => {
+    it('Chat: prompt_cache_options is a knob; breakpoints on text, image and file parts are cache marks that say they were breakpoints', () => {
       const { call } = chat({
         prompt_cache_options: { mode: 'explicit', ttl: '30m' },
         messages: [{ role: 'user', content: [
@@ -103,8 +103,9 @@ describe('frontends: provider request knobs land in Call.providerOptions', () =>
           { type: 'text', text: 'b' },
         ] }],
       });
-      expect(call.providerOptions?.openai).to.deep.equal({ promptCacheOptions: { mode: 'explicit', ttl: '30m' }, cacheBreakpoints: true });
-      expect(call.messages[0]!.parts.map((p) => (p as { cache?: unknown }).cache)).to.deep.equal([{}, {}, {}, undefined]);
+      expect(call.providerOptions?.openai).to.deep.equal({ promptCacheOptions: { mode: 'explicit', ttl: '30m' } });
+      const bp = { breakpoint: true };
+      expect(call.messages[0]!.parts.map((p) => (p as { cache?: unknown }).cache)).to.deep.equal([bp, bp, bp, undefined]);
     });
 
     it('Chat: an OpenRouter-style cache_control is a mark but does not make the call write breakpoints', () => {
@@ -120,9 +121,10 @@ describe('frontends: provider request knobs land in Call.providerOptions', () =>
           { type: 'message', role: 'user', content: [{ type: 'input_image', image_url: 'https://x/y.png', ...marked }, { type: 'input_file', file_id: 'file-1', ...marked }] },
         ],
       });
-      expect(call.system).to.deep.equal([{ type: 'text', text: 'rules', cache: {} }]);
-      expect(call.messages[0]!.parts.map((p) => (p as { cache?: unknown }).cache)).to.deep.equal([{}, {}]);
-      expect(call.providerOptions?.openai?.cacheBreakpoints).to.equal(true);
+      const bp = { breakpoint: true };
+      expect(call.system).to.deep.equal([{ type: 'text', text: 'rules', cache: bp }]);
+      expect(call.messages[0]!.parts.map((p) => (p as { cache?: unknown }).cache)).to.deep.equal([bp, bp]);
+      expect(call.providerOptions).to.equal(undefined);
     });
 
     it('a wrong prompt_cache_options or breakpoint is a 400 naming the field', () => {

@@ -228,10 +228,11 @@ function toolChoice(choice: ToolChoice): Json {
 }
 
 /**
- * The call with at most MAX_CACHE_BREAKPOINTS cache marks when the client wrote them as OpenAI
- * breakpoints (OpenAI counts the latest 80; this provider takes four): the latest are kept.
- * Marks a client wrote under the limit's own rules (`cache_control`) go as written.
+ * The call with at most MAX_CACHE_BREAKPOINTS cache marks (this provider takes four), the latest
+ * kept, whatever wrote them: OpenAI breakpoints (OpenAI counts the latest 80), OpenRouter-style
+ * `cache_control` on Chat parts (no limit checked there), a continued conversation's stored turns.
+ * An Anthropic client's own are at most four already (its frontend refuses a fifth).
  */
 function fitCacheMarks(call: Call): Call {
-  return call.providerOptions?.openai?.cacheBreakpoints === true ? latestCacheMarks(call, MAX_CACHE_BREAKPOINTS) : call;
+  return latestCacheMarks(call, MAX_CACHE_BREAKPOINTS);
 }

@@ -137,10 +137,12 @@ function toolChoice(choice: ToolChoice): Json {
 }
 
 /**
- * The call with at most MAX_CACHE_BREAKPOINTS cache marks when the client wrote them as OpenAI
- * breakpoints (OpenAI counts the latest 80; this provider takes four): the latest are kept.
- * Marks a client wrote under the limit's own rules (`cache_control`) go as written.
+ * The call with at most MAX_CACHE_BREAKPOINTS cache marks (Converse takes four), the latest kept,
+ * whatever wrote them: OpenAI breakpoints (OpenAI counts the latest 80), OpenRouter-style
+ * `cache_control` on Chat parts, a continued conversation's stored turns. Counted before the
+ * marks Converse has no place for (inside a tool result or a search result) are left out, so a
+ * request may hold fewer than four.
  */
 function fitCacheMarks(call: Call): Call {
-  return call.providerOptions?.openai?.cacheBreakpoints === true ? latestCacheMarks(call, MAX_CACHE_BREAKPOINTS) : call;
+  return latestCacheMarks(call, MAX_CACHE_BREAKPOINTS);
 }

@@ -2,6 +2,7 @@ import type { Call, FilePart, ImagePart, Message, Part, ReasoningOptions, Reason
 import { FILE_STORES, HOSTED_KNOB_DIALECTS, REASONING_DIALECTS, SEARCH_DIALECTS } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 import { definedFields, sendKnobs, withBreakpoint } from '../provider-options.js';
+import { hasBreakpointMarks } from '../cache-marks.js';
 import { allowedNames, callableTools } from '../allowed-tools.js';
 import { ownWebSearches, refuseWebSearch, webSearchTool } from '../web-search.js';
 import { strictCompatible } from '../strict-schema.js';
@@ -33,7 +34,7 @@ type Json = Record<string, unknown>;
  * The client's OpenAI knobs (service_tier, prompt_cache_key, prompt_cache_retention,
  * prompt_cache_options, safety_identifier, logit_bias, prediction) go out unless the row turns
  * `provider_options` off; so do its cache marks as `prompt_cache_breakpoint`s, when the client
- * set them as such (OpenAIProviderOptions.cacheBreakpoints).
+ * wrote any of the call's marks as such (hasBreakpointMarks: a stored turn's count).
  * A hosted web search is `web_search_options` (never one of `tools`): a Chat client's object as
  * it wrote it, else `search_context_size` and the `approximate` `user_location` of its options
  * (max uses, domain filters and live access have no Chat field); a row with `web_search: refuse`
@@ -52,7 +53,7 @@ export function encodeChatRequest(given: Call, model: string, o: ChatOptions, st
   const search = webSearchTool(call);
   if (search !== undefined && o.webSearch === 'refuse') refuseWebSearch(call, o.name);
   const messages: Json[] = [];
-  const marks = o.providerOptions && call.providerOptions?.openai?.cacheBreakpoints === true;
+  const marks = o.providerOptions && hasBreakpointMarks(call);
   if (call.system.length > 0) messages.push({ role: 'system', content: textContent(call.system, marks) });
   // Tool messages and assistant messages take text only: their images and documents follow as a user message.
   for (const message of ownWebSearches(mediaAsUser(call.messages, { fromToolResults: true }), SEARCH_DIALECTS.openaiChat)) pushMessage(messages, message, o, marks);

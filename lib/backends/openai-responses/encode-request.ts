@@ -1,6 +1,7 @@
 import type { Call, FilePart, ImagePart, Message, Part, ReasoningPart, TextPart, ToolDefinition } from '../../canonical/index.js';
 import { FILE_STORES, HOSTED_DIALECTS, HOSTED_KNOB_DIALECTS, REASONING_DIALECTS, SEARCH_DIALECTS } from '../../canonical/index.js';
 import { definedFields, sendKnobs, withBreakpoint } from '../provider-options.js';
+import { hasBreakpointMarks } from '../cache-marks.js';
 import { allowedNames } from '../allowed-tools.js';
 import { strictCompatible } from '../strict-schema.js';
 import { ownWebSearches, webSearchTool } from '../web-search.js';
@@ -67,7 +68,8 @@ function replayed(part: Part, store: boolean): part is ReasoningPart {
  * prompt_cache_retention, prompt_cache_options, safety_identifier, truncation, moderation,
  * max_tool_calls) go out unless the
  * row turns `provider_options` off; so do its cache marks as `prompt_cache_breakpoint`s when the
- * client set them as such (OpenAIProviderOptions.cacheBreakpoints), and then marked system parts
+ * client wrote any of the call's marks as such (hasBreakpointMarks: a stored turn's count, in a
+ * `previous_response_id` chain), and then marked system parts
  * go first as a system message instead of `instructions` (a string, which cannot carry one).
  *
  * ```ts
@@ -85,7 +87,7 @@ export function encodeResponsesRequest(given: Call, model: string, o: ResponsesO
   const searches = toolSearchCallIds(call);
   const clients = clientCallIds(call);
   const kinds: CallKinds = { custom, searches, clients, callers: callersById(call), declare: (tools) => declaredTools(tools, sendsToolSearch(call), toolBody) };
-  const marks = o.providerOptions && call.providerOptions?.openai?.cacheBreakpoints === true;
+  const marks = o.providerOptions && hasBreakpointMarks(call);
   const markedSystem = marks && call.system.some((p) => p.cache !== undefined);
   if (markedSystem) pushItems(input, { role: 'system', parts: call.system }, kinds, marks, o.store);
   // An assistant message takes text only: its images and documents follow it as a user message.

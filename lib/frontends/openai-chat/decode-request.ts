@@ -9,7 +9,7 @@ import { allowedChoice } from '../allowed-tools.js';
 import { partCacheOf } from '../cache-control.js';
 import { mediaUrl } from '../media-url.js';
 import { originsLater, type DecodedRequest, type MessageOrigin, type Origin, type OriginRecorder } from '../protocol.js';
-import { openaiOptionsOf } from '../provider-options.js';
+import { openaiKnobsOf } from '../provider-options.js';
 import { openCallId, plainCallId } from '../state-envelope.js';
 import { CHAT_KNOBS, chatRequestSchema } from './request-schema.js';
 import { storedContinuation } from './stored-completions.js';
@@ -138,7 +138,7 @@ export function decodeChatRequest(body: unknown, recorder?: OriginRecorder): Dec
   }));
   if (b.web_search_options !== undefined && b.web_search_options !== null) tools.push(webSearchTool(b.web_search_options, tools));
 
-  const knobs = openaiOptionsOf(b, CHAT_KNOBS, b.messages);
+  const knobs = openaiKnobsOf(b, CHAT_KNOBS);
   const call: Call = {
     ...emptyCall(),
     model: b.model,

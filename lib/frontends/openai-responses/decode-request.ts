@@ -3,7 +3,7 @@ import { WEB_SEARCH_TOOL_NAME, emptyCall } from '../../canonical/index.js';
 import { compileRequestValidator } from '../../wire/request-validator.js';
 import { originsLater, type DecodedRequest, type MessageOrigin, type Origin, type OriginRecorder } from '../protocol.js';
 import { allowedChoice } from '../allowed-tools.js';
-import { openaiOptionsOf } from '../provider-options.js';
+import { openaiKnobsOf } from '../provider-options.js';
 import { badField, decodeInput } from './decode-input.js';
 import { RESPONSES_KNOBS, responsesRequestSchema } from './request-schema.js';
 import { WEB_SEARCH_TOOL_TYPES, includesSearchSources } from './web-search-call.js';
@@ -106,7 +106,7 @@ export function decodeResponsesRequest(body: unknown, recorder?: OriginRecorder)
   if (!continued) system.push(...leading);
 
   const include = hostedIncludes(b.include);
-  const optioned = openaiOptionsOf(b, RESPONSES_KNOBS, b.input);
+  const optioned = openaiKnobsOf(b, RESPONSES_KNOBS);
   // An input ending with a compaction_trigger (decodeInput checked it is the last) asks OpenAI to compact.
   const triggered = Array.isArray(b.input) && (b.input as Json[]).at(-1)?.type === 'compaction_trigger';
   const knobs = include !== undefined || triggered ? { ...optioned, ...(include !== undefined ? { include } : {}), ...(triggered ? { compactionTrigger: true } : {}) } : optioned;

@@ -150,13 +150,14 @@ describe('backends/anthropic/encode-request', () => {
 
   it('writes cache marks as cache_control (with their ttl) on system blocks, tools and content blocks, and nowhere else', () => {
     const mark = { cache: {} };
+    // Two calls of four marks each (the API takes four: a fifth would be dropped, latestCacheMarks).
     const body = encodeAnthropicRequest(call({
       system: [{ type: 'text', text: 'Rules.', cache: { ttl: '1h' } }, { type: 'text', text: 'More.' }],
       tools: [{ name: 'f', parameters: { type: 'object' }, ...mark }],
       messages: [
         { role: 'user', parts: [{ type: 'text', text: 'Look.', ...mark }, { type: 'image', data: 'AA', mediaType: 'image/png', ...mark }] },
-        { role: 'assistant', parts: [{ type: 'tool_call', id: 't', name: 'f', arguments: '{}', ...mark }] },
-        { role: 'tool', parts: [{ type: 'tool_result', callId: 't', content: [{ type: 'text', text: 'ok', ...mark }], ...mark }] },
+        { role: 'assistant', parts: [{ type: 'tool_call', id: 't', name: 'f', arguments: '{}' }] },
+        { role: 'tool', parts: [{ type: 'tool_result', callId: 't', content: [{ type: 'text', text: 'ok' }] }] },
       ],
     }), 'claude', o);
     const eph = { type: 'ephemeral' };
@@ -164,6 +165,17 @@ describe('backends/anthropic/encode-request', () => {
     expect((body.tools as object[])[0]).to.deep.include({ cache_control: eph });
     expect(body.messages).to.deep.equal([
       { role: 'user', content: [{ type: 'text', text: 'Look.', cache_control: eph }, { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'AA' }, cache_control: eph }] },
+      { role: 'assistant', content: [{ type: 'tool_use', id: 't', name: 'f', input: {} }] },
+      { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't', content: [{ type: 'text', text: 'ok' }] }] },
+    ]);
+    const inTools = encodeAnthropicRequest(call({
+      messages: [
+        { role: 'user', parts: [{ type: 'text', text: 'Look.' }] },
+        { role: 'assistant', parts: [{ type: 'tool_call', id: 't', name: 'f', arguments: '{}', ...mark }] },
+        { role: 'tool', parts: [{ type: 'tool_result', callId: 't', content: [{ type: 'text', text: 'ok', ...mark }], ...mark }] },
+      ],
+    }), 'claude', o);
+    expect((inTools.messages as object[]).slice(1)).to.deep.equal([
       { role: 'assistant', content: [{ type: 'tool_use', id: 't', name: 'f', input: {}, cache_control: eph }] },
       { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't', content: [{ type: 'text', text: 'ok', cache_control: eph }], cache_control: eph }] },
     ]);
