@@ -33,5 +33,14 @@ export function partCacheOf(part: { readonly cache_control?: unknown; readonly p
   return { cache: { ...own, breakpoint: true } };
 }
 
+/**
+ * The schema of a `cache_control` (`{type: "ephemeral", ttl?: "5m" | "1h"}`, `null` for none): an
+ * Anthropic client's on blocks, tools and the request itself, an OpenRouter-style one on Chat and
+ * Responses content parts. A `type` or `ttl` Anthropic does not take is a 400 naming the field in
+ * the client's own protocol, rather than a mark the upstream refuses (or, for another `type`, no
+ * mark at all).
+ */
+export const CACHE_CONTROL_SCHEMA = { type: ['object', 'null'], required: ['type'], properties: { type: { const: 'ephemeral' }, ttl: { enum: ['5m', '1h'] } } } as const;
+
 /** The schema of `prompt_cache_breakpoint`, for a content part's schema to add. */
 export const PROMPT_CACHE_BREAKPOINT_SCHEMA = { type: ['object', 'null'], required: ['mode'], properties: { mode: { const: 'explicit' } } } as const;

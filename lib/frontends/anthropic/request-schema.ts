@@ -1,3 +1,5 @@
+import { CACHE_CONTROL_SCHEMA } from '../cache-control.js';
+
 /**
  * The JSON Schema of an Anthropic Messages request (`POST /v1/messages`), as far as lip reads
  * it. Unknown top-level fields are accepted and ignored; every field that is read is
@@ -5,7 +7,7 @@
  * checked by the decoder (`messages[2].content[0].type: unknown block type "foo"`).
  */
 /** A prompt-cache breakpoint (`{type: "ephemeral", ttl?: "5m" | "1h"}`), on blocks, tools and the request itself. */
-const cacheControl = { type: ['object', 'null'], required: ['type'], properties: { type: { const: 'ephemeral' }, ttl: { enum: ['5m', '1h'] } } };
+const cacheControl = CACHE_CONTROL_SCHEMA;
 
 /** A structured-output format (`output_config.format`, the beta's `output_format`): JSON Schema is the only kind. */
 const outputFormat = {

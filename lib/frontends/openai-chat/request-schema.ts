@@ -1,4 +1,4 @@
-import { PROMPT_CACHE_BREAKPOINT_SCHEMA } from '../cache-control.js';
+import { CACHE_CONTROL_SCHEMA, PROMPT_CACHE_BREAKPOINT_SCHEMA } from '../cache-control.js';
 import { TOP_LOGPROBS_SCHEMA } from '../logprobs.js';
 import { openaiKnobSchemas, type OpenAIKnob } from '../provider-options.js';
 
@@ -10,7 +10,8 @@ export const CHAT_KNOBS: readonly OpenAIKnob[] = ['service_tier', 'prompt_cache_
  * fields are accepted and ignored (the API grows faster than any proxy); every field that is
  * read is type-checked so that a wrong type gets a 400 naming the field.
  */
-const breakpoint = { prompt_cache_breakpoint: PROMPT_CACHE_BREAKPOINT_SCHEMA };
+/** A content part's cache mark: OpenAI's breakpoint, or an OpenRouter-style `cache_control` (checked as Anthropic checks it). */
+const breakpoint = { prompt_cache_breakpoint: PROMPT_CACHE_BREAKPOINT_SCHEMA, cache_control: CACHE_CONTROL_SCHEMA };
 const text = { type: 'object', required: ['type', 'text'], properties: { type: { const: 'text' }, text: { type: 'string' }, ...breakpoint } };
 const imageUrl = {
   type: 'object', required: ['type', 'image_url'],
@@ -31,7 +32,7 @@ const file = {
 /** Audio input: base64 `data` and its `format` (`wav`, `mp3`). */
 const inputAudio = {
   type: 'object', required: ['type', 'input_audio'],
-  properties: { type: { const: 'input_audio' }, input_audio: { type: 'object', required: ['data', 'format'], properties: { data: { type: 'string' }, format: { type: 'string', minLength: 1 } } } },
+  properties: { type: { const: 'input_audio' }, input_audio: { type: 'object', required: ['data', 'format'], properties: { data: { type: 'string' }, format: { type: 'string', minLength: 1 } } }, ...breakpoint },
 };
 const refusal = { type: 'object', required: ['type', 'refusal'], properties: { type: { const: 'refusal' }, refusal: { type: 'string' } } };
 

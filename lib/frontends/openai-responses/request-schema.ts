@@ -1,4 +1,4 @@
-import { PROMPT_CACHE_BREAKPOINT_SCHEMA } from '../cache-control.js';
+import { CACHE_CONTROL_SCHEMA, PROMPT_CACHE_BREAKPOINT_SCHEMA } from '../cache-control.js';
 import { TOP_LOGPROBS_SCHEMA } from '../logprobs.js';
 import { openaiKnobSchemas, type OpenAIKnob } from '../provider-options.js';
 import { WEB_SEARCH_TOOL_TYPES } from './web-search-call.js';
@@ -20,7 +20,8 @@ const tagged = (kinds: Record<string, Record<string, unknown>>) => ({
   allOf: Object.entries(kinds).map(([kind, schema]) => ({ if: { properties: { type: { const: kind } }, required: ['type'] }, then: schema })),
 });
 
-const breakpoint = { prompt_cache_breakpoint: PROMPT_CACHE_BREAKPOINT_SCHEMA };
+/** A content part's cache mark: OpenAI's breakpoint, or an OpenRouter-style `cache_control` (checked as Anthropic checks it). */
+const breakpoint = { prompt_cache_breakpoint: PROMPT_CACHE_BREAKPOINT_SCHEMA, cache_control: CACHE_CONTROL_SCHEMA };
 const inputText = { required: ['text'], properties: { text: { type: 'string' }, ...breakpoint } };
 const inputImage = { properties: { image_url: { type: ['string', 'null'] }, file_id: { type: ['string', 'null'] }, detail: { enum: ['low', 'high', 'auto', 'original', null] }, ...breakpoint } };
 const inputFile = {
