@@ -17,8 +17,8 @@ export const cacheMarkOf = (piece: object): CacheMark | undefined => {
 };
 
 function cacheMarkOfBlock(control: unknown): CacheMark {
-  const ttl = (control as { readonly ttl?: unknown })?.ttl;
-  return typeof ttl === 'string' ? { ttl } : {};
+  const { ttl, scope } = (control ?? {}) as { readonly ttl?: unknown; readonly scope?: unknown };
+  return { ...(typeof ttl === 'string' ? { ttl } : {}), ...(typeof scope === 'string' ? { scope } : {}) };
 }
 
 const isHosted = (piece: object): piece is HostedToolPart => (piece as { readonly type?: unknown }).type === 'hosted_tool';
@@ -26,7 +26,7 @@ const isHosted = (piece: object): piece is HostedToolPart => (piece as { readonl
 /** The piece with `mark`: a hosted tool's block gets it as its own `cache_control` (only its provider's backend sends the block). */
 export function marked<T extends object>(piece: T, mark: CacheMark): T {
   if (!isHosted(piece)) return { ...piece, cache: mark };
-  const cacheControl = { type: 'ephemeral', ...(mark.ttl !== undefined ? { ttl: mark.ttl } : {}) };
+  const cacheControl = { type: 'ephemeral', ...(mark.ttl !== undefined ? { ttl: mark.ttl } : {}), ...(mark.scope !== undefined ? { scope: mark.scope } : {}) };
   return { ...piece, block: { ...piece.block, cache_control: cacheControl } };
 }
 

@@ -24,6 +24,12 @@ export type Role = 'system' | 'user' | 'assistant' | 'tool';
 export interface CacheMark {
   readonly ttl?: string;
   /**
+   * Anthropic's `cache_control.scope` as the client wrote it (`global`: Claude Code's, with the
+   * beta `prompt-caching-scope-2026-01-05`, caches a prefix across sessions): the anthropic
+   * backend writes it back, every other leaves it out (Bedrock's `cachePoint` has no such field).
+   */
+  readonly scope?: string;
+  /**
    * The client wrote it as OpenAI's `prompt_cache_breakpoint` (GPT-5.6 and later): a call holding
    * such a mark is one whose marks an OpenAI backend writes back as breakpoints (models before
    * GPT-5.6 refuse them, so marks of other forms alone never are). On the mark rather than the

@@ -1,18 +1,18 @@
 import type { CacheMark } from '../canonical/index.js';
 
 /**
- * A client's `cache_control` (`{type: "ephemeral", ttl?}`: Anthropic's blocks and tools, and the
- * same field on Chat Completions content parts as OpenRouter-style clients send it) as the
- * canonical cache mark, to spread into the part: `{}` without one.
+ * A client's `cache_control` (`{type: "ephemeral", ttl?, scope?}`: Anthropic's blocks and tools,
+ * and the same field on Chat Completions and Responses content parts as OpenRouter-style clients
+ * send it) as the canonical cache mark, to spread into the part: `{}` without one.
  *
  * ```ts
  * { type: 'text', text, ...cacheOf(block) } // { type: 'text', text, cache: { ttl: '1h' } }
  * ```
  */
 export function cacheOf(holder: { readonly cache_control?: unknown }): { cache?: CacheMark } {
-  const c = holder.cache_control as { type?: unknown; ttl?: unknown } | null | undefined;
+  const c = holder.cache_control as { type?: unknown; ttl?: unknown; scope?: unknown } | null | undefined;
   if (c === null || typeof c !== 'object' || c.type !== 'ephemeral') return {};
-  return { cache: typeof c.ttl === 'string' ? { ttl: c.ttl } : {} };
+  return { cache: { ...(typeof c.ttl === 'string' ? { ttl: c.ttl } : {}), ...(typeof c.scope === 'string' ? { scope: c.scope } : {}) } };
 }
 
 /**
@@ -34,13 +34,17 @@ export function partCacheOf(part: { readonly cache_control?: unknown; readonly p
 }
 
 /**
- * The schema of a `cache_control` (`{type: "ephemeral", ttl?: "5m" | "1h"}`, `null` for none): an
- * Anthropic client's on blocks, tools and the request itself, an OpenRouter-style one on Chat and
- * Responses content parts. A `type` or `ttl` Anthropic does not take is a 400 naming the field in
- * the client's own protocol, rather than a mark the upstream refuses (or, for another `type`, no
- * mark at all).
+ * The schema of a `cache_control` (`{type: "ephemeral", ttl?: "5m" | "1h", scope?}`, `null` for
+ * none): an Anthropic client's on blocks, tools and the request itself, an OpenRouter-style one
+ * on Chat and Responses content parts. A `type` or `ttl` Anthropic does not take is a 400 naming
+ * the field in the client's own protocol, rather than a mark the upstream refuses (or, for
+ * another `type`, no mark at all). `scope` (the beta `prompt-caching-scope-2026-01-05`) is a
+ * string, whose values are the upstream's to judge.
  */
-export const CACHE_CONTROL_SCHEMA = { type: ['object', 'null'], required: ['type'], properties: { type: { const: 'ephemeral' }, ttl: { enum: ['5m', '1h'] } } } as const;
+export const CACHE_CONTROL_SCHEMA = {
+  type: ['object', 'null'], required: ['type'],
+  properties: { type: { const: 'ephemeral' }, ttl: { enum: ['5m', '1h'] }, scope: { type: 'string' } },
+} as const;
 
 /** The schema of `prompt_cache_breakpoint`, for a content part's schema to add. */
 export const PROMPT_CACHE_BREAKPOINT_SCHEMA = { type: ['object', 'null'], required: ['mode'], properties: { mode: { const: 'explicit' } } } as const;

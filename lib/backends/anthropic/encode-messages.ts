@@ -63,9 +63,12 @@ function callToolsets(messages: readonly Message[]): ReadonlyMap<string, string>
   return toolsets;
 }
 
-/** Anthropic's `cache_control` for a cache mark. */
+/** Anthropic's `cache_control` for a cache mark: its `ttl` and `scope` as the client wrote them. */
 export function cacheControl(mark: CacheMark): Json {
-  return mark.ttl !== undefined ? { type: 'ephemeral', ttl: mark.ttl } : { type: 'ephemeral' };
+  const control: Json = { type: 'ephemeral' };
+  if (mark.ttl !== undefined) control.ttl = mark.ttl;
+  if (mark.scope !== undefined) control.scope = mark.scope;
+  return control;
 }
 
 /** The block with the part's cache breakpoint, if it has one. */
