@@ -45,18 +45,30 @@ export function hasBreakpointMarks(call: CacheablePrompt): boolean {
  * Gemini client has no way to ask for it. Left as it is when that block already has a
  * breakpoint, when the call already holds the MAX_CACHE_BREAKPOINTS a request takes, or when
  * nothing can carry one. `ttl: '1h'` asks for a one-hour breakpoint, which may not come after a
- * shorter one: after a client's 5-minute breakpoint the enrolled one is 5 minutes too.
+ * shorter one: after a client's 5-minute breakpoint the enrolled one is 5 minutes too. With
+ * `tools: false` (a model whose provider takes no breakpoint among the tools: Amazon Nova on
+ * Bedrock) the tools are never marked, and their marks do not count.
  *
  * ```ts
  * enrollInCache(call, '1h')   // the last user text block gets cache: { ttl: '1h' }
  * ```
  * @see spec/backends/cache-enrollment.spec.ts
  */
-export function enrollInCache(call: Call, ttl?: '5m' | '1h'): Call {
-  const prompt = { tools: call.tools, system: call.system, messages: call.messages };
+export function enrollInCache(call: Call, ttl?: '5m' | '1h', where: { readonly tools?: boolean } = {}): Call {
+  const prompt = { tools: where.tools === false ? [] : call.tools, system: call.system, messages: call.messages };
   const marks = cacheMarks(prompt);
   if (marks.length >= MAX_CACHE_BREAKPOINTS) return call;
   const long = ttl === '1h' && marks.every((m) => m.ttl === '1h');
   const marked = markLastCacheable(prompt, long ? { ttl: '1h' } : {});
-  return marked === prompt ? call : { ...call, tools: marked.tools, system: marked.system, messages: marked.messages };
+  return marked === prompt ? call : { ...call, tools: marked.tools === prompt.tools ? call.tools : marked.tools, system: marked.system, messages: marked.messages };
+}
+
+/**
+ * The call without the cache marks of its tools (a hosted tool's too), for a provider that takes
+ * breakpoints in the system and the messages only (Amazon Nova on Bedrock). The same call when
+ * no tool has one.
+ */
+export function withoutToolCacheMarks(call: Call): Call {
+  const tools = filterCacheMarks({ tools: call.tools, system: [], messages: [] }, () => false).tools;
+  return tools === call.tools ? call : { ...call, tools };
 }

@@ -2,7 +2,7 @@ import type { Call, ToolChoice } from '../../canonical/index.js';
 import { callableTools } from '../allowed-tools.js';
 import { refuseWebSearch } from '../web-search.js';
 import { LipError } from '../../errors/index.js';
-import { enrollInCache, latestCacheMarks, MAX_CACHE_BREAKPOINTS } from '../cache-marks.js';
+import { enrollInCache, latestCacheMarks, MAX_CACHE_BREAKPOINTS, withoutToolCacheMarks } from '../cache-marks.js';
 import { anthropicThinking, loopWithoutThinking, type ThinkingBlocks } from '../thinking.js';
 import { withoutBlankText } from '../blank-text.js';
 import { CACHE_POINT, encodeMessages } from './encode-messages.js';
@@ -23,9 +23,13 @@ export function isAnthropicModel(model: string): boolean {
   return /(^|[./:])anthropic\./.test(model);
 }
 
-/** Whether Converse takes `cachePoint` blocks for the model (Anthropic's and Amazon Nova's). */
-function cachesPrompts(model: string): boolean {
-  return isAnthropicModel(model) || /(^|[./:])amazon\.nova-/.test(model);
+/**
+ * Where Converse takes `cachePoint` blocks for the model: Anthropic's models in the system, the
+ * messages and the tools; Amazon Nova's in the system and the messages only; others nowhere.
+ */
+function cachePointsOf(model: string): { readonly any: boolean; readonly tools: boolean } {
+  const claude = isAnthropicModel(model);
+  return { any: claude || /(^|[./:])amazon\.nova-/.test(model), tools: claude };
 }
 
 /**
@@ -46,8 +50,10 @@ function cachesPrompts(model: string): boolean {
  * history's tools, each with any input (`{type: "object"}`), which Converse requires beside such
  * blocks (historyToolNames); without `toolChoice`, as Converse has no "none". Cache marks
  * (system parts, message parts, tools) become `cachePoint` blocks after them, for the models
- * that cache prompts (Anthropic's, Amazon Nova); the others take none. `enrolled` (the row's
- * `cache_enrollment: automatic`) adds one after the last cacheable block (enrollInCache). Stop
+ * that cache prompts (Anthropic's; Amazon Nova's, not after a tool: Nova takes cache points in
+ * the system and the messages only); the others take none. `enrolled` (the row's
+ * `cache_enrollment: automatic`) adds one after the last cacheable block (enrollInCache; for
+ * Nova never a tool). Stop
  * sequences ask for `/stop_sequence` in `additionalModelResponseFieldPaths`, so that the answer
  * names the one that matched.
  *
@@ -61,8 +67,10 @@ export function encodeBedrockRequest(given: Call, model: string, enrolled = fals
   refuseWebSearch(given, 'bedrock');
   refuseForeignMediaFields(given, 'bedrock');
   const own = forHostedDialect(given, 'bedrock');
-  const cachePoints = cachesPrompts(model);
-  const call = withoutBlankText(cachePoints ? fitCacheMarks(enrolled ? enrollInCache(own) : own) : own);
+  const where = cachePointsOf(model);
+  const cachePoints = where.any;
+  const writable = cachePoints ? writableMarks(own, where) : own;
+  const call = withoutBlankText(cachePoints ? fitCacheMarks(enrolled ? enrollInCache(writable, undefined, { tools: where.tools }) : writable) : own);
   const { messages, system } = encodeMessages(call.messages, cachePoints);
   const body: Json = { messages };
   const systemParts = [...call.system, ...system];
@@ -92,7 +100,7 @@ export function encodeBedrockRequest(given: Call, model: string, enrolled = fals
         const json = Object.keys(t.parameters).length > 0 ? t.parameters : { type: 'object', properties: {} };
         const strict = t.strict === true && anthropicStrictCompatible(json) ? { strict: true } : {};
         const spec = { toolSpec: { name: t.name, ...(t.description ? { description: t.description } : {}), inputSchema: { json }, ...strict } };
-        return cachePoints && t.cache ? [spec, CACHE_POINT] : [spec];
+        return where.tools && t.cache ? [spec, CACHE_POINT] : [spec];
       }),
       ...toolChoice(call.toolChoice),
     };
@@ -134,6 +142,11 @@ function toolChoice(choice: ToolChoice): Json {
     case 'tool': return { toolChoice: { tool: { name: choice.name } } };
     default: return { toolChoice: { auto: {} } };
   }
+}
+
+/** The call with only the marks the model takes a cache point for: a Nova model's without its tools' (withoutToolCacheMarks). */
+function writableMarks(call: Call, where: { readonly tools: boolean }): Call {
+  return where.tools ? call : withoutToolCacheMarks(call);
 }
 
 /**

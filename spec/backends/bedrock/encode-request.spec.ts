@@ -80,7 +80,7 @@ describe('backends/bedrock/encode-request', () => {
     expect(nova.inferenceConfig).to.deep.equal({ temperature: 0.5 });
   });
 
-  it('puts a cachePoint after each cache-marked system part, message part and tool for the models that cache; none for the others', () => {
+  it('puts a cachePoint after each cache-marked system part, message part and tool (not for Nova) for the models that cache; none for the others', () => {
     const call = emptyCall({
       system: [{ type: 'text', text: 'Rules.', cache: {} }],
       tools: [{ name: 'f', parameters: { type: 'object' }, cache: {} }],
@@ -93,7 +93,8 @@ describe('backends/bedrock/encode-request', () => {
     for (const model of [CLAUDE, 'us.amazon.nova-pro-v1:0']) {
       const body = encodeBedrockRequest(call, model);
       expect(body.system, model).to.deep.equal([{ text: 'Rules.' }, point]);
-      expect((body.toolConfig as { tools: unknown[] }).tools[1], model).to.deep.equal(point);
+      // Nova takes cache points in the system and the messages only.
+      expect((body.toolConfig as { tools: unknown[] }).tools[1], model).to.deep.equal(model === CLAUDE ? point : undefined);
       expect(body.messages, model).to.deep.equal([
         { role: 'user', content: [{ text: 'q' }, point, { text: 'more' }] },
         { role: 'assistant', content: [{ reasoningContent: { reasoningText: { text: 'hm', signature: 's' } } }, { text: 'a' }, point] },
