@@ -60,14 +60,15 @@ describe('e2e regression: explicit cache_control is checked as Anthropic checks 
     });
   }
 
-  it('a ttl other than 5m or 1h is a 400 naming cache_control.ttl; four breakpoints with 1h go upstream as written', async () => {
+  it('a ttl other than 5m or 1h is a 400 naming cache_control.ttl; four breakpoints with a ttl it takes go upstream as written', async () => {
     const err = await refused(request('claude:claude-sonnet-4-6', 1, '2h'));
     expect(err).to.be.instanceOf(Anthropic.BadRequestError);
     expect(said(err)).to.equal('messages[0].content[0].cache_control.ttl: must be one of "5m", "1h" (got "2h")');
     expect(claude.requests).to.have.length(0);
 
     claude.enqueue({ text: 'ok' });
-    const p = request('claude:claude-sonnet-4-6', 1, '1h');
+    // 5m: a 1h breakpoint after the tool's and the system's (5 minutes) would be refused upstream.
+    const p = request('claude:claude-sonnet-4-6', 1, '5m');
     await client.messages.create(p);
     expect(claude.requests[0]!.body.messages).to.deep.equal(p.messages);
   });

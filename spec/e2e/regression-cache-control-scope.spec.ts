@@ -37,7 +37,7 @@ describe('e2e: regression: cache_control.scope reaches an anthropic backend', fu
   it('on system blocks, tools, message blocks and the top-level cache_control, with the beta header', async () => {
     await client.messages.create({
       model: 'an:claude-sonnet-4-6', max_tokens: 64,
-      tools: [{ name: 'f', input_schema: { type: 'object', properties: {} }, cache_control: global }],
+      tools: [{ name: 'f', input_schema: { type: 'object', properties: {} }, cache_control: { type: 'ephemeral', ttl: '1h', scope: 'global' } as never }],
       system: [{ type: 'text', text: 'S', cache_control: { type: 'ephemeral', ttl: '1h', scope: 'global' } as never }],
       messages: [{ role: 'user', content: [{ type: 'text', text: 'hi', cache_control: global }] }, { role: 'assistant', content: 'ok' }, { role: 'user', content: 'more' }],
       cache_control: global,
@@ -46,7 +46,7 @@ describe('e2e: regression: cache_control.scope reaches an anthropic backend', fu
     const b = body as Json;
     expect(headers['anthropic-beta']).to.contain(BETA);
     expect(b.system[0].cache_control).to.deep.equal({ type: 'ephemeral', ttl: '1h', scope: 'global' });
-    expect(b.tools[0].cache_control).to.deep.equal({ type: 'ephemeral', scope: 'global' });
+    expect(b.tools[0].cache_control).to.deep.equal({ type: 'ephemeral', ttl: '1h', scope: 'global' });
     expect(b.messages[0].content[0].cache_control).to.deep.equal({ type: 'ephemeral', scope: 'global' });
     expect(b.messages[2].content.at(-1).cache_control).to.deep.equal({ type: 'ephemeral', scope: 'global' });
   });

@@ -8,8 +8,8 @@ const CLAUDE_ON_BEDROCK = 'anthropic.claude-sonnet-4-20250514-v1:0';
 
 /** How often `key` occurs as a field anywhere in `body`. */
 const fieldCount = (body: unknown, key: string): number => JSON.stringify(body).split(`"${key}":`).length - 1;
-/** Six text parts, each with an OpenRouter-style `cache_control` (the last one's `ttl` as given). */
-const sixMarked = (lastTtl: string) => [1, 2, 3, 4, 5, 6].map((i) => ({ type: 'text', text: `part ${i}`, cache_control: { type: 'ephemeral', ttl: i === 6 ? lastTtl : '5m' } }));
+/** Six text parts, each with an OpenRouter-style `cache_control` (the first one's `ttl` as given, the others' 5m). */
+const sixMarked = (firstTtl: string) => [1, 2, 3, 4, 5, 6].map((i) => ({ type: 'text', text: `part ${i}`, cache_control: { type: 'ephemeral', ttl: i === 1 ? firstTtl : '5m' } }));
 
 /**
  * The `cache_control` OpenRouter-style clients put on Chat (and Responses) content parts for a
@@ -44,8 +44,9 @@ describe('e2e: regression: OpenRouter-style cache_control from OpenAI clients is
   it('six marks from a Chat client reach anthropic as the latest 4 cache_control, bedrock as 4 cachePoints', async () => {
     await client.chat.completions.create({ model: 'an:claude-sonnet-4-6', messages: [{ role: 'user', content: sixMarked('1h') as never }] });
     const body = anthropic.requests.at(-1)!.body as { messages: { content: { text: string; cache_control?: unknown }[] }[] };
+    const fiveMinutes = { type: 'ephemeral', ttl: '5m' };
     expect(body.messages[0]!.content.filter((b) => b.cache_control !== undefined).map((b) => [b.text, b.cache_control])).to.deep.equal([
-      ['part 3', { type: 'ephemeral', ttl: '5m' }], ['part 4', { type: 'ephemeral', ttl: '5m' }], ['part 5', { type: 'ephemeral', ttl: '5m' }], ['part 6', { type: 'ephemeral', ttl: '1h' }],
+      ['part 3', fiveMinutes], ['part 4', fiveMinutes], ['part 5', fiveMinutes], ['part 6', fiveMinutes],
     ]);
     await client.chat.completions.create({ model: `br:${CLAUDE_ON_BEDROCK}`, messages: [{ role: 'user', content: sixMarked('5m') as never }] });
     expect(fieldCount(bedrock.requests.at(-1)!.body, 'cachePoint')).to.equal(4);
@@ -57,7 +58,7 @@ describe('e2e: regression: OpenRouter-style cache_control from OpenAI clients is
   it('a ttl other than 5m or 1h is a 400 naming the field, in the OpenAI envelope; nothing is sent', async () => {
     const chat = await refusal(() => client.chat.completions.create({ model: 'an:claude-sonnet-4-6', messages: [{ role: 'user', content: sixMarked('2h') as never }] }));
     expect(chat).to.be.instanceOf(OpenAI.BadRequestError);
-    expect(chat!.error).to.deep.include({ type: 'invalid_request_error', param: 'messages[0].content[5].cache_control.ttl' });
+    expect(chat!.error).to.deep.include({ type: 'invalid_request_error', param: 'messages[0].content[0].cache_control.ttl' });
     const responses = await refusal(() => client.responses.create({
       model: `br:${CLAUDE_ON_BEDROCK}`,
       input: [{ role: 'user', content: [{ type: 'input_text', text: 'a', cache_control: { type: 'ephemeral', ttl: '2h' } }] }],

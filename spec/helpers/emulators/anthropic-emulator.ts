@@ -1,6 +1,6 @@
 import { bearerKey, sse, startEmulator, type Emulator, type EmulatorProtocol, type RecordedRequest } from './emulator-server.js';
 import { refuseAnthropic } from './wire-identifiers.js';
-import { refuseAnthropicCombination, refuseAnthropicText } from './anthropic-rules.js';
+import { refuseAnthropicCache, refuseAnthropicCombination, refuseAnthropicText } from './anthropic-rules.js';
 import { argumentsObject, deltas, finishOf, joined, type CitationScript, type Frame, type Script, type SearchScript, type UsageScript } from './script.js';
 import { signedTurnRefusal } from './state-check.js';
 
@@ -162,10 +162,11 @@ function content(script: Script): Record<string, unknown>[] {
  * `message_stop`. A whole answer has the same blocks in `content` and the container as its
  * top-level `container`. What each request carried (the tools as declared, the history, the
  * `container`) is in `requests`. A request the API would refuse for its text (blank text blocks, a
- * prefill ending with whitespace: refuseAnthropicText) is refused the same way.
+ * prefill ending with whitespace: refuseAnthropicText) or its cache breakpoints (more than 4, a
+ * ttl other than 5m and 1h, a 1h one after a 5m one: refuseAnthropicCache) is refused the same way.
  */
 export const anthropicProtocol: EmulatorProtocol = {
-  refuse: (request) => refuseAnthropic(request.body) ?? refuseAnthropicCombination(request.body) ?? refuseAnthropicText(request.body),
+  refuse: (request) => refuseAnthropic(request.body) ?? refuseAnthropicCombination(request.body) ?? refuseAnthropicText(request.body) ?? refuseAnthropicCache(request.body),
   name: 'anthropic',
   basePath: '',
   match(method, path) {

@@ -147,3 +147,43 @@ export function refuseBedrockCombination(body: Json | undefined, model: string |
   const claude = /(^|[./:])anthropic\./.test(model ?? '');
   return claude && prefillEndsWithWhitespace(body?.messages, (b) => b?.cachePoint !== undefined) ? modelError(`messages: ${TRAILING_WHITESPACE}`) : undefined;
 }
+
+/** The most blocks with `cache_control` the Messages API takes in one request. */
+const MAX_CACHE_BREAKPOINTS = 4;
+const CACHE_TTLS: ReadonlySet<unknown> = new Set(['5m', '1h']);
+const TTL_ORDER = 'Note that blocks are processed in the following order: `tools`, `system`, `messages`.';
+
+/**
+ * What the Messages API refuses in a request's prompt-cache breakpoints, in its own words (the
+ * bodies api.anthropic.com answers): more than 4 blocks with a `cache_control` (tools, system
+ * blocks, message blocks and the blocks inside a tool result or a search result, and the
+ * top-level one of automatic caching): "A maximum of 4 blocks with cache_control may be provided.
+ * Found 5."; a `ttl` other than `5m` and `1h`: "system.0.cache_control.ephemeral.ttl: Input should
+ * be '5m' or '1h'" (a message block's path names its type: `messages.0.content.0.text.…`); and a
+ * one-hour breakpoint after a 5-minute one (no `ttl` is 5 minutes): "system.1.cache_control.ttl: a
+ * ttl='1h' cache_control block must not come after a ttl='5m' cache_control block. …". So a
+ * breakpoint lip adds or forgets to drop fails a spec as it would fail at Anthropic.
+ */
+export function refuseAnthropicCache(body: Json | undefined): Refusal {
+  const marks: { at: string; typed: string; control: Json }[] = [];
+  const visit = (holder: any, at: string, typed: string) => {
+    const inner = holder?.content;
+    if (Array.isArray(inner) && (holder?.type === 'tool_result' || holder?.type === 'search_result')) {
+      inner.forEach((b: any, k: number) => visit(b, `${at}.content.${k}`, `${typed}.content.${k}.${String(b?.type)}`));
+    }
+    if (holder?.cache_control != null && typeof holder.cache_control === 'object') marks.push({ at, typed, control: holder.cache_control });
+  };
+  (Array.isArray(body?.tools) ? body!.tools : []).forEach((t: any, i: number) => visit(t, `tools.${i}`, `tools.${i}.${typeof t?.type === 'string' && t.type !== 'custom' ? t.type : 'custom'}`));
+  (Array.isArray(body?.system) ? body!.system : []).forEach((s: any, i: number) => visit(s, `system.${i}`, `system.${i}`));
+  (Array.isArray(body?.messages) ? body!.messages : []).forEach((m: any, i: number) => {
+    if (Array.isArray(m?.content)) m.content.forEach((b: any, j: number) => visit(b, `messages.${i}.content.${j}`, `messages.${i}.content.${j}.${String(b?.type)}`));
+  });
+  if (body?.cache_control != null && typeof body.cache_control === 'object') marks.push({ at: 'cache_control', typed: '', control: body.cache_control });
+  for (const { typed, control } of marks) {
+    if (control.ttl !== undefined && !CACHE_TTLS.has(control.ttl)) return invalid(`${typed ? `${typed}.` : ''}cache_control.ephemeral.ttl: Input should be '5m' or '1h'`);
+  }
+  if (marks.length > MAX_CACHE_BREAKPOINTS) return invalid(`A maximum of ${MAX_CACHE_BREAKPOINTS} blocks with cache_control may be provided. Found ${marks.length}.`);
+  const short = marks.findIndex((m) => m.control.ttl !== '1h');
+  const long = short < 0 ? undefined : marks.slice(short + 1).find((m) => m.control.ttl === '1h');
+  return long === undefined ? undefined : invalid(`${long.at}.cache_control.ttl: a ttl='1h' cache_control block must not come after a ttl='5m' cache_control block. ${TTL_ORDER}`);
+}
