@@ -36,7 +36,8 @@ function cachePointsOf(model: string): { readonly any: boolean; readonly tools: 
  * Call -> Converse / ConverseStream request body (the model goes in the path). Text that is empty
  * or only whitespace is left out, its cache mark moved to the block before it (withoutBlankText),
  * as Converse refuses such text blocks. Instructions and system messages become `system` text blocks; `inferenceConfig` carries only what the call
- * sets; tools become `toolConfig` with their full JSON Schema, a provider-defined tool too (an
+ * sets, the temperature capped at 1 (Converse's range for every model) and, for a Claude model, no
+ * top-p beside a temperature (which it refuses); tools become `toolConfig` with their full JSON Schema, a provider-defined tool too (an
  * Anthropic client's text editor, bash, memory or computer tool, even for a Claude model: Converse
  * declares tools by `toolSpec` only), as a function of its name with the schema and description
  * the frontend wrote for it. A reasoning request reaches
@@ -82,8 +83,12 @@ export function encodeBedrockRequest(given: Call, model: string, enrolled = fals
   let maxTokens = opt.maxOutputTokens;
   if (budget !== undefined && (maxTokens === undefined || maxTokens <= budget)) maxTokens = budget + (maxTokens ?? ANSWER_ROOM);
   if (maxTokens !== undefined) inference.maxTokens = maxTokens;
-  if (opt.temperature !== undefined && thinking === undefined) inference.temperature = opt.temperature;
-  if (opt.topP !== undefined && (thinking === undefined || opt.topP >= 0.95)) inference.topP = opt.topP;
+  // Converse takes a temperature from 0 to 1 for every model (Chat and Gemini clients may send up to 2).
+  if (opt.temperature !== undefined && thinking === undefined) inference.temperature = Math.min(1, opt.temperature);
+  // Claude models after Claude 3 refuse `temperature` and `top_p` together, as on the anthropic
+  // backend: a call with both sends the temperature. Other families take both.
+  const nucleus = !isAnthropicModel(model) || inference.temperature === undefined;
+  if (opt.topP !== undefined && nucleus && (thinking === undefined || opt.topP >= 0.95)) inference.topP = opt.topP;
   if (opt.stopSequences && opt.stopSequences.length > 0) inference.stopSequences = [...opt.stopSequences];
   if (Object.keys(inference).length > 0) body.inferenceConfig = inference;
   // Converse names the stop sequence that matched only in the model's own fields, and only those

@@ -17,11 +17,15 @@ type Refusal = { status: number; error: { message: string; type?: string; code?:
  * point after the text aside). Both refuse thinking beside an open tool loop (the last turn a
  * user's holding tool results) whose assistant turn does not start with a thinking block (on
  * Bedrock a `reasoningContent`): "When `thinking` is enabled, a final `assistant` message must
- * start with a thinking block".
+ * start with a thinking block". Bedrock's Claude models after Claude 3 refuse `temperature` beside
+ * `topP` ("`temperature` and `top_p` cannot both be specified for this model. Please use only one.").
  */
 const FORCED_WITH_THINKING = 'Thinking may not be enabled when tool_choice forces tool use.';
 const LOOP_WITHOUT_THINKING = 'When `thinking` is enabled, a final `assistant` message must start with a thinking block (preceeding the lastmost set of `tool_use` and `tool_result` blocks). '
   + 'We recommend you include thinking blocks from previous turns. To avoid this requirement, disable `thinking`. Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking';
+const TEMPERATURE_WITH_TOP_P = '`temperature` and `top_p` cannot both be specified for this model. Please use only one.';
+/** Claude models that still take `temperature` and `top_p` together (Claude 3 and older). */
+const BOTH_SAMPLING = /claude-(3|v2|instant)/;
 const thinks = (thinking: Json | undefined) => thinking?.type === 'enabled' || thinking?.type === 'adaptive';
 /** The constraints Anthropic's structured outputs document as not supported. */
 const UNSUPPORTED = ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf', 'minLength', 'maxLength', 'maxItems', 'uniqueItems', 'minProperties', 'maxProperties'];
@@ -137,6 +141,9 @@ export function refuseBedrockCombination(body: Json | undefined, model: string |
   const choice = body?.toolConfig?.toolChoice;
   const forced = choice?.any !== undefined || choice?.tool !== undefined;
   if (forced && thinks(body?.additionalModelRequestFields?.thinking)) return modelError(FORCED_WITH_THINKING);
+  const claude = /(^|[./:])anthropic\./.test(model ?? '');
+  const inference = body?.inferenceConfig;
+  if (claude && !BOTH_SAMPLING.test(model ?? '') && inference?.temperature !== undefined && inference?.topP !== undefined) return modelError(TEMPERATURE_WITH_TOP_P);
   const bedrockType = (b: Json): string => (b?.toolUse !== undefined ? 'tool_use' : b?.text !== undefined ? 'text' : Object.keys(b ?? {})[0] ?? 'unknown');
   const loop = thinks(body?.additionalModelRequestFields?.thinking)
     ? loopWithoutThinking(body?.messages, (b) => b?.reasoningContent !== undefined, (b) => b?.toolResult !== undefined, bedrockType)
@@ -144,7 +151,6 @@ export function refuseBedrockCombination(body: Json | undefined, model: string |
   if (loop !== undefined) return modelError(loop);
   const order = resultsNotFirst(body?.messages, (b) => b?.toolUse !== undefined, (b) => b?.toolResult !== undefined, (b) => b?.cachePoint !== undefined);
   if (order !== undefined) return modelError(order);
-  const claude = /(^|[./:])anthropic\./.test(model ?? '');
   return claude && prefillEndsWithWhitespace(body?.messages, (b) => b?.cachePoint !== undefined) ? modelError(`messages: ${TRAILING_WHITESPACE}`) : undefined;
 }
 

@@ -109,6 +109,20 @@ function refuseFieldPaths(body: Record<string, any> | undefined): { status: numb
   return bad ? { status: 400, error: { type: 'ValidationException', message: 'The format of the value at additionalModelResponseFieldPaths is invalid. Provide a json object for the field and try again.' } } : undefined;
 }
 
+/**
+ * `inferenceConfig` refused as Converse checks it for every model: `temperature` and `topP` from 0
+ * to 1 (a 400 ValidationException in its validation words).
+ */
+function refuseInferenceConfig(body: Record<string, any> | undefined): { status: number; error: { message: string; type: string } } | undefined {
+  for (const field of ['temperature', 'topP']) {
+    const value = body?.inferenceConfig?.[field];
+    if (typeof value !== 'number' || (value >= 0 && value <= 1)) continue;
+    const constraint = value > 1 ? 'less than or equal to 1' : 'greater than or equal to 0';
+    return { status: 400, error: { type: 'ValidationException', message: `1 validation error detected: Value '${value}' at 'inferenceConfig.${field}' failed to satisfy constraint: Member must have value ${constraint}` } };
+  }
+  return undefined;
+}
+
 const blank = (b: any) => typeof b?.text === 'string' && !/\S/u.test(b.text);
 
 /**
@@ -271,14 +285,14 @@ export async function verifyBedrockRequest(request: RecordedRequest): Promise<{ 
  * stopReason, and the usage in a metadata event after it. `POST /model/{id}/converse` answers
  * one JSON object; `POST /model/{id}/invoke` (InvokeModel) embeds with Titan and Cohere models
  * (`invokeModelAnswer`); `GET /foundation-models` lists models (ListFoundationModels). Every request
- * must carry a valid SigV4 signature (recomputed here) or a known Bedrock API key, no blank text
- * block (refuseBlankText), no `toolUse` or `toolResult` block without a `toolConfig`
- * (refuseToolHistoryWithoutConfig), no two documents of one name, and structured outputs in the shape
+ * must carry a valid SigV4 signature (recomputed here) or a known Bedrock API key, a temperature
+ * and top-p from 0 to 1 (refuseInferenceConfig), no blank text block (refuseBlankText), no
+ * `toolUse` or `toolResult` block without a `toolConfig` (refuseToolHistoryWithoutConfig), no two documents of one name, and structured outputs in the shape
  * Converse takes (refuseStructuredOutput: for a Claude model inside Claude's subset); errors carry
  * `x-amzn-errortype` and `{message}`; a `streamError` is an exception frame.
  */
 export const bedrockProtocol: EmulatorProtocol = {
-  refuse: (request) => refuseBedrock(request.body) ?? refuseBedrockCombination(request.body, request.model) ?? refuseFieldPaths(request.body) ?? refuseBlankText(request.body) ?? refuseToolHistoryWithoutConfig(request.body) ?? refuseDuplicateDocumentNames(request.body) ?? refuseStructuredOutput(request.body, request.model),
+  refuse: (request) => refuseBedrock(request.body) ?? refuseInferenceConfig(request.body) ?? refuseBedrockCombination(request.body, request.model) ?? refuseFieldPaths(request.body) ?? refuseBlankText(request.body) ?? refuseToolHistoryWithoutConfig(request.body) ?? refuseDuplicateDocumentNames(request.body) ?? refuseStructuredOutput(request.body, request.model),
   name: 'bedrock',
   basePath: '',
   streamContentType: 'application/vnd.amazon.eventstream',
