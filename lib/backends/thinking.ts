@@ -144,6 +144,39 @@ export function turnsThinkingOff(r: ReasoningOptions | undefined): boolean {
   return r !== undefined && (r.disabled === true || r.budgetTokens === 0 || r.effort === 'none');
 }
 
+/** The output limit and extended-thinking budget an Anthropic model is sent (fitThinking). */
+export interface ThinkingFit {
+  /** `max_tokens` / `maxTokens`; undefined: none sent (the provider's default). */
+  readonly maxTokens: number | undefined;
+  /** `budget_tokens`; undefined: no extended thinking. */
+  readonly budget: number | undefined;
+}
+
+/**
+ * The output limit and extended-thinking budget an Anthropic model is sent (Messages and Converse
+ * alike), the budget below the limit as the model requires it. A limit the call set is kept: a
+ * budget at or over it is lowered to one token under it, or thinking is left out when that is
+ * less than MIN_THINKING_BUDGET. Without one, the limit is lip's own `picked` (undefined: none,
+ * the provider's default), raised to the budget plus `room` when the budget does not fit under it.
+ *
+ * ```ts
+ * fitThinking({ limit: 3000, budget: 16384, room: 4096 })  // { maxTokens: 3000, budget: 2999 }
+ * fitThinking({ limit: 1000, budget: 16384, room: 4096 })  // { maxTokens: 1000, budget: undefined }
+ * fitThinking({ budget: 16384, picked: 8192, room: 8192 }) // { maxTokens: 24576, budget: 16384 }
+ * ```
+ */
+export function fitThinking(fit: { readonly limit?: number; readonly picked?: number; readonly budget: number | undefined; readonly room: number }): ThinkingFit {
+  const { limit, picked, budget, room } = fit;
+  if (limit !== undefined) return { maxTokens: limit, budget: budget === undefined || budget < limit ? budget : under(limit) };
+  if (budget === undefined) return { maxTokens: picked, budget };
+  return { maxTokens: picked !== undefined && budget < picked ? picked : budget + room, budget };
+}
+
+/** The largest budget below an output limit, or undefined when it is under MIN_THINKING_BUDGET. */
+function under(limit: number): number | undefined {
+  return limit - 1 >= MIN_THINKING_BUDGET ? limit - 1 : undefined;
+}
+
 /** The extended-thinking budget a call adds to an Anthropic model's output (adaptive thinking stays within `max_tokens`). */
 export function thinkingBudget(call: Call): number | undefined {
   const thinking = anthropicThinking(call);

@@ -3,7 +3,7 @@ import { HOSTED_DIALECTS, SEARCH_DIALECTS, serverCompaction, TOOL_DIALECTS, WEB_
 import { callableTools } from '../allowed-tools.js';
 import { latestCacheMarks, MAX_CACHE_BREAKPOINTS } from '../cache-marks.js';
 import { withoutBlankText } from '../blank-text.js';
-import { anthropicEffort, anthropicThinking, loopWithoutThinking, MIN_THINKING_BUDGET, type ThinkingBlocks } from '../thinking.js';
+import { anthropicEffort, anthropicThinking, fitThinking, loopWithoutThinking, type ThinkingBlocks } from '../thinking.js';
 import { cached, encodeMessages } from './encode-messages.js';
 import { definedFields, sendKnobs } from '../provider-options.js';
 import type { AnthropicOptions } from './options.js';
@@ -65,13 +65,10 @@ export function encodeAnthropicRequest(given: Call, model: string, o: AnthropicO
   const { messages, system } = encodeMessages(call.messages);
   const systemParts = [...call.system, ...system];
   const opt = call.options;
-  let maxTokens = opt.maxOutputTokens ?? o.defaultMaxTokens;
   const thinking = loopWithoutThinking(messages, THINKING_BLOCKS) ? undefined : anthropicThinking(call);
-  let budget = thinking?.type === 'enabled' ? thinking.budget : undefined;
-  if (budget !== undefined && budget >= maxTokens) {
-    if (opt.maxOutputTokens === undefined) maxTokens = budget + o.defaultMaxTokens;
-    else budget = maxTokens - 1 >= MIN_THINKING_BUDGET ? maxTokens - 1 : undefined;
-  }
+  const fit = fitThinking({ limit: opt.maxOutputTokens, picked: o.defaultMaxTokens, budget: thinking?.type === 'enabled' ? thinking.budget : undefined, room: o.defaultMaxTokens });
+  const maxTokens = fit.maxTokens ?? o.defaultMaxTokens;
+  const budget = fit.budget;
   const adaptive = thinking?.type === 'adaptive' ? thinking : undefined;
   const thinks = budget !== undefined || adaptive !== undefined;
 

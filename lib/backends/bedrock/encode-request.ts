@@ -3,7 +3,7 @@ import { callableTools } from '../allowed-tools.js';
 import { refuseWebSearch } from '../web-search.js';
 import { LipError } from '../../errors/index.js';
 import { enrollInCache, latestCacheMarks, MAX_CACHE_BREAKPOINTS, withoutToolCacheMarks } from '../cache-marks.js';
-import { anthropicThinking, loopWithoutThinking, type ThinkingBlocks } from '../thinking.js';
+import { anthropicThinking, fitThinking, loopWithoutThinking, type ThinkingBlocks } from '../thinking.js';
 import { withoutBlankText } from '../blank-text.js';
 import { CACHE_POINT, encodeMessages } from './encode-messages.js';
 import { forHostedDialect } from '../hosted-tools.js';
@@ -42,8 +42,10 @@ function cachePointsOf(model: string): { readonly any: boolean; readonly tools: 
  * declares tools by `toolSpec` only), as a function of its name with the schema and description
  * the frontend wrote for it. A reasoning request reaches
  * Anthropic models as `additionalModelRequestFields.thinking` (budget from the call or its
- * effort, not an Anthropic client's own effort; `maxTokens` raised above it when needed, temperature and top-p left out, as the
- * model requires; adaptive thinking as `{type: "adaptive"}`; none beside a forced tool choice,
+ * effort, not an Anthropic client's own effort; below `maxTokens` as the model requires: a limit
+ * the call set stays, the budget lowered under it or thinking left out when less than the
+ * smallest budget fits, and a call without one gets the budget plus ANSWER_ROOM (fitThinking);
+ * temperature and top-p left out, as the model requires; adaptive thinking as `{type: "adaptive"}`; none beside a forced tool choice,
  * which the model refuses: anthropicThinking, nor in an open tool loop whose assistant turn does
  * not start with reasoning, which it refuses too: loopWithoutThinking); other families take no reasoning switch through Converse. `tool_choice:
  * none` with tools has no Converse form and is refused (400) rather than ignored. A call that
@@ -77,11 +79,11 @@ export function encodeBedrockRequest(given: Call, model: string, enrolled = fals
   const systemParts = [...call.system, ...system];
   if (systemParts.length > 0) body.system = systemParts.flatMap((p) => (cachePoints && p.cache ? [{ text: p.text }, CACHE_POINT] : [{ text: p.text }]));
   const opt = call.options;
-  const thinking = isAnthropicModel(model) && !loopWithoutThinking(messages, THINKING_BLOCKS) ? anthropicThinking(call) : undefined;
-  const budget = thinking?.type === 'enabled' ? thinking.budget : undefined;
+  const asked = isAnthropicModel(model) && !loopWithoutThinking(messages, THINKING_BLOCKS) ? anthropicThinking(call) : undefined;
+  const { maxTokens, budget } = fitThinking({ limit: opt.maxOutputTokens, budget: asked?.type === 'enabled' ? asked.budget : undefined, room: ANSWER_ROOM });
+  // A budget that did not fit under the call's limit leaves thinking out.
+  const thinking = asked?.type === 'adaptive' || budget !== undefined ? asked : undefined;
   const inference: Json = {};
-  let maxTokens = opt.maxOutputTokens;
-  if (budget !== undefined && (maxTokens === undefined || maxTokens <= budget)) maxTokens = budget + (maxTokens ?? ANSWER_ROOM);
   if (maxTokens !== undefined) inference.maxTokens = maxTokens;
   // Converse takes a temperature from 0 to 1 for every model (Chat and Gemini clients may send up to 2).
   if (opt.temperature !== undefined && thinking === undefined) inference.temperature = Math.min(1, opt.temperature);

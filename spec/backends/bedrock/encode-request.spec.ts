@@ -80,6 +80,21 @@ describe('backends/bedrock/encode-request', () => {
     expect(nova.inferenceConfig).to.deep.equal({ temperature: 0.5 });
   });
 
+  // The client's limit was raised by the whole budget (max_tokens 1000 with effort high went out as
+  // 17384), undoing the model catalog's clamp too; it now stays, as on the anthropic backend.
+  it('keeps a limit the call set: a budget at or over it is lowered below it, or thinking left out when under 1024 tokens would remain', () => {
+    const ask = (maxOutputTokens: number | undefined, effort = 'high') => encodeBedrockRequest(emptyCall({ messages: [{ role: 'user', parts: [{ type: 'text', text: 'q' }] }], options: { reasoning: { effort }, maxOutputTokens, temperature: 0.5 } }), CLAUDE);
+    const lowered = ask(3000);
+    expect([lowered.inferenceConfig, lowered.additionalModelRequestFields]).to.deep.equal([{ maxTokens: 3000 }, { thinking: { type: 'enabled', budget_tokens: 2999 } }]);
+    // No room for the smallest budget: no thinking, so the temperature it would have left out goes.
+    const dropped = ask(1000);
+    expect([dropped.inferenceConfig, dropped.additionalModelRequestFields]).to.deep.equal([{ maxTokens: 1000, temperature: 0.5 }, undefined]);
+    const under = ask(20_000);
+    expect([under.inferenceConfig, under.additionalModelRequestFields]).to.deep.equal([{ maxTokens: 20_000 }, { thinking: { type: 'enabled', budget_tokens: 16384 } }]);
+    const unset = ask(undefined);
+    expect([unset.inferenceConfig, unset.additionalModelRequestFields]).to.deep.equal([{ maxTokens: 16384 + 4096 }, { thinking: { type: 'enabled', budget_tokens: 16384 } }]);
+  });
+
   it('puts a cachePoint after each cache-marked system part, message part and tool (not for Nova) for the models that cache; none for the others', () => {
     const call = emptyCall({
       system: [{ type: 'text', text: 'Rules.', cache: {} }],

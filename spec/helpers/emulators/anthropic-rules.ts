@@ -18,11 +18,14 @@ type Refusal = { status: number; error: { message: string; type?: string; code?:
  * user's holding tool results) whose assistant turn does not start with a thinking block (on
  * Bedrock a `reasoningContent`): "When `thinking` is enabled, a final `assistant` message must
  * start with a thinking block". Bedrock's Claude models after Claude 3 refuse `temperature` beside
- * `topP` ("`temperature` and `top_p` cannot both be specified for this model. Please use only one.").
+ * `topP` ("`temperature` and `top_p` cannot both be specified for this model. Please use only one."),
+ * and a thinking budget under 1024 tokens or not under `maxTokens`.
  */
 const FORCED_WITH_THINKING = 'Thinking may not be enabled when tool_choice forces tool use.';
 const LOOP_WITHOUT_THINKING = 'When `thinking` is enabled, a final `assistant` message must start with a thinking block (preceeding the lastmost set of `tool_use` and `tool_result` blocks). '
   + 'We recommend you include thinking blocks from previous turns. To avoid this requirement, disable `thinking`. Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking';
+const BUDGET_NOT_UNDER_LIMIT = '`max_tokens` must be greater than `thinking.budget_tokens`. Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking#max-tokens-and-context-window-size';
+const BUDGET_TOO_SMALL = 'thinking.enabled.budget_tokens: Input should be greater than or equal to 1024';
 const TEMPERATURE_WITH_TOP_P = '`temperature` and `top_p` cannot both be specified for this model. Please use only one.';
 /** Claude models that still take `temperature` and `top_p` together (Claude 3 and older). */
 const BOTH_SAMPLING = /claude-(3|v2|instant)/;
@@ -144,6 +147,9 @@ export function refuseBedrockCombination(body: Json | undefined, model: string |
   const claude = /(^|[./:])anthropic\./.test(model ?? '');
   const inference = body?.inferenceConfig;
   if (claude && !BOTH_SAMPLING.test(model ?? '') && inference?.temperature !== undefined && inference?.topP !== undefined) return modelError(TEMPERATURE_WITH_TOP_P);
+  const budget = body?.additionalModelRequestFields?.thinking?.budget_tokens;
+  if (claude && typeof budget === 'number' && budget < 1024) return modelError(BUDGET_TOO_SMALL);
+  if (claude && typeof budget === 'number' && typeof inference?.maxTokens === 'number' && budget >= inference.maxTokens) return modelError(BUDGET_NOT_UNDER_LIMIT);
   const bedrockType = (b: Json): string => (b?.toolUse !== undefined ? 'tool_use' : b?.text !== undefined ? 'text' : Object.keys(b ?? {})[0] ?? 'unknown');
   const loop = thinks(body?.additionalModelRequestFields?.thinking)
     ? loopWithoutThinking(body?.messages, (b) => b?.reasoningContent !== undefined, (b) => b?.toolResult !== undefined, bedrockType)
