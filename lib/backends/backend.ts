@@ -19,6 +19,12 @@ export interface Target {
    * stream (see lib/core/whole-answer.ts). The events are the same either way.
    */
   readonly whole?: boolean;
+  /**
+   * The model's known output limit (`model_catalog` with `adapt.max_output_tokens`): a ceiling for
+   * an output limit the backend picks itself (a default, or one raised above a thinking budget),
+   * not a limit the client set (the catalog has already clamped that).
+   */
+  readonly outputCeiling?: number;
   /** Headers to add to the upstream request (`x-request-id`, the W3C trace context); the row's own headers win. */
   readonly requestHeaders?: Readonly<Record<string, string>>;
   /** Told the upstream's status and headers when it answers (its own request id, for the attempt row). */

@@ -157,24 +157,28 @@ export interface ThinkingFit {
  * alike), the budget below the limit as the model requires it. A limit the call set is kept: a
  * budget at or over it is lowered to one token under it, or thinking is left out when that is
  * less than MIN_THINKING_BUDGET. Without one, the limit is lip's own `picked` (undefined: none,
- * the provider's default), raised to the budget plus `room` when the budget does not fit under it.
+ * the provider's default), raised to the budget plus `room` when the budget does not fit under
+ * it, and held at the model's known output limit (`ceiling`, Target.outputCeiling), the budget
+ * then lowered under it as under a call's limit.
  *
  * ```ts
- * fitThinking({ limit: 3000, budget: 16384, room: 4096 })  // { maxTokens: 3000, budget: 2999 }
- * fitThinking({ limit: 1000, budget: 16384, room: 4096 })  // { maxTokens: 1000, budget: undefined }
- * fitThinking({ budget: 16384, picked: 8192, room: 8192 }) // { maxTokens: 24576, budget: 16384 }
+ * fitThinking({ limit: 3000, budget: 16384, room: 4096 })                 // { maxTokens: 3000, budget: 2999 }
+ * fitThinking({ limit: 1000, budget: 16384, room: 4096 })                 // { maxTokens: 1000, budget: undefined }
+ * fitThinking({ budget: 16384, picked: 8192, room: 8192 })                // { maxTokens: 24576, budget: 16384 }
+ * fitThinking({ budget: 32768, picked: 8192, room: 8192, ceiling: 32000 }) // { maxTokens: 32000, budget: 31999 }
  * ```
  */
-export function fitThinking(fit: { readonly limit?: number; readonly picked?: number; readonly budget: number | undefined; readonly room: number }): ThinkingFit {
-  const { limit, picked, budget, room } = fit;
-  if (limit !== undefined) return { maxTokens: limit, budget: budget === undefined || budget < limit ? budget : under(limit) };
-  if (budget === undefined) return { maxTokens: picked, budget };
-  return { maxTokens: picked !== undefined && budget < picked ? picked : budget + room, budget };
+export function fitThinking(fit: { readonly limit?: number; readonly picked?: number; readonly budget: number | undefined; readonly room: number; readonly ceiling?: number }): ThinkingFit {
+  const { limit, picked, budget, room, ceiling } = fit;
+  if (limit !== undefined) return kept(limit, budget);
+  const own = budget === undefined ? picked : picked !== undefined && budget < picked ? picked : budget + room;
+  return kept(own !== undefined && ceiling !== undefined ? Math.min(own, ceiling) : own, budget);
 }
 
-/** The largest budget below an output limit, or undefined when it is under MIN_THINKING_BUDGET. */
-function under(limit: number): number | undefined {
-  return limit - 1 >= MIN_THINKING_BUDGET ? limit - 1 : undefined;
+/** A limit with the budget under it: lowered to one token under it, or none under MIN_THINKING_BUDGET. */
+function kept(maxTokens: number | undefined, budget: number | undefined): ThinkingFit {
+  if (maxTokens === undefined || budget === undefined || budget < maxTokens) return { maxTokens, budget };
+  return { maxTokens, budget: maxTokens - 1 >= MIN_THINKING_BUDGET ? maxTokens - 1 : undefined };
 }
 
 /** The extended-thinking budget a call adds to an Anthropic model's output (adaptive thinking stays within `max_tokens`). */

@@ -559,8 +559,10 @@ export class Executor {
     const budget = candidate.leaf.ttftTimeoutMs;
     // The leaf budget starts when the request is dispatched, not while it waits for a connection.
     const dispatch = budget !== undefined || ctx.onQueued ? new DispatchRelay(ctx.onQueued) : undefined;
+    const outputCeiling = gate?.outputCeiling(candidate);
     let source = backend.stream(attemptCall, {
       model: candidate.model, candidateKey: candidate.key, flow: ctx.flow, whole: whole || undefined, dispatch, clientHeaders: ctx.clientHeaders,
+      ...(outputCeiling !== undefined ? { outputCeiling } : {}),
       // X-Request-Id (and the trace context) go upstream; the upstream's status and own request id come back.
       requestHeaders: upstreamCallHeaders(ctx.requestId, ctx.trace, span),
       onUpstreamResponse: stats ? (status: number, headers: Readonly<Record<string, string | string[] | undefined>>) => {

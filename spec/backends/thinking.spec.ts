@@ -17,5 +17,15 @@ describe('backends/thinking', () => {
       expect(fitThinking({ picked: 8192, budget: 2048, room: 8192 })).to.deep.equal({ maxTokens: 8192, budget: 2048 });
       expect(fitThinking({ picked: 8192, budget: 8192, room: 8192 })).to.deep.equal({ maxTokens: 16384, budget: 8192 });
     });
+
+    it('holds a limit it picks at the ceiling (the model\'s known output), the budget under it; a call\'s limit is not its to change', () => {
+      expect(fitThinking({ picked: 8192, budget: 32768, room: 8192, ceiling: 32000 })).to.deep.equal({ maxTokens: 32000, budget: 31999 });
+      expect(fitThinking({ picked: 8192, budget: 30000, room: 8192, ceiling: 32000 })).to.deep.equal({ maxTokens: 32000, budget: 30000 });
+      expect(fitThinking({ picked: 8192, budget: undefined, room: 8192, ceiling: 4096 })).to.deep.equal({ maxTokens: 4096, budget: undefined });
+      expect(fitThinking({ picked: 8192, budget: 2048, room: 8192, ceiling: 1000 })).to.deep.equal({ maxTokens: 1000, budget: undefined });
+      expect(fitThinking({ budget: undefined, room: 4096, ceiling: 4096 })).to.deep.equal({ maxTokens: undefined, budget: undefined });
+      expect(fitThinking({ budget: 16384, room: 4096, ceiling: 64000 })).to.deep.equal({ maxTokens: 20480, budget: 16384 });
+      expect(fitThinking({ limit: 3000, budget: 2048, room: 4096, ceiling: 2000 })).to.deep.equal({ maxTokens: 3000, budget: 2048 });
+    });
   });
 });

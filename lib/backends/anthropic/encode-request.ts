@@ -23,8 +23,10 @@ const THINKING_BLOCKS: ThinkingBlocks = {
  * Call -> Messages API request body (streamed unless `stream` is false). Text that is empty or
  * only whitespace is left out, its cache mark moved to the block before it (withoutBlankText), as
  * the API refuses such text blocks. `max_tokens` is mandatory: the call's
- * limit or the row's `default_max_tokens`. Extended thinking (`thinking.budget_tokens`) comes
- * from the call's budget or effort and must stay below `max_tokens`; adaptive thinking asked for
+ * limit or the row's `default_max_tokens`, no more than `ceiling` (the model's known output limit,
+ * Target.outputCeiling). Extended thinking (`thinking.budget_tokens`) comes
+ * from the call's budget or effort and must stay below `max_tokens` (fitThinking: a limit lip
+ * picks is raised above it up to the ceiling, the budget lowered under a call's limit or the ceiling); adaptive thinking asked for
  * by the call is `thinking: {type: "adaptive"}` with its effort as `output_config.effort`, as is an
  * Anthropic client's own effort, which turns no thinking on (anthropicEffort); none
  * when the call forces a tool call, which the API refuses beside thinking (anthropicThinking), nor
@@ -59,14 +61,14 @@ const THINKING_BLOCKS: ThinkingBlocks = {
  * ```
  * @see spec/backends/anthropic/encode-request.spec.ts
  */
-export function encodeAnthropicRequest(given: Call, model: string, o: AnthropicOptions, stream = true): Json {
+export function encodeAnthropicRequest(given: Call, model: string, o: AnthropicOptions, stream = true, ceiling?: number): Json {
   refuseForeignMediaFields(given, 'anthropic');
   const call = withoutBlankText(fitCacheMarks(forHostedDialect(given, 'anthropic', HOSTED_DIALECTS.anthropic)));
   const { messages, system } = encodeMessages(call.messages);
   const systemParts = [...call.system, ...system];
   const opt = call.options;
   const thinking = loopWithoutThinking(messages, THINKING_BLOCKS) ? undefined : anthropicThinking(call);
-  const fit = fitThinking({ limit: opt.maxOutputTokens, picked: o.defaultMaxTokens, budget: thinking?.type === 'enabled' ? thinking.budget : undefined, room: o.defaultMaxTokens });
+  const fit = fitThinking({ limit: opt.maxOutputTokens, picked: o.defaultMaxTokens, budget: thinking?.type === 'enabled' ? thinking.budget : undefined, room: o.defaultMaxTokens, ceiling });
   const maxTokens = fit.maxTokens ?? o.defaultMaxTokens;
   const budget = fit.budget;
   const adaptive = thinking?.type === 'adaptive' ? thinking : undefined;

@@ -80,7 +80,7 @@ export function anthropicProtocol(row: BackendRow, defaults: KindDefaults): Http
       method: 'POST',
       url: endpointUrl(o.baseUrl, '/v1/messages'),
       headers: anthropicHeaders(o, key, target.whole ? 'application/json' : 'text/event-stream', call.betas),
-      body: JSON.stringify(encodeAnthropicRequest(o.cacheEnrollment ? enrollInCache(call, o.cacheEnrollment) : call, target.model, o, !target.whole)),
+      body: JSON.stringify(encodeAnthropicRequest(o.cacheEnrollment ? enrollInCache(call, o.cacheEnrollment) : call, target.model, o, !target.whole, target.outputCeiling)),
     }),
     decoder: (_call, _target, secrets) => new AnthropicStreamDecoder(row.id, secrets),
     response: (_call, _target, secrets) => new AnthropicResponseDecoder(row.id, secrets),

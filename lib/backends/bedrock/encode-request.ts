@@ -44,7 +44,8 @@ function cachePointsOf(model: string): { readonly any: boolean; readonly tools: 
  * Anthropic models as `additionalModelRequestFields.thinking` (budget from the call or its
  * effort, not an Anthropic client's own effort; below `maxTokens` as the model requires: a limit
  * the call set stays, the budget lowered under it or thinking left out when less than the
- * smallest budget fits, and a call without one gets the budget plus ANSWER_ROOM (fitThinking);
+ * smallest budget fits, and a call without one gets the budget plus ANSWER_ROOM, no more than
+ * `ceiling` (the model's known output limit, Target.outputCeiling; the budget then under it: fitThinking);
  * temperature and top-p left out, as the model requires; adaptive thinking as `{type: "adaptive"}`; none beside a forced tool choice,
  * which the model refuses: anthropicThinking, nor in an open tool loop whose assistant turn does
  * not start with reasoning, which it refuses too: loopWithoutThinking); other families take no reasoning switch through Converse. `tool_choice:
@@ -66,7 +67,7 @@ function cachePointsOf(model: string): { readonly any: boolean; readonly tools: 
  * ```
  * @see spec/backends/bedrock/encode-request.spec.ts
  */
-export function encodeBedrockRequest(given: Call, model: string, enrolled = false): Json {
+export function encodeBedrockRequest(given: Call, model: string, enrolled = false, ceiling?: number): Json {
   refuseWebSearch(given, 'bedrock');
   refuseForeignMediaFields(given, 'bedrock');
   const own = forHostedDialect(given, 'bedrock');
@@ -80,7 +81,7 @@ export function encodeBedrockRequest(given: Call, model: string, enrolled = fals
   if (systemParts.length > 0) body.system = systemParts.flatMap((p) => (cachePoints && p.cache ? [{ text: p.text }, CACHE_POINT] : [{ text: p.text }]));
   const opt = call.options;
   const asked = isAnthropicModel(model) && !loopWithoutThinking(messages, THINKING_BLOCKS) ? anthropicThinking(call) : undefined;
-  const { maxTokens, budget } = fitThinking({ limit: opt.maxOutputTokens, budget: asked?.type === 'enabled' ? asked.budget : undefined, room: ANSWER_ROOM });
+  const { maxTokens, budget } = fitThinking({ limit: opt.maxOutputTokens, budget: asked?.type === 'enabled' ? asked.budget : undefined, room: ANSWER_ROOM, ceiling });
   // A budget that did not fit under the call's limit leaves thinking out.
   const thinking = asked?.type === 'adaptive' || budget !== undefined ? asked : undefined;
   const inference: Json = {};

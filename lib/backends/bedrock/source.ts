@@ -75,7 +75,7 @@ export function bedrockProtocol(row: BackendRow, deps: BackendDeps, defaults: Ki
     // toolUseId: `[a-zA-Z0-9_-]`, 1 to 64 characters.
     callIds: { chars: 'portable', max: 64 },
     generate: (call, target, key) => {
-      const body = JSON.stringify(encodeBedrockRequest(call, target.model, o.cacheEnrollment));
+      const body = JSON.stringify(encodeBedrockRequest(call, target.model, o.cacheEnrollment, target.outputCeiling));
       const request: UpstreamRequest = {
         method: 'POST',
         url: `${o.runtimeUrl}/model/${modelSegment(row.id, target.model)}/${target.whole ? 'converse' : 'converse-stream'}`,

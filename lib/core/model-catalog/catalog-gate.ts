@@ -125,6 +125,14 @@ export class CatalogGate {
     return extensionFacts(this.policy, candidate.backend, candidate.model);
   }
 
+  /**
+   * The model's known output limit as a ceiling for the limit a backend picks itself
+   * (Target.outputCeiling), when `adapt.max_output_tokens` is on; undefined otherwise.
+   */
+  outputCeiling(candidate: Candidate): number | undefined {
+    return this.policy.config.adapt.max_output_tokens ? this.policy.resolve(candidate.backend, candidate.model).facts.output : undefined;
+  }
+
   /** The options sent to a candidate, adapted to its facts (the same object when nothing changes). */
   adapt(options: GenerationOptions, candidate: Candidate): GenerationOptions {
     const adapt = this.policy.config.adapt;

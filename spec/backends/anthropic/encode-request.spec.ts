@@ -134,6 +134,12 @@ describe('backends/anthropic/encode-request', () => {
     expect(encodeAnthropicRequest(call({ options: { reasoning: { effort: 'minimal' } } }), 'claude', o)).not.to.have.property('thinking');
   });
 
+  it('holds the max_tokens it picks at the ceiling (the model\'s known output limit), the budget under it', () => {
+    expect(encodeAnthropicRequest(call({ options: { reasoning: { effort: 'xhigh' } } }), 'claude', o, true, 32000)).to.deep.include({ max_tokens: 32000, thinking: { type: 'enabled', budget_tokens: 31999 } });
+    expect(encodeAnthropicRequest(call({}), 'claude', o, true, 4096).max_tokens).to.equal(4096);
+    expect(encodeAnthropicRequest(call({ options: { maxOutputTokens: 3000 } }), 'claude', o, true, 64000).max_tokens).to.equal(3000);
+  });
+
   // The API refuses thinking beside a forced tool choice ("Thinking may not be enabled when
   // tool_choice forces tool use"): the forced call wins, with the sampling options thinking left out.
   it('leaves thinking out when the call forces a tool call (any, or one tool), not when the choice is auto or none', () => {

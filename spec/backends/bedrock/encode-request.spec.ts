@@ -95,6 +95,13 @@ describe('backends/bedrock/encode-request', () => {
     expect([unset.inferenceConfig, unset.additionalModelRequestFields]).to.deep.equal([{ maxTokens: 16384 + 4096 }, { thinking: { type: 'enabled', budget_tokens: 16384 } }]);
   });
 
+  it('holds the maxTokens it raises at the ceiling (the model\'s known output limit), the budget under it; sends none without thinking', () => {
+    const q = [{ role: 'user' as const, parts: [{ type: 'text' as const, text: 'q' }] }];
+    const xhigh = encodeBedrockRequest(emptyCall({ messages: q, options: { reasoning: { effort: 'xhigh' } } }), CLAUDE, false, 32000);
+    expect([xhigh.inferenceConfig, xhigh.additionalModelRequestFields]).to.deep.equal([{ maxTokens: 32000 }, { thinking: { type: 'enabled', budget_tokens: 31999 } }]);
+    expect(encodeBedrockRequest(emptyCall({ messages: q }), CLAUDE, false, 32000)).to.not.have.property('inferenceConfig');
+  });
+
   it('puts a cachePoint after each cache-marked system part, message part and tool (not for Nova) for the models that cache; none for the others', () => {
     const call = emptyCall({
       system: [{ type: 'text', text: 'Rules.', cache: {} }],

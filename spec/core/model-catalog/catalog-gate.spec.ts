@@ -70,4 +70,13 @@ describe('core/model-catalog/catalog-gate: what a request needs, who cannot take
     expect(all.adapt(same, candidate('oa', 'gpt-4o'))).to.equal(same);
     expect(new CatalogGate(policy(), call, undefined).adapt(options, candidate('oa', 'gpt-3.5-turbo'))).to.equal(options);
   });
+
+  // The limit a backend picks itself (a default, one raised above a thinking budget) ignored the
+  // model's output limit; it reaches the backend as a ceiling, apart from the client's options.
+  it('outputCeiling: the model\'s known output limit with adapt.max_output_tokens on; none when off or unknown', () => {
+    const on = new CatalogGate(policy(', adapt: { max_output_tokens: true }'), emptyCall(), undefined);
+    expect(on.outputCeiling(candidate('oa', 'gpt-3.5-turbo'))).to.equal(4096);
+    expect(on.outputCeiling(candidate('oa', 'made-up-model'))).to.equal(undefined);
+    expect(new CatalogGate(policy(', adapt: { sampling: true }'), emptyCall(), undefined).outputCeiling(candidate('oa', 'gpt-3.5-turbo'))).to.equal(undefined);
+  });
 });

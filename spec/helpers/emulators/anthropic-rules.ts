@@ -18,8 +18,9 @@ type Refusal = { status: number; error: { message: string; type?: string; code?:
  * user's holding tool results) whose assistant turn does not start with a thinking block (on
  * Bedrock a `reasoningContent`): "When `thinking` is enabled, a final `assistant` message must
  * start with a thinking block". Bedrock's Claude models after Claude 3 refuse `temperature` beside
- * `topP` ("`temperature` and `top_p` cannot both be specified for this model. Please use only one."),
- * and a thinking budget under 1024 tokens or not under `maxTokens`.
+ * `topP` ("`temperature` and `top_p` cannot both be specified for this model. Please use only one.").
+ * Both refuse a thinking budget under 1024 tokens or not under the output limit (`max_tokens`,
+ * on Bedrock `maxTokens`): "`max_tokens` must be greater than `thinking.budget_tokens`".
  */
 const FORCED_WITH_THINKING = 'Thinking may not be enabled when tool_choice forces tool use.';
 const LOOP_WITHOUT_THINKING = 'When `thinking` is enabled, a final `assistant` message must start with a thinking block (preceeding the lastmost set of `tool_use` and `tool_result` blocks). '
@@ -86,6 +87,9 @@ function loopWithoutThinking(messages: unknown, isThinking: (b: Json) => boolean
 export function refuseAnthropicCombination(body: Json | undefined): Refusal {
   const forced = body?.tool_choice?.type === 'any' || body?.tool_choice?.type === 'tool';
   if (forced && thinks(body?.thinking)) return invalid(FORCED_WITH_THINKING);
+  const budget = body?.thinking?.type === 'enabled' ? body.thinking.budget_tokens : undefined;
+  if (typeof budget === 'number' && budget < 1024) return invalid(BUDGET_TOO_SMALL);
+  if (typeof budget === 'number' && typeof body?.max_tokens === 'number' && budget >= body.max_tokens) return invalid(BUDGET_NOT_UNDER_LIMIT);
   const loop = thinks(body?.thinking)
     ? loopWithoutThinking(body?.messages, (b) => b?.type === 'thinking' || b?.type === 'redacted_thinking', (b) => b?.type === 'tool_result', (b) => String(b?.type))
     : undefined;
