@@ -88,10 +88,22 @@ describe('conformance: wire details of the four frontends', function () {
       expect(error.details[1]).to.deep.equal({ '@type': 'type.googleapis.com/google.rpc.BadRequest', fieldViolations: [{ field: 'generationConfig.maxOutputTokens', description: error.message }] });
     });
 
-    it('the canonical checks too (Anthropic: temperature out of range)', async () => {
-      const res = await post('/v1/messages', { model: 'script:echo', max_tokens: 5, temperature: 3, messages: [{ role: 'user', content: 'x' }] });
+    it('the canonical checks too (Anthropic: top_p out of range)', async () => {
+      const res = await post('/v1/messages', { model: 'script:echo', max_tokens: 5, top_p: 3, messages: [{ role: 'user', content: 'x' }] });
       expect(res.status).to.equal(400);
-      expect(JSON.parse(res.body).error).to.deep.equal({ type: 'invalid_request_error', message: 'temperature: must be a number between 0 and 2' });
+      expect(JSON.parse(res.body).error).to.deep.equal({ type: 'invalid_request_error', message: 'top_p: must be a number between 0 and 1' });
+    });
+
+    // Anthropic takes a temperature from 0 to 1 and refuses more with a 400; lip took up to 2 (the
+    // canonical range, OpenAI's) and told an Anthropic client "between 0 and 2".
+    it('Anthropic: a temperature over 1 is refused as the Messages API refuses it, "between 0 and 1"', async () => {
+      const res = await post('/v1/messages', { model: 'script:echo', max_tokens: 5, temperature: 1.5, messages: [{ role: 'user', content: 'x' }] });
+      expect(res.status).to.equal(400);
+      expect(JSON.parse(res.body).error).to.deep.equal({ type: 'invalid_request_error', message: 'temperature: must be a number between 0 and 1' });
+      const three = await post('/v1/messages', { model: 'script:echo', max_tokens: 5, temperature: 3, messages: [{ role: 'user', content: 'x' }] });
+      expect(JSON.parse(three.body).error.message).to.equal('temperature: must be a number between 0 and 1');
+      const one = await post('/v1/messages', { model: 'script:echo', max_tokens: 5, temperature: 1, messages: [{ role: 'user', content: 'x' }] });
+      expect(one.status).to.equal(200);
     });
   });
 

@@ -286,7 +286,11 @@ function toolChoice(choice: Json | undefined, tools: readonly ToolDefinition[]):
 
 function options(b: Json): GenerationOptions {
   const o: { -readonly [K in keyof GenerationOptions]: GenerationOptions[K] } = { maxOutputTokens: b.max_tokens };
-  if (typeof b.temperature === 'number') o.temperature = b.temperature;
+  if (typeof b.temperature === 'number') {
+    // Anthropic's range, not the canonical one (to 2, OpenAI's): the Messages API refuses more.
+    if (b.temperature < 0 || b.temperature > 1) throw badField('temperature', 'must be a number between 0 and 1');
+    o.temperature = b.temperature;
+  }
   if (typeof b.top_p === 'number') o.topP = b.top_p;
   if (typeof b.top_k === 'number') o.topK = b.top_k;
   if (Array.isArray(b.stop_sequences) && b.stop_sequences.length > 0) o.stopSequences = b.stop_sequences;

@@ -26,6 +26,13 @@ describe('frontends/anthropic decodeMessagesRequest', () => {
     expect(decode({ system: 'Short.', messages: [{ role: 'user', content: 'x' }] }).system).to.deep.equal([{ type: 'text', text: 'Short.' }]);
   });
 
+  it('refuses a temperature outside Anthropic\'s 0 to 1 (the canonical range goes to 2), as the Messages API does', () => {
+    const refused = refusalOf(() => decode({ messages: [{ role: 'user', content: 'x' }], temperature: 1.01 }));
+    expect([refused.code, refused.message, refused.param]).to.deep.equal(['LIP_ERR_REQUEST_INVALID', 'temperature: must be a number between 0 and 1', 'temperature']);
+    expect(refusalOf(() => decode({ messages: [{ role: 'user', content: 'x' }], temperature: -0.5 })).message).to.equal('temperature: must be a number between 0 and 1');
+    expect(decode({ messages: [{ role: 'user', content: 'x' }], temperature: 1 }).options.temperature).to.equal(1);
+  });
+
   it('a thread is a continuation lip holds (stored under a msg_ id); a bad one, or billing a user profile, is a 400 naming the field', () => {
     const messages = [{ role: 'user', content: 'x' }];
     expect(decodeMessagesRequest({ ...base, messages }).continuation).to.equal(undefined);
