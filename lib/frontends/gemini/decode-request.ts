@@ -134,7 +134,7 @@ function decodeBody(b: Json, model: string, stream: boolean, origins?: { readonl
       tools.push({
         name: f.name,
         ...(typeof f.description === 'string' ? { description: f.description } : {}),
-        parameters: (f.parametersJsonSchema ?? (f.parameters ? toJsonSchema(f.parameters) : { type: 'object', properties: {} })) as Record<string, unknown>,
+        parameters: (f.parametersJsonSchema ?? (f.parameters ? toJsonSchema(f.parameters, `tools[${i}].functionDeclarations[${k}].parameters`) : { type: 'object', properties: {} })) as Record<string, unknown>,
       });
     });
   });
@@ -307,7 +307,7 @@ function responseFormat(g: Json): ResponseFormat | undefined {
     throw badField('generationConfig.responseMimeType', `must be text/plain or application/json (got ${JSON.stringify(g.responseMimeType.slice(0, 60))})`, true);
   }
   if (g.responseJsonSchema) return { type: 'json_schema', schema: g.responseJsonSchema };
-  if (g.responseSchema) return { type: 'json_schema', schema: toJsonSchema(g.responseSchema) as Record<string, unknown> };
+  if (g.responseSchema) return { type: 'json_schema', schema: toJsonSchema(g.responseSchema, 'generationConfig.responseSchema') as Record<string, unknown> };
   if (g.responseMimeType === 'application/json') return { type: 'json_object' };
   return undefined;
 }
