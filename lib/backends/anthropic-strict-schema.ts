@@ -92,11 +92,24 @@ export function anthropicStrictSchema(schema: unknown): Json | undefined {
 }
 
 /**
- * Whether a schema lies inside that subset as written (anthropicStrictSchema leaves it as it is):
- * a tool whose schema does is sent `strict`, any other without it, as the canonical `strict` says
- * of a provider that takes a subset of schemas as strict.
+ * The schema a strict tool goes with `strict: true`: the schema as written, less a root `$schema`
+ * (the dialect it names is no keyword of the subset; openai-node's zod helpers, `zodFunction` and
+ * `zodResponsesFunction`, write one on every tool), when the rest lies inside the subset as it is
+ * (anthropicStrictSchema leaves it unchanged). Undefined for any other schema: such a tool goes
+ * without `strict`, its schema as written, as the canonical `strict` says of a provider that takes
+ * a subset of schemas as strict.
+ *
+ * ```ts
+ * anthropicStrictInput({ $schema: 'http://json-schema.org/draft-07/schema#', type: 'object', properties: {}, additionalProperties: false })
+ * // { type: 'object', properties: {}, additionalProperties: false }
+ * anthropicStrictInput({ type: 'object', properties: { n: { type: 'integer', minimum: 1 } }, required: ['n'], additionalProperties: false })
+ * // undefined
+ * ```
  */
-export function anthropicStrictCompatible(schema: unknown): boolean {
-  const fitted = anthropicStrictSchema(schema);
-  return fitted !== undefined && isDeepStrictEqual(fitted, schema);
+export function anthropicStrictInput(schema: unknown): Json | undefined {
+  if (!isNode(schema)) return undefined;
+  const rest: Json = { ...schema };
+  delete rest.$schema;
+  const fitted = anthropicStrictSchema(rest);
+  return fitted !== undefined && isDeepStrictEqual(fitted, rest) ? rest : undefined;
 }

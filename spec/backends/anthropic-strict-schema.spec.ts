@@ -1,5 +1,8 @@
 import { expect } from 'chai';
-import { anthropicStrictCompatible, anthropicStrictSchema } from '../../lib/backends/anthropic-strict-schema.js';
+import { anthropicStrictInput, anthropicStrictSchema } from '../../lib/backends/anthropic-strict-schema.js';
+
+/** Whether a strict tool of that schema goes to Anthropic with `strict: true`. */
+const anthropicStrictCompatible = (schema: unknown) => anthropicStrictInput(schema) !== undefined;
 
 const CLOSED = { type: 'object', properties: { city: { type: 'string' }, unit: { type: 'string', enum: ['c', 'f'] } }, required: ['city'], additionalProperties: false };
 
@@ -43,6 +46,15 @@ describe('backends/anthropic-strict-schema', () => {
     const open = { $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'object', properties: { a: { type: 'object', properties: {} } } };
     expect(anthropicStrictSchema(open)).to.deep.equal({ type: 'object', properties: { a: { type: 'object', properties: {}, additionalProperties: false } }, additionalProperties: false });
     expect(anthropicStrictCompatible(open)).to.equal(false);
+  });
+
+  it('takes a strict tool whose only word outside the subset is a root $schema (openai-node\'s zod helpers write one), sending it without', () => {
+    const zod = { ...CLOSED, $schema: 'http://json-schema.org/draft-07/schema#' };
+    expect(anthropicStrictInput(zod)).to.deep.equal(CLOSED);
+    expect(anthropicStrictInput(CLOSED)).to.deep.equal(CLOSED);
+    // Nested, it is no dialect marker but a keyword the subset has not.
+    expect(anthropicStrictInput({ ...CLOSED, properties: { city: { type: 'string', $schema: 'x' } } })).to.equal(undefined);
+    expect(anthropicStrictInput({ ...zod, properties: { n: { type: 'integer', minimum: 1 } }, required: ['n'] })).to.equal(undefined);
   });
 
   it('has no fit for an open object, a map, a node without a type, a list of items or a boolean schema', () => {

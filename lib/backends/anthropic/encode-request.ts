@@ -9,7 +9,7 @@ import { definedFields, sendKnobs } from '../provider-options.js';
 import type { AnthropicOptions } from './options.js';
 import { forHostedDialect } from '../hosted-tools.js';
 import { refuseForeignMediaFields } from '../media-refusal.js';
-import { anthropicStrictCompatible, anthropicStrictSchema } from '../anthropic-strict-schema.js';
+import { anthropicStrictInput, anthropicStrictSchema } from '../anthropic-strict-schema.js';
 
 type Json = Record<string, unknown>;
 
@@ -160,15 +160,15 @@ function declarations(tools: readonly ToolDefinition[]): Json[] {
  * tool of Anthropic's dialect; forHostedDialect refused any other) as the client declared it;
  * every other tool (a function, a provider tool of another dialect) by its schema, `strict` when
  * the call asks for it and the schema lies inside the subset Anthropic takes as strict
- * (anthropicStrictCompatible; outside it the API refuses the whole request, so such a tool goes
- * without it, its constraints still in the schema the model reads).
+ * (anthropicStrictInput: a root `$schema` left out; outside it the API refuses the whole request,
+ * so such a tool goes without it, its schema as written, constraints and all, for the model to read).
  */
 function toolDeclaration(t: ToolDefinition): Json {
   if (t.kind === 'web_search') return webSearchDeclaration(t);
   if (t.kind === 'hosted' && t.providerTool?.dialect === HOSTED_DIALECTS.anthropic) return { ...t.providerTool.definition };
   if (t.providerTool?.dialect === TOOL_DIALECTS.anthropic) return { ...t.providerTool.definition };
-  const strict = t.strict === true && anthropicStrictCompatible(t.parameters);
-  return { name: t.name, ...(t.description !== undefined ? { description: t.description } : {}), input_schema: t.parameters, ...(strict ? { strict: true } : {}) };
+  const strict = t.strict === true ? anthropicStrictInput(t.parameters) : undefined;
+  return { name: t.name, ...(t.description !== undefined ? { description: t.description } : {}), input_schema: strict ?? t.parameters, ...(strict !== undefined ? { strict: true } : {}) };
 }
 
 /**

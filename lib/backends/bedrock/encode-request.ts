@@ -8,7 +8,7 @@ import { withoutBlankText } from '../blank-text.js';
 import { CACHE_POINT, encodeMessages } from './encode-messages.js';
 import { forHostedDialect } from '../hosted-tools.js';
 import { refuseForeignMediaFields } from '../media-refusal.js';
-import { anthropicStrictCompatible, anthropicStrictSchema } from '../anthropic-strict-schema.js';
+import { anthropicStrictInput, anthropicStrictSchema } from '../anthropic-strict-schema.js';
 
 type Json = Record<string, unknown>;
 /** The JSON Pointer of the matched stop sequence in a model's own answer (`additionalModelResponseFields`). */
@@ -106,8 +106,8 @@ export function encodeBedrockRequest(given: Call, model: string, enrolled = fals
     body.toolConfig = {
       tools: callableTools(call).flatMap((t) => {
         const json = Object.keys(t.parameters).length > 0 ? t.parameters : { type: 'object', properties: {} };
-        const strict = t.strict === true && anthropicStrictCompatible(json) ? { strict: true } : {};
-        const spec = { toolSpec: { name: t.name, ...(t.description ? { description: t.description } : {}), inputSchema: { json }, ...strict } };
+        const strict = t.strict === true ? anthropicStrictInput(json) : undefined;
+        const spec = { toolSpec: { name: t.name, ...(t.description ? { description: t.description } : {}), inputSchema: { json: strict ?? json }, ...(strict !== undefined ? { strict: true } : {}) } };
         return where.tools && t.cache ? [spec, CACHE_POINT] : [spec];
       }),
       ...toolChoice(call.toolChoice),
