@@ -1,4 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
+import { LipError } from '../errors/index.js';
+import { recursiveSchema } from './recursive-schema.js';
 
 type Json = Record<string, unknown>;
 
@@ -95,9 +97,10 @@ export function anthropicStrictSchema(schema: unknown): Json | undefined {
  * The schema a strict tool goes with `strict: true`: the schema as written, less a root `$schema`
  * (the dialect it names is no keyword of the subset; openai-node's zod helpers, `zodFunction` and
  * `zodResponsesFunction`, write one on every tool), when the rest lies inside the subset as it is
- * (anthropicStrictSchema leaves it unchanged). Undefined for any other schema: such a tool goes
- * without `strict`, its schema as written, as the canonical `strict` says of a provider that takes
- * a subset of schemas as strict.
+ * (anthropicStrictSchema leaves it unchanged) and is not recursive (recursiveSchema: the subset
+ * has no recursive schemas; a `$ref` back to a schema that holds it fails the whole request).
+ * Undefined for any other schema: such a tool goes without `strict`, its schema as written, as the
+ * canonical `strict` says of a provider that takes a subset of schemas as strict.
  *
  * ```ts
  * anthropicStrictInput({ $schema: 'http://json-schema.org/draft-07/schema#', type: 'object', properties: {}, additionalProperties: false })
@@ -111,5 +114,22 @@ export function anthropicStrictInput(schema: unknown): Json | undefined {
   const rest: Json = { ...schema };
   delete rest.$schema;
   const fitted = anthropicStrictSchema(rest);
-  return fitted !== undefined && isDeepStrictEqual(fitted, rest) ? rest : undefined;
+  return fitted !== undefined && isDeepStrictEqual(fitted, rest) && !recursiveSchema(rest) ? rest : undefined;
+}
+
+/**
+ * The schema a `json_schema` response format goes with (`output_config.format`, Converse's
+ * `outputConfig` for a Claude model): fitted to the subset (anthropicStrictSchema), as written
+ * where it has no fit (the API's 400 says why). A recursive schema (recursiveSchema) has no form
+ * in the subset, and a response format no unconstrained one: the call is refused before anything
+ * is sent, retryable, so that a route moves on to a candidate whose provider takes recursion
+ * (OpenAI's and Gemini's structured outputs do).
+ */
+export function anthropicFormatSchema(schema: Json, backend: string): Json {
+  if (recursiveSchema(schema)) {
+    throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `${backend}: the json_schema response format is recursive (a $ref back to a schema that holds it), and this provider's structured outputs take no recursive schema; route the request to a backend whose provider takes one`, {
+      retryable: true, detail: { backend },
+    });
+  }
+  return anthropicStrictSchema(schema) ?? schema;
 }

@@ -9,7 +9,7 @@ import { definedFields, sendKnobs } from '../provider-options.js';
 import type { AnthropicOptions } from './options.js';
 import { forHostedDialect } from '../hosted-tools.js';
 import { refuseForeignMediaFields } from '../media-refusal.js';
-import { anthropicStrictInput, anthropicStrictSchema } from '../anthropic-strict-schema.js';
+import { anthropicFormatSchema, anthropicStrictInput } from '../anthropic-strict-schema.js';
 
 type Json = Record<string, unknown>;
 
@@ -35,7 +35,8 @@ const THINKING_BLOCKS: ThinkingBlocks = {
  * thinking is on, the sampling options the API refuses with thinking (temperature, top_k, top_p
  * below 0.95) are left out. A `json_schema` response format is `output_config.format`, its schema
  * fitted to the subset the API compiles (anthropicStrictSchema: the keywords outside it go into
- * the description), as written where it has no fit (an open object). The client's
+ * the description), as written where it has no fit (an open object); a recursive one is refused
+ * before sending (anthropicFormatSchema), so that a route moves on. The client's
  * `service_tier`, `inference_geo` and `speed` go out unless the row turns `provider_options` off
  * (a `speed` some models take only with a beta feature: the client names it in its own
  * `anthropic-beta`, which is sent on). A client tool
@@ -96,7 +97,7 @@ export function encodeAnthropicRequest(given: Call, model: string, o: AnthropicO
   const stops = opt.stopSequences?.filter((stop) => /\S/.test(stop));
   if (stops !== undefined && stops.length > 0) body.stop_sequences = stops;
   const outputConfig: Json = {};
-  if (opt.responseFormat?.type === 'json_schema') outputConfig.format = { type: 'json_schema', schema: anthropicStrictSchema(opt.responseFormat.schema) ?? opt.responseFormat.schema };
+  if (opt.responseFormat?.type === 'json_schema') outputConfig.format = { type: 'json_schema', schema: anthropicFormatSchema(opt.responseFormat.schema, 'anthropic') };
   const effort = anthropicEffort(call, thinking);
   if (effort !== undefined) outputConfig.effort = effort;
   const taskBudget = o.providerOptions ? call.providerOptions?.anthropic?.taskBudget : undefined;

@@ -8,7 +8,7 @@ import { withoutBlankText } from '../blank-text.js';
 import { CACHE_POINT, encodeMessages } from './encode-messages.js';
 import { forHostedDialect } from '../hosted-tools.js';
 import { refuseForeignMediaFields } from '../media-refusal.js';
-import { anthropicStrictInput, anthropicStrictSchema } from '../anthropic-strict-schema.js';
+import { anthropicFormatSchema, anthropicStrictInput } from '../anthropic-strict-schema.js';
 
 type Json = Record<string, unknown>;
 /** The JSON Pointer of the matched stop sequence in a model's own answer (`additionalModelResponseFields`). */
@@ -119,8 +119,9 @@ export function encodeBedrockRequest(given: Call, model: string, enrolled = fals
   }
   const format = opt.responseFormat;
   if (format?.type === 'json_schema') {
-    // Converse takes the schema as a JSON string; a Claude model compiles it as Anthropic does, so it is fitted to that subset.
-    const schema = (isAnthropicModel(model) ? anthropicStrictSchema(format.schema) : undefined) ?? format.schema;
+    // Converse takes the schema as a JSON string; a Claude model compiles it as Anthropic does, so
+    // it is fitted to that subset (and a recursive one refused before sending, as on anthropic).
+    const schema = isAnthropicModel(model) ? anthropicFormatSchema(format.schema, 'bedrock') : format.schema;
     const definition = { schema: JSON.stringify(schema), ...(format.name !== undefined ? { name: format.name } : {}), ...(format.description !== undefined ? { description: format.description } : {}) };
     body.outputConfig = { textFormat: { type: 'json_schema', structure: { jsonSchema: definition } } };
   }

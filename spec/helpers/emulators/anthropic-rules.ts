@@ -7,8 +7,9 @@ type Refusal = { status: number; error: { message: string; type?: string; code?:
  * (`any`, or one `tool`): "Thinking may not be enabled when tool_choice forces tool use."; a
  * schema it compiles into a grammar (a `strict` tool's `input_schema`, `output_config.format`)
  * with a keyword outside its structured outputs' subset ("For 'integer' type, property 'minimum'
- * is not supported") or an object not closed ("For 'object' type, 'additionalProperties' must be
- * explicitly set to false"). Bedrock's Converse refuses the first for a Claude model (thinking in
+ * is not supported"), an object not closed ("For 'object' type, 'additionalProperties' must be
+ * explicitly set to false") or a recursive `$ref` (documented as not supported; the words are the
+ * emulator's). Bedrock's Converse refuses the first for a Claude model (thinking in
  * `additionalModelRequestFields`, `toolConfig.toolChoice` `any` or `tool`), the model's words
  * wrapped in a ValidationException. Both refuse a user turn after tool calls that does not begin
  * with their results ("Messages following tool_use blocks must begin with a matching number of
@@ -36,9 +37,59 @@ const UNSUPPORTED = ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum
 
 const invalid = (message: string): Refusal => ({ status: 400, error: { message, type: 'invalid_request_error' } });
 
+/**
+ * Words for a recursive schema, which Anthropic's structured outputs document as not supported.
+ * The API's own message for it is not on record: these are the emulator's, naming the definition.
+ */
+const RECURSIVE = (name: string) => `Recursive schemas are not supported: '${name}' refers to itself`;
+
+/**
+ * The first definition a schema reaches again through its own `$ref`s (`#` the root, `#/$defs/X`
+ * or `#/definitions/X`), or undefined: the refs a definition holds are the edges, nested `$defs`
+ * aside, and a cycle among those reachable from the root is recursion.
+ */
+function recursiveDefinition(root: unknown): string | undefined {
+  if (typeof root !== 'object' || root === null || Array.isArray(root)) return undefined;
+  const defs = new Map<string, unknown>([['#', root]]);
+  for (const key of ['$defs', 'definitions']) {
+    const map = (root as Json)[key];
+    if (typeof map === 'object' && map !== null) for (const [name, def] of Object.entries(map)) defs.set(`#/${key}/${name}`, def);
+  }
+  const refsOf = (node: unknown, found: string[] = []): string[] => {
+    if (Array.isArray(node)) node.forEach((n) => refsOf(n, found));
+    else if (typeof node === 'object' && node !== null) {
+      for (const [key, value] of Object.entries(node)) {
+        if (key === '$ref' && typeof value === 'string') found.push(value);
+        else if (key !== '$defs' && key !== 'definitions' && key !== 'enum' && key !== 'const') refsOf(value, found);
+      }
+    }
+    return found;
+  };
+  const state = new Map<string, 'open' | 'done'>();
+  const visit = (name: string): string | undefined => {
+    if (state.get(name) === 'open') return name;
+    if (state.get(name) === 'done' || !defs.has(name)) return undefined;
+    state.set(name, 'open');
+    for (const ref of refsOf(defs.get(name))) {
+      let pointer = ref;
+      try { pointer = decodeURIComponent(ref).replace(/~1/g, '/').replace(/~0/g, '~'); } catch { /* as written */ }
+      const cycle = visit(pointer);
+      if (cycle !== undefined) return cycle;
+    }
+    state.set(name, 'done');
+    return undefined;
+  };
+  return visit('#');
+}
+
 /** The first part of a schema outside the structured outputs' subset, in the API's words, or undefined. */
 export function grammarProblem(schema: unknown): string | undefined {
-  if (Array.isArray(schema)) return schema.map(grammarProblem).find((p) => p !== undefined);
+  const recursive = recursiveDefinition(schema);
+  return recursive !== undefined ? RECURSIVE(recursive) : nodeProblem(schema);
+}
+
+function nodeProblem(schema: unknown): string | undefined {
+  if (Array.isArray(schema)) return schema.map(nodeProblem).find((p) => p !== undefined);
   if (typeof schema !== 'object' || schema === null) return undefined;
   const s = schema as Json;
   const type = typeof s.type === 'string' ? s.type : undefined;
@@ -46,7 +97,7 @@ export function grammarProblem(schema: unknown): string | undefined {
   const unsupported = UNSUPPORTED.find((key) => s[key] !== undefined) ?? (typeof s.minItems === 'number' && s.minItems > 1 ? 'minItems' : undefined);
   if (unsupported !== undefined) return `For '${type ?? 'any'}' type, property '${unsupported}' is not supported`;
   const nested = [s.items, s.anyOf, s.allOf, s.oneOf, ...['properties', '$defs', 'definitions'].flatMap((key) => (typeof s[key] === 'object' && s[key] !== null ? Object.values(s[key]) : []))];
-  return nested.map(grammarProblem).find((p) => p !== undefined);
+  return nested.map(nodeProblem).find((p) => p !== undefined);
 }
 
 /**
