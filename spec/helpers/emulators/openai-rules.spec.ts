@@ -28,4 +28,13 @@ describe('helpers/emulators: OpenAI strict schema rules', () => {
     expect(refuseOpenAIResponsesSchemas({ text: { format: { type: 'json_schema', name: 'out', schema: { ...CLOSED, if: { type: 'object' } }, strict: true } } })?.error.message)
       .to.equal("Invalid schema for response_format 'out': In context=(), 'if' is not permitted.");
   });
+
+  it('refuses a strict schema past the size limits: 11 levels of nesting, 5,001 properties', () => {
+    const nested = (levels: number): unknown => (levels === 0 ? { type: 'string' } : { type: 'object', properties: { x: nested(levels - 1) }, required: ['x'], additionalProperties: false });
+    const tool = (parameters: unknown) => ({ tools: [{ type: 'function', function: { name: 'w', parameters, strict: true } }] });
+    expect(refuseOpenAIChatSchemas(tool(nested(10)))).to.equal(undefined);
+    expect(refuseOpenAIChatSchemas(tool(nested(11)))?.error.message).to.equal("Invalid schema for function 'w': 11 levels of nesting exceeds limit of 10.");
+    const properties = Object.fromEntries(Array.from({ length: 5_001 }, (_, i) => [`p${i}`, { type: 'string' }]));
+    expect(refuseOpenAIResponsesSchemas({ tools: [{ type: 'function', name: 'w', parameters: { type: 'object', properties, required: Object.keys(properties), additionalProperties: false }, strict: true }] })?.status).to.equal(400);
+  });
 });

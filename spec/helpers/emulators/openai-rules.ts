@@ -11,9 +11,26 @@ type Refusal = { status: number; error: { message: string; type?: string; code?:
  * `patternProperties`, `oneOf`). The whole request is refused with a 400, on Chat Completions and
  * on the Responses API alike. The check walks the places a schema holds schemas (`properties`,
  * `$defs`, `definitions`, `items`, `anyOf`), not a property that happens to be named like a
- * keyword.
+ * keyword. Past the documented size limits (10 levels of nesting below the root, 5,000 object
+ * properties, 1,000 enum values, 120,000 characters of names and values, 15,000 for one string
+ * enum of more than 250 values) the request is refused too: "6 levels of nesting exceeds limit of
+ * 5" is the API's (when its limit was 5), the words for the totals are the emulator's.
  */
 const NOT_PERMITTED = ['allOf', 'not', 'if', 'then', 'else', 'dependentRequired', 'dependentSchemas', 'patternProperties', 'oneOf'];
+const MAX_DEPTH = 10;
+const LIMITS = { properties: 5_000, enumValues: 1_000, chars: 120_000 };
+const textLength = (value: unknown) => (typeof value === 'string' ? value.length : JSON.stringify(value)?.length ?? 0);
+
+/** The first part of a schema outside the strict subset or past its limits, in the API's words, or undefined. */
+function strictProblem(schema: unknown): string | undefined {
+  const totals = { properties: 0, enumValues: 0, chars: 0 };
+  const problem = shapeProblem(schema, [], 0, totals);
+  if (problem !== undefined) return problem;
+  if (totals.properties > LIMITS.properties) return `Total number of object properties (${totals.properties}) exceeds limit of ${LIMITS.properties}.`;
+  if (totals.enumValues > LIMITS.enumValues) return `Total number of enum values (${totals.enumValues}) exceeds limit of ${LIMITS.enumValues}.`;
+  if (totals.chars > LIMITS.chars) return `Total string length of property names, definition names, enum values and const values (${totals.chars}) exceeds limit of ${LIMITS.chars}.`;
+  return undefined;
+}
 
 /** Python's repr of the context tuple the API names ("()", "('properties', 'u')", "('items',)"). */
 const context = (path: readonly (string | number)[]): string => {
@@ -21,11 +38,22 @@ const context = (path: readonly (string | number)[]): string => {
   return parts.length === 1 ? `(${parts[0]},)` : `(${parts.join(', ')})`;
 };
 
-/** The first part of a schema outside the strict subset, in the API's words, or undefined. */
-function strictProblem(schema: unknown, path: readonly (string | number)[] = []): string | undefined {
+function shapeProblem(schema: unknown, path: readonly (string | number)[], depth: number, totals: { properties: number; enumValues: number; chars: number }): string | undefined {
   if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) return undefined;
+  if (depth > MAX_DEPTH) return `${depth} levels of nesting exceeds limit of ${MAX_DEPTH}.`;
   const s = schema as Json;
   const where = `In context=${context(path)}`;
+  totals.properties += Object.keys(s.properties ?? {}).length;
+  for (const key of ['properties', '$defs', 'definitions']) if (typeof s[key] === 'object' && s[key] !== null) totals.chars += Object.keys(s[key]).join('').length;
+  if (Array.isArray(s.enum)) {
+    const chars = s.enum.reduce((sum: number, value: unknown) => sum + textLength(value), 0);
+    totals.enumValues += s.enum.length;
+    totals.chars += chars;
+    if (s.enum.length > 250 && s.enum.every((value: unknown) => typeof value === 'string') && chars > 15_000) {
+      return `${where}, the total string length of an enum of ${s.enum.length} values (${chars}) exceeds limit of 15000.`;
+    }
+  }
+  if (s.const !== undefined) totals.chars += textLength(s.const);
   const keyword = NOT_PERMITTED.find((key) => s[key] !== undefined);
   if (keyword !== undefined) return `${where}, '${keyword}' is not permitted.`;
   const object = s.type === 'object' || (Array.isArray(s.type) && s.type.includes('object')) || s.properties !== undefined;
@@ -41,7 +69,7 @@ function strictProblem(schema: unknown, path: readonly (string | number)[] = [])
     ...(Array.isArray(s.anyOf) ? s.anyOf.map((sub: unknown, i: number): [unknown, (string | number)[]] => [sub, [...path, 'anyOf', i]]) : []),
   ];
   for (const [sub, at] of nested) {
-    const problem = strictProblem(sub, at);
+    const problem = shapeProblem(sub, at, depth + 1, totals);
     if (problem !== undefined) return problem;
   }
   return undefined;
