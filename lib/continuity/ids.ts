@@ -77,3 +77,23 @@ export function clipReason(reason: string | undefined): string | null {
   const line = reason.replace(/\s+/g, ' ').trim();
   return line.length > 512 ? `${line.slice(0, 511)}…` : line;
 }
+
+/** The longest `candidate_key` or `model` an attempt row keeps (characters). */
+export const MAX_ROW_TEXT = 256;
+const ROW_TEXT_KEPT = 240;
+
+/**
+ * A row's `candidate_key` or `model` as stored: client text (the model a request named, up to
+ * MAX_SELECTOR_INPUT_CHARS) past MAX_ROW_TEXT characters is cut to its first 240 and
+ * `...(+N chars)`, N the characters left out, so that a row stays about the same size whatever
+ * the client sent (a store caps rows by count). The cut is a copy of its own: a slice is a view
+ * that keeps the whole original alive for as long as the row is kept.
+ */
+export function clipRowText(text: string): string {
+  if (text.length <= MAX_ROW_TEXT) return text;
+  // Never split a surrogate pair.
+  const kept = ROW_TEXT_KEPT - (isHighSurrogate(text.charCodeAt(ROW_TEXT_KEPT - 1)) ? 1 : 0);
+  return Buffer.from(`${text.slice(0, kept)}...(+${text.length - kept} chars)`, 'utf16le').toString('utf16le');
+}
+
+const isHighSurrogate = (code: number): boolean => code >= 0xd800 && code <= 0xdbff;

@@ -4,7 +4,7 @@ import type {
   ALegInfo, ALegRouting, AttemptEnd, AttemptRow, AttemptStart, AttemptTicket, ContinuityStatus,
   ContinuityStore, Conversation, PendingALegIds, ResolvedALeg, ResponseRecord, SessionRecord, StoredResponse, UsageQuery, UsageSummaryRow,
 } from './continuity-store.js';
-import { checkPrincipal, checkSessionId, clipReason, newALegId, newBLegId, newSessionId } from './ids.js';
+import { checkPrincipal, checkSessionId, clipReason, clipRowText, newALegId, newBLegId, newSessionId } from './ids.js';
 import { LegTable, legInfo, newLegState, resolvedALeg, type LegState } from './leg-table.js';
 import { conversationMessages } from './rebuild-conversation.js';
 import { fromResponseRow, isDeletedResponse, responseNotFound, storedResponseNotFound, toResponseRow, type ResponseRow } from './response-row.js';
@@ -221,7 +221,7 @@ export abstract class LegStore implements ContinuityStore {
     this.legs.touch(state, now);
     const row: MutableAttemptRow = {
       a_leg_id: aLegId, seq, b_leg_id: newBLegId(),
-      candidate_key: start.candidateKey, backend_id: start.backendId, model: start.model,
+      candidate_key: clipRowText(start.candidateKey), backend_id: start.backendId, model: clipRowText(start.model),
       started_at: start.startedAt ?? now, first_output_at: null, finished_at: null,
       outcome: null, reason: null, http_status: null, principal: state.principal, key_id: start.keyId ?? null,
       input_tokens: null, output_tokens: null, cache_read_tokens: null, cache_write_tokens: null, reasoning_tokens: null,

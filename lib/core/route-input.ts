@@ -5,8 +5,10 @@ import { firstLeafBackend } from '../routing/selector/first-backend.js';
 /**
  * The longest selector a request may bring (the `X-LIP-Route` header, or the model), and the
  * longest a selector may be after aliases, in UTF-16 code units. Beyond it the request is a
- * 400 before anything is parsed or cached: per-selector structures (compiled selectors,
- * candidate keys in attempt records, circuits and route logs) stay small.
+ * 400 before anything is parsed or cached, so parsing and compiled selectors stay bounded.
+ * It is still far too long to keep once per request: what is kept per attempt cuts it further
+ * (attempt rows to 256 characters, `clipRowText`; log lines and span attributes to 1,024), and
+ * what is kept per candidate is bounded in count (circuits, compiled selectors, route logs).
  */
 export const MAX_SELECTOR_INPUT_CHARS = 4_096;
 

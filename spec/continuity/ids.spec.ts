@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { checkSessionId, clipReason, newALegId, newBLegId, newSessionId } from '../../lib/continuity/ids.js';
+import { checkSessionId, clipReason, clipRowText, MAX_ROW_TEXT, newALegId, newBLegId, newSessionId } from '../../lib/continuity/ids.js';
 import { LipError } from '../../lib/errors/index.js';
 
 describe('continuity/ids', () => {
@@ -32,5 +32,15 @@ describe('continuity/ids', () => {
     expect(clipReason('  upstream\n\tsaid   no ')).to.equal('upstream said no');
     const long = clipReason('y'.repeat(600))!;
     expect([long.length, long.endsWith('…')]).to.deep.equal([512, true]);
+  });
+
+  it('cuts a row\'s client text past 256 characters to 240 and how many it left out, never inside a surrogate pair', () => {
+    const exact = 'm'.repeat(MAX_ROW_TEXT);
+    expect(clipRowText(exact)).to.equal(exact);
+    expect(clipRowText('m'.repeat(MAX_ROW_TEXT + 1))).to.equal(`${'m'.repeat(240)}...(+17 chars)`);
+    // A pair at characters 239-240: the cut keeps 239 and leaves the whole pair out.
+    const cut = clipRowText(`${'m'.repeat(239)}😀${'z'.repeat(300)}`);
+    expect(cut).to.equal(`${'m'.repeat(239)}...(+302 chars)`);
+    expect(clipRowText(`${'m'.repeat(238)}😀${'z'.repeat(300)}`)).to.equal(`${'m'.repeat(238)}😀...(+300 chars)`);
   });
 });

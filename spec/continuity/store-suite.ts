@@ -248,6 +248,25 @@ export function runStoreSuite(kind: 'memory' | 'sqlite' | 'redis', harness: Stor
       expect([reason.length, reason.startsWith('line one line two x'), reason.endsWith('…')]).to.deep.equal([512, true, true]);
     });
 
+    it('keeps a row small whatever the client named: candidate_key and model past 256 characters are cut, saying how much', async () => {
+      open();
+      const leg = store.resolveALeg('alice');
+      // The longest selector a request may bring (MAX_SELECTOR_INPUT_CHARS): the model is client text.
+      const model = `m${'x'.repeat(4_095)}`;
+      const ticket = store.beginAttempt(leg.aLegId, { candidateKey: `up:${model}`, backendId: 'up', model });
+      store.finishAttempt(ticket, { outcome: 'success', httpStatus: 200 });
+      const row = (await rows(leg.aLegId))?.[0];
+      expect([row?.candidate_key.length, row?.model.length]).to.deep.equal([256, 256]);
+      expect(row?.candidate_key).to.equal(`up:m${'x'.repeat(236)}...(+3859 chars)`);
+      expect(row?.model).to.equal(`m${'x'.repeat(239)}...(+3856 chars)`);
+      expect((await store.usage({ groupBy: 'model' })).map((g) => g.group)).to.deep.equal([row?.model]);
+      // At the bound nothing is cut.
+      const exact = `n${'y'.repeat(255)}`;
+      const kept = store.beginAttempt(leg.aLegId, { candidateKey: 'up:n', backendId: 'up', model: exact });
+      store.finishAttempt(kept, { outcome: 'success' });
+      expect((await rows(leg.aLegId))?.[1]?.model).to.equal(exact);
+    });
+
     it('keeps [first] consumption and the affinity binding on the A-leg', async () => {
       open();
       const leg = store.resolveALeg('alice', 'routing');
