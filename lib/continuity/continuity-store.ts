@@ -50,6 +50,8 @@ export interface UsageQuery {
   readonly since?: number;
   /** `key`: the client's API key id (`auth.api_keys[].id`; '' for requests without one). */
   readonly groupBy: 'model' | 'backend' | 'principal' | 'key';
+  /** At most this many groups, the largest; the rest are summed in `other`. Every group when absent. */
+  readonly limit?: number;
 }
 
 /** One group of the usage summary (attempts without usage count in `attempts` only). */
@@ -64,6 +66,17 @@ export interface UsageSummaryRow {
   readonly reasoning_tokens: number;
   /** Sum of the priced attempts; null when none was priced. */
   readonly cost: number | null;
+}
+
+/** The groups a usage query left out (past its `limit`), summed: how many, and their counts. */
+export interface UsageLeftOut extends Omit<UsageSummaryRow, 'group'> {
+  readonly groups: number;
+}
+
+/** A usage query's answer: the groups, largest cost first, and what its `limit` left out (null: nothing). */
+export interface UsageSummary {
+  readonly groups: UsageSummaryRow[];
+  readonly other: UsageLeftOut | null;
 }
 
 /** `{affinity=session}`: the candidate this A-leg sticks to, bound on its first committed output. */
@@ -343,10 +356,11 @@ export interface ContinuityStore {
   describeALeg(aLegId: string, principal?: string): Promise<ALegInfo | undefined>;
   /**
    * Token and cost totals of the finished attempts still stored (rows go with their A-leg at
-   * `ttl` or eviction), grouped by `query.groupBy`, largest cost first. A store that keeps rows
-   * elsewhere answers from there; `summarizeUsage` folds rows in memory.
+   * `ttl` or eviction), grouped by `query.groupBy`, largest cost first, at most `query.limit`
+   * groups (the rest summed in `other`). A store that keeps rows elsewhere answers from there;
+   * `summarizeUsage` folds rows in memory a chunk at a time. Queries run one at a time.
    */
-  usage(query: UsageQuery): Promise<UsageSummaryRow[]>;
+  usage(query: UsageQuery): Promise<UsageSummary>;
   saveResponse(record: ResponseRecord): void;
   /**
    * Only a store that writes behind has it: a promise that settles once every change recorded

@@ -2,7 +2,7 @@ import type { SchedulerLike } from 'rxjs';
 import { LipError } from '../errors/index.js';
 import type {
   ALegInfo, ALegRouting, AttemptEnd, AttemptRow, AttemptStart, AttemptTicket, ContinuityStatus,
-  ContinuityStore, Conversation, PendingALegIds, ResolvedALeg, ResponseRecord, SessionRecord, StoredResponse, UsageQuery, UsageSummaryRow,
+  ContinuityStore, Conversation, PendingALegIds, ResolvedALeg, ResponseRecord, SessionRecord, StoredResponse, UsageQuery, UsageSummary,
 } from './continuity-store.js';
 import { checkPrincipal, checkSessionId, clipReason, clipRowText, newALegId, newBLegId, newSessionId } from './ids.js';
 import { LegTable, legInfo, newLegState, resolvedALeg, type LegState } from './leg-table.js';
@@ -41,6 +41,8 @@ export abstract class LegStore implements ContinuityStore {
   protected closed = false;
   protected rejected = 0;
   protected lost = 0;
+  /** The usage query running or queued last (`usage`). */
+  private lastUsage: Promise<unknown> = Promise.resolve();
   /** The last `exclusive` change queued per key (removed once the queue of a key is empty). */
   private readonly exclusives = new Map<string, Promise<unknown>>();
 
@@ -52,6 +54,16 @@ export abstract class LegStore implements ContinuityStore {
     const settled = run.then(() => undefined, () => undefined);
     this.exclusives.set(key, settled);
     void settled.then(() => { if (this.exclusives.get(key) === settled) this.exclusives.delete(key); });
+    return run;
+  }
+
+  /**
+   * One query at a time: each walks every row it may count, a chunk per turn of the event loop,
+   * and queries running side by side would each take a chunk in every turn (a client key may ask).
+   */
+  usage(query: UsageQuery): Promise<UsageSummary> {
+    const run = this.lastUsage.then(() => this.sumUsage(query));
+    this.lastUsage = run.catch(() => undefined);
     return run;
   }
 
@@ -79,7 +91,8 @@ export abstract class LegStore implements ContinuityStore {
   protected abstract findResponse(id: string): ResponseRow | undefined;
   /** The stored responses that continue `id` (their previous_response_id), expired or not. */
   protected abstract continuations(id: string): Iterable<Pick<ResponseRow, 'response_id' | 'created_at'>>;
-  abstract usage(query: UsageQuery): Promise<UsageSummaryRow[]>;
+  /** The usage summary (`usage` runs one at a time); it yields to the event loop while it sums. */
+  protected abstract sumUsage(query: UsageQuery): Promise<UsageSummary>;
   abstract status(): ContinuityStatus;
   abstract flush(): Promise<void>;
   abstract close(): Promise<void>;

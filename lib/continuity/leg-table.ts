@@ -99,6 +99,13 @@ export class LegTable {
     return this.byFingerprint.get(fingerprint)?.state;
   }
 
+  /** The ids of the legs `principal` holds here, least recently seen first (a copy). */
+  idsOf(principal: string): string[] {
+    const ids: string[] = [];
+    for (let node = this.holdings.get(principal)?.head; node; node = node.nextOwn) ids.push(node.state.aLegId);
+    return ids;
+  }
+
   /** How many legs `principal` holds here. */
   held(principal: string): number {
     return this.holdings.get(principal)?.count ?? 0;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { AttemptRow, ContinuityStatus, UsageQuery, UsageSummaryRow } from './continuity-store.js';
+import type { AttemptRow, ContinuityStatus, UsageQuery, UsageSummary } from './continuity-store.js';
 import { LegStore, type LegStoreOptions, type MutableAttemptRow } from './leg-store.js';
 import type { LegState } from './leg-table.js';
 import { MemoryResponses } from './memory-responses.js';
@@ -129,8 +129,10 @@ export class MemoryContinuityStore extends LegStore {
     return Array.isArray(held) ? held.map((row) => ({ ...row })) : [{ ...held }];
   }
 
-  async usage(query: UsageQuery): Promise<UsageSummaryRow[]> {
-    return summarizeUsage(iterateRows(this.rows), query);
+  /** Every row, or (a principal's query, which a client key may ask) the rows of its own A-legs only. */
+  protected sumUsage(query: UsageQuery): Promise<UsageSummary> {
+    const rows = query.principal === undefined ? iterateRows(this.rows.values()) : iterateRows(legRows(this.rows, this.legs.idsOf(query.principal)));
+    return summarizeUsage(rows, query);
   }
 
   protected storeResponse(row: ResponseRow, durable: boolean): void {
@@ -168,8 +170,17 @@ export class MemoryContinuityStore extends LegStore {
   }
 }
 
-function* iterateRows(rows: ReadonlyMap<string, AttemptRow | readonly AttemptRow[]>): IterableIterator<AttemptRow> {
-  for (const held of rows.values()) {
+type HeldRows = AttemptRow | readonly AttemptRow[];
+
+function* legRows(rows: ReadonlyMap<string, HeldRows>, aLegIds: readonly string[]): IterableIterator<HeldRows> {
+  for (const id of aLegIds) {
+    const held = rows.get(id);
+    if (held !== undefined) yield held;
+  }
+}
+
+function* iterateRows(helds: Iterable<HeldRows>): IterableIterator<AttemptRow> {
+  for (const held of helds) {
     if (Array.isArray(held)) yield* held;
     else yield held as AttemptRow;
   }

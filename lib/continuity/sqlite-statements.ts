@@ -45,6 +45,12 @@ function legParams(state: LegState): LegRow {
  * counter only ever grows, and two attempts never share a row (see `upsertAttempt`). An attempt whose A-leg was deleted meanwhile is skipped (its A-leg
  * was evicted: the row has nowhere to go) instead of failing the whole batch.
  */
+/** Where a chunked usage sum goes on: the primary key of the last row summed. */
+export interface UsageCursor {
+  readonly a_leg_id: string;
+  readonly seq: number;
+}
+
 export class SqliteStatements {
   private readonly upsertLegStmt: Statement;
   private readonly deleteSessionTwinStmt: Statement;
@@ -62,7 +68,8 @@ export class SqliteStatements {
   private readonly settingStmt: Statement;
   private readonly putSettingStmt: Statement;
   private readonly attemptsStmt: Statement;
-  private readonly usageStmts: Record<UsageQuery['groupBy'], Statement>;
+  private readonly usageStmts: Record<UsageQuery['groupBy'], { readonly upTo: Statement; readonly rest: Statement }>;
+  private readonly usageBoundStmt: Statement;
   private readonly responseStmt: Statement;
   private readonly continuationStmt: Statement;
   private readonly countLegsStmt: Statement;
@@ -99,15 +106,20 @@ export class SqliteStatements {
       WHERE EXISTS (SELECT 1 FROM a_legs WHERE a_leg_id = @a_leg_id)
       RETURNING seq`);
     this.raiseSeqStmt = db.prepare('UPDATE a_legs SET last_seq = MAX(last_seq, ?) WHERE a_leg_id = ?');
-    const usageBy = (column: string) => db.prepare(`
+    // Usage is summed a range of the primary key at a time (usageChunk): each statement reads a
+    // bounded number of rows, however many the table holds.
+    const usageBy = (column: string, upTo: boolean) => db.prepare(`
       SELECT ${column} AS "group", COUNT(*) AS attempts,
         COALESCE(SUM(input_tokens), 0) AS input_tokens, COALESCE(SUM(output_tokens), 0) AS output_tokens,
         COALESCE(SUM(cache_read_tokens), 0) AS cache_read_tokens, COALESCE(SUM(cache_write_tokens), 0) AS cache_write_tokens,
         COALESCE(SUM(reasoning_tokens), 0) AS reasoning_tokens, SUM(cost) AS cost
       FROM attempts
-      WHERE finished_at IS NOT NULL AND (@principal IS NULL OR principal = @principal) AND started_at >= @since
+      WHERE (a_leg_id, seq) > (@after_leg, @after_seq) ${upTo ? 'AND (a_leg_id, seq) <= (@last_leg, @last_seq)' : ''}
+        AND finished_at IS NOT NULL AND (@principal IS NULL OR principal = @principal) AND started_at >= @since
       GROUP BY 1`);
-    this.usageStmts = { model: usageBy('model'), backend: usageBy('backend_id'), principal: usageBy("COALESCE(principal, '')"), key: usageBy("COALESCE(key_id, '')") };
+    const both = (column: string) => ({ upTo: usageBy(column, true), rest: usageBy(column, false) });
+    this.usageStmts = { model: both('model'), backend: both('backend_id'), principal: both("COALESCE(principal, '')"), key: both("COALESCE(key_id, '')") };
+    this.usageBoundStmt = db.prepare('SELECT a_leg_id, seq FROM attempts WHERE (a_leg_id, seq) > (?, ?) ORDER BY a_leg_id, seq LIMIT 1 OFFSET ?');
     this.upsertResponseStmt = db.prepare(`
       INSERT OR REPLACE INTO responses (response_id, principal, previous_response_id, a_leg_id, session_id, model, created_at, input_json, output_json, reasoning_dialect, echo_json)
       VALUES (@response_id, @principal, @previous_response_id, @a_leg_id, @session_id, @model, @created_at, @input_json, @output_json, @reasoning_dialect, @echo_json)`);
@@ -199,9 +211,20 @@ export class SqliteStatements {
     return this.attemptsStmt.all(aLegId) as AttemptRow[];
   }
 
-  /** Usage totals of the finished attempts written so far, one row per group (unsorted). */
-  usage(query: UsageQuery): UsageSummaryRow[] {
-    return this.usageStmts[query.groupBy].all({ principal: query.principal ?? null, since: query.since ?? 0 }) as UsageSummaryRow[];
+  /**
+   * Usage totals of the next `rows` attempt rows after `after` in primary-key order (the first
+   * ones without it), one row per group (unsorted), and the key to go on after (undefined: these
+   * were the last).
+   */
+  usageChunk(query: UsageQuery, after: UsageCursor | undefined, rows: number): { groups: UsageSummaryRow[]; next: UsageCursor | undefined } {
+    const from = after ?? { a_leg_id: '', seq: -1 };
+    const last = this.usageBoundStmt.get(from.a_leg_id, from.seq, rows - 1) as UsageCursor | undefined;
+    const params = { after_leg: from.a_leg_id, after_seq: from.seq, principal: query.principal ?? null, since: query.since ?? 0 };
+    const statements = this.usageStmts[query.groupBy];
+    const groups = (last === undefined
+      ? statements.rest.all(params)
+      : statements.upTo.all({ ...params, last_leg: last.a_leg_id, last_seq: last.seq })) as UsageSummaryRow[];
+    return { groups, next: last };
   }
 
   response(id: string): ResponseRow | undefined {

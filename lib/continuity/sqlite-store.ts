@@ -1,15 +1,16 @@
 import { randomBytes } from 'node:crypto';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Subscription } from 'rxjs';
 import { LipError } from '../errors/index.js';
-import type { AttemptRow, ContinuityLogger, ContinuityStatus, UsageQuery, UsageSummaryRow } from './continuity-store.js';
+import type { AttemptRow, ContinuityLogger, ContinuityStatus, UsageQuery, UsageSummary } from './continuity-store.js';
 import { LegStore, type LegStoreOptions, type MutableAttemptRow } from './leg-store.js';
 import type { LegState } from './leg-table.js';
 import type { ResponseRow } from './response-row.js';
 import { SqliteConnection } from './sqlite-connection.js';
 import { describeRecord, writeRecords, type SqliteRecord } from './sqlite-record.js';
 import { isPermanentSqliteError } from './sqlite-database.js';
-import type { SqliteStatements } from './sqlite-statements.js';
-import { sortUsage } from './usage-summary.js';
+import type { SqliteStatements, UsageCursor } from './sqlite-statements.js';
+import { USAGE_CHUNK, UsageTotals } from './usage-summary.js';
 import { WriteQueue, type WriteQueueOptions } from './write-queue.js';
 
 type QueueTuning = Partial<Pick<WriteQueueOptions<unknown>, 'capacity' | 'batchSize' | 'flushDelayMs' | 'retryBaseMs' | 'retryMaxMs'>>;
@@ -327,10 +328,23 @@ export class SqliteContinuityStore extends LegStore {
     return [...byBLeg.values()].sort((a, b) => a.seq - b.seq);
   }
 
-  /** Writes what is pending first (a failing database answers with what it has), then sums in SQL. */
-  async usage(query: UsageQuery): Promise<UsageSummaryRow[]> {
+  /**
+   * Writes what is pending first (a failing database answers with what it has), then sums in
+   * SQL, USAGE_CHUNK rows a statement, yielding to the event loop between statements (one
+   * statement over every row held the loop for seconds: 1.4 s for 250,000 rows).
+   */
+  protected async sumUsage(query: UsageQuery): Promise<UsageSummary> {
     if (!this.closed) this.queue.flushNow();
-    return sortUsage(this.read('usage', () => this.sql.usage(query)));
+    const totals = new UsageTotals(query);
+    let after: UsageCursor | undefined;
+    do {
+      if (after !== undefined) await nextTurn();
+      const from = after;
+      const chunk = this.read('usage', () => this.sql.usageChunk(query, from, USAGE_CHUNK));
+      for (const group of chunk.groups) totals.addGroup(group);
+      after = chunk.next;
+    } while (after !== undefined);
+    return totals.summary();
   }
 
   protected findResponse(id: string): ResponseRow | undefined {

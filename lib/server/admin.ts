@@ -74,10 +74,10 @@ export const ADMIN_ENDPOINTS = {
     if (asked instanceof LipError) return asked;
     // A principal-scoped viewer sums its own attempts only, whatever it asked for.
     const query: UsageQuery = viewer.principal !== undefined ? { ...asked, principal: viewer.principal } : asked;
-    const groups = await runtime.continuity.usage(query);
+    const { groups, other } = await runtime.continuity.usage(query);
     return {
       group_by: query.groupBy, ...(query.principal !== undefined ? { principal: query.principal } : {}),
-      since: query.since === undefined ? null : new Date(query.since).toISOString(), store: runtime.continuity.kind, groups,
+      since: query.since === undefined ? null : new Date(query.since).toISOString(), store: runtime.continuity.kind, limit: query.limit, groups, other,
     };
   },
   '/admin/transcript': async (runtime: Runtime, url: RequestTarget, viewer: Viewer) => {
@@ -177,6 +177,8 @@ export async function handleAdmin(path: AdminPath, req: IncomingMessage, res: Se
 }
 
 const GROUPS = ['model', 'backend', 'principal', 'key'] as const;
+/** Groups `GET /admin/usage` lists unless `limit` says otherwise, and the most it lists (the rest are summed in `other`). */
+export const USAGE_LIMIT = { default: 100, max: 1_000 } as const;
 /** An ISO 8601 date, or date and time (an offset or `Z`, else local time), as Date.parse reads it. */
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})?)?$/;
 
@@ -187,9 +189,10 @@ function onCalendar(text: string): boolean {
 }
 
 /**
- * `GET /admin/usage?principal=&since=&group_by=`: `since` is an ISO 8601 time or a duration
+ * `GET /admin/usage?principal=&since=&group_by=&limit=`: `since` is an ISO 8601 time or a duration
  * back from now (`24h`, `30m`: the units of config durations), nothing else (a bare number, a
- * date in another form); `group_by` is model (default), backend, principal or key (the API key id).
+ * date in another form); `group_by` is model (default), backend, principal or key (the API key id);
+ * `limit` the groups listed, 1 to 1,000 (100 by default).
  */
 export function usageQuery(params: URLSearchParams, now: number = Date.now()): UsageQuery | LipError {
   const groupBy = params.get('group_by') ?? 'model';
@@ -207,5 +210,10 @@ export function usageQuery(params: URLSearchParams, now: number = Date.now()): U
       return new LipError('LIP_ERR_REQUEST_INVALID', `since: expected an ISO 8601 time (2026-12-01T00:00:00Z) or a duration back from now (24h), got "${sinceText}"`, { param: 'since' });
     }
   }
-  return { groupBy: groupBy as UsageQuery['groupBy'], ...(principal ? { principal } : {}), ...(since !== undefined ? { since } : {}) };
+  const limitText = params.get('limit');
+  const limit = limitText === null ? USAGE_LIMIT.default : /^[0-9]{1,4}$/.test(limitText) ? Number(limitText) : Number.NaN;
+  if (!(limit >= 1 && limit <= USAGE_LIMIT.max)) {
+    return new LipError('LIP_ERR_REQUEST_INVALID', `limit: expected a whole number of groups from 1 to ${USAGE_LIMIT.max}, got "${limitText}"`, { param: 'limit' });
+  }
+  return { groupBy: groupBy as UsageQuery['groupBy'], ...(principal ? { principal } : {}), ...(since !== undefined ? { since } : {}), limit };
 }

@@ -288,7 +288,7 @@ export class KeyBudgets {
       starts.set(start, [...(starts.get(start) ?? []), key]);
     }
     for (const [since, group] of starts) {
-      const rows = await continuity.usage({ groupBy: 'key', since });
+      const { groups: rows } = await continuity.usage({ groupBy: 'key', since });
       for (const key of group) {
         const row = rows.find((r) => r.group === key.id);
         if (row === undefined) continue;

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { collectEvents, type Message } from '../../lib/canonical/index.js';
 import { createContinuityStore, MemoryContinuityStore, type ContinuityStore } from '../../lib/continuity/index.js';
 import { responseRowBytes, toResponseRow } from '../../lib/continuity/response-row.js';
@@ -25,6 +26,44 @@ describe('continuity/MemoryContinuityStore limits', () => {
       store.finishAttempt(t, { outcome: 'success' });
     }
   };
+
+  it('sums usage a chunk of rows at a time, yielding to the event loop; one query at a time; a principal\'s over its own rows only', async () => {
+    // A client key may ask GET /admin/usage: summing every row in one turn held the event loop for seconds.
+    const store = open({ maxLegs: 1_000 });
+    for (let leg = 0; leg < 50; leg++) {
+      const aLegId = store.resolveALeg('alice').aLegId;
+      for (let i = 0; i < 1_000; i++) {
+        const t = store.beginAttempt(aLegId, { candidateKey: `a:m${leg}-${i}`, backendId: 'a', model: `m${leg}-${i}` });
+        store.finishAttempt(t, { outcome: 'success', usage: { inputTokens: 1 } });
+      }
+    }
+    const bob = store.resolveALeg('bob');
+    const t = store.beginAttempt(bob.aLegId, { candidateKey: 'a:mine', backendId: 'a', model: 'mine' });
+    store.finishAttempt(t, { outcome: 'success', usage: { inputTokens: 7 } });
+    const turnsUntil = async <T>(answer: Promise<T>): Promise<[number, T]> => {
+      let settled = false;
+      let turns = 0;
+      const counted = (async () => {
+        for (await nextTurn(); !settled; await nextTurn()) turns++;
+      })();
+      const value = await answer.finally(() => { settled = true; });
+      await counted;
+      return [turns, value];
+    };
+    const [turns, all] = await turnsUntil(store.usage({ groupBy: 'model', limit: 10 }));
+    expect([all.groups.length, all.other?.groups, all.other?.attempts]).to.deep.equal([10, 49_991, 49_991]);
+    expect(turns).to.be.at.least(10);
+    // Bob's query walks Bob's rows: no chunk of Alice's 50,000 to wait through.
+    const [own, mine] = await turnsUntil(store.usage({ groupBy: 'model', principal: 'bob' }));
+    expect([own, mine.groups.map((g) => [g.group, g.input_tokens])]).to.deep.equal([0, [['mine', 7]]]);
+    // Queries run one after another: the short one started second ends second.
+    const order: string[] = [];
+    await Promise.all([
+      store.usage({ groupBy: 'model', limit: 1 }).then(() => order.push('all')),
+      store.usage({ groupBy: 'model', principal: 'bob' }).then(() => order.push('bob')),
+    ]);
+    expect(order).to.deep.equal(['all', 'bob']);
+  });
 
   it('keeps the newest maxAttemptsPerLeg rows of a very long A-leg', async () => {
     const store = open({ maxAttemptsPerLeg: 3 });

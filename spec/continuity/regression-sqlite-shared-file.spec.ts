@@ -52,7 +52,7 @@ describe('continuity/SqliteContinuityStore: two processes on one file (regressio
     expect(rows.map((r) => r.seq)).to.deep.equal([1, 2, 3, 4, 5, 6]);
     expect(new Set(rows.map((r) => r.b_leg_id)).size).to.equal(6);
     expect(lastSeq).to.equal(6);
-    expect((await a.usage({ groupBy: 'model' }))[0]).to.include({ attempts: 6, input_tokens: 60 });
+    expect((await a.usage({ groupBy: 'model' })).groups[0]).to.include({ attempts: 6, input_tokens: 60 });
     expect((await b.attempts(leg.aLegId))?.map((r) => r.seq)).to.deep.equal([1, 2, 3, 4, 5, 6]);
   });
 

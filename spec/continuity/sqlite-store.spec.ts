@@ -1,12 +1,14 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { collectEvents, type Message } from '../../lib/canonical/index.js';
 import { createContinuityStore, MIGRATIONS, SqliteContinuityStore, type ContinuityStore } from '../../lib/continuity/index.js';
+import { USAGE_CHUNK } from '../../lib/continuity/usage-summary.js';
 import { LipError } from '../../lib/errors/index.js';
 import { runStoreSuite } from './store-suite.js';
 import { T0, VirtualClock } from './virtual-clock.js';
@@ -122,6 +124,31 @@ describe('continuity/SqliteContinuityStore', () => {
     } catch (err) {
       expect((err as LipError).code).to.equal('LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND');
     }
+  });
+
+  it('sums usage a range of rows per statement, yielding to the event loop between them; a range may end inside an A-leg', async () => {
+    // One statement over every row held the event loop for seconds (1.4 s for 250,000 rows).
+    const store = open();
+    const legs = [store.resolveALeg('alice'), store.resolveALeg('bob'), store.resolveALeg('alice')];
+    const rows = Math.ceil((USAGE_CHUNK * 5) / 3) + 7;
+    for (const [i, leg] of legs.entries()) {
+      for (let n = 0; n < rows; n++) {
+        const t = store.beginAttempt(leg.aLegId, { candidateKey: `a:m${n % 3}`, backendId: 'a', model: `m${n % 3}` });
+        store.finishAttempt(t, { outcome: 'success', usage: { inputTokens: i + 1 }, cost: 0.5 });
+      }
+    }
+    await store.flush();
+    let settled = false;
+    let turns = 0;
+    const counted = (async () => {
+      for (await nextTurn(); !settled; await nextTurn()) turns++;
+    })();
+    const all = await store.usage({ groupBy: 'principal' }).finally(() => { settled = true; });
+    await counted;
+    expect(all.groups.map((g) => [g.group, g.attempts, g.input_tokens, g.cost])).to.deep.equal([['alice', 2 * rows, 4 * rows, rows], ['bob', rows, 2 * rows, rows / 2]]);
+    expect(turns).to.be.at.least(4);
+    const bob = await store.usage({ groupBy: 'model', principal: 'bob', limit: 2 });
+    expect([bob.groups.reduce((n, g) => n + g.attempts, 0) + (bob.other?.attempts ?? 0), bob.other?.groups]).to.deep.equal([rows, 1]);
   });
 
   it('uses WAL and records its schema version', () => {

@@ -176,14 +176,35 @@ export function runStoreSuite(kind: 'memory' | 'sqlite' | 'redis', harness: Stor
         reasoning_tokens: 40, cost: 0.25, upstream_request_id: 'req_1',
       });
       const zero = { cache_read_tokens: 0, cache_write_tokens: 0, reasoning_tokens: 0 };
-      expect(await store.usage({ groupBy: 'model' })).to.deep.equal([
+      expect(await store.usage({ groupBy: 'model' })).to.deep.equal({ groups: [
         { group: 'gpt', attempts: 2, input_tokens: 1010, output_tokens: 105, cache_read_tokens: 200, cache_write_tokens: 3, reasoning_tokens: 40, cost: 0.75 },
         { group: 'claude', attempts: 1, input_tokens: 0, output_tokens: 0, ...zero, cost: null },
-      ]);
-      expect((await store.usage({ groupBy: 'principal' })).map((g) => [g.group, g.attempts, g.cost])).to.deep.equal([['bob', 1, 0.5], ['alice', 2, 0.25]]);
-      expect((await store.usage({ groupBy: 'backend', principal: 'alice' })).map((g) => [g.group, g.input_tokens])).to.deep.equal([['oa', 1000], ['an', 0]]);
-      expect((await store.usage({ groupBy: 'model', since: T0 + 500 })).map((g) => [g.group, g.attempts, g.input_tokens])).to.deep.equal([['gpt', 1, 10]]);
+      ], other: null });
+      expect((await store.usage({ groupBy: 'principal' })).groups.map((g) => [g.group, g.attempts, g.cost])).to.deep.equal([['bob', 1, 0.5], ['alice', 2, 0.25]]);
+      expect((await store.usage({ groupBy: 'backend', principal: 'alice' })).groups.map((g) => [g.group, g.input_tokens])).to.deep.equal([['oa', 1000], ['an', 0]]);
+      expect((await store.usage({ groupBy: 'model', since: T0 + 500 })).groups.map((g) => [g.group, g.attempts, g.input_tokens])).to.deep.equal([['gpt', 1, 10]]);
       store.finishAttempt(running, { outcome: 'cancelled' });
+    });
+
+    it('answers at most `limit` usage groups, largest first, and sums the groups left out in `other`', async () => {
+      open();
+      const leg = store.resolveALeg('alice');
+      for (const [model, cost] of [['d', null], ['a', 5], ['e', 1], ['b', 4], ['c', 3]] as const) {
+        const ticket = store.beginAttempt(leg.aLegId, { candidateKey: `up:${model}`, backendId: 'up', model });
+        store.finishAttempt(ticket, { outcome: 'success', usage: { inputTokens: 10, outputTokens: 2, reasoningTokens: 1 }, ...(cost === null ? {} : { cost }) });
+      }
+      const all = await store.usage({ groupBy: 'model' });
+      expect([all.groups.map((g) => g.group), all.other]).to.deep.equal([['a', 'b', 'c', 'e', 'd'], null]);
+      const top = await store.usage({ groupBy: 'model', limit: 2 });
+      expect(top.groups.map((g) => [g.group, g.cost])).to.deep.equal([['a', 5], ['b', 4]]);
+      expect(top.other).to.deep.equal({
+        groups: 3, attempts: 3, input_tokens: 30, output_tokens: 6, cache_read_tokens: 0, cache_write_tokens: 0, reasoning_tokens: 3, cost: 4,
+      });
+      const unpriced = await store.usage({ groupBy: 'model', limit: 4 });
+      expect([unpriced.groups.length, unpriced.other]).to.deep.equal([4, {
+        groups: 1, attempts: 1, input_tokens: 10, output_tokens: 2, cache_read_tokens: 0, cache_write_tokens: 0, reasoning_tokens: 1, cost: null,
+      }]);
+      expect((await store.usage({ groupBy: 'model', limit: 5 })).other).to.equal(null);
     });
 
     it('keeps lineage for failover, a race, a client abort and a failure after output', async () => {
@@ -259,7 +280,7 @@ export function runStoreSuite(kind: 'memory' | 'sqlite' | 'redis', harness: Stor
       expect([row?.candidate_key.length, row?.model.length]).to.deep.equal([256, 256]);
       expect(row?.candidate_key).to.equal(`up:m${'x'.repeat(236)}...(+3859 chars)`);
       expect(row?.model).to.equal(`m${'x'.repeat(239)}...(+3856 chars)`);
-      expect((await store.usage({ groupBy: 'model' })).map((g) => g.group)).to.deep.equal([row?.model]);
+      expect((await store.usage({ groupBy: 'model' })).groups.map((g) => g.group)).to.deep.equal([row?.model]);
       // At the bound nothing is cut.
       const exact = `n${'y'.repeat(255)}`;
       const kept = store.beginAttempt(leg.aLegId, { candidateKey: 'up:n', backendId: 'up', model: exact });

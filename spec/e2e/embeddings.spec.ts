@@ -187,7 +187,7 @@ describe('e2e: embeddings', () => {
       for (let i = 0; i < 200 && chat.requests.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
       expect(chat.requests).to.have.length(1);
       const store = lip.server.runtimeNow.continuity;
-      const finished = async () => (await store.usage({ groupBy: 'model' })).find((g) => g.group === 'm')?.attempts ?? 0;
+      const finished = async () => (await store.usage({ groupBy: 'model' })).groups.find((g) => g.group === 'm')?.attempts ?? 0;
       const before = await finished();
       const closed = chat.nextClose();
       abort.abort();

@@ -87,6 +87,10 @@ describe('e2e: usage and cost per provider usage shape', () => {
       expect(group.cost as number).to.be.closeTo(2 * costOf(shapes[id]!.usage), 1e-12);
     }
     expect((await (await admin('/admin/usage?principal=bob')).json() as { groups: unknown[] }).groups).to.deep.equal([]);
+    // ?limit= lists the largest groups; the rest are summed in `other`.
+    const top = await (await admin('/admin/usage?group_by=backend&principal=alice&limit=1')).json() as { limit: number; groups: { group: string }[]; other: Record<string, unknown> };
+    expect([top.limit, top.groups.length, top.other.groups, top.other.attempts]).to.deep.equal([1, 1, 3, 6]);
+    expect((await (await admin('/admin/usage?group_by=backend&principal=alice')).json() as { other: unknown }).other).to.equal(null);
     // observability.include_system_routes: health checks are access-logged here.
     const health = await fetch(`${lip.url}/healthz`);
     await health.text();

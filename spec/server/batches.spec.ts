@@ -686,7 +686,7 @@ describe('server/batches', function () {
       expect(chat.requests.filter((r) => r.route === 'embeddings')).to.have.length(2);
       // Each request that ran is an attempt row of the caller under its key (what /admin/usage and a restart's budgets read).
       const usage = await runtime.continuity.usage({ groupBy: 'key' });
-      expect(usage.find((g) => g.group === 'k1')).to.include({ attempts: 2, input_tokens: 12, output_tokens: 0 });
+      expect(usage.groups.find((g) => g.group === 'k1')).to.include({ attempts: 2, input_tokens: 12, output_tokens: 0 });
     });
 
     it('stores a Responses answer (store, the default) so that a later request, in a batch or not, continues it', async () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { ApiKeyConfig } from '../../lib/config/index.js';
-import type { UsageQuery, UsageSummaryRow } from '../../lib/continuity/index.js';
+import type { UsageQuery, UsageSummary } from '../../lib/continuity/index.js';
 import { LipError } from '../../lib/errors/index.js';
 import { ADMIN_ENDPOINTS } from '../../lib/server/admin.js';
 import type { Runtime } from '../../lib/core/runtime.js';
@@ -224,9 +224,9 @@ describe('server/key-budgets', () => {
     const now = Date.UTC(2026, 11, 3, 10);
     const asked: UsageQuery[] = [];
     const store = {
-      usage: async (q: UsageQuery): Promise<UsageSummaryRow[]> => {
+      usage: async (q: UsageQuery): Promise<UsageSummary> => {
         asked.push(q);
-        return [{ group: 'daily', attempts: 2, input_tokens: 30, output_tokens: 12, cache_read_tokens: 0, cache_write_tokens: 0, reasoning_tokens: 0, cost: 0.4 }];
+        return { groups: [{ group: 'daily', attempts: 2, input_tokens: 30, output_tokens: 12, cache_read_tokens: 0, cache_write_tokens: 0, reasoning_tokens: 0, cost: 0.4 }], other: null };
       },
     };
     const budgets = new KeyBudgets(() => now);

@@ -34,3 +34,23 @@ describe('server/admin usageQuery: since', () => {
     }
   });
 });
+
+/** `GET /admin/usage?limit=`: how many groups the answer lists (the rest are summed in `other`). */
+describe('server/admin usageQuery: limit', () => {
+  const limit = (text?: string) => {
+    const q = usageQuery(new URLSearchParams(text === undefined ? {} : { limit: text }));
+    return q instanceof LipError ? q : q.limit;
+  };
+
+  it('is 100 unless asked, and at most 1000', () => {
+    expect([limit(), limit('1'), limit('250'), limit('1000')]).to.deep.equal([100, 1, 250, 1000]);
+  });
+
+  it('refuses anything but a whole number from 1 to 1000: 400 LIP_ERR_REQUEST_INVALID naming limit', () => {
+    for (const text of ['0', '1001', '-1', '1.5', 'abc', '', '1e2', ' 5']) {
+      const err = limit(text);
+      expect(err, text).to.be.instanceOf(LipError);
+      expect(err as LipError, text).to.include({ code: 'LIP_ERR_REQUEST_INVALID', status: 400, param: 'limit' });
+    }
+  });
+});

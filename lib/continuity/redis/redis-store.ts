@@ -4,13 +4,13 @@ import type { Subscription } from 'rxjs';
 import { redisClient, redisRefusal } from '../../circuit/redis/redis-client.js';
 import { LipError } from '../../errors/index.js';
 import type {
-  ALegInfo, AttemptRow, AttemptStart, AttemptTicket, ContinuityLogger, ContinuityStatus, Conversation, PreloadRequest, SessionRecord, StoredResponse, UsageQuery, UsageSummaryRow,
+  ALegInfo, AttemptRow, AttemptStart, AttemptTicket, ContinuityLogger, ContinuityStatus, Conversation, PreloadRequest, SessionRecord, StoredResponse, UsageQuery, UsageSummary,
 } from '../continuity-store.js';
 import { LegStore, type LegStoreOptions, type MutableAttemptRow } from '../leg-store.js';
 import type { LegState } from '../leg-table.js';
 import { MemoryResponses } from '../memory-responses.js';
 import type { ResponseRow } from '../response-row.js';
-import { summarizeUsage } from '../usage-summary.js';
+import { UsageTotals } from '../usage-summary.js';
 import { ATTEMPT_LUA, CHAIN_LUA, FORGET_LUA, KEY_LUA, LEG_LUA, LOAD_LUA, RESPONSE_LUA, RETIRE_LUA, UNLOCK_LUA } from './continuity-scripts.js';
 import { RedisWriter, type RedisWriterOptions } from './redis-writer.js';
 
@@ -583,10 +583,13 @@ export class RedisContinuityStore extends LegStore {
     return super.describeALeg(aLegId, principal);
   }
 
-  /** Writes what is pending, then sums every A-leg's rows in Redis (SCAN; an admin read, not the request path). */
-  async usage(query: UsageQuery): Promise<UsageSummaryRow[]> {
+  /**
+   * Writes what is pending, then sums every A-leg's rows in Redis (SCAN; an admin read, not the
+   * request path), a page of keys at a time: only the sums are kept, never every row at once.
+   */
+  protected async sumUsage(query: UsageQuery): Promise<UsageSummary> {
     await this.writer.flush();
-    const rows: AttemptRow[] = [];
+    const totals = new UsageTotals(query);
     try {
       let cursor = '0';
       do {
@@ -596,13 +599,13 @@ export class RedisContinuityStore extends LegStore {
         const pipeline = this.client.pipeline();
         for (const key of keys) pipeline.hgetall(key);
         for (const [, hash] of await this.run(() => this.bounded(pipeline.exec(), this.timeoutMs * 4), everyReply)) {
-          rows.push(...decodeAttempts(hash as Record<string, string>));
+          await totals.addAll(decodeAttempts(hash as Record<string, string>));
         }
       } while (cursor !== '0');
     } catch (err) {
       throw new LipError('LIP_ERR_CONTINUITY_UNAVAILABLE', `cannot read usage from Redis: ${(err as Error).message}`, { cause: err, retryAfter: 1 });
     }
-    return summarizeUsage(rows, query);
+    return totals.summary();
   }
 
   protected findResponse(id: string): ResponseRow | undefined {
