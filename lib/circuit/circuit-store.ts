@@ -27,7 +27,7 @@ export interface CircuitStore {
 
   /** Atomically decides and, in half-open, takes a probe slot (`decision.probe`). */
   admit(key: string, now: number, op?: number): Promise<AdmitAck>;
-  /** Atomically applies how an admitted attempt ended. */
+  /** Atomically applies how an admitted attempt ended (a new circuit past the store's bound: `full`). */
   record(key: string, outcome: CircuitOutcome, probe: boolean, now: number, op?: number): Promise<StoreAck>;
   /**
    * Resynchronisation after an outage, for many circuits in one round trip. Per entry, keeps
@@ -35,11 +35,11 @@ export interface CircuitStore {
    * that a closed record holding failures never replaces an open or half-open one, and a clean
    * one only when newer), and announces the survivor even when the stored one wins. Pass a
    * closed, clean circuit as `closedAt(t)`, so that `updatedAt` says when it recovered.
-   * Resolves with one ack per entry, in order.
+   * Resolves with one ack per entry, in order (`full` for a new circuit past the store's bound).
    */
   merge(entries: readonly MergeEntry[], now: number, op?: number): Promise<StoreAck[]>;
   get(key: string, now: number): Promise<CircuitRecord | undefined>;
-  /** Every live circuit, and the version the listing reflects. */
+  /** Every live circuit, and the version the listing reflects (Redis: read a page at a time). */
   list(now: number): Promise<CircuitListing>;
 
   /** Subscribes to changes from every handle, this one included. Returns the unsubscribe. */
@@ -61,6 +61,12 @@ export interface StoreAck {
   /** undefined: closed and clean (nothing stored). */
   readonly record: CircuitRecord | undefined;
   readonly version: number;
+  /**
+   * The store holds its most circuits (`maxKeys`) and did not start this one: nothing was
+   * stored or announced, and the circuit is the caller's alone. Only a new circuit is refused;
+   * those held go on changing.
+   */
+  readonly full?: true;
 }
 
 export interface AdmitAck extends StoreAck {

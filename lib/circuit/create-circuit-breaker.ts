@@ -41,7 +41,7 @@ export interface CircuitBreakerDeps {
   readonly recoveryIntervalMs?: number;
   /** Longest pause between Redis reconnection attempts; default 2 s. */
   readonly reconnectMaxMs?: number;
-  /** Most circuits tracked per instance; default 10 000. */
+  /** Most circuits tracked per instance, and held in Redis (a new one past them stays on its instance); default 10 000. */
   readonly maxKeys?: number;
   /** This instance's id in Redis announcements; default a random UUID. */
   readonly instanceId?: string;
@@ -71,7 +71,7 @@ export function createCircuitBreaker(config: CircuitBreakerConfig, deps: Circuit
   const origin = deps.instanceId ?? randomUUID();
   const store = deps.store ?? new RedisCircuitStore({
     url: deps.redis!.url, keyPrefix: deps.redis!.key_prefix, policy, origin,
-    timeoutMs: deps.redisTimeoutMs ?? 250, reconnectMaxMs: deps.reconnectMaxMs ?? 2_000,
+    timeoutMs: deps.redisTimeoutMs ?? 250, reconnectMaxMs: deps.reconnectMaxMs ?? 2_000, ...(deps.maxKeys ? { maxKeys: deps.maxKeys } : {}),
   });
   const label = deps.redis ? `redis ${redactUrl(deps.redis.url)}` : `${store.kind} store`;
   return new SharedCircuitBreaker(policy, store, scheduler, emit, { label, recoveryIntervalMs: deps.recoveryIntervalMs ?? 1_000, ...(deps.maxKeys ? { maxKeys: deps.maxKeys } : {}) });

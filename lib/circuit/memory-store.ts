@@ -1,4 +1,4 @@
-import { CircuitTable } from './circuit-table.js';
+import { CircuitTable, DEFAULT_MAX_KEYS } from './circuit-table.js';
 import type { AdmitAck, CircuitChange, CircuitListing, CircuitStore, MergeEntry, StoreAck } from './circuit-store.js';
 import { mergedOf } from './transitions.js';
 import type { CircuitOutcome, CircuitPolicy, CircuitRecord } from './types.js';
@@ -23,8 +23,14 @@ export class MemoryCircuitHub {
   private version = 0;
   private readonly listeners = new Set<(change: CircuitChange) => void>();
 
-  constructor(policy: CircuitPolicy, maxKeys?: number) {
+  /** `maxKeys`: the most circuits it holds; a new one past them is refused (`full`), as Redis does. */
+  constructor(policy: CircuitPolicy, readonly maxKeys = DEFAULT_MAX_KEYS) {
     this.table = new CircuitTable(policy, maxKeys);
+  }
+
+  /** Whether `key` would be a new circuit past `maxKeys` (expired circuits do not count). */
+  full(key: string, now: number): boolean {
+    return this.table.get(key, now) === undefined && this.table.size >= this.maxKeys && this.table.entries(now).length >= this.maxKeys;
   }
 
   connect(origin: string): CircuitStore {
@@ -64,6 +70,7 @@ class MemoryCircuitStore implements CircuitStore {
   }
 
   async record(key: string, outcome: CircuitOutcome, probe: boolean, now: number, op = 0): Promise<StoreAck> {
+    if (outcome === 'failure' && this.hub.full(key, now)) return { ...this.unchanged(undefined), full: true };
     const { before, after } = this.hub.table.record(key, outcome, probe, now);
     const stored = this.hub.table.get(key, now);
     return after !== before ? this.hub.announce(key, stored, this.origin, op) : this.unchanged(stored);
@@ -73,6 +80,7 @@ class MemoryCircuitStore implements CircuitStore {
     return entries.map(({ key, record }) => {
       const stored = this.hub.table.get(key, now);
       const winner = mergedOf(record, stored);
+      if (stored === undefined && !isClean(winner) && this.hub.full(key, now)) return { ...this.unchanged(undefined), full: true as const };
       if (winner !== stored) this.hub.table.put(key, winner);
       return this.hub.announce(key, this.hub.table.get(key, now), this.origin, op);
     });
@@ -110,3 +118,5 @@ class MemoryCircuitStore implements CircuitStore {
     return { record, version: this.hub.currentVersion };
   }
 }
+
+const isClean = (record: CircuitRecord | undefined): boolean => record === undefined || (record.state === 'closed' && record.failures === 0);

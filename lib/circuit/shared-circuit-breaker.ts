@@ -39,6 +39,9 @@ export interface SharedBreakerOptions {
  *    ▲                                      │ link back / ping answers (every recoveryIntervalMs)
  *    └──── merge dirty keys ◀── listing ◀── resync
  * ```
+ * A store that holds its most circuits refuses to start another (`full`): that circuit is kept
+ * here only (`localOnly`), never sent, and offered again at the next resync.
+ *
  * Half-open probes are optimistic: an instance admits a probe locally and asks the store at the
  * same time. So when instances race for the last slot within one round trip, one extra probe
  * per instance can pass. Once the store's answer is in, every instance refuses.
@@ -47,6 +50,8 @@ export interface SharedBreakerOptions {
 export class SharedCircuitBreaker extends TableCircuitBreaker {
   private readonly mirror: CircuitMirror;
   private readonly dirty = new Map<string, number>();
+  /** Circuits the store refused to start (it held its most, `full`): this instance's alone, never sent, offered again at the next resync. */
+  private readonly localOnly = new Set<string>();
   private readonly ungranted = new WeakSet<CircuitDecision>();
   private readonly waiters: (() => void)[] = [];
   private readonly unsubscribes: (() => void)[] = [];
@@ -96,7 +101,7 @@ export class SharedCircuitBreaker extends TableCircuitBreaker {
   }
 
   protected override afterAdmit(key: string, before: CircuitRecord | undefined, decision: CircuitDecision, now: number): void {
-    if (!decision.probe) return;
+    if (!decision.probe || this.keptLocal(key)) return;
     if (!this.healthy) {
       this.markDirty(key, now);
       return;
@@ -109,6 +114,7 @@ export class SharedCircuitBreaker extends TableCircuitBreaker {
   }
 
   protected override afterRecord(key: string, before: CircuitRecord | undefined, outcome: CircuitOutcome, decision: CircuitDecision | undefined, now: number): void {
+    if (this.keptLocal(key)) return;
     if (!this.healthy) {
       this.markDirty(key, now);
       return;
@@ -116,8 +122,33 @@ export class SharedCircuitBreaker extends TableCircuitBreaker {
     const probe = decision?.probe === true && !this.ungranted.has(decision);
     const op = this.begin(key, { kind: 'record', id: this.nextOp++, outcome, probe, now }, before);
     this.store.record(key, outcome, probe, now, op.id).then(
-      (ack) => this.mirror.ack(key, op.id, ack.version, ack.record, this.scheduler.now()),
+      (ack) => (ack.full ? this.keepLocal(key, op.id) : this.mirror.ack(key, op.id, ack.version, ack.record, this.scheduler.now())),
       (err: unknown) => this.lost(key, op, err));
+  }
+
+  /**
+   * Whether `key` is a circuit the store refused to start: its changes stay here. One that has
+   * closed (or expired) here is no longer: its next failure asks the store again.
+   */
+  private keptLocal(key: string): boolean {
+    if (!this.localOnly.has(key)) return false;
+    if (this.table.has(key)) return true;
+    this.localOnly.delete(key);
+    return false;
+  }
+
+  /**
+   * The store held its most circuits and did not start `key`'s: the local record stays as it is
+   * (the store has nothing to correct it with) and is this instance's alone until the next
+   * resync offers it again. Bounded like the table: past twice its size, keys it no longer
+   * holds are dropped.
+   */
+  private keepLocal(key: string, op: number): void {
+    this.mirror.abandon(key, op);
+    if (!this.table.has(key)) return;
+    this.localOnly.add(key);
+    if (this.localOnly.size <= 2 * (this.options.maxKeys ?? DEFAULT_MAX_KEYS)) return;
+    for (const kept of this.localOnly) if (!this.table.has(kept)) this.localOnly.delete(kept);
   }
 
   /**
@@ -160,6 +191,7 @@ export class SharedCircuitBreaker extends TableCircuitBreaker {
 
   private apply(change: CircuitChange): void {
     if (this.dirty.has(change.key)) return; // ours is newer news, merged at the next resync
+    if (change.record !== undefined) this.localOnly.delete(change.key); // another instance got it stored: shared from now on
     const now = this.scheduler.now();
     if (change.origin === this.store.origin && change.op > 0) this.mirror.ack(change.key, change.op, change.version, change.record, now);
     else this.mirror.news(change.key, change.version, change.record, now, change.origin === this.store.origin ? 'local' : 'remote');
@@ -196,6 +228,9 @@ export class SharedCircuitBreaker extends TableCircuitBreaker {
       if (this.mirror.predates(listing)) {
         for (const [key, record] of this.held(now)) if (!listing.records.has(key)) this.markDirty(key, record.updatedAt);
       }
+      // The circuits the store refused to start are offered again (it may have room now).
+      for (const key of this.localOnly) if (this.table.has(key)) this.markDirty(key, now);
+      this.localOnly.clear();
       this.mirror.reset(listing, (key) => this.dirty.has(key), now);
       const buffered = this.buffer;
       this.buffer = undefined;
@@ -246,7 +281,7 @@ export class SharedCircuitBreaker extends TableCircuitBreaker {
       return { key, record };
     });
     this.store.merge(entries, now, id).then(
-      (acks) => acks.forEach((ack, i) => this.mirror.ack(entries[i]!.key, id, ack.version, ack.record, this.scheduler.now())),
+      (acks) => acks.forEach((ack, i) => (ack.full ? this.keepLocal(entries[i]!.key, id) : this.mirror.ack(entries[i]!.key, id, ack.version, ack.record, this.scheduler.now()))),
       (err: unknown) => entries.forEach(({ key }) => this.lost(key, { kind: 'merge', id, record: closedAt(now) }, err)));
   }
 

@@ -363,6 +363,39 @@ describe('circuit/SharedCircuitBreaker (memory hub, virtual time)', () => {
     expect(await hub.connect('x').get(K, clock.now())).to.deep.include({ state: 'open', failures: 2 });
   });
 
+  it('past the store\'s maxKeys, a new circuit is kept on this instance only: open here, never sent again, kept through a resync', async () => {
+    hub = new MemoryCircuitHub(POLICY, 2);
+    const a = await instance('a');
+    const b = await instance('b');
+    for (const key of ['k1:m', 'k2:m']) {
+      a.breaker.record(key, 'failure');
+      a.breaker.record(key, 'failure');
+    }
+    await settle();
+    a.store.calls = [];
+    a.breaker.record('k3:m', 'failure');
+    await settle();
+    a.breaker.record('k3:m', 'failure');
+    await settle();
+    expect(a.store.calls).to.deep.equal(['record']);       // the store refused it (full): not asked again
+    expect(a.breaker.check('k3:m')).to.deep.include({ allowed: false, state: 'open' });
+    expect([hub.table.get('k3:m', 0), b.breaker.peek('k3:m').allowed]).to.deep.equal([undefined, true]);
+    a.store.down();
+    a.store.revive();
+    await settle();
+    await settle();
+    expect(a.breaker.peek('k3:m')).to.deep.include({ allowed: false, state: 'open' });
+    expect(a.breaker.status().healthy).to.equal(true);
+    // Room in the store (k1 expired there): the next resync hands the circuit over to every instance.
+    hub.table.delete('k1:m');
+    a.store.down();
+    a.store.revive();
+    await settle();
+    await settle();
+    expect(hub.table.get('k3:m', 0)).to.deep.include({ state: 'open', failures: 2 });
+    expect(b.breaker.peek('k3:m')).to.deep.include({ allowed: false, state: 'open' });
+  });
+
   it('a failed call marks its key for the next resync and never throws into the caller', async () => {
     const a = await instance('a');
     const b = await instance('b');

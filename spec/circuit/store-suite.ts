@@ -12,8 +12,8 @@ import type { CircuitPolicy, CircuitRecord } from '../../lib/circuit/types.js';
  */
 export interface StoreSuiteTarget {
   readonly name: string;
-  /** `count` handles on one fresh, empty store; all up. Closed by the suite. */
-  open(policy: CircuitPolicy, count: number): Promise<CircuitStore[]>;
+  /** `count` handles on one fresh, empty store holding at most `maxKeys` circuits (its default when absent); all up. Closed by the suite. */
+  open(policy: CircuitPolicy, count: number, maxKeys?: number): Promise<CircuitStore[]>;
   /** Lets `ms` pass on the store's expiry clock. */
   elapse(ms: number): Promise<void>;
 }
@@ -36,8 +36,8 @@ export function nextChange(store: CircuitStore, match: (c: CircuitChange) => boo
 export function runStoreSuite(target: StoreSuiteTarget): void {
   describe(`circuit store contract: ${target.name}`, function () {
     let opened: CircuitStore[] = [];
-    const open = async (count: number, policy = SUITE_POLICY) => {
-      const stores = await target.open(policy, count);
+    const open = async (count: number, policy = SUITE_POLICY, maxKeys?: number) => {
+      const stores = await target.open(policy, count, maxKeys);
       opened.push(...stores);
       return stores;
     };
@@ -240,6 +240,25 @@ export function runStoreSuite(target: StoreSuiteTarget): void {
       await last;
       expect(announced).to.equal(250);
       expect((await b!.list(T0 + 30)).records.size).to.equal(250);
+    });
+
+    it('holds at most maxKeys circuits: a new one past them is refused (full), stored and announced nowhere; those held still change', async () => {
+      // Clients choose candidates (`openai:<any model>` answered 404 counts as a failure): one circuit each, without a bound.
+      const [a, b] = await open(2, SUITE_POLICY, 3);
+      for (const key of ['k1:m', 'k2:m', 'k3:m']) await a!.record(key, 'failure', false, T0);
+      const refused = await a!.record('k4:m', 'failure', false, T0 + 1);
+      expect([refused.full, refused.record]).to.deep.equal([true, undefined]);
+      expect(await b!.get('k4:m', T0 + 1)).to.equal(undefined);
+      const [merged] = await a!.merge([{ key: 'k5:m', record: { state: 'open', failures: 3, openedAt: T0, probes: 0, probeWindowAt: 0, updatedAt: T0 } }], T0 + 2);
+      expect([merged!.full, merged!.record]).to.deep.equal([true, undefined]);
+      expect((await a!.record('k1:m', 'failure', false, T0 + 3)).record).to.deep.include({ failures: 2 });
+      expect([...(await b!.list(T0 + 3)).records.keys()].sort()).to.deep.equal(['k1:m', 'k2:m', 'k3:m']);
+      // A circuit that closes makes room.
+      await a!.record('k2:m', 'success', false, T0 + 4);
+      const announced = nextChange(b!, (c) => c.key === 'k4:m');
+      const stored = await a!.record('k4:m', 'failure', false, T0 + 5);
+      expect([stored.full ?? false, stored.record?.failures]).to.deep.equal([false, 1]);
+      expect((await announced).record).to.deep.include({ failures: 1, updatedAt: T0 + 5 });
     });
 
     it('forgets a circuit keyTtlMs after its last change, so abandoned candidates do not pile up', async () => {

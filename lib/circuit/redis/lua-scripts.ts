@@ -10,6 +10,10 @@
  *   probeWindowAt, updatedAt), PEXPIREd `keyTtlMs` after each change. No hash means closed and
  *   clean: a success deletes the hash.
  * * `<prefix>circuits`: set of candidate keys that have a hash (pruned when listing), same TTL.
+ *   It holds at most `maxKeys` (ARGV 10): a failure (or a merge) that would start a circuit past
+ *   them first prunes members whose hash expired, from a sample of 16, and when that makes no
+ *   room starts nothing and answers `full` (`[version, "full"]`): clients choose candidates
+ *   (a model that does not exist is a 404, a failure), and each started one hash.
  * * `<prefix>circuits:version`: the version counter (one integer, never expires). A missing
  *   counter (a Redis restarted empty, a FLUSHALL) is re-seeded by the first script to run (LIST
  *   included) with the larger of the server's time in microseconds and one more than the
@@ -33,7 +37,8 @@
  *
  * Common KEYS: 1 the version counter, 2 the key set, 3.. the hashes. Common ARGV: 1 channel,
  * 2 origin, 3 op id, 4 now, 5 ttl ms, 6 failure threshold, 7 open_for ms, 8 half-open probes,
- * 9 the highest version the caller has seen; then the script's own arguments.
+ * 9 the highest version the caller has seen, 10 the most circuits the store holds; then the
+ * script's own arguments.
  *
  * `LIST` computes key names (hash names from the set) and the keys of one call do not share a
  * hash slot, so the scripts suit a single Redis (or a Sentinel-managed primary), not Redis
@@ -82,6 +87,20 @@ local function announce(key, version, r)
     redis.call('PUBLISH', ARGV[1], cjson.encode({ key, v, ARGV[2], tonumber(ARGV[3]), r.s, r.f, r.o, r.p, r.w, r.u }))
   end
 end
+local function full()
+  return { tonumber(redis.call('GET', KEYS[1]) or '0'), 'full' }
+end
+-- Whether a new circuit may start: under the bound, or under it once the members of a sample
+-- whose hash expired are pruned (the key's hash name ends with the key: the rest is the prefix).
+local function room(hash, key)
+  local most = tonumber(ARGV[10])
+  if redis.call('SCARD', KEYS[2]) < most then return true end
+  local rows = string.sub(hash, 1, #hash - #key)
+  for _, member in ipairs(redis.call('SRANDMEMBER', KEYS[2], 16)) do
+    if redis.call('EXISTS', rows .. member) == 0 then redis.call('SREM', KEYS[2], member) end
+  end
+  return redis.call('SCARD', KEYS[2]) < most
+end
 local function store(hash, key, r)
   local version = nextVersion()
   if (not r) or (r.s == 'closed' and r.f == 0) then
@@ -99,9 +118,9 @@ local function store(hash, key, r)
 end
 `;
 
-/** ARGV 10 candidate key. Reply: `[verdict (0 allow, 1 probe, 2 refuse), retryAfterMs, state, version, ...record]`. */
+/** ARGV 11 candidate key. Reply: `[verdict (0 allow, 1 probe, 2 refuse), retryAfterMs, state, version, ...record]`. */
 export const ADMIT_LUA = `${PRELUDE}
-local key = ARGV[10]
+local key = ARGV[11]
 local openFor = tonumber(ARGV[7])
 local r = load(KEYS[3])
 if (not r) or r.s == 'closed' then
@@ -120,13 +139,19 @@ r.p = r.p + 1; r.u = now
 return { 1, 0, 'half_open', unpack(store(KEYS[3], key, r)) }
 `;
 
-/** ARGV 10 candidate key, 11 outcome, 12 probe ('1' or '0'). Reply: `[version, ...record]`. */
+/**
+ * ARGV 11 candidate key, 12 outcome, 13 probe ('1' or '0'). Reply: `[version, ...record]`, or
+ * `[version, "full"]` for a new circuit past the bound.
+ */
 export const RECORD_LUA = `${PRELUDE}
-local key = ARGV[10]
-local outcome = ARGV[11]
+local key = ARGV[11]
+local outcome = ARGV[12]
 local r = load(KEYS[3])
 if outcome == 'failure' then
-  if not r then r = { s = 'closed', f = 0, o = 0, p = 0, w = 0, u = now } end
+  if not r then
+    if not room(KEYS[3], key) then return full() end
+    r = { s = 'closed', f = 0, o = 0, p = 0, w = 0, u = now }
+  end
   local f = r.f + 1
   if r.s == 'half_open' or (r.s == 'closed' and f >= tonumber(ARGV[6])) then
     return store(KEYS[3], key, { s = 'open', f = f, o = now, p = 0, w = 0, u = now })
@@ -139,7 +164,7 @@ if outcome == 'success' then
   if r.s == 'half_open' or (r.s == 'closed' and r.f > 0) then return store(KEYS[3], key, nil) end
   return current(r)
 end
-if ARGV[12] == '1' and r.s == 'half_open' and r.p > 0 then
+if ARGV[13] == '1' and r.s == 'half_open' and r.p > 0 then
   r.p = r.p - 1; r.u = now
   return store(KEYS[3], key, r)
 end
@@ -147,12 +172,13 @@ return current(r)
 `;
 
 /**
- * Resynchronisation of many circuits in one call: KEYS 3.. the hashes, ARGV 10.. seven per hash
+ * Resynchronisation of many circuits in one call: KEYS 3.. the hashes, ARGV 11.. seven per hash
  * (candidate key, s f o p w u of the local record). Each keeps the survivor of `mergedOf()`
  * (`transitions.ts`): of two records in the same class (open or half-open; closed), the one
  * updated last, on a tie the stored one; of an open or half-open record and a closed one, the
  * open one unless the closed one is clean (a recovery) and newer. Each survivor is announced.
- * Reply: one `[version, ...record]` per hash, in order.
+ * Reply: one `[version, ...record]` per hash, in order; `[version, "full"]` for a circuit Redis
+ * lacks, past the bound (not started).
  */
 export const MERGE_LUA = `${PRELUDE}
 local function wins(l, r)
@@ -164,11 +190,13 @@ local function wins(l, r)
 end
 local out = {}
 for i = 3, #KEYS do
-  local a = 10 + (i - 3) * 7
+  local a = 11 + (i - 3) * 7
   local key = ARGV[a]
   local l = { s = ARGV[a + 1], f = tonumber(ARGV[a + 2]), o = tonumber(ARGV[a + 3]), p = tonumber(ARGV[a + 4]), w = tonumber(ARGV[a + 5]), u = tonumber(ARGV[a + 6]) }
   local r = load(KEYS[i])
-  if wins(l, r) then
+  if (not r) and not (l.s == 'closed' and l.f == 0) and not room(KEYS[i], key) then
+    out[#out + 1] = full()
+  elseif wins(l, r) then
     out[#out + 1] = store(KEYS[i], key, l)
   else
     local version = nextVersion()
@@ -180,18 +208,23 @@ return out
 `;
 
 /**
- * KEYS 1 the version counter, 2 the key set; ARGV 1 the hash name prefix, 2 channel, 3 the
- * highest version the caller has seen (for a re-seed). Reply: `[version, epoch, key, s, f, o,
- * p, w, u, key, ...]`; set members whose hash expired are pruned. The version is the counter as
- * found: 0 when it was missing (re-seeded and announced here), so the caller sees that the
- * store lost what it knew (CircuitMirror.predates). The epoch is the counter's seed (0 when not
- * recorded): newer than the caller's last news, it says the same to the callers that come after.
+ * One page of the listing: KEYS 1 the version counter, 2 the key set; ARGV 1 the hash name
+ * prefix, 2 channel, 3 the highest version the caller has seen (for a re-seed), 4 the SSCAN
+ * cursor ('0' to start), 5 the page size (SSCAN's COUNT). Reply: `[version, epoch, cursor, key,
+ * s, f, o, p, w, u, key, ...]`, cursor '0' on the last page; set members whose hash expired are
+ * pruned. The version is the counter as found: 0 when it was missing (re-seeded and announced
+ * here), so the caller sees that the store lost what it knew (CircuitMirror.predates). The epoch
+ * is the counter's seed (0 when not recorded): newer than the caller's last news, it says the
+ * same to the callers that come after. A page reads a bounded part of the set: one call over
+ * every member took seconds with 13,000 circuits, past the command timeout.
  */
 export const LIST_LUA = `${RESEED}
 local out = { tonumber(redis.call('GET', KEYS[1]) or '0') }
 reseed(KEYS[1], ARGV[2], ARGV[3])
 out[2] = tonumber(redis.call('GET', KEYS[1] .. ':epoch') or '0')
-for _, key in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+local page = redis.call('SSCAN', KEYS[2], ARGV[4], 'COUNT', ARGV[5])
+out[3] = page[1]
+for _, key in ipairs(page[2]) do
   local h = redis.call('HMGET', ARGV[1] .. key, 's', 'f', 'o', 'p', 'w', 'u')
   if h[1] then
     out[#out + 1] = key

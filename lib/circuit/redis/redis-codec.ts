@@ -22,9 +22,10 @@ export function decodeRecord(fields: readonly unknown[], at: number): CircuitRec
   return { state: state as CircuitState, failures: n(1), openedAt: n(2), probes: n(3), probeWindowAt: n(4), updatedAt: n(5) };
 }
 
-/** `[version, ...record]` from RECORD and MERGE. */
+/** `[version, ...record]` from RECORD and MERGE, or `[version, "full"]`: a new circuit past the bound, not started. */
 export function decodeAck(reply: unknown): StoreAck {
   const fields = asArray(reply);
+  if (fields.length === 2 && String(fields[1]) === 'full') return { version: Number(fields[0]), record: undefined, full: true };
   return { version: Number(fields[0]), record: decodeRecord(fields, 1) };
 }
 
@@ -44,12 +45,11 @@ export function decodeAdmit(reply: unknown): StoreAck & { decision: CircuitDecis
   return { decision, version: Number(fields[3]), record: decodeRecord(fields, 4) };
 }
 
-/** `[version, epoch, key, s, f, o, p, w, u, key, ...]` from LIST. */
-export function decodeListing(reply: unknown): CircuitListing {
+/** One page of LIST, `[version, epoch, cursor, key, s, f, o, p, w, u, key, ...]`, its records added to `records`. */
+export function decodeListingPage(reply: unknown, records: Map<string, CircuitRecord>): { version: number; epoch: number; cursor: string } {
   const fields = asArray(reply);
-  const records = new Map<string, CircuitRecord>();
-  for (let i = 2; i + 6 < fields.length; i += 7) records.set(String(fields[i]), decodeRecord(fields, i + 1)!);
-  return { version: Number(fields[0]), epoch: Number(fields[1] ?? 0), records };
+  for (let i = 3; i + 6 < fields.length; i += 7) records.set(String(fields[i]), decodeRecord(fields, i + 1)!);
+  return { version: Number(fields[0]), epoch: Number(fields[1] ?? 0), cursor: String(fields[2] ?? '0') };
 }
 
 /**

@@ -1,7 +1,8 @@
 import type { Redis, RedisOptions } from 'ioredis';
 import type { AdmitAck, CircuitChange, CircuitListing, CircuitStore, MergeEntry, StoreAck } from '../circuit-store.js';
 import type { CircuitOutcome, CircuitPolicy, CircuitRecord } from '../types.js';
-import { decodeAck, decodeAcks, decodeAdmit, decodeChannelMessage, decodeListing, decodeRecord, encodeRecord } from './redis-codec.js';
+import { DEFAULT_MAX_KEYS } from '../circuit-table.js';
+import { decodeAck, decodeAcks, decodeAdmit, decodeChannelMessage, decodeListingPage, decodeRecord, encodeRecord } from './redis-codec.js';
 import { ADMIT_LUA, LIST_LUA, MERGE_LUA, RECORD_LUA } from './lua-scripts.js';
 import { redisClient } from './redis-client.js';
 
@@ -17,12 +18,16 @@ export interface RedisStoreOptions {
   readonly timeoutMs: number;
   /** Longest pause between reconnection attempts, in ms (attempts back off up to it). */
   readonly reconnectMaxMs?: number;
+  /** The most circuits Redis holds (default DEFAULT_MAX_KEYS): a new one past them is refused, `full`. */
+  readonly maxKeys?: number;
 }
 
 type Script = (...args: (string | number)[]) => Promise<unknown>;
 
 /** Circuits merged per script call at a resync: one call stays well under a millisecond of Redis time. */
 const MERGE_CHUNK = 100;
+/** Members of the key set a listing call reads (SSCAN's COUNT, a hint): one page, a bounded call. */
+const LIST_PAGE = 256;
 interface CircuitScripts {
   lipCircuitAdmit: Script;
   lipCircuitRecord: Script;
@@ -49,6 +54,7 @@ export class RedisCircuitStore implements CircuitStore {
   private readonly subscriber: Redis;
   private readonly names: { row: string; set: string; version: string; channel: string };
   private readonly policyArgs: (string | number)[];
+  private readonly maxKeys: number;
   private readonly changeListeners = new Set<(change: CircuitChange) => void>();
   private readonly linkListeners = new Set<(up: boolean, reason: string) => void>();
   private readonly emptiedListeners = new Set<() => void>();
@@ -66,6 +72,7 @@ export class RedisCircuitStore implements CircuitStore {
     this.names = { row: `${prefix}circuit:`, set: `${prefix}circuits`, version: `${prefix}circuits:version`, channel: `${prefix}circuits:changes` };
     const { policy } = options;
     this.policyArgs = [policy.keyTtlMs, policy.failureThreshold, policy.openForMs, policy.halfOpenProbes];
+    this.maxKeys = options.maxKeys ?? DEFAULT_MAX_KEYS;
     const common: RedisOptions = {
       commandTimeout: options.timeoutMs,
       connectTimeout: Math.max(1_000, options.timeoutMs * 5),
@@ -114,12 +121,27 @@ export class RedisCircuitStore implements CircuitStore {
       (fields) => (fields[0] === null ? undefined : decodeRecord(fields, 0)));
   }
 
-  list(): Promise<CircuitListing> {
-    return this.run(this.client.lipCircuitList(this.names.version, this.names.set, this.names.row, this.names.channel, this.maxVersion), (reply) => {
-      const listing = decodeListing(reply);
-      this.saw({ version: listing.epoch ?? 0 }); // the seed is a version too (this listing's is 0 when it re-seeded)
-      return this.saw(listing);
-    });
+  /**
+   * Reads the key set a page at a time (SSCAN, LIST_PAGE members per script call), so that no
+   * call holds Redis for long however many circuits it has. The listing reflects every change
+   * up to the lowest version a page found (a page's records may be newer: the breaker replays
+   * every change after that version on top), and the highest epoch.
+   */
+  async list(): Promise<CircuitListing> {
+    const records = new Map<string, CircuitRecord>();
+    let version = Number.POSITIVE_INFINITY;
+    let epoch = 0;
+    let cursor = '0';
+    do {
+      const page = await this.run(this.client.lipCircuitList(this.names.version, this.names.set, this.names.row, this.names.channel, this.maxVersion, cursor, LIST_PAGE),
+        (reply) => decodeListingPage(reply, records));
+      this.saw(page);
+      this.saw({ version: page.epoch }); // the seed is a version too (a page's version is 0 when it re-seeded)
+      version = Math.min(version, page.version);
+      epoch = Math.max(epoch, page.epoch);
+      cursor = page.cursor;
+    } while (cursor !== '0');
+    return this.saw({ version, epoch, records });
   }
 
   onChange(listener: (change: CircuitChange) => void): () => void {
@@ -233,7 +255,7 @@ export class RedisCircuitStore implements CircuitStore {
   }
 
   private args(op: number, now: number): (string | number)[] {
-    return [this.names.channel, this.origin, op, Math.floor(now), ...this.policyArgs, this.maxVersion];
+    return [this.names.channel, this.origin, op, Math.floor(now), ...this.policyArgs, this.maxVersion, this.maxKeys];
   }
 
   private saw<T extends { readonly version: number }>(answer: T): T {

@@ -19,8 +19,8 @@ describe('circuit/redis/RedisCircuitStore', function () {
   let redis: RedisServer;
   let prefixes = 0;
   const opened: CircuitStore[] = [];
-  const connect = (keyPrefix: string, policy: CircuitPolicy = SUITE_POLICY, origin = 'r0', timeoutMs = 1_000) => {
-    const store = new RedisCircuitStore({ url: redis.url, keyPrefix, policy, origin, timeoutMs, reconnectMaxMs: 100 });
+  const connect = (keyPrefix: string, policy: CircuitPolicy = SUITE_POLICY, origin = 'r0', timeoutMs = 1_000, maxKeys?: number) => {
+    const store = new RedisCircuitStore({ url: redis.url, keyPrefix, policy, origin, timeoutMs, reconnectMaxMs: 100, ...(maxKeys === undefined ? {} : { maxKeys }) });
     opened.push(store);
     return store;
   };
@@ -32,9 +32,9 @@ describe('circuit/redis/RedisCircuitStore', function () {
 
   runStoreSuite({
     name: 'redis',
-    async open(policy, count) {
+    async open(policy, count, maxKeys) {
       const keyPrefix = `suite${++prefixes}:`;
-      const stores = Array.from({ length: count }, (_, i) => new RedisCircuitStore({ url: redis.url, keyPrefix, policy, origin: `r${i}`, timeoutMs: 1_000 }));
+      const stores = Array.from({ length: count }, (_, i) => new RedisCircuitStore({ url: redis.url, keyPrefix, policy, origin: `r${i}`, timeoutMs: 1_000, ...(maxKeys === undefined ? {} : { maxKeys }) }));
       await Promise.all(stores.map(untilUp));
       return stores;
     },
@@ -65,6 +65,43 @@ describe('circuit/redis/RedisCircuitStore', function () {
       expect(await raw.pttl('layout:circuits:version')).to.equal(-1);
       await store.record('a:m?x=1', 'success', false, 1_001);
       expect(await raw.exists('layout:circuit:a:m?x=1', 'layout:circuits')).to.equal(0);
+    });
+
+    it('at maxKeys, a member of the key set whose hash expired is pruned to make room for a new circuit', async () => {
+      const store = connect('prune:', SUITE_POLICY, 'r0', 1_000, 2);
+      await untilUp(store);
+      await store.record('a:m', 'failure', false, 1_000);
+      await store.record('b:m', 'failure', false, 1_000);
+      await raw.del('prune:circuit:a:m'); // expired: Redis dropped the hash, the set still names it
+      expect((await store.record('c:m', 'failure', false, 1_001)).record).to.deep.include({ failures: 1 });
+      expect((await raw.smembers('prune:circuits')).sort()).to.deep.equal(['b:m', 'c:m']);
+      expect((await store.record('d:m', 'failure', false, 1_002)).full).to.equal(true);
+    });
+
+    it('lists the key set a page at a time (SSCAN), one script call per page, so no call holds Redis for long', async () => {
+      // One call over every circuit (SMEMBERS, then a read per member) took 2-5 s with 13,000
+      // circuits: past the command timeout, so a resync never succeeded and was retried every few seconds.
+      const store = connect('pages:');
+      await untilUp(store);
+      const n = 2_000;
+      const pipeline = raw.pipeline();
+      for (let i = 0; i < n; i++) {
+        pipeline.hset(`pages:circuit:k${i}:m`, 's', 'open', 'f', 3, 'o', 1_000, 'p', 0, 'w', 0, 'u', 1_000 + i);
+        pipeline.sadd('pages:circuits', `k${i}:m`);
+      }
+      pipeline.sadd('pages:circuits', 'gone:m'); // its hash expired: pruned by the listing
+      await pipeline.exec();
+      const calls = async () => {
+        const stats = await raw.info('commandstats');
+        return [...stats.matchAll(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+      };
+      const before = await calls();
+      const listing = await store.list();
+      const made = (await calls()) - before;
+      expect(listing.records.size).to.equal(n);
+      expect(listing.records.get('k1999:m')).to.deep.include({ state: 'open', failures: 3, updatedAt: 2_999 });
+      expect(made).to.be.at.least(n / 256);
+      expect(await raw.sismember('pages:circuits', 'gone:m')).to.equal(0);
     });
 
     it('versions keep growing when Redis loses its data (restart or FLUSHALL)', async () => {
