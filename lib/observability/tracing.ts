@@ -177,10 +177,10 @@ function reportingExporter(exporter: SdkNode.SpanExporter, log: ExportLog): SdkN
  * The longest attribute value a span keeps (characters; longer ones are cut), unless
  * `OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT` or `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT` says otherwise.
  * The SDK's own default is no limit, and attributes carry client text (`gen_ai.request.model`
- * is the model as asked, up to 64 KiB): while a collector is slow or down, every span of the
- * export queue (2,048) would hold its client's text whole. The SDK's own cut (spanLimits) keeps
- * a slice, which V8 makes a view that holds the whole original alive, so lip's own attributes
- * are cut by `cutText` into a copy before the SDK sees them.
+ * is the model as asked, up to 4,096 characters, MAX_SELECTOR_INPUT_CHARS): while a collector
+ * is slow or down, every span of the export queue (2,048) would hold its client's text whole.
+ * The SDK's own cut (spanLimits) keeps a slice, which V8 makes a view that holds the whole
+ * original alive, so lip's own attributes are cut by `cutText` into a copy before the SDK sees them.
  */
 const ATTRIBUTE_VALUE_LIMIT = 1024;
 
