@@ -57,9 +57,13 @@ export function fromResponseRow(row: ResponseRow): StoredResponse {
   };
 }
 
-/** Approximate bytes a row holds in memory (UTF-16 strings: two bytes per code unit). */
+/**
+ * Approximate bytes a row holds in memory (UTF-16 strings: two bytes per code unit): its JSON
+ * texts and the client's model (up to 4,096 characters), so that many small responses with long
+ * model names cannot hold more than the budget says; the ids lip makes are in the flat 256.
+ */
 export function responseRowBytes(row: ResponseRow): number {
-  return 2 * (row.input_json.length + row.output_json.length + (row.echo_json?.length ?? 0)) + 256;
+  return 2 * (row.input_json.length + row.output_json.length + (row.echo_json?.length ?? 0) + (row.model?.length ?? 0)) + 256;
 }
 
 /**

@@ -33,6 +33,14 @@ describe('continuity/MemoryResponses', () => {
     expect(table.size).to.equal(0);
   });
 
+  // A stored response's model is the client's text (up to 4,096 characters) and was not counted:
+  // many tiny responses with long model names held about ten times their budget.
+  it('counts the client\'s model in a row\'s bytes', () => {
+    const short = row('a', 0);
+    const long: ResponseRow = { ...short, model: 'm'.repeat(4096) };
+    expect(responseRowBytes(long) - responseRowBytes(short)).to.equal(2 * 4096);
+  });
+
   it('tracks bytes and drops the oldest past the budget, keeping the newest', () => {
     const one = responseRowBytes(row('a', 0, null, 100));
     const table = new MemoryResponses(Infinity, one * 2);
