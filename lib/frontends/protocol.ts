@@ -456,12 +456,14 @@ export interface BatchRequest {
 
 /**
  * How one request of a batch ended: its answer's body, its error's envelope and status, or
- * never run; `requestId` is lip's id of the request.
+ * ended with the batch (cancelled, or expired: its day or its instance ended), `interrupted`
+ * when it was running then (its upstream call ended unanswered) rather than never run;
+ * `requestId` is lip's id of the request.
  */
 export type BatchOutcome =
   | { readonly type: 'succeeded'; readonly body: unknown; readonly requestId: string }
   | { readonly type: 'errored'; readonly body: unknown; readonly status: number; readonly requestId: string; readonly code?: string }
-  | { readonly type: 'canceled' | 'expired' };
+  | { readonly type: 'canceled' | 'expired'; readonly interrupted?: boolean };
 
 /** A batch as the server keeps it (times in milliseconds since the epoch). */
 export interface BatchView {

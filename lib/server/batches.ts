@@ -15,6 +15,7 @@ import { dropped, fromCursor, loaded } from './stored-record.js';
 import { servedModel, wholeContext } from './served-model.js';
 import { storedResponses } from './stored-responses.js';
 import { candidateAllow } from '../core/candidate-allow.js';
+import { WorkSlices } from '../wire/index.js';
 
 /** What a request of a batch tells the code that records it: the A-leg it ran in. */
 interface BatchExchange {
@@ -63,9 +64,17 @@ interface BatchRecord {
   readonly resultsExpireAfterMs?: number;
   outputFileId: string | undefined;
   errorFileId: string | undefined;
+  /**
+   * The requests from `from` on never started: they ended `type` with the batch (a cancel, its
+   * day or a shutdown). Nothing of them is written: their lines are made up when read (eachLine).
+   */
+  notStarted?: { readonly from: number; readonly type: 'canceled' | 'expired' };
 }
 
-/** A chunk's record: the custom ids of its requests, and once all of them ended their result lines and outcomes. */
+/**
+ * A chunk's record: the custom ids of its requests, and once all of them ended their result
+ * lines and outcomes (fewer than its ids when the last of them never started: BatchRecord.notStarted).
+ */
 interface ChunkRecord {
   readonly ids: readonly string[];
   readonly lines?: readonly unknown[];
@@ -209,6 +218,26 @@ class BatchRun {
   }
 
   /**
+   * The requests from `from` on will not start: a chunk whose other requests all ended is
+   * written with their lines now (one none of whose requests started is not written at all).
+   */
+  skip(from: number, now: number): void {
+    for (let chunk = Math.floor(from / BATCH_CHUNK); chunk < this.left.length; chunk++) {
+      const start = chunk * BATCH_CHUNK;
+      const end = Math.min(start + BATCH_CHUNK, this.customIds.length);
+      this.left[chunk]! -= end - Math.max(start, from);
+      if (this.left[chunk]! > 0) continue;
+      const lines = this.lines[chunk];
+      const types = this.types[chunk];
+      this.lines[chunk] = undefined;
+      this.types[chunk] = undefined;
+      if (start >= from || lines === undefined || types === undefined) continue;
+      this.writtenAt[chunk] = now;
+      saveChunk(this.responses, this.record.id, chunk, { ids: this.customIds.slice(start, end), lines, types });
+    }
+  }
+
+  /**
    * Writes again the chunks written before `before` (the store keeps a record for
    * `continuity.ttl` after its last write: a batch's results must last as long as its record).
    */
@@ -238,11 +267,13 @@ class BatchRun {
  * reload that replaces the store leaves a running batch on the old one: `runsOn`, `ended`); a protocol with files (OpenAI) gets the
  * results as two files once the batch ended (the succeeded lines, the others). A cancel (here, or
  * written to the record by another instance and read at the runner's next write) stops starting
- * requests and ends the running ones (their upstream calls are aborted); what never ran is
- * `canceled`. A batch whose runner stopped (its instance went away) ends when its record is a
- * minute old, counted from its stored lines: a request without one (its chunk had not ended) is
- * `expired`, as are the requests not started within a day, and those a shutdown of this
- * instance interrupts.
+ * requests and ends the running ones (their upstream calls are aborted: `canceled`,
+ * `interrupted`); what never ran is `canceled`, written as the index it starts from
+ * (BatchRecord.notStarted), its lines made up when read. A batch whose runner stopped (its
+ * instance went away) ends when its record is a minute old, counted from its stored lines: a
+ * request without one (its chunk had not ended) is `expired`, as are the requests not started
+ * within a day, and those a shutdown of this instance interrupts. Long work (an input file's
+ * lines, the sizes of lines made up) is done in slices with the event loop turning between them.
  * @see spec/server/batches.spec.ts
  */
 export class Batches {
@@ -478,15 +509,20 @@ export class Batches {
    * outcome, and `chunkDone` after each chunk (false: stop); false when stopped.
    */
   private async eachLine(routes: BatchRoutes, responses: StoredResponses, record: BatchRecord, kind: BatchFileKind | undefined, line: (l: unknown, type: BatchOutcome['type']) => void, chunkDone?: () => Promise<boolean>): Promise<boolean> {
-    // A request whose result was never written ran on an instance that stopped.
+    // A request without a result line never started (BatchRecord.notStarted), or ran on an instance that stopped (it expired).
+    const notStarted = record.notStarted;
+    const never: BatchOutcome | undefined = notStarted === undefined ? undefined : { type: notStarted.type };
     const missing: BatchOutcome = { type: 'expired' };
+    const slices = new WorkSlices();
     for (let k = 0; k * BATCH_CHUNK < record.total; k++) {
       const chunk = await loadChunk(responses, record.id, k);
       if (chunk === undefined) continue;
       for (let i = 0; i < chunk.ids.length; i++) {
-        const type = chunk.types?.[i] ?? missing.type;
+        if (slices.due()) await slices.pause();
+        const outcome = never !== undefined && k * BATCH_CHUNK + i >= notStarted!.from ? never : missing;
+        const type = chunk.types?.[i] ?? outcome.type;
         if (kind !== undefined && (type === 'succeeded') !== (kind === 'output')) continue;
-        line(chunk.lines?.[i] ?? routes.result(chunk.ids[i]!, missing, record.fields), type);
+        line(chunk.lines?.[i] ?? routes.result(chunk.ids[i]!, outcome, record.fields), type);
       }
       if (chunkDone !== undefined && !(await chunkDone())) return false;
     }
@@ -688,11 +724,11 @@ export class Batches {
     run.ended(index, line, outcome.type, this.now());
   }
 
-  private count(run: BatchRun, type: BatchOutcome['type']): void {
-    run.record.counts.processing--;
-    run.record.counts[type]++;
+  private count(run: BatchRun, type: BatchOutcome['type'], n = 1): void {
+    run.record.counts.processing -= n;
+    run.record.counts[type] += n;
     run.dirty = true;
-    this.outcomes.set(type, (this.outcomes.get(type) ?? 0) + 1);
+    this.outcomes.set(type, (this.outcomes.get(type) ?? 0) + n);
   }
 
   /** An embeddings request: embedded by its route's candidates, answered as its protocol answers it. */
@@ -726,7 +762,7 @@ export class Batches {
       }
       return { type: 'succeeded', body: answered.answer, requestId };
     } catch (err) {
-      if (gone.signal.aborted) return { type: run.stopped ?? 'canceled' };
+      if (gone.signal.aborted) return { type: run.stopped ?? 'canceled', interrupted: true };
       return errored(run.endpoint.frontend, toLipError(err), requestId);
     } finally {
       run.running.delete(index);
@@ -789,7 +825,8 @@ export class Batches {
           resolve(undefined);
         });
       }).finally(() => run.running.delete(index));
-      if (response === undefined) return { type: run.stopped ?? 'canceled' };
+      // Ended by the batch's end while it ran: its upstream call was made (or under way) and aborted.
+      if (response === undefined) return { type: run.stopped ?? 'canceled', interrupted: true };
       if (response.error !== undefined) throw new LipError('LIP_ERR_UPSTREAM_STREAM_ERROR', response.error.message, { status: response.error.status ?? 502 });
       // A stored response (Responses `store`, the default; an Anthropic thread) is kept as its endpoint keeps it.
       const c = continuation;
@@ -843,18 +880,20 @@ export class Batches {
   private settle(run: BatchRun): void {
     if (run.ending !== undefined || (run.stopped === undefined && run.next < run.record.total)) return;
     if (run.stopped !== undefined && run.next < run.record.total) {
-      // The requests never started are cancelled or expired with the batch.
-      const never: BatchOutcome = { type: run.stopped };
-      for (let i = run.next; i < run.record.total; i++) {
-        this.count(run, run.stopped);
-        run.ended(i, run.call.routes.result(run.customIds[i]!, never, run.record.fields), run.stopped, this.now());
-      }
+      // The requests never started are cancelled or expired with the batch: counted, and said so
+      // in its record, their lines made up when read (a line each here took seconds for 100,000).
+      this.count(run, run.stopped, run.record.total - run.next);
+      run.record.notStarted = { from: run.next, type: run.stopped };
+      run.skip(run.next, this.now());
       run.next = run.record.total;
     }
     if (run.active > 0) return;
-    run.record.status = 'ended';
-    run.record.endedAt = this.now();
-    run.ending = this.files(run).then(() => this.refresh(run, run.record.endedAt! - SAVE_EVERY_MS)).then(() => this.write(run)).then(async () => {
+    const endedAt = this.now();
+    run.ending = this.files(run).then(() => {
+      // Ended once its results' files are made: an object that says it ended names them.
+      run.record.status = 'ended';
+      run.record.endedAt = endedAt;
+    }).then(() => this.refresh(run, endedAt - SAVE_EVERY_MS)).then(() => this.write(run)).then(async () => {
       await run.runtime.continuity.persisted?.();
     }).catch((raw: unknown) => { reportInternalError('batch.end', raw, run.record.id); }).finally(() => {
       run.finished();
@@ -891,6 +930,16 @@ export class Batches {
     const routes = run.call.routes.files;
     if (routes?.resultsPurpose === undefined) return;
     const store = new BatchFileStore(routes, run.responses);
+    const skipped = run.record.notStarted;
+    if (skipped !== undefined) {
+      // The error file's size counts the lines of what never started, as they will be made up.
+      const never: BatchOutcome = { type: skipped.type };
+      const slices = new WorkSlices();
+      for (let i = skipped.from; i < run.record.total; i++) {
+        if (slices.due()) await slices.pause();
+        run.bytes.error += Buffer.byteLength(JSON.stringify(run.call.routes.result(run.customIds[i]!, never, run.record.fields))) + 1;
+      }
+    }
     const ttl = this.runtime().config.continuity.ttl;
     const made = await store.saveResults(run.record.id, run.bytes, this.now(), Math.min(run.record.resultsExpireAfterMs ?? ttl, ttl));
     run.record.outputFileId = made.output;

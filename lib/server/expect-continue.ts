@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ServerConfig } from '../config/index.js';
 import type { Frontend } from '../frontends/protocol.js';
-import { FORM_OVERHEAD } from './handle-batch.js';
+import { FORM_OVERHEAD } from '../wire/index.js';
 import { readsBody } from './handle-resource.js';
 import type { RouteMatch } from './route-table.js';
 

@@ -2,6 +2,7 @@ import { collectEvents } from '../canonical/index.js';
 import { LipError } from '../errors/index.js';
 import type { BatchFiles, FileRoutes, FileUpload, FileView, StoredFile, StoredResponses } from '../frontends/protocol.js';
 import { derivedId, randomId } from '../wire/ids.js';
+import { base64Text, utf8Text } from '../wire/work-slices.js';
 import { dropped, fromCursor, loaded } from './stored-record.js';
 
 /** The results' files of a batch: its succeeded lines, and the others. */
@@ -9,6 +10,12 @@ export type BatchFileKind = 'output' | 'error';
 
 /** Files one caller keeps at once (their list is one record); a batch's results' files are kept beyond it. */
 export const MAX_FILES = 1_000;
+/**
+ * A file's content is kept in records of at most this many characters (a mebibyte of ASCII):
+ * each is serialised when written and parsed when read (every store keeps JSON), a few
+ * milliseconds of the event loop each, not the second a 30 MiB file took in one piece.
+ */
+export const CONTENT_PART = 1 << 20;
 
 const FILE = 'lip_file';
 const CONTENT = 'lip_file_content';
@@ -26,6 +33,8 @@ interface FileRecord {
   readonly batch?: { readonly id: string; readonly kind: BatchFileKind };
   /** A file of bytes (not text): its media type; its content record holds base64. */
   readonly mediaType?: string;
+  /** Its content in this many records (`{id}/content`, then `{id}/content-1`, …; CONTENT_PART); one when absent. */
+  readonly parts?: number;
 }
 
 interface IndexEntry {
@@ -40,8 +49,8 @@ export type FileContent = { readonly text: string } | { readonly bytes: Buffer; 
 
 /**
  * A protocol's files (FileRoutes: OpenAI `/v1/files`), kept in the caller's stored responses as
- * Batches keeps batches: a record per file (its name, purpose, size, times), one with its text
- * (`{id}/content`), and a list per caller. An upload is UTF-8 text (a batch's input lines). A
+ * Batches keeps batches: a record per file (its name, purpose, size, times), its text in records
+ * of a mebibyte (`{id}/content`, `{id}/content-1`, …: CONTENT_PART), and a list per caller. An upload is UTF-8 text (a batch's input lines). A
  * batch's results are files whose record names the batch: their lines are read from its results
  * when asked for (nothing is copied). A file lives until its `expires_after`, at most
  * `continuity.ttl` (the store keeps it no longer; `expires_at` says so).
@@ -61,17 +70,18 @@ export class BatchFileStore implements BatchFiles {
     if (isText) {
       try {
         // The text as sent, a byte order mark too (its content is answered byte for byte).
-        text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+        text = await utf8Text(bytes);
       } catch {
         throw new LipError('LIP_ERR_REQUEST_INVALID', 'file: must be UTF-8 text (JSON lines)', { param: 'file' });
       }
     } else {
-      text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+      text = await base64Text(bytes);
     }
     const now = this.now();
+    const parts = Math.max(1, Math.ceil(text.length / CONTENT_PART));
     const record: FileRecord = {
       id: randomId(this.routes.idPrefix, 24), filename, purpose, bytes: bytes.byteLength, createdAt: now,
-      expiresAt: now + Math.min(expiresAfterMs ?? retentionMs, retentionMs), ...(isText ? {} : { mediaType }),
+      expiresAt: now + Math.min(expiresAfterMs ?? retentionMs, retentionMs), ...(isText ? {} : { mediaType }), ...(parts > 1 ? { parts } : {}),
     };
     await this.responses.exclusive(this.indexKey(), async () => {
       const index = await this.readIndex();
@@ -79,7 +89,10 @@ export class BatchFileStore implements BatchFiles {
       if (live.length >= maxFiles) {
         throw new LipError('LIP_ERR_REQUEST_LIMIT_EXCEEDED', `this caller keeps ${maxFiles} files already; delete some first`, { param: 'file' });
       }
-      this.responses.save({ id: `${record.id}/content`, input: [], output: NOTHING, echo: { [CONTENT]: text } });
+      for (let k = 0; k < parts; k++) {
+        if (k > 0) await turn();
+        this.responses.save({ id: partId(record.id, k), input: [], output: NOTHING, echo: { [CONTENT]: text.slice(k * CONTENT_PART, (k + 1) * CONTENT_PART) } });
+      }
       this.saveRecord(record);
       this.saveIndex([{ id: record.id, purpose, expiresAt: record.expiresAt }, ...live]);
     });
@@ -113,11 +126,16 @@ export class BatchFileStore implements BatchFiles {
     return { filename: record.filename, mediaType: record.mediaType, data: await this.stored(record, 'file_id') };
   }
 
-  /** What a file's content record holds (its text, or its bytes in base64). */
+  /** What a file's content records hold (its text, or its bytes in base64), read a record a turn. */
   private async stored(record: FileRecord, param: string): Promise<string> {
-    const content = (await loaded(this.responses, `${record.id}/content`))?.echo?.[CONTENT];
-    if (typeof content !== 'string') throw notFound(record.id, param);
-    return content;
+    const texts: string[] = [];
+    for (let k = 0; k < (record.parts ?? 1); k++) {
+      if (k > 0) await turn();
+      const content = (await loaded(this.responses, partId(record.id, k)))?.echo?.[CONTENT];
+      if (typeof content !== 'string') throw notFound(record.id, param);
+      texts.push(content);
+    }
+    return texts.join('');
   }
 
   async list(query: URLSearchParams): Promise<unknown> {
@@ -143,10 +161,10 @@ export class BatchFileStore implements BatchFiles {
   }
 
   async delete(id: string): Promise<unknown> {
-    await this.find(id, 'file_id');
+    const record = await this.find(id, 'file_id');
     await this.responses.exclusive(this.indexKey(), async () => {
       const index = await this.readIndex();
-      await dropped(this.responses.delete(`${id}/content`));
+      for (let k = 0; k < (record.parts ?? 1); k++) await dropped(this.responses.delete(partId(id, k)));
       await dropped(this.responses.delete(id));
       this.saveIndex(index.entries.filter((e) => e.id !== id));
     });
@@ -213,6 +231,16 @@ export class BatchFileStore implements BatchFiles {
 
 function viewOf(r: FileRecord): FileView {
   return { id: r.id, filename: r.filename, purpose: r.purpose, bytes: r.bytes, createdAt: r.createdAt, expiresAt: r.expiresAt, ...(r.mediaType !== undefined ? { mediaType: r.mediaType } : {}) };
+}
+
+/** The record of part `k` of file `id`'s content. */
+function partId(id: string, k: number): string {
+  return k === 0 ? `${id}/content` : `${id}/content-${k}`;
+}
+
+/** A turn of the event loop between two records of a file's content. */
+function turn(): Promise<void> {
+  return new Promise<void>((resolve) => setImmediate(resolve));
 }
 
 function notFound(id: string, param: string): LipError {

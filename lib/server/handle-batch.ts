@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApiKeyConfig } from '../config/types.js';
 import { LipError, toLipError } from '../errors/index.js';
 import type { BatchRoutes, FileRoutes, FileUpload, Frontend } from '../frontends/protocol.js';
-import { readBody, readJsonBody, type BodyWeigher } from '../wire/index.js';
+import { FORM_OVERHEAD, formParts, readBody, readJsonBody, type BodyWeigher } from '../wire/index.js';
 import type { Batches, BatchCall } from './batches.js';
 import { BatchFileStore } from './files.js';
 import type { BatchAction, FileAction } from './route-table.js';
@@ -91,9 +91,6 @@ export interface FileRequest {
   readonly weigher?: BodyWeigher;
 }
 
-/** What a multipart upload may add around its file (the form's boundaries and other fields). */
-export const FORM_OVERHEAD = 64 * 1024;
-
 /**
  * A protocol's file endpoint (FileRoutes: OpenAI `/v1/files`), kept in the caller's stored
  * responses: an upload read as `multipart/form-data` within `server.max_batch_body_bytes` (plus
@@ -110,7 +107,7 @@ export async function handleFile(req: IncomingMessage, res: ServerResponse, r: F
     switch (r.action) {
       case 'upload': {
         const raw = await readBody(req, r.maxBytes + FORM_OVERHEAD, r.weigher, 'server.max_batch_body_bytes, plus 64 KiB for the form');
-        answer = await store.upload(await formOf(req, raw), r.maxBytes, r.retentionMs);
+        answer = await store.upload(formOf(req, raw), r.maxBytes, r.retentionMs);
         await continuity.persisted?.();
         break;
       }
@@ -138,23 +135,20 @@ export async function handleFile(req: IncomingMessage, res: ServerResponse, r: F
   }
 }
 
-/** The fields and the file of a `multipart/form-data` body; a 400 for another body. */
-async function formOf(req: IncomingMessage, raw: Buffer): Promise<FileUpload> {
+/**
+ * The fields and the file of a `multipart/form-data` body, the file's bytes a view of the body
+ * read (formParts: not copied again); a 400 for another body.
+ */
+function formOf(req: IncomingMessage, raw: Buffer): FileUpload {
   const type = req.headers['content-type'] ?? '';
   if (!/^multipart\/form-data\s*;/i.test(type)) {
     throw new LipError('LIP_ERR_REQUEST_INVALID', `an upload is multipart/form-data with a part named file (got ${type === '' ? 'no content type' : type.split(';')[0]})`);
   }
-  let form: FormData;
-  try {
-    form = await new Response(raw, { headers: { 'content-type': type } }).formData();
-  } catch {
-    throw new LipError('LIP_ERR_REQUEST_INVALID', 'the multipart/form-data body cannot be read');
-  }
   const fields: Record<string, string> = {};
   let file: FileUpload['file'];
-  for (const [name, value] of form) {
-    if (typeof value === 'string') fields[name] = value;
-    else if (name === 'file') file = { name: value.name, bytes: new Uint8Array(await value.arrayBuffer()), type: value.type };
+  for (const part of formParts(raw, type)) {
+    if (part.filename === undefined) fields[part.name] = part.body.toString('utf8');
+    else if (part.name === 'file') file = { name: part.filename, bytes: part.body, type: part.type ?? '' };
   }
   return { fields, file };
 }

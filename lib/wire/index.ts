@@ -15,3 +15,5 @@ export * from './float32-base64.js';
 export * from './product.js';
 export * from './precompiled-validators.js';
 export * from './media-types.js';
+export * from './work-slices.js';
+export * from './form-data.js';

@@ -95,7 +95,7 @@ describe('fuzz: Message Batches (create, run, results, list)', function () {
     );
     const bodies = mutatedJsonText([{ input_file_id: 'file-in', endpoint: '/v1/chat/completions', completion_window: '24h', metadata: { a: 'b' } }]);
     await fc.assert(fc.asyncProperty(files, bodies, async (text, body) => {
-      const read = readLines(text, '/v1/chat/completions', 5);
+      const read = await readLines(text, '/v1/chat/completions', 5);
       if ('errors' in read) {
         expect(read.errors.length).to.be.within(1, 101);
         for (const e of read.errors) expect(e.code).to.be.a('string');

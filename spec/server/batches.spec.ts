@@ -755,6 +755,76 @@ describe('server/batches', function () {
       expect(((await batches.list(openai(), new URLSearchParams())) as Json).data.map((b: Json) => b.id)).to.deep.equal([made.id]);
     });
 
+    it('a create turns the event loop while it reads a large input file (found by the batches probe: /healthz waited 2 s on a 10,000-line create)', async () => {
+      chat.handler = () => ({ text: 'ok' });
+      const batches = make();
+      const file = await uploaded(Array.from({ length: 5_000 }, (_, i) => lineOf(`r${i}`, '/v1/chat/completions', { model: 'oc:gpt-4o', messages: [{ role: 'user', content: `r${i}` }] })).join('\n'));
+      let turns = 0;
+      let creating = true;
+      const turn = () => {
+        turns++;
+        if (creating) setImmediate(turn);
+      };
+      setImmediate(turn);
+      const made = await batches.create({ ...openai(), body: { input_file_id: file, endpoint: '/v1/chat/completions', completion_window: '24h' }, key: undefined, headers: {} }) as Json;
+      creating = false;
+      expect(made.request_counts).to.deep.equal({ total: 5_000, completed: 0, failed: 0 });
+      expect(turns).to.be.at.least(4);
+      await batches.cancel(openai(), made.id);
+    });
+
+    it('a cancel or a shutdown writes nothing for the requests that never started: their lines are made up when read; one that was running says it was stopped, not that it never ran', async () => {
+      // Found by the batches probe: a line made and written for each request never started held the event loop for seconds (100,000 of them).
+      start('batch_concurrency: 1');
+      chat.handler = () => ({ fault: { stall: 'before_headers' } });
+      const saved: string[] = [];
+      const continuity = runtime.continuity;
+      const watched = new Proxy(continuity, {
+        get(target, name) {
+          if (name === 'saveResponse') return (record: { id: string }) => { saved.push(record.id); target.saveResponse(record as never); };
+          const value = (target as never)[name] as unknown;
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+      const view = { ...runtime, continuity: watched } as Runtime;
+      const batches = new Batches(() => view, noBudgets, { endpoints: (path) => table.batchEndpoint(path) });
+      open.push(batches);
+      const lines = (n: number) => Array.from({ length: n }, (_, i) => lineOf(`r${i}`, '/v1/chat/completions', { model: 'oc:gpt-4o', messages: [{ role: 'user', content: `r${i}` }] })).join('\n');
+      const file = await uploaded(lines(250));
+      const made = await batches.create({ ...openai(), body: { input_file_id: file, endpoint: '/v1/chat/completions', completion_window: '24h' }, key: undefined, headers: {} }) as Json;
+      await until(() => chat.requests.length === 1, 'the first request upstream');
+      await batches.cancel(openai(), made.id);
+      await until(async () => (await batches.retrieve(openai(), made.id) as Json).status === 'cancelled', 'cancelled');
+      // The chunk of the one that ran is written with its line; those of requests none of which started only at the create (their custom ids).
+      const writes = (id: string) => [0, 1, 2].map((k) => saved.filter((s) => s === `${id}/results-${k}`).length);
+      expect(writes(made.id)).to.deep.equal([2, 1, 1]);
+      const first = (await storedResponses(runtime.continuity, 'alice').load(`${made.id}/results-0`)).echo?.lip_batch_chunk as Json;
+      expect(first.lines).to.have.length(1);
+      const done = await batches.retrieve(openai(), made.id) as Json;
+      expect(done.request_counts).to.deep.equal({ total: 250, completed: 0, failed: 0 });
+      const errors = await fileLines(batches, done.error_file_id);
+      expect(errors.map((l) => l.custom_id)).to.deep.equal(Array.from({ length: 250 }, (_, i) => `r${i}`));
+      expect(errors[0]!.error).to.deep.equal({ code: 'batch_cancelled', message: 'This request was running when the batch was cancelled: it was stopped before it was answered.' });
+      expect(new Set(errors.slice(1).map((l) => JSON.stringify(l.error)))).to.deep.equal(new Set([JSON.stringify({ code: 'batch_cancelled', message: 'This request was not run: the batch was cancelled.' })]));
+      // The file's size is that of its lines as they are made up.
+      const store = new BatchFileStore(openAIFileRoutes, storedResponses(runtime.continuity, 'alice'));
+      expect(await store.retrieve(done.error_file_id)).to.include({ bytes: errors.reduce((n, l) => n + Buffer.byteLength(JSON.stringify(l)) + 1, 0) });
+
+      // A shutdown: what ran expired while it ran, the rest never ran.
+      const other = await batches.create({ ...openai(), body: { input_file_id: await uploaded(lines(150)), endpoint: '/v1/chat/completions', completion_window: '24h' }, key: undefined, headers: {} }) as Json;
+      await until(() => chat.requests.length === 2, 'its first request upstream');
+      await batches.shutdown();
+      expect(writes(other.id)).to.deep.equal([2, 1, 0]);
+      const reader = make();
+      const expired = await reader.retrieve(openai(), other.id) as Json;
+      expect(expired).to.include({ status: 'expired' });
+      const ended = await fileLines(reader, expired.error_file_id);
+      expect(ended.map((l) => l.error.message)).to.deep.equal([
+        'This request was running when the batch ended (its completion window, or the instance running it, ended): it was stopped before it was answered.',
+        ...Array.from({ length: 149 }, () => 'This request could not be run before the batch ended (its completion window, or the instance running it, ended first).'),
+      ]);
+    });
+
     it('a batch whose instance went away gets its results as files from the first instance that sees it ended', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'lip-orphaned-batch-'));
       try {

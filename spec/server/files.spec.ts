@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { createContinuityStore, type ContinuityStore } from '../../lib/continuity/index.js';
 import { LipError } from '../../lib/errors/index.js';
 import { openAIFileRoutes } from '../../lib/frontends/openai-chat/batches.js';
-import { BatchFileStore } from '../../lib/server/files.js';
+import { BatchFileStore, CONTENT_PART } from '../../lib/server/files.js';
 import { storedResponses } from '../../lib/server/stored-responses.js';
 import { refusal as refused } from '../helpers/lip-errors.js';
 
@@ -98,6 +98,41 @@ describe('server/files', () => {
     expect(await refused(storedResponses(store, 'alice').load(`${kept.id}/content`))).to.include({ code: 'LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND' });
     // Ids of another shape are not looked up.
     expect(await refused(files().retrieve(`${kept.id}/content`))).to.include({ status: 404 });
+  });
+
+  it("keeps a large file's content in records of a mebibyte, each written and read in a turn of the event loop of its own; a delete removes every one", async () => {
+    // Found by the batches probe: a 30 MiB upload was serialised (and a batch's create parsed it) in one piece, the event loop held for a second.
+    let turns = 0;
+    let counting = true;
+    const turn = () => {
+      turns++;
+      if (counting) setImmediate(turn);
+    };
+    const counted = async <T>(work: () => Promise<T>): Promise<[T, number]> => {
+      turns = 0;
+      counting = true;
+      setImmediate(turn);
+      const result = await work();
+      counting = false;
+      return [result, turns];
+    };
+    // A character of two UTF-16 units across the first record's end, a line break in the last.
+    const text = `${'a'.repeat(CONTENT_PART - 1)}\u{1F600}${'b'.repeat(CONTENT_PART)}é\n`;
+    const [made, uploadTurns] = await counted(async () => await files().upload(upload(text), 8 * CONTENT_PART, DAY) as Json);
+    expect(made.bytes).to.equal(Buffer.byteLength(text));
+    expect(uploadTurns).to.be.at.least(2);
+    const stored = (k: string) => storedResponses(store, 'alice').load(`${made.id}/${k}`);
+    for (const k of ['content', 'content-1', 'content-2']) expect((await stored(k)).echo?.lip_file_content).to.be.a('string');
+    expect(await refused(stored('content-3'))).to.include({ code: 'LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND' });
+    const [read, readTurns] = await counted(() => files().text(made.id, 'input_file_id'));
+    expect(read === text).to.equal(true);
+    expect(readTurns).to.be.at.least(2);
+    // Bytes too (their base64, a record a mebibyte of it).
+    const bytes = new Uint8Array(CONTENT_PART + 5).map((_, i) => i % 251);
+    const binary = await files().upload(upload(bytes, 'scan.pdf', { purpose: 'user_data' }), 8 * CONTENT_PART, DAY) as Json;
+    expect(await files().content(binary.id)).to.deep.equal({ bytes: Buffer.from(bytes), mediaType: 'application/pdf' });
+    await files().delete(made.id);
+    for (const k of ['content', 'content-1', 'content-2']) expect(await refused(stored(k))).to.include({ code: 'LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND' });
   });
 
   it('keeps a file of bytes (not a batch\'s input) as it was sent, for requests to name by id', async () => {

@@ -1,5 +1,5 @@
 import { LipError } from '../../errors/index.js';
-import { checkJsonShape } from '../../wire/index.js';
+import { checkJsonShape, WorkSlices } from '../../wire/index.js';
 import type { BatchFiles, BatchOutcome, BatchRequest, BatchRoutes, BatchView, PreparedBatch } from '../protocol.js';
 import { geminiBatchInput } from './files.js';
 import { rpcStatus } from './encode-error.js';
@@ -144,8 +144,16 @@ export const geminiBatchRoutes: BatchRoutes = {
         const error = (outcome.body as { error?: { message?: unknown; details?: unknown } } | undefined)?.error;
         return { error: { code: GRPC_CODES[rpcStatus(outcome.status)] ?? 13, message: typeof error?.message === 'string' ? error.message : rpcStatus(outcome.status), ...(error?.details !== undefined ? { details: error.details } : {}) }, ...kept };
       }
-      case 'canceled': return { error: { code: GRPC_CODES.CANCELLED, message: 'the batch was cancelled before this request ran' }, ...kept };
-      default: return { error: { code: GRPC_CODES.DEADLINE_EXCEEDED, message: 'this request could not run before the batch ended (its day, or the instance running it, ended first)' }, ...kept };
+      case 'canceled': {
+        const message = outcome.interrupted === true ? 'the batch was cancelled while this request ran: it was stopped before it was answered' : 'the batch was cancelled before this request ran';
+        return { error: { code: GRPC_CODES.CANCELLED, message }, ...kept };
+      }
+      default: {
+        const message = outcome.interrupted === true
+          ? 'the batch ended while this request ran (its day, or the instance running it, ended): it was stopped before it was answered'
+          : 'this request could not run before the batch ended (its day, or the instance running it, ended first)';
+        return { error: { code: GRPC_CODES.DEADLINE_EXCEEDED, message }, ...kept };
+      }
     }
   },
 };
@@ -182,7 +190,10 @@ async function fileRequests(fileName: unknown, files: BatchFiles | undefined, ma
   const text = await files.text(fileName, param);
   const requests: BatchRequest[] = [];
   const lines = text.split('\n');
+  // In slices, the event loop turning between them (a large file takes seconds to read).
+  const slices = new WorkSlices();
   for (let i = 0; i < lines.length; i++) {
+    if (slices.due()) await slices.pause();
     const line = lines[i]!.trim();
     if (line === '') continue;
     const at = `${param} (${fileName.slice(0, 64)}), line ${i + 1}`;

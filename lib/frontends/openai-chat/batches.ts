@@ -1,7 +1,7 @@
 import { LipError } from '../../errors/index.js';
 import { randomId } from '../../wire/ids.js';
 import type { BatchFiles, BatchOutcome, BatchRequest, BatchRoutes, BatchView, FileRoutes, FileUpload, FileView, PreparedBatch } from '../protocol.js';
-import { checkJsonShape, uploadedMediaType } from '../../wire/index.js';
+import { checkJsonShape, uploadedMediaType, WorkSlices } from '../../wire/index.js';
 
 type Json = Record<string, unknown>;
 
@@ -119,7 +119,7 @@ export const openAIBatchRoutes: BatchRoutes = {
     const resultsExpireAfterMs = expiryOf(b.output_expires_after);
     const fields = { endpoint, input_file_id: inputFileId, completion_window: COMPLETION_WINDOW, metadata };
     const text = await files!.text(inputFileId, 'input_file_id');
-    const read = readLines(text, endpoint, maxRequests);
+    const read = await readLines(text, endpoint, maxRequests);
     const kept = resultsExpireAfterMs === undefined ? {} : { resultsExpireAfterMs };
     return 'errors' in read ? { requests: [], endpoint, fields, failed: read.errors, ...kept } : { requests: read.requests, endpoint, fields, ...kept };
   },
@@ -169,14 +169,26 @@ export const openAIBatchRoutes: BatchRoutes = {
     switch (outcome.type) {
       case 'succeeded': return { id, custom_id: customId, response: { status_code: 200, request_id: outcome.requestId, body: outcome.body }, error: null };
       case 'errored': return { id, custom_id: customId, response: { status_code: outcome.status, request_id: outcome.requestId, body: outcome.body }, error: null };
-      case 'canceled': return { id, custom_id: customId, response: null, error: { code: 'batch_cancelled', message: 'This request was not run: the batch was cancelled.' } };
-      default: return { id, custom_id: customId, response: null, error: { code: 'batch_expired', message: 'This request could not be run before the batch ended (its completion window, or the instance running it, ended first).' } };
+      case 'canceled': {
+        const message = outcome.interrupted === true ? 'This request was running when the batch was cancelled: it was stopped before it was answered.' : 'This request was not run: the batch was cancelled.';
+        return { id, custom_id: customId, response: null, error: { code: 'batch_cancelled', message } };
+      }
+      default: {
+        const message = outcome.interrupted === true
+          ? 'This request was running when the batch ended (its completion window, or the instance running it, ended): it was stopped before it was answered.'
+          : 'This request could not be run before the batch ended (its completion window, or the instance running it, ended first).';
+        return { id, custom_id: customId, response: null, error: { code: 'batch_expired', message } };
+      }
     }
   },
 };
 
-/** An input file's requests, or every problem of it (the batch then fails, as OpenAI's does). */
-export function readLines(text: string, endpoint: string, maxRequests: number): { requests: readonly BatchRequest[] } | { errors: readonly LineError[] } {
+/**
+ * An input file's requests, or every problem of it (the batch then fails, as OpenAI's does).
+ * Read in slices (WorkSlices: a thousand lines or 10 ms), the event loop turning between two:
+ * a file of 100,000 lines takes seconds to check and parse, and other requests are served meanwhile.
+ */
+export async function readLines(text: string, endpoint: string, maxRequests: number): Promise<{ requests: readonly BatchRequest[] } | { errors: readonly LineError[] }> {
   const errors: LineError[] = [];
   const requests: BatchRequest[] = [];
   const seen = new Set<string>();
@@ -185,7 +197,9 @@ export function readLines(text: string, endpoint: string, maxRequests: number): 
   };
   // A leading byte order mark is no part of the first line (RFC 8259 section 8.1).
   const lines = (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text).split('\n');
+  const slices = new WorkSlices();
   for (let i = 0; i < lines.length; i++) {
+    if (slices.due()) await slices.pause();
     const raw = lines[i]!.trim();
     if (raw === '') continue;
     const n = i + 1;

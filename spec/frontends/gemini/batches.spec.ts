@@ -92,6 +92,10 @@ describe('frontends/gemini/batches', () => {
     expect(routes.result('null', { type: 'errored', body: { error: { message: 'bad' } }, status: 400, requestId: 'r' }, {})).to.deep.equal({ error: { code: 3, message: 'bad' } });
     expect(routes.result('null', { type: 'errored', body: {}, status: 502, requestId: 'r' }, {})).to.deep.equal({ error: { code: 13, message: 'INTERNAL' } });
     expect(routes.result('null', { type: 'canceled' }, {})).to.deep.equal({ error: { code: 1, message: 'the batch was cancelled before this request ran' } });
+    expect(routes.result('null', { type: 'canceled', interrupted: true }, {})).to.deep.equal({ error: { code: 1, message: 'the batch was cancelled while this request ran: it was stopped before it was answered' } });
+    expect(routes.result('null', { type: 'expired', interrupted: true }, {})).to.deep.equal({
+      error: { code: 4, message: 'the batch ended while this request ran (its day, or the instance running it, ended): it was stopped before it was answered' },
+    });
     expect((routes.result('{"k":1}', { type: 'expired' }, {}) as Json)).to.deep.include({ metadata: { k: 1 } });
     expect((routes.result('{"k":1}', { type: 'expired' }, {}) as Json).error.code).to.equal(4);
   });

@@ -50,11 +50,11 @@ describe('frontends/openai-chat/batches', () => {
     }
   });
 
-  it('fails a batch whose input file is not a valid batch, line by line, as OpenAI reports it', () => {
+  it('fails a batch whose input file is not a valid batch, line by line, as OpenAI reports it', async () => {
     const text = [
       line('a'), 'not json', '[1]', line('b', { method: 'GET' }), line('c', { url: '/v1/responses' }), line('a'), line('', {}), line('d', { body: 'x' }), line('e', { header: {} }),
     ].join('\n');
-    expect(readLines(text, '/v1/chat/completions', 100)).to.deep.equal({
+    expect(await readLines(text, '/v1/chat/completions', 100)).to.deep.equal({
       errors: [
         { code: 'invalid_json_line', message: 'This line is not valid JSON.', param: null, line: 2 },
         { code: 'invalid_request', message: 'Each line must be a JSON object with custom_id, method, url and body.', param: null, line: 3 },
@@ -68,14 +68,29 @@ describe('frontends/openai-chat/batches', () => {
     });
     // Found by the attack-surface probe: a line past a request body's limits was parsed and run (a 500 result).
     const deep = line('b').replace('"body":{', `"body":{"metadata":${'['.repeat(50_000)}${']'.repeat(50_000)},`);
-    expect(readLines([line('a'), deep].join('\n'), '/v1/chat/completions', 10)).to.deep.equal({
+    expect(await readLines([line('a'), deep].join('\n'), '/v1/chat/completions', 10)).to.deep.equal({
       errors: [{ code: 'request_limit_exceeded', message: 'This line is not taken: request body limit exceeded: the JSON nests deeper than 128 levels (line 1, column 208).', param: null, line: 2 }],
     });
-    expect(readLines(`\uFEFF${line('a')}\n`, '/v1/chat/completions', 5)).to.deep.equal({ requests: [{ customId: 'a', body: chat }] });
-    expect(readLines('\n \n', '/v1/chat/completions', 5)).to.deep.equal({ errors: [{ code: 'empty_file', message: 'The input file holds no requests.', param: null, line: null }] });
-    expect(readLines([line('a'), line('b'), line('c')].join('\n'), '/v1/chat/completions', 2)).to.deep.equal({
+    expect(await readLines(`\uFEFF${line('a')}\n`, '/v1/chat/completions', 5)).to.deep.equal({ requests: [{ customId: 'a', body: chat }] });
+    expect(await readLines('\n \n', '/v1/chat/completions', 5)).to.deep.equal({ errors: [{ code: 'empty_file', message: 'The input file holds no requests.', param: null, line: null }] });
+    expect(await readLines([line('a'), line('b'), line('c')].join('\n'), '/v1/chat/completions', 2)).to.deep.equal({
       errors: [{ code: 'too_many_requests', message: 'The input file holds 3 requests; a batch holds at most 2 on this server (server.max_batch_requests).', param: null, line: null }],
     });
+  });
+
+  it('reads a large input file in slices, the event loop turning between them (found by the batches probe: 100,000 lines blocked it for seconds)', async () => {
+    let turns = 0;
+    let reading = true;
+    const turn = () => {
+      turns++;
+      if (reading) setImmediate(turn);
+    };
+    setImmediate(turn);
+    const read = await readLines(Array.from({ length: 5_000 }, (_, i) => line(`r${i}`)).join('\n'), '/v1/chat/completions', 5_000);
+    reading = false;
+    expect('requests' in read && read.requests.length).to.equal(5_000);
+    // A slice is at most a thousand lines: the loop turned at least once after each of the first four.
+    expect(turns).to.be.at.least(4);
   });
 
   it('makes a batch failed (not a refused create) when its input file is invalid', async () => {
@@ -115,6 +130,13 @@ describe('frontends/openai-chat/batches', () => {
     expect((routes.result('c', { type: 'canceled' }, {}) as Json).error.code).to.equal('batch_cancelled');
     expect(routes.result('d', { type: 'expired' }, {})).to.deep.include({ custom_id: 'd', response: null });
     expect((routes.result('d', { type: 'expired' }, {}) as Json).error.code).to.equal('batch_expired');
+    // One that was running when the batch was cancelled or ended ran (its upstream call was made): it does not say it was not run.
+    expect((routes.result('e', { type: 'canceled', interrupted: true }, {}) as Json).error).to.deep.equal({
+      code: 'batch_cancelled', message: 'This request was running when the batch was cancelled: it was stopped before it was answered.',
+    });
+    expect((routes.result('f', { type: 'expired', interrupted: true }, {}) as Json).error).to.deep.equal({
+      code: 'batch_expired', message: 'This request was running when the batch ended (its completion window, or the instance running it, ended): it was stopped before it was answered.',
+    });
   });
 
   it('reads uploads: a purpose lip keeps, a file part, an expiry from an hour to 30 days, the media type of bytes', async () => {
