@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { checkAccess, type AccessSettings } from './check-access.js';
 import { checkIdentity } from './check-identity.js';
 import { checkNotImplemented } from './not-implemented.js';
+import { FORM_OVERHEAD } from '../wire/form-data.js';
 import type { BackendKindInfo, FeatureKindInfo } from './types.js';
 
 /** The least `server.max_buffered_bytes`: one socket buffer's worth of a stream waiting unsent is normal. */
@@ -109,6 +110,11 @@ export function checkSemantics(root: Row, options: SemanticOptions, report: Repo
     server.max_running_batches_per_principal = principals.size > 1 ? Math.ceil(maxBatches / 2) : maxBatches;
   } else if (Number(server.max_running_batches_per_principal) > maxBatches) {
     report(['server', 'max_running_batches_per_principal'], `must not exceed server.max_running_batches (${maxBatches}): a principal cannot run more batches than the server`);
+  }
+  // A batch create or a file upload is read within the same budget (an upload with its form's 64 KiB).
+  const batchBody = Number(server.max_batch_body_bytes) + FORM_OVERHEAD;
+  if (Number(server.max_inflight_decode_bytes) < batchBody) {
+    report(['server', 'max_inflight_decode_bytes'], `must be at least server.max_batch_body_bytes plus 64 KiB for an upload's form (${batchBody} bytes), or no batch create or file upload of the allowed size could be decoded (each would be refused)`);
   }
   if (Number(server.max_buffered_bytes) < MIN_BUFFERED_BYTES) {
     report(['server', 'max_buffered_bytes'], `must be at least 64KiB (got ${String(server.max_buffered_bytes)} bytes): a stream is aborted once this much waits unsent, so a smaller value would end streams that a client reads at a normal pace`);

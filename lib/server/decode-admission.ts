@@ -2,7 +2,7 @@ import { LipError } from '../errors/index.js';
 
 /** One request's share of decode admission; `release` is idempotent. */
 export interface DecodeTicket {
-  /** Raises this body's weight to `bytes` (declared length, then bytes read); throws a 429 beyond the budget. */
+  /** Raises this body's weight to `bytes` (declared length, then bytes read); throws a 429 beyond the budget (a 413 beyond all of it). */
   grow(bytes: number): void;
   release(): void;
 }
@@ -11,8 +11,10 @@ export interface DecodeTicket {
  * Decode admission, shared by every frontend: at most `maxDecodes` request bodies are being
  * read and decoded at once, holding at most `maxBytes` together (weighted by each body's
  * declared length, then by the bytes actually read, after decompression). It never waits:
- * a request beyond either limit, or one body heavier than the whole budget, is refused at
- * once with 429 and `Retry-After: 1`, before its body is buffered any further. Node decodes
+ * a request beyond either limit is refused at once with 429 and `Retry-After: 1`, before its
+ * body is buffered any further; one body heavier than the whole budget with 413 (no retry
+ * would admit it; the config refuses body limits above the budget, so this is the guard
+ * behind that check). Node decodes
  * JSON synchronously, so what this bounds is the memory held by bodies on their way in (a
  * burst of large uploads), which `server.max_concurrent_requests` does not see. The WebSocket
  * messages still arriving weigh on the same byte budget (hold()).
@@ -58,11 +60,10 @@ export class DecodeAdmission {
     return {
       grow: (bytes: number) => {
         if (!open || bytes <= weight) return;
-        if (this.bytes - weight + bytes > this.maxBytes) {
-          throw refused(bytes > this.maxBytes
-            ? `a body of ${bytes} bytes is heavier than server.max_inflight_decode_bytes (${this.maxBytes})`
-            : `request bodies in progress would hold over ${this.maxBytes} bytes (server.max_inflight_decode_bytes)`);
+        if (bytes > this.maxBytes) {
+          throw new LipError('LIP_ERR_REQUEST_TOO_LARGE', `decode admission: a body of ${bytes} bytes is heavier than server.max_inflight_decode_bytes (${this.maxBytes}), all that bodies in progress may hold together: it can never be decoded`);
         }
+        if (this.bytes - weight + bytes > this.maxBytes) throw refused(`request bodies in progress would hold over ${this.maxBytes} bytes (server.max_inflight_decode_bytes)`);
         this.bytes += bytes - weight;
         weight = bytes;
       },

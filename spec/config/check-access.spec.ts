@@ -78,6 +78,12 @@ describe('config/check-access', () => {
   it('decode admission: the byte budget holds at least one body of the allowed size', () => {
     expect(problems('server: { max_request_body_bytes: 2MiB, max_inflight_decode_bytes: 1MiB }\n')[0]).to.contain('server.max_inflight_decode_bytes: must be at least server.max_request_body_bytes (2097152 bytes)');
     expect(problems('server: { max_buffered_bytes: 0 }\n')[0]).to.contain('server.max_buffered_bytes: must be at least 64KiB (got 0 bytes)');
+    // A batch create or an upload (its form's 64 KiB too) too: found by the batches probe, such a body was accepted in the config and refused (429) for ever.
+    expect(problems('server:\n  max_batch_body_bytes: 64MiB\n')).to.deep.equal([
+      "lip.yaml:2:3: server.max_inflight_decode_bytes: must be at least server.max_batch_body_bytes plus 64 KiB for an upload's form (67174400 bytes), or no batch create or file upload of the allowed size could be decoded (each would be refused)",
+    ]);
+    expect(problems('server: { max_batch_body_bytes: 16MiB, max_inflight_decode_bytes: 16MiB }\n')[0]).to.match(/^lip\.yaml:1:67: server\.max_inflight_decode_bytes: must be at least server\.max_batch_body_bytes plus 64 KiB/);
+    expect(problems('server: { max_batch_body_bytes: 16MiB, max_inflight_decode_bytes: 16448KiB }\n')).to.deep.equal([]);
   });
 
   it('runs on final settings: a flag-given host is held to the same rule (checkAccess on the merged config)', () => {

@@ -185,7 +185,7 @@ describe('e2e/access', function () {
   });
 
   it('decode admission: a burst of large bodies beyond the budget gets 429 + Retry-After: 1 before being buffered', async () => {
-    lip = await startLip(testConfig(STUB, 'server: { host: 127.0.0.1, port: 0, max_request_body_bytes: 1MiB, max_concurrent_decodes: 3, max_inflight_decode_bytes: 1536KiB }'));
+    lip = await startLip(testConfig(STUB, 'server: { host: 127.0.0.1, port: 0, max_request_body_bytes: 1MiB, max_batch_body_bytes: 1MiB, max_concurrent_decodes: 3, max_inflight_decode_bytes: 1536KiB }'));
     const big = 1024 * 1024;
     const held = [await stalledRequest(lip.url, '/v1/chat/completions', big, '{"model":"m",')];
     try {
@@ -215,7 +215,7 @@ describe('e2e/access', function () {
   });
 
   it('decode admission counts count_tokens bodies like generation bodies (refused in the Anthropic envelope)', async () => {
-    lip = await startLip(testConfig(STUB, 'server: { host: 127.0.0.1, port: 0, max_request_body_bytes: 1MiB, max_concurrent_decodes: 2, max_inflight_decode_bytes: 1536KiB }'));
+    lip = await startLip(testConfig(STUB, 'server: { host: 127.0.0.1, port: 0, max_request_body_bytes: 1MiB, max_batch_body_bytes: 1MiB, max_concurrent_decodes: 2, max_inflight_decode_bytes: 1536KiB }'));
     const big = 1024 * 1024;
     const headOf = (r: { received(): string }) => new Promise<void>((resolve) => { const t = setInterval(() => { if (r.received().includes('\r\n\r\n')) { clearInterval(t); resolve(); } }, 20); });
     const held = [await stalledRequest(lip.url, '/v1/messages/count_tokens', big, '{"model":"m",')];

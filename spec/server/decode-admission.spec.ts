@@ -25,7 +25,7 @@ describe('server/decode-admission', () => {
     admission.enter();
   });
 
-  it('weighs bodies by bytes: the budget is shared, one body may not exceed it', () => {
+  it('weighs bodies by bytes: the budget is shared; one body heavier than all of it is a 413 (found by the batches probe: an upload over it got a retryable 429 for ever)', () => {
     const admission = new DecodeAdmission(10, 1000);
     const a = admission.enter();
     a.grow(600);
@@ -39,6 +39,9 @@ describe('server/decode-admission', () => {
     const c = admission.enter();
     expect(refusal(() => c.grow(1001)).message).to.contain('a body of 1001 bytes is heavier than server.max_inflight_decode_bytes (1000)');
     b.release();
+    // Alone, it is heavier still: no retry can help it (a 413, not a 429 with Retry-After).
+    const alone = refusal(() => c.grow(1001));
+    expect([alone.code, alone.status, alone.retryable, alone.retryAfter]).to.deep.equal(['LIP_ERR_REQUEST_TOO_LARGE', 413, false, undefined]);
     c.release();
     expect(admission.inflight).to.deep.equal({ decodes: 0, bytes: 0 });
   });
