@@ -177,6 +177,8 @@ class BatchRun {
   private readonly left: number[];
   /** When each chunk's record was last written with its lines (0: not yet). */
   readonly writtenAt: number[];
+  /** When its caller's list was last written with it (at the create, then by `relist`). */
+  listedAt = 0;
   /** Bytes of its result lines (a line and its newline): the succeeded ones and the others (its files' sizes). */
   readonly bytes = { output: 0, error: 0 };
   dirty = false;
@@ -374,6 +376,7 @@ export class Batches {
     if (!failed) {
       const run = new BatchRun(record, call, endpoint, prepared.endpoint, runtime, responses, customIds, requests.map((r) => r.body), requests.map((r) => r.key ?? r.customId));
       run.savedAt = now;
+      run.listedAt = now;
       run.release = release;
       this.runs.set(record.id, run);
       this.queue.push(run);
@@ -449,6 +452,8 @@ export class Batches {
     if (this.view(record).status !== 'ended') {
       throw new LipError('LIP_ERR_REQUEST_INVALID', `batch ${id} is still processing; cancel it and delete it once it has ended`, { param: call.routes.idParam });
     }
+    // Ended here a moment ago: its last records (its list's entry too) are written first, or they would bring it back.
+    await this.runs.get(id)?.done;
     await responses.exclusive(indexKey(responses), async () => {
       const index = await readIndex(responses);
       for (let k = 0; k * BATCH_CHUNK < record.total; k++) await dropped(responses.delete(chunkId(id, k)));
@@ -913,15 +918,27 @@ export class Batches {
 
   /**
    * Writes again what of `run` was written before `before` and must last as long as its record:
-   * its result chunks, and (once it ended) its caller's list of batches.
+   * its result chunks, and (once it ended) its caller's list of batches, with it back in it if
+   * the list went meanwhile (a batch runs up to a day, the list lasts continuity.ttl).
    */
   private async refresh(run: BatchRun, before: number): Promise<void> {
     await run.rewrite(before, this.now());
     if (run.record.status !== 'ended') return;
+    await this.relist(run);
+  }
+
+  /** Writes `run`'s caller's list again (it lasts continuity.ttl from its last write), putting `run` back in it, by creation time, when it is not there. */
+  private async relist(run: BatchRun): Promise<void> {
     const responses = run.responses;
+    run.listedAt = this.now();
     await responses.exclusive(indexKey(responses), async () => {
       const index = await readIndex(responses);
-      if (index.entries.some((e) => e.id === run.record.id)) saveIndex(responses, index.id, index.entries);
+      const { id, createdAt } = run.record;
+      if (!index.entries.some((e) => e.id === id)) {
+        const at = index.entries.findIndex((e) => e.createdAt < createdAt);
+        index.entries.splice(at === -1 ? index.entries.length : at, 0, { id, createdAt });
+      }
+      saveIndex(responses, index.id, index.entries);
     });
   }
 
@@ -955,8 +972,8 @@ export class Batches {
 
   /**
    * The timer's turn: writes the records of the batches running here that are due (and, in a
-   * batch running longer than half of `continuity.ttl`, its older result chunks again), ends
-   * those past their day, and starts requests if a reload raised `server.batch_concurrency`.
+   * batch running longer than half of `continuity.ttl`, its older result chunks and its caller's
+   * list again), ends those past their day, and starts requests if a reload raised `server.batch_concurrency`.
    */
   tick(): Promise<void> {
     const now = this.now();
@@ -966,6 +983,9 @@ export class Batches {
       if (run.stopped === undefined && now >= run.record.expiresAt) this.stop(run, 'expired');
       if (run.ending === undefined && run.writtenAt.some((at) => at !== 0 && at < now - half)) {
         writes.push(run.rewrite(now - half, now).catch((raw: unknown) => { reportInternalError('batch.rewrite', raw, run.record.id); }));
+      }
+      if (run.ending === undefined && run.listedAt < now - half) {
+        writes.push(this.relist(run).catch((raw: unknown) => { reportInternalError('batch.relist', raw, run.record.id); }));
       }
       if (run.ending === undefined && (now - run.savedAt >= BATCH_HEARTBEAT_MS || (run.dirty && now - run.savedAt >= SAVE_EVERY_MS))) {
         writes.push(this.write(run).catch((raw: unknown) => { reportInternalError('batch.write', raw, run.record.id); }));

@@ -257,6 +257,42 @@ describe('server/batches', function () {
     expect(ended.request_counts).to.deep.equal({ processing: 0, succeeded: 1, errored: 0, canceled: 0, expired: 0 });
   });
 
+  it('a delete that comes while an ended batch writes its last records waits for them: nothing brings it back', async () => {
+    chat.handler = () => ({ text: 'ok' });
+    let gate: (() => void) | undefined;
+    let gated = false;
+    const continuity = runtime.continuity;
+    const held = new Proxy(continuity, {
+      get(target, name) {
+        if (name === 'exclusive') {
+          return async (key: string, change: () => Promise<unknown>) => {
+            if (gated) {
+              gated = false;
+              await new Promise<void>((resolve) => { gate = resolve; });
+            }
+            return target.exclusive(key, change);
+          };
+        }
+        const value = (target as never)[name] as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const view = { ...runtime, continuity: held } as Runtime;
+    const batches = new Batches(() => view, noBudgets, { endpoints: (path) => table.batchEndpoint(path) });
+    open.push(batches);
+    const made = await batches.create({ ...call(), body: { requests: requests(1) }, key: undefined, headers: {} }) as Json;
+    gated = true;
+    await until(() => gate !== undefined, 'the ending waits to write');
+    const deleting = batches.delete(call(), made.id);
+    // Turns enough for a delete that does not wait to be done with the store (a few of its own).
+    for (let i = 0; i < 20; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+    gate!();
+    expect(await deleting).to.deep.equal({ id: made.id, type: 'message_batch_deleted' });
+    await until(() => batches.running === 0, 'the batch ended');
+    expect(await refusal(batches.retrieve(call(), made.id))).to.include({ status: 404 });
+    expect(((await batches.list(call(), new URLSearchParams())) as Json).data).to.deep.equal([]);
+  });
+
   it('a cancel made on another instance reaches the runner through the record, at its next write', async () => {
     chat.handler = () => ({ fault: { stall: 'before_headers' } });
     let clock = Date.now();
@@ -406,6 +442,50 @@ describe('server/batches', function () {
     await until(() => writes(index) === before + 1, 'the list written again');
     expect(writes(chunk0)).to.equal(4);
     expect((await results(batches, made.id)).lines).to.have.length(101);
+  });
+
+  it("keeps a batch running longer than continuity.ttl in its caller's list (found by the batches probe: it dropped out of the list for good)", async () => {
+    // A ttl shorter than a batch's day.
+    start('batch_concurrency: 2', 'continuity: { ttl: 1h }');
+    let clock = Date.now();
+    const saved: string[] = [];
+    const continuity = runtime.continuity;
+    const watched = new Proxy(continuity, {
+      get(target, name) {
+        if (name === 'saveResponse') return (record: { id: string }) => { saved.push(record.id); target.saveResponse(record as never); };
+        const value = (target as never)[name] as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const view = { ...runtime, continuity: watched } as Runtime;
+    const batches = new Batches(() => view, noBudgets, { endpoints: (path) => table.batchEndpoint(path), now: () => clock });
+    open.push(batches);
+    chat.handler = () => ({ fault: { stall: 'before_headers' } });
+    const older = await batches.create({ ...call(), body: { requests: requests(1) }, key: undefined, headers: {} }) as Json;
+    const list = saved.find((id) => id.startsWith('batches/list-'))!;
+    const writes = () => saved.filter((id) => id === list).length;
+    const listed = async () => ((await batches.list(call(), new URLSearchParams())) as Json).data.map((b: Json) => b.id);
+    // The list, like any record, lasts continuity.ttl from its last write: a running batch writes it again past half of that.
+    await batches.tick();
+    expect(writes()).to.equal(1);
+    clock += config.continuity.ttl / 2 + 1;
+    await batches.tick();
+    expect(writes()).to.equal(2);
+    // Gone all the same (the store dropped it): written again with the batch back in it.
+    const responses = storedResponses(runtime.continuity, 'alice');
+    await responses.delete(list);
+    expect(await listed()).to.deep.equal([]);
+    clock += config.continuity.ttl / 2 + 1;
+    await batches.tick();
+    expect(await listed()).to.deep.equal([older.id]);
+    // And at its end, in its place by creation time.
+    await responses.delete(list);
+    clock += 1_000;
+    const newer = await batches.create({ ...call(), body: { requests: requests(1) }, key: undefined, headers: {} }) as Json;
+    expect(await listed()).to.deep.equal([newer.id]);
+    await batches.cancel(call(), older.id);
+    await until(async () => (await listed()).length === 2, 'the ended batch listed again');
+    expect(await listed()).to.deep.equal([newer.id, older.id]);
   });
 
   it('keeps results 100 requests to a record, all lines in order; a delete removes every record', async () => {
