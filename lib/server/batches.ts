@@ -11,7 +11,7 @@ import { derivedId, randomId } from '../wire/ids.js';
 import { checkCall, continuedConversation, inConversation } from './continued-conversation.js';
 import { BatchSlots } from './batch-slots.js';
 import { BatchFileStore, type BatchFileKind } from './files.js';
-import { dropped, fromCursor, loaded } from './stored-record.js';
+import { dropped, loaded } from './stored-record.js';
 import { servedModel, wholeContext } from './served-model.js';
 import { storedResponses } from './stored-responses.js';
 import { candidateAllow } from '../core/candidate-allow.js';
@@ -84,6 +84,8 @@ interface ChunkRecord {
 interface IndexEntry {
   readonly id: string;
   readonly createdAt: number;
+  /** The protocol that made it (BatchRecord.frontend); absent in entries written before it was kept here. */
+  readonly frontend?: string;
 }
 
 /**
@@ -370,7 +372,7 @@ export class Batches {
       }
       for (let k = 0; k * BATCH_CHUNK < customIds.length; k++) saveChunk(responses, record.id, k, { ids: customIds.slice(k * BATCH_CHUNK, (k + 1) * BATCH_CHUNK) });
       saveRecord(responses, record);
-      saveIndex(responses, index.id, [{ id: record.id, createdAt: now }, ...index.entries]);
+      saveIndex(responses, index.id, [{ id: record.id, createdAt: now, frontend: record.frontend }, ...index.entries]);
     });
     await runtime.continuity.persisted?.();
     if (!failed) {
@@ -396,26 +398,46 @@ export class Batches {
     return call.routes.object(view, resultsUrl(call, id), lines);
   }
 
+  /**
+   * A page of the caller's batches of this protocol, newest first: after `afterId` (older ones),
+   * or the `limit` just before `beforeId` (newer ones), none for a cursor the list does not hold.
+   * The caller's list holds every protocol's batches: they are told apart before paging (by the
+   * entry, or for one written before entries named their protocol by its record), so that a
+   * page and `has_more` count only this protocol's.
+   */
   async list(call: BatchCall, query: URLSearchParams): Promise<unknown> {
     const { limit, beforeId, afterId } = call.routes.listQuery(query);
     const responses = storedResponses(this.runtime().continuity, call.principal);
-    const index = await readIndex(responses);
-    const { entries, newerLeft } = fromCursor(index.entries, { afterId, beforeId, limit });
-    const objects: unknown[] = [];
-    const ids: string[] = [];
+    const { entries } = await readIndex(responses);
+    const mine = async (entry: IndexEntry): Promise<BatchRecord | undefined> => {
+      if (entry.frontend !== undefined && entry.frontend !== call.frontend.id) return undefined;
+      const stored = this.runs.get(entry.id)?.record ?? await loadRecord(responses, entry.id);
+      return stored?.frontend === call.frontend.id ? stored : undefined;
+    };
+    const cursor = afterId ?? beforeId;
+    const at = cursor === undefined ? -1 : entries.findIndex((e) => e.id === cursor);
+    // Older ones are walked from the cursor down, newer ones from it up (and put back in order).
+    const step = afterId === undefined && beforeId !== undefined ? -1 : 1;
+    const records: BatchRecord[] = [];
     let hasMore = false;
-    for (let i = 0; i < entries.length; i++) {
-      if (objects.length === limit) {
+    for (let i = at + step; (cursor === undefined || at !== -1) && i >= 0 && i < entries.length; i += step) {
+      const stored = await mine(entries[i]!);
+      if (stored === undefined) continue;
+      if (records.length === limit) {
         hasMore = true;
         break;
       }
-      const stored = this.runs.get(entries[i]!.id)?.record ?? await loadRecord(responses, entries[i]!.id);
-      if (stored === undefined || stored.frontend !== call.frontend.id) continue;
+      records.push(stored);
+    }
+    if (step === -1) records.reverse();
+    const objects: unknown[] = [];
+    const ids: string[] = [];
+    for (const stored of records) {
       const record = await this.orphaned(call.routes, responses, stored);
       objects.push(call.routes.object(this.view(record), resultsUrl(call, record.id)));
       ids.push(record.id);
     }
-    return call.routes.list(objects, ids[0], ids[ids.length - 1], newerLeft ?? hasMore);
+    return call.routes.list(objects, ids[0], ids[ids.length - 1], hasMore);
   }
 
   async cancel(call: BatchCall, id: string): Promise<unknown> {
@@ -933,10 +955,10 @@ export class Batches {
     run.listedAt = this.now();
     await responses.exclusive(indexKey(responses), async () => {
       const index = await readIndex(responses);
-      const { id, createdAt } = run.record;
+      const { id, createdAt, frontend } = run.record;
       if (!index.entries.some((e) => e.id === id)) {
         const at = index.entries.findIndex((e) => e.createdAt < createdAt);
-        index.entries.splice(at === -1 ? index.entries.length : at, 0, { id, createdAt });
+        index.entries.splice(at === -1 ? index.entries.length : at, 0, { id, createdAt, frontend });
       }
       saveIndex(responses, index.id, index.entries);
     });

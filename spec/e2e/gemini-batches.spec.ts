@@ -44,7 +44,8 @@ describe('e2e: Gemini batches through @google/genai', function () {
 auth:
   api_keys:
     - { id: alice, key: "${ALICE}" }
-    - { id: bob, key: "${BOB}" }`));
+    - { id: bob, key: "${BOB}" }
+    - { id: carol, key: carol-key-0123456789ab }`));
   });
   after(async () => {
     await lip?.close();
@@ -133,6 +134,26 @@ auth:
     const file = await ai.batches.create({ model: 'oc:gpt-4o', src: 'files/abc' }).then(() => undefined, (e: unknown) => e);
     expect((file as ApiError).status).to.equal(404);
     expect((file as ApiError).message).to.contain("File not found: 'files/abc'");
+  });
+
+  it("pages only Gemini's batches when the caller has batches of other protocols (found by the batches probe: a nextPageToken led to an empty page)", async () => {
+    const carol = 'carol-key-0123456789ab';
+    const anthropic = () => fetch(`${lip.url}/v1/messages/batches`, {
+      method: 'POST', headers: { 'x-api-key': carol, 'anthropic-version': '2023-06-01', 'content-type': 'application/json' },
+      body: JSON.stringify({ requests: [{ custom_id: 'a', params: { model: 'oc:gpt-4o', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] } }] }),
+    }).then((r) => r.json() as Promise<{ id: string }>);
+    const ai = client(carol);
+    // Newest first: a Gemini batch, an Anthropic one, a Gemini one, an Anthropic one.
+    await anthropic();
+    const older = (await ai.batches.create({ model: 'oc:gpt-4o', src: [ask('Older.')] })).name!;
+    await anthropic();
+    const newer = (await ai.batches.create({ model: 'oc:gpt-4o', src: [ask('Newer.')] })).name!;
+    const page = async (token?: string) => (await (await fetch(`${lip.url}/v1beta/batches?pageSize=1${token === undefined ? '' : `&pageToken=${token}`}`, { headers: { 'x-goog-api-key': carol } })).json()) as { operations: { name: string }[]; nextPageToken?: string };
+    const first = await page();
+    expect(first.operations.map((o) => o.name)).to.deep.equal([newer]);
+    const second = await page(first.nextPageToken);
+    expect(second.operations.map((o) => o.name)).to.deep.equal([older]);
+    expect(second.nextPageToken).to.equal(undefined);
   });
 
   it('runs a batch of embeddings (batches.createEmbeddings) on an OpenAI backend: the vectors inline, in order, as the SDK reads them', async () => {

@@ -17,6 +17,8 @@ import { BatchFileStore } from '../../lib/server/files.js';
 import { BATCH_EXPIRY_MS, BATCH_HEARTBEAT_MS, BATCH_ORPHANED_MS, Batches, type BatchBudgets, type BatchCall, type BatchRequestReport } from '../../lib/server/batches.js';
 import { RouteTable } from '../../lib/server/route-table.js';
 import { storedResponses } from '../../lib/server/stored-responses.js';
+import { derivedId } from '../../lib/wire/ids.js';
+import { collectEvents } from '../../lib/canonical/index.js';
 import { storedResponseObject } from '../../lib/frontends/openai-responses/stored-response.js';
 import { testConfig } from '../helpers/config.js';
 import { startOpenAIChatEmulator, type Emulator } from '../helpers/emulators/index.js';
@@ -627,6 +629,43 @@ describe('server/batches', function () {
     await until(async () => (await batches.retrieve(call(), ids[2]!) as Json).processing_status === 'ended', 'the batch ended');
     await batches.delete(call(), ids[2]!);
     expect((await page('')).ids).to.deep.equal([ids[0], ids[1], ids[3], ids[4]]);
+  });
+
+  it("pages each protocol's batches alone when a caller has batches of several (found by the batches probe: a before_id page was empty with has_more true)", async () => {
+    chat.handler = () => ({ text: 'ok' });
+    const batches = make();
+    const openai: BatchCall = { frontend: openaiChatFrontend, routes: openAIBatchRoutes, principal: 'alice', origin: 'http://lip.test' };
+    const file = ((await new BatchFileStore(openAIFileRoutes, storedResponses(runtime.continuity, 'alice')).upload(
+      { fields: { purpose: 'batch' }, file: { name: 'in.jsonl', bytes: new TextEncoder().encode(JSON.stringify({ custom_id: 'x', method: 'POST', url: '/v1/chat/completions', body: { model: 'oc:gpt-4o', messages: [{ role: 'user', content: 'x' }] } })) } },
+      1 << 20, 86_400_000)) as Json).id as string;
+    const anthropic: string[] = [];
+    const others: string[] = [];
+    const made = async (as: BatchCall) => ((await batches.create({ ...as, body: as === openai ? { input_file_id: file, endpoint: '/v1/chat/completions', completion_window: '24h' } : { requests: requests(1) }, key: undefined, headers: {} })) as Json).id as string;
+    // Newest first: two of Anthropic's, five of OpenAI's, three of Anthropic's.
+    for (let i = 0; i < 3; i++) anthropic.unshift(await made(call()));
+    for (let i = 0; i < 5; i++) others.unshift(await made(openai));
+    for (let i = 0; i < 2; i++) anthropic.unshift(await made(call()));
+    const page = async (query: string, as = call()) => {
+      const p = await batches.list(as, new URLSearchParams(query)) as Json;
+      return { ids: p.data.map((b: Json) => b.id), more: p.has_more };
+    };
+    const pages = async () => {
+      expect(await page(`limit=2&before_id=${anthropic[2]}`)).to.deep.equal({ ids: anthropic.slice(0, 2), more: false });
+      expect(await page(`limit=2&before_id=${anthropic[3]}`)).to.deep.equal({ ids: anthropic.slice(1, 3), more: true });
+      expect(await page('limit=2')).to.deep.equal({ ids: anthropic.slice(0, 2), more: true });
+      expect(await page(`limit=2&after_id=${anthropic[1]}`)).to.deep.equal({ ids: anthropic.slice(2, 4), more: true });
+      expect(await page(`limit=2&after_id=${anthropic[3]}`)).to.deep.equal({ ids: anthropic.slice(4), more: false });
+      expect(await page('limit=5', openai)).to.deep.equal({ ids: others, more: false });
+      expect(await page(`limit=2&after=${others[2]}`, openai)).to.deep.equal({ ids: others.slice(3), more: false });
+    };
+    await pages();
+    // A list written before its entries named their protocol pages the same (each entry's record says it).
+    const responses = storedResponses(runtime.continuity, 'alice');
+    const listId = derivedId('batches/list-', 'alice', 32);
+    const entries = (await responses.load(listId)).echo?.lip_batches as Json[];
+    expect(entries.map((e) => e.frontend)).to.deep.equal([...anthropic.slice(0, 2).map(() => 'anthropic'), ...others.map(() => 'openai-chat'), ...anthropic.slice(2).map(() => 'anthropic')]);
+    responses.save({ id: listId, input: [], output: collectEvents([]), echo: { lip_batches: entries.map(({ id, createdAt }) => ({ id, createdAt })) }, durable: true });
+    await pages();
   });
 
   it("forgets in its caller's list the batches the store no longer keeps (a day and continuity.ttl after they were made)", async () => {
