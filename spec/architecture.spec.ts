@@ -112,6 +112,13 @@ describe('architecture', () => {
     expect(offenders).to.deep.equal([]);
   });
 
+  it('a time bound is a deadline (lib/wire/deadline.ts), never AbortSignal.timeout', () => {
+    // Node 20: AbortSignal.any holds its sources weakly and a timeout signal's timer holds it
+    // weakly too, so a timeout signal nothing else references is collected and never fires.
+    const offenders = sources.filter((s) => s.file !== 'wire/deadline.ts' && /AbortSignal\.timeout\s*\(/.test(s.code)).map((s) => s.file);
+    expect(offenders).to.deep.equal([]);
+  });
+
   it('a folder index only re-exports', () => {
     const reExport = /^export\s+(\*|\*\s+as\s+\w+|(type\s+)?\{[^}]*\})\s+from\s+'[^']+'$/;
     const offenders = sources.filter((s) => s.file.endsWith('/index.ts'))

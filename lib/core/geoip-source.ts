@@ -6,6 +6,7 @@ import { dispatchRequest, readBodyBytes } from '../backends/http/index.js';
 import type { GeoipConfig } from '../config/index.js';
 import type { ContinuityLogger } from '../continuity/index.js';
 import { persistAtomically, retryDelayMs } from './file-refresh.js';
+import { deadline } from '../wire/deadline.js';
 import { countryLookupOf, type CountryLookup } from './ingress-gate.js';
 
 /** DB-IP Lite Country, free under CC BY 4.0 (a new file each month). */
@@ -127,19 +128,26 @@ export class GeoipSource implements CountryLookup {
     const urls = urlsFor(this.settings.url, this.now());
     for (const url of urls) {
       const target = new URL(url);
-      const response = await dispatchRequest(dispatcher, {
-        origin: target.origin, path: `${target.pathname}${target.search}`, method: 'GET', headers: { accept: 'application/octet-stream' },
-        signal: AbortSignal.any([AbortSignal.timeout(this.settings.fetch_timeout), this.closing.signal]),
-      });
-      if (response.statusCode === 404 && url !== urls[urls.length - 1]) {
-        response.body.resume();
-        continue;
+      // fetch_timeout bounds each URL's download, headers and body.
+      const bound = deadline(this.settings.fetch_timeout, this.closing.signal);
+      let body: Buffer;
+      try {
+        const response = await dispatchRequest(dispatcher, {
+          origin: target.origin, path: `${target.pathname}${target.search}`, method: 'GET', headers: { accept: 'application/octet-stream' },
+          signal: bound.signal,
+        });
+        if (response.statusCode === 404 && url !== urls[urls.length - 1]) {
+          response.body.resume();
+          continue;
+        }
+        if (response.statusCode !== 200) {
+          response.body.resume();
+          throw new Error(`${url} answered HTTP ${response.statusCode}`);
+        }
+        body = await readBodyBytes(response.body, max + 1);
+      } finally {
+        bound.clear();
       }
-      if (response.statusCode !== 200) {
-        response.body.resume();
-        throw new Error(`${url} answered HTTP ${response.statusCode}`);
-      }
-      const body = await readBodyBytes(response.body, max + 1);
       if (body.length > max) throw new Error(`the download is over max_bytes (${max} bytes)`);
       let bytes: Buffer;
       try {

@@ -12,7 +12,7 @@ import { LipError, toLipError } from '../errors/index.js';
 import type { ExtensionHost } from '../extensions/index.js';
 import type { EmbeddingsRoute } from '../frontends/protocol.js';
 import { FRONTENDS } from '../frontends/registry.js';
-import { failedBodyBytes, parseJson, requestTarget } from '../wire/index.js';
+import { deadline, failedBodyBytes, parseJson, requestTarget } from '../wire/index.js';
 import { compareOutput, normaliseEvents, type OutputDifference } from './compare-output.js';
 import type { ExchangeRecord } from './record-format.js';
 import { RecordedAttempts, UnrecordedAttempt, type WaitedPast } from './recorded-backend.js';
@@ -262,7 +262,7 @@ async function replayEmbeddings(record: ExchangeRecord, config: Config, options:
   let result: EmbeddingResult | undefined;
   let failure: string | undefined;
   let replayed: string | null = null;
-  const deadline = live ? AbortSignal.timeout(live.timeoutMs) : new AbortController().signal;
+  const bound = live ? deadline(live.timeoutMs) : undefined;
   try {
     const { request } = target.route.decode(bodyOf(record), { params: target.params });
     const backends = live ? live.backends : attempts.backends(config, new VirtualTimeScheduler(VirtualAction, Infinity), record.skipped);
@@ -278,7 +278,7 @@ async function replayEmbeddings(record: ExchangeRecord, config: Config, options:
       // Circuits the recording found refusing are refused again (with the breaker on in the replay's config).
       const breaker = new RecordedCircuits(config.routing.circuit_breaker.enabled ? record : { ...record, skipped: [] });
       const served = await embedWithFailover(request, { config, executor, backends, breaker }, {
-        routeHeader, signal: deadline, state: {}, headers: record.request.headers,
+        routeHeader, signal: bound?.signal ?? new AbortController().signal, state: {}, headers: record.request.headers,
         requestId: record.request_id, rows: NO_ROWS, allow, meta,
       });
       result = served.result;
@@ -286,12 +286,14 @@ async function replayEmbeddings(record: ExchangeRecord, config: Config, options:
     }
   } catch (err) {
     // Live, as for a generation: an exchange that has not ended within the timeout is an error, not a difference.
-    if (live && deadline.aborted) return { ...base, state: 'error', served: { recorded: record.served, replayed: meta.candidateKey ?? null }, error: `no answer within ${live.timeoutMs} ms`, virtual_ms: Date.now() - startedAt };
+    if (live && bound?.expired === true) return { ...base, state: 'error', served: { recorded: record.served, replayed: meta.candidateKey ?? null }, error: `no answer within ${live.timeoutMs} ms`, virtual_ms: Date.now() - startedAt };
     if (!(err instanceof LipError) && !(err instanceof UnrecordedAttempt)) {
       return { ...base, state: 'error', served: { recorded: record.served, replayed: null }, error: String((err as Error)?.message ?? err), virtual_ms: live ? Date.now() - startedAt : 0 };
     }
     failure = toLipError(err).code;
     replayed = meta.candidateKey ?? null;
+  } finally {
+    bound?.clear();
   }
   const served = { recorded: record.served, replayed };
   const virtualMs = live ? Date.now() - startedAt : 0;

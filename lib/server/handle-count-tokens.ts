@@ -5,7 +5,7 @@ import type { Runtime } from '../core/runtime.js';
 import { toLipError, type LipError } from '../errors/index.js';
 import type { Frontend } from '../frontends/protocol.js';
 import { upstreamCallHeaders } from '../observability/upstream-call-headers.js';
-import { headerValue, readJsonBody } from '../wire/index.js';
+import { deadline, headerValue, readJsonBody } from '../wire/index.js';
 import type { DecodeTicket } from './decode-admission.js';
 import { abortable, type RequestState } from './request-state.js';
 import { sendError, sendJson } from './send.js';
@@ -69,7 +69,13 @@ export async function handleCountTokens(
     if (count && target) {
       backendKey = `${target.backend}:${target.model}`;
       // X-Request-Id and the request span's trace context go upstream, as a generation's do.
-      const tokens = await count(call, target.model, AbortSignal.any([gone.signal, AbortSignal.timeout(COUNT_TIMEOUT_MS)]), req.headers, upstreamCallHeaders(state.requestId, state.trace));
+      const bound = deadline(COUNT_TIMEOUT_MS, gone.signal);
+      let tokens: number | undefined;
+      try {
+        tokens = await count(call, target.model, bound.signal, req.headers, upstreamCallHeaders(state.requestId, state.trace));
+      } finally {
+        bound.clear();
+      }
       if (tokens !== undefined) {
         state.backend = backendKey;
         return sendJson(res, 200, route.encode({ inputTokens: tokens, estimated: false }), { 'x-lip-token-count': 'upstream', 'x-lip-backend': headerValue(backendKey) });

@@ -9,7 +9,7 @@ import type { RequestTrace } from '../observability/tracing.js';
 import { LipError, toLipError } from '../errors/index.js';
 import type { EmbeddingsRoute, Frontend, TokenCount } from '../frontends/protocol.js';
 import { rateLimitHeadersOf } from '../frontends/rate-limit-headers.js';
-import { failedBodyOf, headerValue, readJsonBody } from '../wire/index.js';
+import { deadline, failedBodyOf, headerValue, readJsonBody } from '../wire/index.js';
 import { abortable, budgetHeaders, type RequestState } from './request-state.js';
 import { servedModel } from './served-model.js';
 import { sendError, sendJson } from './send.js';
@@ -128,7 +128,7 @@ export interface EmbedCall {
 export async function embedBody(body: unknown, c: EmbedCall): Promise<EmbedAnswer> {
   const { runtime } = c;
   const timeout = runtime.config.routing.embeddings_timeout;
-  const deadline = AbortSignal.timeout(timeout);
+  const bound = deadline(timeout, c.signal);
   const startedAt = performance.now();
   try {
     const decoded = c.route.decode(body, { params: c.params });
@@ -152,7 +152,7 @@ export async function embedBody(body: unknown, c: EmbedCall): Promise<EmbedAnswe
     c.onALeg?.({ aLegId: aLeg.aLegId, sessionId: aLeg.sessionId });
     const rows: AttemptRows = { store: pending?.stored === false ? pending.tickets : runtime.continuity, aLegId: aLeg.aLegId, keyId: c.keyId };
     const served = await embedWithFailover(request, runtime, {
-      routeHeader: c.routeHeader, signal: AbortSignal.any([c.signal, deadline]), timeLeft: () => timeout - (performance.now() - startedAt), state: c.state, headers: c.headers, requestId: c.requestId, rows, allow: c.allow,
+      routeHeader: c.routeHeader, signal: bound.signal, timeLeft: () => timeout - (performance.now() - startedAt), state: c.state, headers: c.headers, requestId: c.requestId, rows, allow: c.allow,
       ...(c.meta !== undefined ? { meta: c.meta } : {}), trail: c.trail, trace: c.trace,
     });
     c.trail?.answered(served.result);
@@ -163,10 +163,12 @@ export async function embedBody(body: unknown, c: EmbedCall): Promise<EmbedAnswe
       ...(lookup !== undefined ? { cache: lookup.cache } : {}),
     };
   } catch (err) {
-    if (deadline.aborted && !c.signal.aborted) {
+    if (bound.expired && !c.signal.aborted) {
       throw new LipError('LIP_ERR_EMBEDDINGS_TIMEOUT', `no embeddings within ${runtime.config.routing.embeddings_timeout / 1000} s (routing.embeddings_timeout)${c.state.backend ? ` (last tried: ${c.state.backend})` : ''}`);
     }
     throw err;
+  } finally {
+    bound.clear();
   }
 }
 

@@ -17,3 +17,4 @@ export * from './precompiled-validators.js';
 export * from './media-types.js';
 export * from './work-slices.js';
 export * from './form-data.js';
+export * from './deadline.js';

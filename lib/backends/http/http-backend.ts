@@ -3,6 +3,7 @@ import { asyncScheduler } from 'rxjs/internal/scheduler/async';
 import type { Observable } from 'rxjs';
 import { embeddingProblem, type Call, type EmbeddingRequest, type EmbeddingResult, type LipEvent } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
+import { deadline } from '../../wire/deadline.js';
 import type { AppAttribution, Backend, BackendDeps, BackendRow, ClientHeaders, ReasoningReplay, Target } from '../backend.js';
 import { KeyPool, keyScope, keySourceHint, keysFromRow, type KeyPoolView } from '../credentials/index.js';
 import { customCallsFromFunctions, customToolsAsFunctions } from '../custom-tools.js';
@@ -284,21 +285,32 @@ export class HttpBackend implements Backend {
   }
 
   /** One request for the upstream's model list, with the first usable key. */
-  async listModels(signal: AbortSignal = AbortSignal.timeout(30_000)): Promise<string[]> {
+  async listModels(signal?: AbortSignal): Promise<string[]> {
     const models = this.protocol.models;
     if (!models) throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `backend "${this.id}" (${this.kind}) cannot list its models`);
-    return models.parse(await this.unary((key) => models.request(key), signal, 'the model list'));
+    const own = signal === undefined ? deadline(UNARY_TIMEOUT_MS) : undefined;
+    try {
+      return models.parse(await this.unary((key) => models.request(key), signal ?? own!.signal, 'the model list'));
+    } finally {
+      own?.clear();
+    }
   }
 
   /** One token count, with the first usable key; undefined when the upstream has no count endpoint (or the row refuses the call's media URLs). */
-  private async count(count: NonNullable<HttpProtocol['countTokens']>, call: Call, model: string, signal: AbortSignal = AbortSignal.timeout(30_000), headers: CallHeaders = {}): Promise<number | undefined> {
+  private async count(count: NonNullable<HttpProtocol['countTokens']>, call: Call, model: string, signal: AbortSignal | undefined, headers: CallHeaders = {}): Promise<number | undefined> {
     // Media by URL the row refuses are not sent for a count either: lip estimates it.
     if (this.refusedMedia(call) !== undefined) return undefined;
     // Custom tools go out as the function tools a generation would send.
     const declared = this.protocol.addedTools === true ? call : declareAddedTools(call);
     const read = this.readable(portableCallIds(portableToolNames(this.protocol.toolNamespaces === true ? declared : namespacesAsFunctions(declared)), this.protocol.callIds));
     const sent = this.protocol.customTools === true ? read : customToolsAsFunctions(read);
-    const body = await this.unary((key) => count.request(sent, model, key), signal, 'the token count', { absent: (status, text) => NO_COUNT_ENDPOINT.has(status) || count.unsupported?.(status, text) === true, ...headers });
+    const own = signal === undefined ? deadline(UNARY_TIMEOUT_MS) : undefined;
+    let body: unknown;
+    try {
+      body = await this.unary((key) => count.request(sent, model, key), signal ?? own!.signal, 'the token count', { absent: (status, text) => NO_COUNT_ENDPOINT.has(status) || count.unsupported?.(status, text) === true, ...headers });
+    } finally {
+      own?.clear();
+    }
     if (body === undefined) return undefined;
     const tokens = count.parse(body);
     if (tokens === undefined) throw new LipError('LIP_ERR_UPSTREAM_MALFORMED', `backend "${this.id}": the token count holds no count`);
@@ -438,6 +450,9 @@ type CallHeaders = Pick<UnaryOptions, 'client' | 'requestHeaders'>;
 
 /** How many embeddings calls of one request run at once when its inputs take several calls. */
 const EMBED_CALLS_IN_FLIGHT = 4;
+
+/** The bound of a model list or token count whose caller gives no signal of its own. */
+const UNARY_TIMEOUT_MS = 30_000;
 
 /** The most of a unary answer that is read (a model list, a token count). */
 const MAX_ANSWER_BYTES = 16 * 1024 * 1024;

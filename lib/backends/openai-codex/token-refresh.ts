@@ -1,4 +1,5 @@
 import { LipError } from '../../errors/index.js';
+import { deadline } from '../../wire/deadline.js';
 import { LOCAL_RENEWALS, type RenewalResult, type SharedRenewals } from '../credentials/index.js';
 import { parseJsonOrUndefined, readBodyText, type UpstreamClient } from '../http/index.js';
 import { codexLogin, type CodexGrant, type CodexLogin } from './codex-login.js';
@@ -140,10 +141,11 @@ export class CodexTokens {
   /** One refresh with `refreshToken`: the grant, or why there is none. Never throws. */
   private async refresh(refreshToken: string, client: UpstreamClient): Promise<RenewalResult<CodexGrant>> {
     const body = JSON.stringify({ client_id: this.settings.clientId, grant_type: 'refresh_token', refresh_token: refreshToken, scope: 'openid profile email' });
+    const bound = deadline(REFRESH_TIMEOUT_MS);
     try {
       const response = await client.open({
         method: 'POST', url: this.settings.tokenUrl, headers: { 'content-type': 'application/json', accept: 'application/json' }, body,
-      }, AbortSignal.timeout(REFRESH_TIMEOUT_MS));
+      }, bound.signal);
       const text = await readBodyText(response.body, 64 * 1024);
       const answer = parseJsonOrUndefined(text) as Record<string, unknown> | undefined;
       const token = stringOf(answer, 'access_token', 'accessToken');
@@ -156,6 +158,8 @@ export class CodexTokens {
       return { value: { token, refreshToken: stringOf(answer, 'refresh_token', 'refreshToken') ?? refreshToken } };
     } catch (err) {
       return { failure: `the token endpoint could not be reached (${(err as Error)?.message ?? String(err)})`, forGood: false };
+    } finally {
+      bound.clear();
     }
   }
 }

@@ -2,6 +2,7 @@ import type { Config } from '../../config/index.js';
 import { inventory } from '../../core/inventory.js';
 import { createRuntime, withoutIngress } from '../../core/runtime.js';
 import { toLipError } from '../../errors/index.js';
+import { deadline } from '../../wire/deadline.js';
 import type { Output } from '../output.js';
 
 export function inventoryReport(config: Config) {
@@ -51,12 +52,15 @@ export async function liveInventoryReport(config: Config, env: NodeJS.ProcessEnv
       const backend = runtime.backends.get(b.id);
       if (!backend) return undefined;
       if (!backend.listModels) return { models: b.models };
+      const bound = deadline(Math.max(LIVE_TIMEOUT_MS, config.http_client.headers_timeout));
       try {
-        const ids = await backend.listModels(AbortSignal.timeout(Math.max(LIVE_TIMEOUT_MS, config.http_client.headers_timeout)));
+        const ids = await backend.listModels(bound.signal);
         return { models: ids.map((id) => ({ id, selector: `${b.id}:${id}` })) };
       } catch (err) {
         const e = toLipError(err);
         return { error: { code: e.code, message: e.message } };
+      } finally {
+        bound.clear();
       }
     }));
     return { ...base, backends: base.backends.map((b, i) => ({ ...b, ...(live[i] ? { live: live[i] } : {}) })) };

@@ -6,6 +6,7 @@ import type { ContinuityLogger } from '../../continuity/index.js';
 import { CatalogFormatError, CatalogSnapshot } from './snapshot.js';
 import { countCatalog } from './counts.js';
 import { persistAtomically, retryDelayMs } from '../file-refresh.js';
+import { deadline } from '../../wire/deadline.js';
 
 /** The settings that decide where a snapshot comes from (a reload that keeps them keeps the source). */
 export type CatalogSourceSettings = Pick<ModelCatalogConfig, 'path' | 'source_url' | 'refresh_interval' | 'fetch_timeout' | 'max_bytes'>;
@@ -156,11 +157,21 @@ export class CatalogSource {
   private async download(url: string): Promise<RefreshOutcome> {
     const dispatcher = this.deps.dispatcher;
     if (dispatcher === undefined) throw new Error('no HTTP client');
+    // fetch_timeout bounds the whole download, headers and body.
+    const bound = deadline(this.settings.fetch_timeout, this.closing.signal);
+    try {
+      return await this.fetchSnapshot(dispatcher, url, bound.signal);
+    } finally {
+      bound.clear();
+    }
+  }
+
+  private async fetchSnapshot(dispatcher: Dispatcher, url: string, signal: AbortSignal): Promise<RefreshOutcome> {
     const target = new URL(url);
     const response = await dispatchRequest(dispatcher, {
       origin: target.origin, path: `${target.pathname}${target.search}`, method: 'GET',
       headers: { accept: 'application/json', ...(this.etag !== undefined && this.snapshot !== undefined ? { 'if-none-match': this.etag } : {}) },
-      signal: AbortSignal.any([AbortSignal.timeout(this.settings.fetch_timeout), this.closing.signal]),
+      signal,
     });
     if (response.statusCode === 304) {
       response.body.resume();
