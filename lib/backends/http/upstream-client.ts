@@ -3,6 +3,7 @@ import type { Agent, Dispatcher } from 'undici';
 import type { HttpClientSettings } from '../backend.js';
 import { decodeErrorBody } from './decode-error-body.js';
 import { OriginQueue, type DispatchHooks } from './origin-queue.js';
+import { isStaleConnection, watchConnectionReuse } from './stale-connection.js';
 
 /**
  * The undici pieces lip uses, loaded when the first HTTP backend is built (a process serving
@@ -134,9 +135,17 @@ export class CompressedBodyError extends Error {
  * With `connections_per_origin` set, requests beyond it wait in lip's OriginQueue (not in
  * undici's pool): `hooks` hear when a request waits and when it is dispatched, and a request's
  * slot is held until its body is finished or thrown away.
+ *
+ * A request that went out on a reused keep-alive connection which the upstream closed or reset
+ * before any byte of the answer (it closed the idle connection as lip reused it) is sent once
+ * more, on a new connection of its own (isStaleConnection): undici never resends a POST, and the
+ * upstream most likely never saw it. That failure is no attempt's: no circuit or key hears of it.
+ * The body is the encoded JSON text, so the request goes out again as it was.
  */
 export class UpstreamClient {
   private readonly dispatcher: Dispatcher;
+  /** The one-request dispatchers of resent requests, until each has finished (closed with the client). */
+  private readonly resends = new Set<Dispatcher>();
   private readonly queue: OriginQueue | undefined;
   private readonly request: UndiciPieces['request'];
   /** What every request sends unless it sets the header itself: uncompressed bodies, the backend's identity. */
@@ -144,9 +153,10 @@ export class UpstreamClient {
   private closing: Promise<void> | undefined;
 
   /** `label` names the backend in the queue-depth metric; `headers` go on every request that does not set them (its identity). */
-  constructor(settings: HttpClientSettings = DEFAULT_HTTP_SETTINGS, env: NodeJS.ProcessEnv = {}, label = 'upstream', headers: Readonly<Record<string, string>> = {}) {
+  constructor(private readonly settings: HttpClientSettings = DEFAULT_HTTP_SETTINGS, private readonly env: NodeJS.ProcessEnv = {}, label = 'upstream', headers: Readonly<Record<string, string>> = {}) {
     this.defaults = { 'accept-encoding': 'identity', ...headers };
     this.dispatcher = createDispatcher(settings, env);
+    watchConnectionReuse();
     this.request = loadUndici().request;
     const cap = settings.connections_per_origin;
     this.queue = cap === undefined ? undefined : new OriginQueue(cap, label);
@@ -162,9 +172,9 @@ export class UpstreamClient {
     const queue = this.queue;
     if (queue === undefined) {
       hooks?.onDispatch?.();
-      return this.request.call(this.dispatcher, options).then(plainBody);
+      return this.send(options, signal).then(plainBody);
     }
-    return queue.acquire(origin, signal, hooks).then((release) => this.request.call(this.dispatcher, options).then(plainBody).then((response) => {
+    return queue.acquire(origin, signal, hooks).then((release) => this.send(options, signal).then(plainBody).then((response) => {
       // The slot is the connection's: it is free once the body ended, was drained or destroyed.
       if (response.body.destroyed) release();
       else response.body.once('close', release);
@@ -175,6 +185,20 @@ export class UpstreamClient {
     }));
   }
 
+  /** Sends `options` through the pool; once more on a new connection when the pool's connection was stale. */
+  private send(options: Dispatcher.RequestOptions, signal: AbortSignal): Promise<UpstreamResponse> {
+    return this.request.call(this.dispatcher, options).catch((err: unknown) => {
+      if (signal.aborted || !isStaleConnection(err)) throw err;
+      // A dispatcher of its own: the pool might hand out another idle connection just as stale.
+      // Closed at once, it ends its connection when this request (its body too) has finished.
+      const fresh = createDispatcher(this.settings, this.env);
+      this.resends.add(fresh);
+      const sent = this.request.call(fresh, options);
+      void fresh.close().catch(() => undefined).finally(() => this.resends.delete(fresh));
+      return sent;
+    });
+  }
+
   /**
    * Closes idle connections and lets in-flight requests finish for up to `graceMs`, then
    * destroys what is left (a drained body whose upstream stalled must not hold a shutdown for
@@ -182,9 +206,10 @@ export class UpstreamClient {
    */
   close(graceMs = 2_000): Promise<void> {
     this.closing ??= new Promise<void>((resolve) => {
-      const timer = setTimeout(() => { this.dispatcher.destroy().then(resolve, resolve); }, graceMs);
+      const all = () => [this.dispatcher, ...this.resends];
+      const timer = setTimeout(() => { Promise.all(all().map((d) => d.destroy().catch(() => undefined))).then(() => resolve()); }, graceMs);
       timer.unref();
-      this.dispatcher.close().then(() => { clearTimeout(timer); resolve(); }, () => { clearTimeout(timer); resolve(); });
+      Promise.all(all().map((d) => d.close())).then(() => { clearTimeout(timer); resolve(); }, () => { clearTimeout(timer); resolve(); });
     });
     return this.closing;
   }
