@@ -145,6 +145,8 @@ export interface HttpClientSettings {
   readonly body_timeout: number;
   /** Requests in flight per origin; more wait in lip's queue. Absent: no cap (undici's default). */
   readonly connections_per_origin?: number;
+  /** The longest a request waits in that queue (DEFAULT_QUEUE_TIMEOUT_MS when absent). */
+  readonly queue_timeout?: number;
   /** The longest upstream SSE/NDJSON line accepted (the parser's default when absent). */
   readonly max_line_bytes?: number;
 }

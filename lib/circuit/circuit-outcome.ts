@@ -11,7 +11,8 @@ import { toLipError } from '../errors/index.js';
  *   own failure (`LIP_ERR_SERVER_*`: a bug caught by a guard, a client too slow to read, a
  *   shutdown), or lip's own refusal while every API key cools down from an earlier 429
  *   (`LIP_ERR_UPSTREAM_NO_CREDENTIALS`, or `..._QUOTA_EXCEEDED` when their quotas are spent,
- *   with reason `cooling_down`: nothing was sent).
+ *   with reason `cooling_down`: nothing was sent), or lip's own connection queue turning the
+ *   request away (`LIP_ERR_UPSTREAM_QUEUE_TIMEOUT`: nothing was sent either).
  *   Counting these would let one client (or lip) open a circuit for everyone.
  * * `failure`: everything else, whether retryable (connect errors, resets, timeouts, 408, 409,
  *   429, 5xx, leaf TTFT expiry, a stream that ended before output) or surfaced (malformed
@@ -31,6 +32,8 @@ export function outcomeOf(error: unknown): 'failure' | 'ignored' {
   // Refused by lip itself, every key still cooling from an earlier 429: nothing was sent, and
   // that 429 was counted when it came.
   if ((err.code === 'LIP_ERR_UPSTREAM_NO_CREDENTIALS' || err.code === 'LIP_ERR_UPSTREAM_QUOTA_EXCEEDED') && err.detail?.['reason'] === 'cooling_down') return 'ignored';
+  // Waited out http_client.queue_timeout behind lip's own connections_per_origin: never sent.
+  if (err.code === 'LIP_ERR_UPSTREAM_QUEUE_TIMEOUT') return 'ignored';
   return 'failure';
 }
 

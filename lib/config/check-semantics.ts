@@ -100,6 +100,9 @@ export function checkSemantics(root: Row, options: SemanticOptions, report: Repo
   // the runtime (and a reload's comparison) sees one spelling of "no cap".
   const httpClient = root.http_client as Row;
   if (httpClient.connections_per_origin === 0) delete httpClient.connections_per_origin;
+  if (Number(httpClient.queue_timeout) <= 0) {
+    report(['http_client', 'queue_timeout'], 'must be more than 0ms: it is how long a request waits for one of connections_per_origin before routing moves on (set a long one, 10m say, to wait longer)');
+  }
   if (Number(server.max_inflight_decode_bytes) < Number(server.max_request_body_bytes)) {
     report(['server', 'max_inflight_decode_bytes'], `must be at least server.max_request_body_bytes (${String(server.max_request_body_bytes)} bytes), or no body of the allowed size could be decoded`);
   }

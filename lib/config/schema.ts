@@ -154,6 +154,7 @@ export function configSchema(frontendIds: readonly string[]): Schema {
       headers_timeout: duration('60s'),
       body_timeout: duration('300s'),
       connections_per_origin: { type: 'integer', minimum: 0 }, // 0: no cap, as when left out (CONTRACT section 3)
+      queue_timeout: duration('30s'), // the longest wait in lip's queue for one of connections_per_origin
       max_line_bytes: size('16MiB'),
     }),
     routing: section({

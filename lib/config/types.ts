@@ -171,6 +171,8 @@ export interface Config {
     body_timeout: number;
     /** Absent: no cap per origin. */
     connections_per_origin?: number;
+    /** The longest a request waits in lip's queue for one of `connections_per_origin` (then LIP_ERR_UPSTREAM_QUEUE_TIMEOUT). */
+    queue_timeout: number;
     /** The longest upstream SSE/NDJSON line accepted. */
     max_line_bytes: number;
   };

@@ -47,7 +47,7 @@ export const ERROR_CODES = {
   LIP_ERR_ROUTE_NO_CANDIDATE: { status: 503, retryable: false, summary: 'No candidate of the route is eligible (for example every circuit is open).' },
   LIP_ERR_ROUTE_ALL_FAILED: { status: 502, retryable: false, summary: 'Every candidate of the route failed before output.' },
   LIP_ERR_ROUTE_RATE_LIMITED: { status: 429, retryable: false, summary: 'Every candidate of the route is rate-limited; Retry-After gives the earliest recovery.' },
-  LIP_ERR_ROUTE_OVERLOADED: { status: 503, retryable: false, summary: 'Every candidate of the route answered that it is overloaded or unavailable (503, 529) before output; Retry-After gives the earliest an upstream asked for, when one did.' },
+  LIP_ERR_ROUTE_OVERLOADED: { status: 503, retryable: false, summary: 'Every candidate of the route answered that it is overloaded or unavailable (503, 529) before output, or waited out http_client.queue_timeout for a connection; Retry-After gives the earliest an upstream (or lip\'s queue) asked for, when one did.' },
   LIP_ERR_ROUTE_TTFT_TIMEOUT: { status: 504, retryable: false, summary: 'The global time-to-first-token budget of the selector was spent.' },
   LIP_ERR_ROUTE_LEAF_TTFT_TIMEOUT: { status: 504, retryable: true, summary: 'A leaf time-to-first-token budget expired; routing moves on.' },
   LIP_ERR_ROUTE_MAX_ATTEMPTS: { status: 502, retryable: false, summary: 'routing.max_attempts backend opens were used without success.' },
@@ -66,6 +66,7 @@ export const ERROR_CODES = {
   LIP_ERR_UPSTREAM_CONTEXT_EXCEEDED: { status: 400, retryable: false, summary: "The upstream refused the request as longer than its model's context window; the client gets its protocol's context-window error. With routing.context_overflow: next, routing first tries the next candidate (a larger window)." },
   LIP_ERR_UPSTREAM_NO_CREDENTIALS: { status: 503, retryable: true, summary: 'No API key of the backend is usable (all retired or cooling down).' },
   LIP_ERR_UPSTREAM_QUOTA_EXCEEDED: { status: 429, retryable: true, summary: 'The upstream says the quota of the key sent is spent (insufficient_quota: no credit left; a per-day quota): the key is set aside for an hour and routing moves on; when every candidate\'s quota is spent the client gets 429 insufficient_quota with x-should-retry: false.' },
+  LIP_ERR_UPSTREAM_QUEUE_TIMEOUT: { status: 503, retryable: true, summary: 'The request waited http_client.queue_timeout in lip\'s own queue for a connection to its upstream (every one of http_client.connections_per_origin busy) and was not sent; routing moves on to the next candidate, and no circuit counts it. Retry-After: 1.' },
   LIP_ERR_UPSTREAM_AGENT_BUSY: { status: 503, retryable: true, summary: 'Every agent process of an acp backend is in a turn and the pool is at max_processes.' },
   // ── responses ───────────────────────────────────────────────────────────────
   LIP_ERR_RESPONSE_TOO_LARGE: { status: 502, retryable: false, summary: 'A response exceeded the held-output limits (collected whole, or held by a stream encoder or stage).' },

@@ -27,7 +27,9 @@ describe('circuit/outcomeOf', () => {
       new LipError('LIP_ERR_ROUTE_TTFT_TIMEOUT'),
       new LipError('LIP_ERR_ROUTE_NO_CANDIDATE'),
       new LipError('LIP_ERR_REQUEST_LIMIT_EXCEEDED'),
-    ].map(outcomeOf)).to.deep.equal(Array(8).fill('ignored'));
+      // Turned away by lip's own connection queue (http_client.queue_timeout): nothing was sent.
+      new LipError('LIP_ERR_UPSTREAM_QUEUE_TIMEOUT'),
+    ].map(outcomeOf)).to.deep.equal(Array(9).fill('ignored'));
   });
 
   it('counts an upstream 429 that left every key cooling, and ignores lip\'s own refusal while they cool (nothing was sent)', () => {

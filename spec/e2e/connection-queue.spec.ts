@@ -107,3 +107,77 @@ describe('e2e: http_client.connections_per_origin (lip\'s connection queue)', fu
     for (const r of [first, second]) expect(r.body).to.contain('"content":"hello"').and.to.contain('data: [DONE]');
   });
 });
+
+// Found by probing: a request over connections_per_origin waited without limit, even when its route
+// had a healthy alternative (`up|other`): it sat behind streams that could run for minutes.
+// http_client.queue_timeout now turns it away with the retryable LIP_ERR_UPSTREAM_QUEUE_TIMEOUT,
+// which no circuit counts: failover moves on, and a route with nothing left answers 503.
+describe('e2e: http_client.queue_timeout (a request waits for a connection only so long)', function () {
+  this.timeout(30_000);
+  let upstream: HeldUpstream;
+  let other: HeldUpstream;
+  let lip: RunningLip;
+  const whole = (route: string) => fetch(`${lip.url}/v1/chat/completions`, {
+    method: 'POST', headers: { 'content-type': 'application/json', 'x-lip-route': route }, body: JSON.stringify({ model: 'chat', stream: false, messages: [{ role: 'user', content: 'hi' }] }),
+  });
+
+  before(async () => {
+    upstream = await startHeldUpstream();
+    other = await startHeldUpstream();
+    lip = await startLip(testConfig([
+      `  - { id: up, kind: openai-chat, base_url: "${upstream.url}", api_key: "k" }`,
+      `  - { id: other, kind: openai-chat, base_url: "${other.url}", api_key: "k" }`,
+    ].join('\n'), [
+      'http_client: { connections_per_origin: 1, queue_timeout: 300ms }',
+      'routing: { default_route: "up:chat", circuit_breaker: { enabled: true, failure_threshold: 1, open_for: 60s } }',
+      'diagnostics: { enabled: true }',
+    ].join('\n')));
+  });
+  after(async () => {
+    await lip?.close();
+    await upstream?.close();
+    await other?.close();
+  });
+
+  /** Holds up's one connection with a stream that does not end until `release()`. */
+  const occupy = async () => {
+    const first = streamRequest(lip.url);
+    await until(() => upstream.held.length === 1, 'the first request upstream');
+    return async () => {
+      upstream.answer(upstream.held.shift()!);
+      await until(() => first.ended, 'the first answer');
+    };
+  };
+
+  it('moves on to the next arm of `|` when the wait for a connection passes queue_timeout, and no circuit counts it', async () => {
+    const release = await occupy();
+    const before = upstream.received();
+    const answer = whole('up:chat|other:chat');
+    await until(() => other.held.length === 1, 'the request failed over to other');
+    other.answer(other.held.shift()!);
+    const res = await answer;
+    expect(res.status).to.equal(200);
+    expect(res.headers.get('x-lip-backend')).to.equal('other:chat');
+    expect(((await res.json()) as { choices: { message: { content: string } }[] }).choices[0]!.message.content).to.equal('hello');
+    expect(upstream.received(), 'the queued request never reached up').to.equal(before);
+    await release();
+    const circuits = (await (await fetch(`${lip.url}/admin/circuits`)).json()) as { circuits: { key: string; state: string; failures: number }[] };
+    expect(circuits.circuits.filter((c) => c.state !== 'closed' || c.failures > 0)).to.deep.equal([]);
+  });
+
+  it('answers 503 with Retry-After when the route has nothing else, in the client\'s protocol', async () => {
+    const release = await occupy();
+    const res = await whole('up:chat');
+    expect(res.status).to.equal(503);
+    expect(res.headers.get('retry-after')).to.equal('1');
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).to.equal('LIP_ERR_ROUTE_OVERLOADED');
+    expect(body.error.message).to.contain('queue_timeout');
+    await release();
+    // The slot it never took: the next request goes straight through.
+    const next = whole('up:chat');
+    await until(() => upstream.held.length === 1, 'the next request upstream');
+    upstream.answer(upstream.held.shift()!);
+    expect((await next).status).to.equal(200);
+  });
+});

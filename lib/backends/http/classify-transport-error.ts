@@ -24,9 +24,12 @@ export function errorCode(err: unknown): string | undefined {
  * failures; a connection that dies is a reset. All of them are retryable (CONTRACT section 7).
  * A request the HTTP client will not send (`UND_ERR_INVALID_ARG`: lip built it wrong, say a
  * header value no header can carry) is lip's own failure: not retryable, and no circuit counts it.
- * The message names the backend and the error code, never the URL or any header.
+ * The message names the backend and the error code, never the URL or any header. A LipError is
+ * already classified (lip's own connection queue, LIP_ERR_UPSTREAM_QUEUE_TIMEOUT) and kept as it is.
  */
 export function classifyTransportError(err: unknown, backendId: string, phase: TransportPhase): LipError {
+  // Decided where it happened (lip's connection queue turning the request away): kept.
+  if (err instanceof LipError) return err;
   const code = errorCode(err);
   const detail = { backend: backendId, transport_code: code ?? null, phase };
   const make = (lipCode: ConstructorParameters<typeof LipError>[0], what: string) =>

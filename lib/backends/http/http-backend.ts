@@ -197,7 +197,7 @@ export class HttpBackend implements Backend {
     this.prefill = protocol.prefill === true;
     this.refusesMediaUrls = row.media_urls === 'refuse' ? `${row.kind} backend "${row.id}"` : undefined;
     this.identity = protocol.identity ? new UpstreamIdentity(deps.identity ?? DEFAULT_UPSTREAM_IDENTITY, row, protocol.identity.attribution) : undefined;
-    this.client = new UpstreamClient(deps.http ?? DEFAULT_HTTP_SETTINGS, deps.env ?? {}, row.id, this.identity?.fixed);
+    this.client = new UpstreamClient(deps.http ?? DEFAULT_HTTP_SETTINGS, deps.env ?? {}, row.id, this.identity?.fixed, deps.scheduler);
     this.maxLineBytes = deps.http?.max_line_bytes;
     const http = deps.http ?? DEFAULT_HTTP_SETTINGS;
     this.wholeHeadersTimeout = Math.max(http.headers_timeout, http.body_timeout);

@@ -1,8 +1,9 @@
 import { createRequire } from 'node:module';
+import type { SchedulerLike } from 'rxjs';
 import type { Agent, Dispatcher } from 'undici';
 import type { HttpClientSettings } from '../backend.js';
 import { decodeErrorBody } from './decode-error-body.js';
-import { OriginQueue, type DispatchHooks } from './origin-queue.js';
+import { DEFAULT_QUEUE_TIMEOUT_MS, OriginQueue, type DispatchHooks } from './origin-queue.js';
 import { isStaleConnection, watchConnectionReuse } from './stale-connection.js';
 
 /**
@@ -31,6 +32,7 @@ export const DEFAULT_HTTP_SETTINGS: HttpClientSettings = Object.freeze({
   connect_timeout: 10_000,
   headers_timeout: 60_000,
   body_timeout: 300_000,
+  queue_timeout: DEFAULT_QUEUE_TIMEOUT_MS,
 });
 
 /** One upstream HTTP request, fully encoded (the body is the JSON text). */
@@ -134,7 +136,8 @@ export class CompressedBodyError extends Error {
  *
  * With `connections_per_origin` set, requests beyond it wait in lip's OriginQueue (not in
  * undici's pool): `hooks` hear when a request waits and when it is dispatched, and a request's
- * slot is held until its body is finished or thrown away.
+ * slot is held until its body is finished or thrown away. One that waits `queue_timeout` (on
+ * `scheduler`) fails with the retryable LIP_ERR_UPSTREAM_QUEUE_TIMEOUT, never sent.
  *
  * A request that went out on a reused keep-alive connection which the upstream closed or reset
  * before any byte of the answer (it closed the idle connection as lip reused it) is sent once
@@ -152,14 +155,17 @@ export class UpstreamClient {
   private readonly defaults: Readonly<Record<string, string>>;
   private closing: Promise<void> | undefined;
 
-  /** `label` names the backend in the queue-depth metric; `headers` go on every request that does not set them (its identity). */
-  constructor(private readonly settings: HttpClientSettings = DEFAULT_HTTP_SETTINGS, private readonly env: NodeJS.ProcessEnv = {}, label = 'upstream', headers: Readonly<Record<string, string>> = {}) {
+  /**
+   * `label` names the backend in the queue-depth metric; `headers` go on every request that does
+   * not set them (its identity); `scheduler` times the queue's waits (asyncScheduler when absent).
+   */
+  constructor(private readonly settings: HttpClientSettings = DEFAULT_HTTP_SETTINGS, private readonly env: NodeJS.ProcessEnv = {}, label = 'upstream', headers: Readonly<Record<string, string>> = {}, scheduler?: SchedulerLike) {
     this.defaults = { 'accept-encoding': 'identity', ...headers };
     this.dispatcher = createDispatcher(settings, env);
     watchConnectionReuse();
     this.request = loadUndici().request;
     const cap = settings.connections_per_origin;
-    this.queue = cap === undefined ? undefined : new OriginQueue(cap, label);
+    this.queue = cap === undefined ? undefined : new OriginQueue(cap, label, { ms: settings.queue_timeout ?? DEFAULT_QUEUE_TIMEOUT_MS, ...(scheduler ? { scheduler } : {}) });
   }
 
   open(req: UpstreamRequest, signal: AbortSignal, hooks?: DispatchHooks): Promise<UpstreamResponse> {

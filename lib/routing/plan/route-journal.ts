@@ -73,8 +73,9 @@ export class RouteJournal {
    * -> 400 LIP_ERR_UPSTREAM_CONTEXT_EXCEEDED; every one refusing the request as unsupported before
    * sending it -> 400 naming each refusal; one failure that was not retryable (a race leg's 400,
    * which a race outlives where failover stops) -> that failure, its own status; every one tried
-   * answering overloaded or unavailable (503, 529) -> 503 with the earliest Retry-After the
-   * upstreams gave; otherwise 502 naming each failure.
+   * answering overloaded or unavailable (503, 529), or turned away by lip's connection queue
+   * (queue_timeout) -> 503 with the earliest Retry-After the upstreams (or the queue) gave;
+   * otherwise 502 naming each failure.
    */
   finalError(): LipError {
     const tried = this.entries.filter((e) => e.outcome === 'failed');
@@ -143,8 +144,13 @@ function largestOverflow(entries: readonly JournalEntry[]): { detail?: Record<st
   return { detail: { context_tokens: Math.max(...over.map((o) => o.tokens)), context_limit: Math.max(...over.map((o) => o.limit)) } };
 }
 
-/** An upstream's answer (or in-stream error) saying it is overloaded or unavailable now: 503, 529 (Anthropic's overloaded_error). */
+/**
+ * An upstream's answer (or in-stream error) saying it is overloaded or unavailable now: 503, 529
+ * (Anthropic's overloaded_error); or lip's own connection queue for it staying full
+ * (http_client.queue_timeout).
+ */
 function overloaded(e: JournalEntry): boolean {
+  if (e.code === 'LIP_ERR_UPSTREAM_QUEUE_TIMEOUT') return true;
   return (e.status === 503 || e.status === 529) && (e.code === 'LIP_ERR_UPSTREAM_STATUS' || e.code === 'LIP_ERR_UPSTREAM_STREAM_ERROR');
 }
 

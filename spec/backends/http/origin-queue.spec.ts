@@ -1,5 +1,7 @@
 import { expect } from 'chai';
+import { VirtualTimeScheduler } from 'rxjs';
 import { OriginQueue, UPSTREAM_QUEUE_DEPTH } from '../../../lib/backends/http/origin-queue.js';
+import { isLipError } from '../../../lib/errors/index.js';
 
 /** Lets pending promise callbacks run. */
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -59,5 +61,57 @@ describe('backends/http/OriginQueue', () => {
     expect(refused).to.equal('gone');
     expect(queue.waiting).to.equal(0);
     busy();
+  });
+
+  describe('http_client.queue_timeout', () => {
+    const WAIT = 5_000;
+    let time: VirtualTimeScheduler;
+    beforeEach(() => { time = new VirtualTimeScheduler(); });
+    /** Runs virtual time up to `ms` from its start (and whatever is due by then). */
+    const advanceTo = (ms: number) => {
+      time.maxFrames = ms;
+      time.flush();
+    };
+
+    it('turns a waiter away once it has waited queue_timeout: a retryable 503 with Retry-After, out of the queue, never dispatched', async () => {
+      const queue = new OriginQueue(1, 'q-timeout', { ms: WAIT, scheduler: time });
+      const busy = await queue.acquire('http://x', new AbortController().signal);
+      let dispatched = false;
+      const waiting = queue.acquire('http://x', new AbortController().signal, { onDispatch: () => { dispatched = true; } });
+      const outcome = waiting.then(() => 'dispatched', (err: unknown) => err);
+      advanceTo(WAIT - 1);
+      await settle();
+      expect(queue.waiting, 'still waiting just before the bound').to.equal(1);
+      advanceTo(WAIT);
+      const err = await outcome;
+      expect(isLipError(err) && { code: err.code, status: err.status, retryable: err.retryable, retryAfter: err.retryAfter }).to.deep.equal({
+        code: 'LIP_ERR_UPSTREAM_QUEUE_TIMEOUT', status: 503, retryable: true, retryAfter: 1,
+      });
+      expect((err as Error).message).to.contain('backend "q-timeout"').and.to.contain('queue_timeout');
+      expect(queue.waiting).to.equal(0);
+      expect(UPSTREAM_QUEUE_DEPTH.has('q-timeout')).to.equal(false);
+      busy();
+      await settle();
+      expect(dispatched).to.equal(false);
+      // The slot it never took is free for the next request.
+      const next = await queue.acquire('http://x', new AbortController().signal);
+      next();
+    });
+
+    it('a waiter dispatched in time is never turned away, and one that left is not either', async () => {
+      const queue = new OriginQueue(1, 'q-in-time', { ms: WAIT, scheduler: time });
+      const busy = await queue.acquire('http://x', new AbortController().signal);
+      const waiting = queue.acquire('http://x', new AbortController().signal);
+      const left = new AbortController();
+      const leaving = queue.acquire('http://x', left.signal).then(() => 'dispatched', (err: Error) => err.message);
+      advanceTo(WAIT - 1);
+      busy();
+      const release = await waiting;
+      left.abort(new Error('client went away'));
+      expect(await leaving).to.equal('client went away');
+      advanceTo(WAIT * 10);
+      expect(time.actions, 'no timer left behind').to.have.length(0);
+      release();
+    });
   });
 });

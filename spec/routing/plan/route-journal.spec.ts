@@ -70,4 +70,11 @@ describe('routing/plan/route-journal finalError', () => {
     expect(journal(overloaded, noKeys).finalError()).to.include({ code: 'LIP_ERR_ROUTE_ALL_FAILED', status: 502 });
     expect(journal(overloaded, new LipError('LIP_ERR_UPSTREAM_RESET', 'reset', { status: 502, retryable: true })).finalError()).to.include({ code: 'LIP_ERR_ROUTE_ALL_FAILED', status: 502 });
   });
+
+  it('is a 503 with Retry-After when lip\'s own connection queue (http_client.queue_timeout) turned the candidates away', () => {
+    const queued = new LipError('LIP_ERR_UPSTREAM_QUEUE_TIMEOUT', 'no connection freed', { retryAfter: 1 });
+    expect(journal(queued).finalError()).to.include({ code: 'LIP_ERR_ROUTE_OVERLOADED', status: 503, retryAfter: 1 });
+    const unavailable = new LipError('LIP_ERR_UPSTREAM_STATUS', 'upstream 503', { status: 503, retryable: true, retryAfter: 9 });
+    expect(journal(unavailable, queued).finalError()).to.include({ code: 'LIP_ERR_ROUTE_OVERLOADED', status: 503, retryAfter: 1 });
+  });
 });
