@@ -127,6 +127,7 @@ describe('e2e: http_client.queue_timeout (a request waits for a connection only 
     lip = await startLip(testConfig([
       `  - { id: up, kind: openai-chat, base_url: "${upstream.url}", api_key: "k" }`,
       `  - { id: other, kind: openai-chat, base_url: "${other.url}", api_key: "k" }`,
+      `  - { id: up2, kind: openai-chat, base_url: "${upstream.url}", api_key: "k" }`,
     ].join('\n'), [
       'http_client: { connections_per_origin: 1, queue_timeout: 300ms }',
       'routing: { default_route: "up:chat", circuit_breaker: { enabled: true, failure_threshold: 1, open_for: 60s } }',
@@ -163,6 +164,16 @@ describe('e2e: http_client.queue_timeout (a request waits for a connection only 
     await release();
     const circuits = (await (await fetch(`${lip.url}/admin/circuits`)).json()) as { circuits: { key: string; state: string; failures: number }[] };
     expect(circuits.circuits.filter((c) => c.state !== 'closed' || c.failures > 0)).to.deep.equal([]);
+  });
+
+  // docs/configuration.md (http_client.connections_per_origin): the cap is per backend row, not per origin.
+  it('counts the cap per backend row: another row with the same origin has its own', async () => {
+    const release = await occupy();
+    const second = whole('up2:chat');
+    await until(() => upstream.held.length === 2, 'the other row\'s request upstream beside the first');
+    upstream.answer(upstream.held.pop()!);
+    expect((await second).status).to.equal(200);
+    await release();
   });
 
   it('answers 503 with Retry-After when the route has nothing else, in the client\'s protocol', async () => {

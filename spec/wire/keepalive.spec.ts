@@ -12,6 +12,14 @@ describe('wire/withKeepalive', () => {
     });
   });
 
+  // docs/configuration.md (server.keepalive_interval): the longest silence is just under two intervals.
+  it('marks a silence that began right after a tick two ticks later: the longest gap is just under two intervals', () => {
+    testScheduler().run(({ cold, expectObservable }) => {
+      const source = cold('      ----a------|', values);
+      expectObservable(source.pipe(withKeepalive(3))).toBe('---Ka----K-|', values);
+    });
+  });
+
   it('stays quiet while items keep coming', () => {
     testScheduler().run(({ cold, expectObservable }) => {
       const source = cold('-a-a-a-a-a|', values);
