@@ -97,6 +97,15 @@ export interface Emulator {
   readonly origin: string;
   readonly port: number;
   readonly requests: RecordedRequest[];
+  /**
+   * lip's resends of requests this emulator reset before any byte of the answer on a connection
+   * that had carried a request before: lip cannot tell that from an idle keep-alive connection
+   * the upstream closed just then, and sends such a request once more on a new connection
+   * (UpstreamClient). The resend is reset the same way (the scripted fault is the request's,
+   * whichever connection carries it) and kept here, not in `requests`: a spec counts what lip
+   * asked for, one call per attempt.
+   */
+  readonly resends: RecordedRequest[];
   readonly closes: ClientClose[];
   /** Responses begun and not yet over (ended, or closed by the client): an upstream call lip has not let go of. */
   readonly openResponses: number;
@@ -141,10 +150,24 @@ export async function startEmulator(protocol: EmulatorProtocol): Promise<Emulato
   };
   const waiters: ((close: ClientClose) => void)[] = [];
   const sockets = new Set<Socket>();
+  /** Sockets that have carried a request. */
+  const carried = new WeakSet<Socket>();
+  /** What was sent (method, path, headers, body) of each request reset before its answer on a reused connection: lip resends it once. */
+  const resetOnReused = new Set<string>();
+  /** The same key for a request that came on a reused connection (undefined: a fresh one). */
+  const reusedKey = new WeakMap<ServerResponse, string>();
+  const sentKey = (req: IncomingMessage, raw: string) => JSON.stringify([req.method, req.url, req.rawHeaders, raw]);
+  /** Resets `res`'s connection before any byte of the answer (and remembers it when lip will resend it). */
+  const resetBeforeAnswer = (res: ServerResponse) => {
+    const key = reusedKey.get(res);
+    if (key !== undefined) resetOnReused.add(key);
+    res.socket?.resetAndDestroy();
+  };
   const timers = new Set<NodeJS.Timeout>();
   const emulator = {
     url: '', origin: '', port: 0,
     requests: [] as RecordedRequest[],
+    resends: [] as RecordedRequest[],
     closes: [] as ClientClose[],
     openResponses: 0,
     models: ['model-a', 'model-b'],
@@ -154,7 +177,7 @@ export async function startEmulator(protocol: EmulatorProtocol): Promise<Emulato
     issued: [] as Script[],
     enqueue(...scripts: Script[]) { queue.push(...scripts); },
     nextClose() { return new Promise<ClientClose>((resolve) => waiters.push(resolve)); },
-    reset() { queue.length = 0; emulator.requests.length = 0; emulator.closes.length = 0; emulator.issued.length = 0; emulator.checkState = false; },
+    reset() { queue.length = 0; emulator.requests.length = 0; emulator.resends.length = 0; emulator.closes.length = 0; emulator.issued.length = 0; emulator.checkState = false; resetOnReused.clear(); },
     close: async () => {
       for (const t of timers) clearTimeout(t);
       for (const s of sockets) s.destroy();
@@ -193,6 +216,15 @@ export async function startEmulator(protocol: EmulatorProtocol): Promise<Emulato
       method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body, raw,
       key: protocol.keyOf(req.headers, url.searchParams), route: match.route, stream, model,
     };
+    const reused = carried.has(req.socket);
+    carried.add(req.socket);
+    const key = sentKey(req, raw);
+    if (!reused && resetOnReused.delete(key)) {
+      // lip's one resend of a request reset on a reused connection: the same fault again.
+      emulator.resends.push(request);
+      return void res.socket?.resetAndDestroy();
+    }
+    if (reused) reusedKey.set(res, key);
     emulator.requests.push(request);
     if (protocol.verify) {
       void protocol.verify(request).then((refusal) => {
@@ -248,7 +280,7 @@ export async function startEmulator(protocol: EmulatorProtocol): Promise<Emulato
    */
   function unary(script: Script, request: RecordedRequest, res: ServerResponse, fields: readonly string[], body: () => unknown): void {
     if (script.fault?.stall !== undefined) return;
-    if (script.fault?.reset !== undefined) return void res.socket?.resetAndDestroy();
+    if (script.fault?.reset !== undefined) return resetBeforeAnswer(res);
     const extra = Object.keys(request.body ?? {}).find((field) => !fields.includes(field));
     const refusal = extra !== undefined ? { status: 400, error: { message: `${extra}: Extra inputs are not permitted` } }
       : script.status !== undefined && script.status >= 300 ? { status: script.status, error: script.error ?? { message: `emulated status ${script.status}` } } : undefined;
@@ -261,7 +293,7 @@ export async function startEmulator(protocol: EmulatorProtocol): Promise<Emulato
 
   function answer(script: Script, request: RecordedRequest, res: ServerResponse, progress: WriteProgress): void {
     const fault = script.fault ?? {};
-    if (fault.reset === 'before_first_byte') return void res.socket?.resetAndDestroy();
+    if (fault.reset === 'before_first_byte') return resetBeforeAnswer(res);
     if (fault.stall === 'before_headers') return;
     const headers = { ...(script.headers ?? {}) };
     if (script.status !== undefined && (script.status < 200 || script.status >= 300)) {

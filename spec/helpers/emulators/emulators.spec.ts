@@ -7,6 +7,7 @@ import {
   startAnthropicEmulator, startBedrockEmulator, startGeminiEmulator, startOpenAIChatEmulator, startOpenAIResponsesEmulator, type Emulator,
 } from './index.js';
 import { emulatedEmbedding } from './script.js';
+import { DEFAULT_HTTP_SETTINGS, UpstreamClient } from '../../../lib/backends/http/index.js';
 
 /**
  * The emulators are only worth something if they speak the real wire formats: the official
@@ -262,4 +263,25 @@ describe('helpers/emulators: the official SDKs accept what the emulators send', 
     }
     expect((await invoke('cohere.embed-english-v3', { texts: ['x'], input_type: 'search_document' }, 'not-a-key')).status).to.equal(403);
   });
+
+  it('a request reset before its answer on a reused connection is reset again when lip resends it on a new one', async () => {
+    const emu = await start(startOpenAIChatEmulator);
+    emu.enqueue({ text: 'first' }, { fault: { reset: 'before_first_byte' } }, { text: 'next' });
+    const client = new UpstreamClient(DEFAULT_HTTP_SETTINGS);
+    const post = async () => {
+      await new Promise((resolve) => setImmediate(resolve)); // the previous connection back in the pool
+      const response = await client.open({ method: 'POST', url: `${emu.url}/chat/completions`, headers: { 'content-type': 'application/json' }, body: '{"model":"m","stream":false,"messages":[{"role":"user","content":"hi"}]}' }, new AbortController().signal);
+      return response.body.text();
+    };
+    try {
+      expect(await post()).to.contain('first');
+      // Reset on the reused connection, resent on a new one by lip, reset again: the scripted fault is the request's.
+      expect(await post().then(() => 'answered', () => 'failed')).to.equal('failed');
+      expect([emu.requests.length, emu.resends.length]).to.deep.equal([2, 1]);
+      expect(await post()).to.contain('next');
+    } finally {
+      await client.close(0);
+    }
+  });
 });
+
