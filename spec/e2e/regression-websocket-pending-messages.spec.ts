@@ -17,7 +17,7 @@ describe('e2e: regression: Responses WebSocket messages arriving share the decod
   this.timeout(20_000);
   let lip: RunningLip;
   before(async () => {
-    lip = await startLip(testConfig('  - { id: stub, kind: localstub }', 'server: { host: 127.0.0.1, port: 0, max_request_body_bytes: 512KiB, max_inflight_decode_bytes: 1MiB }'));
+    lip = await startLip(testConfig('  - { id: stub, kind: localstub }', 'server: { host: 127.0.0.1, port: 0, max_request_body_bytes: 512KiB, max_batch_body_bytes: 512KiB, max_inflight_decode_bytes: 1MiB }'));
   });
   after(() => lip.close());
   /** What the server's decode admission holds now. */
