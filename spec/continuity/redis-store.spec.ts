@@ -387,8 +387,14 @@ describe('continuity/RedisContinuityStore', function () {
       } finally {
         raw.disconnect();
       }
+      // b's own connection comes back on its own schedule: until it has, b cannot read Redis either.
       let gone: unknown;
-      await b.loadResponse('resp_x', 'alice').catch((err: unknown) => { gone = err; });
+      const read = async () => { gone = undefined; await b.loadResponse('resp_x', 'alice').catch((err: unknown) => { gone = err; }); };
+      await read();
+      for (const deadline = Date.now() + 10_000; (gone as LipError | undefined)?.code === 'LIP_ERR_CONTINUITY_UNAVAILABLE' && Date.now() < deadline;) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        await read();
+      }
       expect((gone as LipError).code).to.equal('LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND');
     });
 
