@@ -1,5 +1,5 @@
-import { createWriteStream, rmSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -20,8 +20,17 @@ export interface SpooledInput {
  * @see spec/cli/regression-replay-stdin-copy-left-behind.spec.ts
  */
 export async function spoolStdin(input: NodeJS.ReadableStream): Promise<SpooledInput> {
-  const dir = await mkdtemp(join(tmpdir(), 'lip-replay-stdin-'));
-  const guard = removedAtExit(dir);
+  // The guard is in place before the directory exists, and the directory is made in the same
+  // turn (a signal arriving meanwhile is handled once this turn ends, with `dir` known): with an
+  // `await` between the two, a signal could end the process by default with the directory made.
+  const guard = removedAtExit();
+  let dir: string;
+  try {
+    dir = guard.dir(mkdtempSync(join(tmpdir(), 'lip-replay-stdin-')));
+  } catch (err) {
+    guard.dispose();
+    throw err;
+  }
   const remove = async () => {
     guard.dispose();
     await rm(dir, { recursive: true, force: true });
@@ -37,13 +46,14 @@ export async function spoolStdin(input: NodeJS.ReadableStream): Promise<SpooledI
 }
 
 /**
- * Removes `dir` when the process ends before the command does: through process.exit (a reader
+ * Removes the directory (given by `dir(path)`) when the process ends before the command does: through process.exit (a reader
  * that left, exit 141: see exitWhenWritten) or by SIGINT / SIGTERM (Ctrl-C, a `kill`), which end
  * a command with no `finally` run. On a signal the directory is removed, the handler dropped and
  * the signal raised again, so that the process still ends by it (130 / 143 in a shell).
  */
-function removedAtExit(dir: string): { dispose(): void } {
-  const removeNow = () => rmSync(dir, { recursive: true, force: true });
+function removedAtExit(): { dir(path: string): string; dispose(): void } {
+  let dir: string | undefined;
+  const removeNow = () => { if (dir !== undefined) rmSync(dir, { recursive: true, force: true }); };
   const onSignal = (signal: NodeJS.Signals) => {
     removeNow();
     dispose();
@@ -57,5 +67,5 @@ function removedAtExit(dir: string): { dispose(): void } {
   process.on('exit', removeNow);
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  return { dispose };
+  return { dir: (path) => (dir = path), dispose };
 }
