@@ -2,8 +2,8 @@ import { expect } from 'chai';
 import { enrollInCache } from '../../lib/backends/cache-marks.js';
 import { emptyCall, type Call, type Message } from '../../lib/canonical/index.js';
 import { ConfigError, formatIssue } from '../../lib/config/index.js';
-import { configFrom } from '../helpers/config.js';
-import { drain, EMULATOR_AWS, startAnthropicEmulator, startBedrockEmulator, useEmulatedBackend } from '../helpers/emulators/index.js';
+import { bedrockRow, configFrom } from '../helpers/config.js';
+import { drain, startAnthropicEmulator, startBedrockEmulator, useEmulatedBackend } from '../helpers/emulators/index.js';
 
 const user = (text: string, cache?: { ttl?: string }): Message => ({ role: 'user', parts: [{ type: 'text', text, ...(cache ? { cache } : {}) }] });
 const call = (over: Partial<Call>): Call => emptyCall({ model: 'm', ...over });
@@ -52,7 +52,7 @@ describe('backends: cache_enrollment (the automatic breakpoint lip adds on anthr
   });
 
   describe('on the wire: bedrock (a cachePoint after the block, for the models that cache)', () => {
-    const up = useEmulatedBackend(startBedrockEmulator, (url) => `  - { id: br, kind: bedrock, base_endpoint: "${new URL(url).origin}", disable_https: true, access_key_id: ${EMULATOR_AWS.accessKeyId}, secret_access_key: ${EMULATOR_AWS.secretAccessKey}, cache_enrollment: automatic }`, 'br');
+    const up = useEmulatedBackend(startBedrockEmulator, (url) => bedrockRow('br', new URL(url), 'cache_enrollment: automatic'), 'br');
     const send = async (model: string) => {
       up.emulator().reset();
       const c = call({ stream: true, messages: [user('first'), { role: 'assistant', parts: [{ type: 'text', text: 'ok' }] }, user('second')] });

@@ -2,7 +2,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import { GoogleGenAI } from '@google/genai';
 import { expect } from 'chai';
 import OpenAI from 'openai';
-import { testConfig } from '../helpers/config.js';
+import { testConfig, bedrockRow } from '../helpers/config.js';
 import {
   EMULATOR_AWS, startAnthropicEmulator, startBedrockEmulator, startGeminiEmulator, startOpenAIChatEmulator, startOpenAIResponsesEmulator, type Emulator,
 } from '../helpers/emulators/index.js';
@@ -32,7 +32,7 @@ describe('e2e: token counts', () => {
       `  - { id: gem, kind: gemini, base_url: "${gemini.url}", api_key: gemini-key-0123456789 }`,
       `  - { id: oai, kind: openai-responses, base_url: "${responses.url}", api_key: openai-key-0123456789 }`,
       `  - { id: chat, kind: openai-chat, base_url: "${chat.url}", api_key: chat-key-0123456789 }`,
-      `  - { id: br, kind: bedrock, base_endpoint: "${bedrock.origin}", disable_https: true, access_key_id: ${EMULATOR_AWS.accessKeyId}, secret_access_key: ${EMULATOR_AWS.secretAccessKey} }`,
+      bedrockRow('br', bedrock),
       '  - { id: stub, kind: localstub, models: [stub-default] }',
     ].join('\n'), 'routing: { default_route: "stub:stub-default" }'));
     anthropic = new Anthropic({ baseURL: lip.url, apiKey: 'k', maxRetries: 0, openTelemetry: false } as never);

@@ -1,7 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { expect } from 'chai';
-import { testConfig } from '../helpers/config.js';
-import { EMULATOR_AWS, startBedrockEmulator, type Emulator, type Script } from '../helpers/emulators/index.js';
+import { testConfig, bedrockRow } from '../helpers/config.js';
+import { startBedrockEmulator, type Emulator, type Script } from '../helpers/emulators/index.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
 import { askAnthropic, useUpstreams } from '../helpers/upstreams.js';
 
@@ -72,7 +72,7 @@ describe('e2e: Anthropic document citations', function () {
     let lip: RunningLip;
     before(async () => {
       bedrock = await startBedrockEmulator();
-      lip = await startLip(testConfig(`  - { id: br, kind: bedrock, base_endpoint: "${bedrock.origin}", disable_https: true, access_key_id: ${EMULATOR_AWS.accessKeyId}, secret_access_key: ${EMULATOR_AWS.secretAccessKey} }`));
+      lip = await startLip(testConfig(bedrockRow('br', bedrock)));
     });
     after(async () => {
       await lip?.close();

@@ -1,7 +1,7 @@
 import { GoogleGenAI } from '@google/genai';
 import { expect } from 'chai';
 import OpenAI from 'openai';
-import { testConfig } from '../helpers/config.js';
+import { testConfig, bedrockRow } from '../helpers/config.js';
 import { EMULATOR_AWS, startBedrockEmulator, startOpenAIChatEmulator, verifyBedrockRequest, type Emulator } from '../helpers/emulators/index.js';
 import { emulatedEmbedding } from '../helpers/emulators/script.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
@@ -25,7 +25,7 @@ describe('e2e: embeddings through a bedrock backend', () => {
   before(async () => {
     [bedrock, chat] = await Promise.all([startBedrockEmulator(), startOpenAIChatEmulator()]);
     lip = await startLip(testConfig([
-      `  - { id: br, kind: bedrock, base_endpoint: "${bedrock.origin}", disable_https: true, access_key_id: ${EMULATOR_AWS.accessKeyId}, secret_access_key: ${EMULATOR_AWS.secretAccessKey} }`,
+      bedrockRow('br', bedrock),
       `  - { id: chat, kind: openai-chat, base_url: "${chat.url}", api_key: chat-key-0123456789 }`,
     ].join('\n')));
     openai = new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: 'k', maxRetries: 0 });

@@ -1,3 +1,4 @@
+import { bedrockRow } from '../helpers/config.js';
 import { expect } from 'chai';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,7 +27,7 @@ describe('e2e: lip inventory --live asks every enabled upstream', () => {
       `  - { id: resp, kind: openai-responses, base_url: "${responses.url}", api_key: rk-0123456789 }`,
       `  - { id: claude, kind: anthropic, base_url: "${anthropic.url}", api_key: ak-0123456789 }`,
       `  - { id: gem, kind: gemini, base_url: "${gemini.url}", api_key: gk-0123456789 }`,
-      `  - { id: br, kind: bedrock, base_endpoint: "${bedrock.origin}", disable_https: true, access_key_id: ${EMULATOR_AWS.accessKeyId}, secret_access_key: ${EMULATOR_AWS.secretAccessKey} }`,
+      bedrockRow('br', bedrock),
       '  - { id: stub, kind: localstub, models: [s1] }',
       `  - { id: off, kind: openai-chat, enabled: false, base_url: "${chat.url}" }`,
     ].join('\n'));

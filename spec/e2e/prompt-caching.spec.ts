@@ -1,7 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { expect } from 'chai';
-import { testConfig } from '../helpers/config.js';
-import { EMULATOR_AWS, startAnthropicEmulator, startBedrockEmulator, type Emulator } from '../helpers/emulators/index.js';
+import { testConfig, bedrockRow } from '../helpers/config.js';
+import { startAnthropicEmulator, startBedrockEmulator, type Emulator } from '../helpers/emulators/index.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
 
 const CLAUDE_ON_BEDROCK = 'anthropic.claude-sonnet-4-20250514-v1:0';
@@ -23,7 +23,7 @@ describe('e2e: prompt-cache breakpoints from an Anthropic client', function () {
     bedrock = await startBedrockEmulator();
     lip = await startLip(testConfig([
       `  - { id: claude, kind: anthropic, base_url: "${claude.url}", api_key: upstream-key-0123456789 }`,
-      `  - { id: br, kind: bedrock, base_endpoint: "${bedrock.origin}", disable_https: true, access_key_id: ${EMULATOR_AWS.accessKeyId}, secret_access_key: ${EMULATOR_AWS.secretAccessKey} }`,
+      bedrockRow('br', bedrock),
     ].join('\n')));
     client = new Anthropic({ baseURL: lip.url, apiKey: 'k', maxRetries: 0, openTelemetry: false } as never);
   });

@@ -1,7 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { expect } from 'chai';
-import { testConfig } from '../helpers/config.js';
-import { EMULATOR_AWS, startAnthropicEmulator, startBedrockEmulator, type Emulator } from '../helpers/emulators/index.js';
+import { testConfig, bedrockRow } from '../helpers/config.js';
+import { startAnthropicEmulator, startBedrockEmulator, type Emulator } from '../helpers/emulators/index.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
 
 const CLAUDE_ON_BEDROCK = 'anthropic.claude-sonnet-4-20250514-v1:0';
@@ -24,7 +24,7 @@ describe('e2e regression: explicit cache_control is checked as Anthropic checks 
     [claude, bedrock] = await Promise.all([startAnthropicEmulator(), startBedrockEmulator()]);
     lip = await startLip(testConfig([
       `  - { id: claude, kind: anthropic, base_url: "${claude.url}", api_key: upstream-key-0123456789 }`,
-      `  - { id: br, kind: bedrock, base_endpoint: "${bedrock.origin}", disable_https: true, access_key_id: ${EMULATOR_AWS.accessKeyId}, secret_access_key: ${EMULATOR_AWS.secretAccessKey} }`,
+      bedrockRow('br', bedrock),
     ].join('\n')));
     client = new Anthropic({ baseURL: lip.url, apiKey: 'k', maxRetries: 0 });
   });

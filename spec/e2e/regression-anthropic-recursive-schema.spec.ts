@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import OpenAI from 'openai';
-import { testConfig } from '../helpers/config.js';
-import { EMULATOR_AWS, startBedrockEmulator, type Emulator } from '../helpers/emulators/index.js';
+import { testConfig, bedrockRow } from '../helpers/config.js';
+import { startBedrockEmulator, type Emulator } from '../helpers/emulators/index.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
 import { useUpstreams } from '../helpers/upstreams.js';
 
@@ -74,7 +74,7 @@ describe('e2e: regression: recursive schemas and Anthropic\'s structured outputs
     let openai: OpenAI;
     before(async () => {
       br = await startBedrockEmulator();
-      lip = await startLip(testConfig(`  - { id: br, kind: bedrock, base_endpoint: "${br.origin}", disable_https: true, access_key_id: ${EMULATOR_AWS.accessKeyId}, secret_access_key: ${EMULATOR_AWS.secretAccessKey} }`));
+      lip = await startLip(testConfig(bedrockRow('br', br)));
       openai = new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: 'k', maxRetries: 0 });
     });
     after(async () => {

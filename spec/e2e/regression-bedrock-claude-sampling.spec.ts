@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import OpenAI from 'openai';
-import { testConfig } from '../helpers/config.js';
-import { bedrockProtocol, EMULATOR_AWS, startBedrockEmulator, type Emulator } from '../helpers/emulators/index.js';
+import { testConfig, bedrockRow } from '../helpers/config.js';
+import { bedrockProtocol, startBedrockEmulator, type Emulator } from '../helpers/emulators/index.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
 
 const CLAUDE = 'anthropic.claude-sonnet-4-5-20250929-v1:0';
@@ -22,7 +22,7 @@ describe('e2e regression: Bedrock Claude gets a temperature of at most 1 and not
   let openai: OpenAI;
   before(async () => {
     bedrock = await startBedrockEmulator();
-    lip = await startLip(testConfig(`  - { id: br, kind: bedrock, base_endpoint: "${bedrock.origin}", disable_https: true, access_key_id: ${EMULATOR_AWS.accessKeyId}, secret_access_key: ${EMULATOR_AWS.secretAccessKey} }`));
+    lip = await startLip(testConfig(bedrockRow('br', bedrock)));
     openai = new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: 'k', maxRetries: 0 });
   });
   after(async () => {

@@ -1,7 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { expect } from 'chai';
-import { testConfig } from '../helpers/config.js';
-import { EMULATOR_AWS, startBedrockEmulator, type Emulator } from '../helpers/emulators/index.js';
+import { testConfig, bedrockRow } from '../helpers/config.js';
+import { startBedrockEmulator, type Emulator } from '../helpers/emulators/index.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
 import { askAnthropic } from '../helpers/upstreams.js';
 
@@ -21,7 +21,7 @@ describe('e2e regression: Bedrock names the stop sequence that matched', functio
   let anthropic: Anthropic;
   before(async () => {
     bedrock = await startBedrockEmulator();
-    lip = await startLip(testConfig(`  - { id: br, kind: bedrock, base_endpoint: "${bedrock.origin}", disable_https: true, access_key_id: ${EMULATOR_AWS.accessKeyId}, secret_access_key: ${EMULATOR_AWS.secretAccessKey} }`));
+    lip = await startLip(testConfig(bedrockRow('br', bedrock)));
     anthropic = new Anthropic({ baseURL: lip.url, apiKey: 'k', maxRetries: 0 });
   });
   after(async () => {

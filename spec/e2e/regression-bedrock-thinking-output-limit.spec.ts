@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { fileURLToPath } from 'node:url';
 import OpenAI from 'openai';
-import { testConfig } from '../helpers/config.js';
-import { bedrockProtocol, EMULATOR_AWS, startBedrockEmulator, type Emulator } from '../helpers/emulators/index.js';
+import { testConfig, bedrockRow } from '../helpers/config.js';
+import { bedrockProtocol, startBedrockEmulator, type Emulator } from '../helpers/emulators/index.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
 
 const OPUS = 'anthropic.claude-opus-4-1-20250805-v1:0';
@@ -24,7 +24,7 @@ describe('e2e regression: Bedrock keeps the output limit the call set beside a t
   before(async () => {
     bedrock = await startBedrockEmulator();
     lip = await startLip(testConfig(
-      `  - { id: br, kind: bedrock, base_endpoint: "${bedrock.origin}", disable_https: true, access_key_id: ${EMULATOR_AWS.accessKeyId}, secret_access_key: ${EMULATOR_AWS.secretAccessKey} }`,
+      bedrockRow('br', bedrock),
       ['model_catalog:', '  enabled: true', `  path: "${SNAPSHOT}"`, '  adapt: { max_output_tokens: true }', '  overrides:', `    - { backend: br, model: ${OPUS}, output: 32000 }`].join('\n'),
     ));
     openai = new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: 'k', maxRetries: 0 });

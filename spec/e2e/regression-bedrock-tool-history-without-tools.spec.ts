@@ -1,8 +1,8 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { expect } from 'chai';
 import OpenAI from 'openai';
-import { testConfig } from '../helpers/config.js';
-import { bedrockProtocol, EMULATOR_AWS, startBedrockEmulator, type Emulator } from '../helpers/emulators/index.js';
+import { testConfig, bedrockRow } from '../helpers/config.js';
+import { bedrockProtocol, startBedrockEmulator, type Emulator } from '../helpers/emulators/index.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
 
 const MODEL = 'br:anthropic.claude-sonnet-4-20250514-v1:0';
@@ -22,7 +22,7 @@ describe('e2e regression: a Bedrock conversation with tool calls and no tools de
   let lip: RunningLip;
   before(async () => {
     bedrock = await startBedrockEmulator();
-    lip = await startLip(testConfig(`  - { id: br, kind: bedrock, base_endpoint: "${bedrock.origin}", disable_https: true, access_key_id: ${EMULATOR_AWS.accessKeyId}, secret_access_key: ${EMULATOR_AWS.secretAccessKey} }`));
+    lip = await startLip(testConfig(bedrockRow('br', bedrock)));
   });
   after(async () => {
     await lip?.close();

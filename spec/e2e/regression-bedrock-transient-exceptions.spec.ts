@@ -2,8 +2,8 @@ import Anthropic from '@anthropic-ai/sdk';
 import { ApiError, GoogleGenAI } from '@google/genai';
 import { expect } from 'chai';
 import OpenAI from 'openai';
-import { testConfig } from '../helpers/config.js';
-import { EMULATOR_AWS, startBedrockEmulator, type Emulator } from '../helpers/emulators/index.js';
+import { testConfig, bedrockRow } from '../helpers/config.js';
+import { startBedrockEmulator, type Emulator } from '../helpers/emulators/index.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
 
 const MODEL = 'br:anthropic.claude-sonnet-4-20250514-v1:0';
@@ -29,7 +29,7 @@ describe('e2e regression: Bedrock\'s transient model exceptions are server error
   let google: GoogleGenAI;
   before(async () => {
     bedrock = await startBedrockEmulator();
-    lip = await startLip(testConfig(`  - { id: br, kind: bedrock, base_endpoint: "${bedrock.origin}", disable_https: true, access_key_id: ${EMULATOR_AWS.accessKeyId}, secret_access_key: ${EMULATOR_AWS.secretAccessKey} }`));
+    lip = await startLip(testConfig(bedrockRow('br', bedrock)));
     openai = new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: 'k', maxRetries: 0 });
     anthropic = new Anthropic({ baseURL: lip.url, apiKey: 'k', maxRetries: 0 });
     google = new GoogleGenAI({ apiKey: 'k', httpOptions: { baseUrl: lip.url, apiVersion: 'v1beta' } });

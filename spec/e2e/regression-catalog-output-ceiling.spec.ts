@@ -2,8 +2,8 @@ import { expect } from 'chai';
 import { fileURLToPath } from 'node:url';
 import OpenAI from 'openai';
 import { GoogleGenAI } from '@google/genai';
-import { testConfig } from '../helpers/config.js';
-import { anthropicProtocol, EMULATOR_AWS, startAnthropicEmulator, startBedrockEmulator, type Emulator } from '../helpers/emulators/index.js';
+import { testConfig, bedrockRow } from '../helpers/config.js';
+import { anthropicProtocol, startAnthropicEmulator, startBedrockEmulator, type Emulator } from '../helpers/emulators/index.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
 
 const SNAPSHOT = fileURLToPath(new URL('../../testdata/model-catalog/models-dev.json', import.meta.url));
@@ -30,7 +30,7 @@ describe('e2e regression: the limit lip picks itself stays within the model\'s k
     lip = await startLip(testConfig(
       [
         `  - { id: an, kind: anthropic, base_url: "${anthropic.url}", api_key: k-0123456789 }`,
-        `  - { id: br, kind: bedrock, base_endpoint: "${bedrock.origin}", disable_https: true, access_key_id: ${EMULATOR_AWS.accessKeyId}, secret_access_key: ${EMULATOR_AWS.secretAccessKey} }`,
+        bedrockRow('br', bedrock),
       ].join('\n'),
       [
         'model_catalog:', '  enabled: true', `  path: "${SNAPSHOT}"`, `  adapt: { max_output_tokens: ${adapt} }`, '  overrides:',

@@ -2,8 +2,8 @@ import Anthropic from '@anthropic-ai/sdk';
 import { GoogleGenAI } from '@google/genai';
 import { expect } from 'chai';
 import OpenAI from 'openai';
-import { testConfig } from '../helpers/config.js';
-import { EMULATOR_AWS, startAnthropicEmulator, startBedrockEmulator, startGeminiEmulator, startOpenAIChatEmulator, type Emulator } from '../helpers/emulators/index.js';
+import { testConfig, bedrockRow } from '../helpers/config.js';
+import { startAnthropicEmulator, startBedrockEmulator, startGeminiEmulator, startOpenAIChatEmulator, type Emulator } from '../helpers/emulators/index.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
 
 type Json = Record<string, any>;
@@ -28,7 +28,7 @@ describe('e2e regression: a client\'s media type reaches every backend normalise
   let openai: OpenAI;
   before(async () => {
     [emulators.br, emulators.an, emulators.gem, emulators.oc] = await Promise.all([startBedrockEmulator(), startAnthropicEmulator(), startGeminiEmulator(), startOpenAIChatEmulator()]);
-    lip = await startLip(testConfig(`  - { id: br, kind: bedrock, base_endpoint: "${emulators.br!.origin}", disable_https: true, access_key_id: ${EMULATOR_AWS.accessKeyId}, secret_access_key: ${EMULATOR_AWS.secretAccessKey} }
+    lip = await startLip(testConfig(`${bedrockRow('br', emulators.br!)}
   - { id: an, kind: anthropic, base_url: "${emulators.an!.url}", api_key: k-0123456789 }
   - { id: gem, kind: gemini, base_url: "${emulators.gem!.url}", api_key: k-0123456789 }
   - { id: oc, kind: openai-chat, base_url: "${emulators.oc!.url}", api_key: k-0123456789 }`));

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import OpenAI from 'openai';
-import { testConfig } from '../helpers/config.js';
-import { EMULATOR_AWS, startAnthropicEmulator, startBedrockEmulator, startOpenAIResponsesEmulator, type Emulator } from '../helpers/emulators/index.js';
+import { testConfig, bedrockRow } from '../helpers/config.js';
+import { startAnthropicEmulator, startBedrockEmulator, startOpenAIResponsesEmulator, type Emulator } from '../helpers/emulators/index.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
 
 const CLAUDE_ON_BEDROCK = 'anthropic.claude-sonnet-4-20250514-v1:0';
@@ -29,7 +29,7 @@ describe('e2e: regression: a foreign tool loop answered on Claude with reasoning
     lip = await startLip(testConfig([
       `  - { id: oresp, kind: openai-responses, base_url: "${responses.url}", api_key: k-0123456789 }`,
       `  - { id: an, kind: anthropic, base_url: "${anthropic.url}", api_key: k-0123456789 }`,
-      `  - { id: br, kind: bedrock, base_endpoint: "${bedrock.origin}", disable_https: true, access_key_id: ${EMULATOR_AWS.accessKeyId}, secret_access_key: ${EMULATOR_AWS.secretAccessKey} }`,
+      bedrockRow('br', bedrock),
     ].join('\n'), 'routing: { max_attempts: 4 }'));
     client = new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: 'k', maxRetries: 0 });
   });

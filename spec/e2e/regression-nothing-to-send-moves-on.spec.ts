@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import OpenAI from 'openai';
-import { testConfig } from '../helpers/config.js';
-import { EMULATOR_AWS, startAnthropicEmulator, startBedrockEmulator, startGeminiEmulator, type Emulator } from '../helpers/emulators/index.js';
+import { testConfig, bedrockRow } from '../helpers/config.js';
+import { startAnthropicEmulator, startBedrockEmulator, startGeminiEmulator, type Emulator } from '../helpers/emulators/index.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
 
 /**
@@ -23,7 +23,7 @@ describe('e2e regression: a route moves on from a backend with nothing to send',
     lip = await startLip(testConfig([
       `  - { id: an, kind: anthropic, base_url: "${an!.url}", api_key: k-0123456789 }`,
       `  - { id: ge, kind: gemini, base_url: "${ge!.url}", api_key: k-0123456789 }`,
-      `  - { id: br, kind: bedrock, base_endpoint: "${br!.origin}", disable_https: true, access_key_id: ${EMULATOR_AWS.accessKeyId}, secret_access_key: ${EMULATOR_AWS.secretAccessKey} }`,
+      bedrockRow('br', br!),
       '  - { id: st, kind: localstub, text: "from the stub" }',
     ].join('\n')));
     openai = new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: 'k', maxRetries: 0 });

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import OpenAI from 'openai';
-import { testConfig } from '../helpers/config.js';
-import { EMULATOR_AWS, startAnthropicEmulator, startBedrockEmulator, startOpenAIResponsesEmulator, type Emulator } from '../helpers/emulators/index.js';
+import { testConfig, bedrockRow } from '../helpers/config.js';
+import { startAnthropicEmulator, startBedrockEmulator, startOpenAIResponsesEmulator, type Emulator } from '../helpers/emulators/index.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
 
 const CLAUDE_ON_BEDROCK = 'anthropic.claude-sonnet-4-20250514-v1:0';
@@ -30,7 +30,7 @@ describe('e2e: regression: a previous_response_id chain keeps its breakpoints, w
     [emulators.an, emulators.br, emulators.or] = await Promise.all([startAnthropicEmulator(), startBedrockEmulator(), startOpenAIResponsesEmulator()]);
     lip = await startLip(testConfig([
       `  - { id: an, kind: anthropic, base_url: "${emulators.an!.url}", api_key: k-0123456789 }`,
-      `  - { id: br, kind: bedrock, base_endpoint: "${emulators.br!.origin}", disable_https: true, access_key_id: ${EMULATOR_AWS.accessKeyId}, secret_access_key: ${EMULATOR_AWS.secretAccessKey} }`,
+      bedrockRow('br', emulators.br!),
       `  - { id: or, kind: openai-responses, base_url: "${emulators.or!.url}", api_key: k-0123456789 }`,
     ].join('\n')));
     client = new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: 'k', maxRetries: 0 });

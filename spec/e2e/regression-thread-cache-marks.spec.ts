@@ -1,7 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { expect } from 'chai';
-import { testConfig } from '../helpers/config.js';
-import { EMULATOR_AWS, startAnthropicEmulator, startBedrockEmulator, type Emulator } from '../helpers/emulators/index.js';
+import { testConfig, bedrockRow } from '../helpers/config.js';
+import { startAnthropicEmulator, startBedrockEmulator, type Emulator } from '../helpers/emulators/index.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
 
 type Json = Record<string, any>;
@@ -31,7 +31,7 @@ describe('e2e: regression: a thread does not pile up its turns\' cache marks ups
     [anthropic, bedrock] = await Promise.all([startAnthropicEmulator(), startBedrockEmulator()]);
     lip = await startLip(testConfig([
       `  - { id: an, kind: anthropic, base_url: "${anthropic.url}", api_key: k-0123456789 }`,
-      `  - { id: br, kind: bedrock, base_endpoint: "${bedrock.origin}", disable_https: true, access_key_id: ${EMULATOR_AWS.accessKeyId}, secret_access_key: ${EMULATOR_AWS.secretAccessKey} }`,
+      bedrockRow('br', bedrock),
     ].join('\n')));
     client = new Anthropic({ baseURL: lip.url, apiKey: 'k', maxRetries: 0 });
   });

@@ -1,8 +1,8 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { betaTool } from '@anthropic-ai/sdk/helpers/beta/json-schema';
 import { expect } from 'chai';
-import { testConfig } from '../helpers/config.js';
-import { EMULATOR_AWS, startAnthropicEmulator, startBedrockEmulator, startOpenAIChatEmulator, type Emulator } from '../helpers/emulators/index.js';
+import { testConfig, bedrockRow } from '../helpers/config.js';
+import { startAnthropicEmulator, startBedrockEmulator, startOpenAIChatEmulator, type Emulator } from '../helpers/emulators/index.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
 
 type Json = Record<string, any>;
@@ -32,7 +32,7 @@ describe('e2e: regression: an Anthropic thread keeps the system and tools it was
     [anthropic, bedrock, chat] = await Promise.all([startAnthropicEmulator(), startBedrockEmulator(), startOpenAIChatEmulator()]);
     lip = await startLip(testConfig([
       `  - { id: an, kind: anthropic, base_url: "${anthropic.url}", api_key: k-0123456789 }`,
-      `  - { id: br, kind: bedrock, base_endpoint: "${bedrock.origin}", disable_https: true, access_key_id: ${EMULATOR_AWS.accessKeyId}, secret_access_key: ${EMULATOR_AWS.secretAccessKey} }`,
+      bedrockRow('br', bedrock),
       `  - { id: oc, kind: openai-chat, base_url: "${chat.url}", api_key: k-0123456789 }`,
     ].join('\n')));
     client = new Anthropic({ baseURL: lip.url, apiKey: 'k', maxRetries: 0 });

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import OpenAI from 'openai';
 import type { ResponseInput } from 'openai/resources/responses/responses';
-import { testConfig } from '../helpers/config.js';
-import { anthropicProtocol, bedrockProtocol, EMULATOR_AWS, startAnthropicEmulator, startBedrockEmulator, type Emulator } from '../helpers/emulators/index.js';
+import { testConfig, bedrockRow } from '../helpers/config.js';
+import { anthropicProtocol, bedrockProtocol, startAnthropicEmulator, startBedrockEmulator, type Emulator } from '../helpers/emulators/index.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
 
 /** A Responses client's history: a call, the user's text, then the call's output. */
@@ -30,7 +30,7 @@ describe('e2e regression: tool results lead the user turn they are merged into',
   before(async () => {
     [claude, bedrock] = await Promise.all([startAnthropicEmulator(), startBedrockEmulator()]);
     lip = await startLip(testConfig(`  - { id: an, kind: anthropic, base_url: "${claude.url}", api_key: k-0123456789 }
-  - { id: br, kind: bedrock, base_endpoint: "${bedrock.origin}", disable_https: true, access_key_id: ${EMULATOR_AWS.accessKeyId}, secret_access_key: ${EMULATOR_AWS.secretAccessKey} }`));
+${bedrockRow('br', bedrock)}`));
     openai = new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: 'k', maxRetries: 0 });
   });
   after(async () => {

@@ -2,8 +2,8 @@ import { expect } from 'chai';
 import OpenAI from 'openai';
 import { zodFunction, zodResponsesFunction } from 'openai/helpers/zod';
 import { z } from 'zod';
-import { testConfig } from '../helpers/config.js';
-import { EMULATOR_AWS, startAnthropicEmulator, startBedrockEmulator, type Emulator } from '../helpers/emulators/index.js';
+import { testConfig, bedrockRow } from '../helpers/config.js';
+import { startAnthropicEmulator, startBedrockEmulator, type Emulator } from '../helpers/emulators/index.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
 
 const WEATHER = z.object({ city: z.string(), unit: z.enum(['c', 'f']).nullable() });
@@ -31,7 +31,7 @@ describe('e2e: regression: a strict tool from openai-node\'s zod helpers stays s
     br = await startBedrockEmulator();
     lip = await startLip(testConfig([
       `  - { id: an, kind: anthropic, base_url: "${an.url}", api_key: k-0123456789 }`,
-      `  - { id: br, kind: bedrock, base_endpoint: "${br.origin}", disable_https: true, access_key_id: ${EMULATOR_AWS.accessKeyId}, secret_access_key: ${EMULATOR_AWS.secretAccessKey} }`,
+      bedrockRow('br', br),
     ].join('\n')));
     openai = new OpenAI({ baseURL: `${lip.url}/v1`, apiKey: 'k', maxRetries: 0 });
   });

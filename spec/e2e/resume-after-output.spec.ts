@@ -2,8 +2,8 @@ import Anthropic from '@anthropic-ai/sdk';
 import { expect } from 'chai';
 import OpenAI from 'openai';
 import type { Script } from '../helpers/emulators/index.js';
-import { testConfig } from '../helpers/config.js';
-import { EMULATOR_AWS, startBedrockEmulator, type Emulator } from '../helpers/emulators/index.js';
+import { testConfig, bedrockRow } from '../helpers/config.js';
+import { startBedrockEmulator, type Emulator } from '../helpers/emulators/index.js';
 import { until } from '../helpers/hostile-rig.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
 import { useUpstreams } from '../helpers/upstreams.js';
@@ -178,7 +178,7 @@ describe('e2e: a Bedrock answer that breaks is resumed on Bedrock (ConverseStrea
   before(async () => {
     bedrock = await startBedrockEmulator();
     lip = await startLip(testConfig(
-      `  - { id: br, kind: bedrock, base_endpoint: "${bedrock.origin}", disable_https: true, access_key_id: ${EMULATOR_AWS.accessKeyId}, secret_access_key: ${EMULATOR_AWS.secretAccessKey} }`,
+      bedrockRow('br', bedrock),
       'routing: { resume_after_output: { enabled: true } }',
     ));
   });

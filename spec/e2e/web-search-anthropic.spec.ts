@@ -1,8 +1,8 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { expect } from 'chai';
 import type { LipEvent } from '../../lib/canonical/index.js';
-import { testConfig } from '../helpers/config.js';
-import { EMULATOR_AWS, startAnthropicEmulator, startBedrockEmulator, type Emulator, type Script } from '../helpers/emulators/index.js';
+import { testConfig, bedrockRow } from '../helpers/config.js';
+import { startAnthropicEmulator, startBedrockEmulator, type Emulator, type Script } from '../helpers/emulators/index.js';
 import { startLip, type RunningLip } from '../helpers/lip.js';
 import { startScriptedLip, type ScriptedLip } from '../helpers/scripted-backend.js';
 import { askAnthropic, plainBlocks as plain, useUpstreams } from '../helpers/upstreams.js';
@@ -184,7 +184,7 @@ describe('e2e: hosted web search for Anthropic clients', function () {
     before(async () => {
       [bedrock, claude] = await Promise.all([startBedrockEmulator(), startAnthropicEmulator()]);
       lip = await startLip(testConfig([
-        `  - { id: br, kind: bedrock, base_endpoint: "${bedrock.origin}", disable_https: true, access_key_id: ${EMULATOR_AWS.accessKeyId}, secret_access_key: ${EMULATOR_AWS.secretAccessKey} }`,
+        bedrockRow('br', bedrock),
         `  - { id: an, kind: anthropic, base_url: "${claude.url}", api_key: k-0123456789 }`,
       ].join('\n')));
     });

@@ -1,5 +1,6 @@
 import { ConfigError, formatIssue, parseConfig, type Config } from '../../lib/config/index.js';
 import { LOAD_OPTIONS } from '../../lib/cli/config-source.js';
+import { EMULATOR_AWS } from './emulators/bedrock-emulator.js';
 
 /** Parses YAML config text the way `lip` does (the real registry, the real checks). */
 export function configFrom(yaml: string, env: NodeJS.ProcessEnv = {}): Config {
@@ -54,4 +55,12 @@ export function testConfigYaml(backendsYaml: string, extra = ''): string {
  */
 export function chatUpstreamConfig(upstreamUrl: string, lines: readonly string[] = []): Config {
   return testConfig(`  - { id: up, kind: openai-chat, base_url: "${upstreamUrl}", api_key: "k" }`, ['routing: { default_route: "up:chat" }', ...lines].join('\n'));
+}
+
+/**
+ * A `backends:` row for a bedrock backend `id` before a Bedrock emulator, signing with the
+ * emulator's credentials, plus `extra` keys (`cache_enrollment: automatic`, ...).
+ */
+export function bedrockRow(id: string, emulator: { origin: string }, extra = ''): string {
+  return `  - { id: ${id}, kind: bedrock, base_endpoint: "${emulator.origin}", disable_https: true, access_key_id: ${EMULATOR_AWS.accessKeyId}, secret_access_key: ${EMULATOR_AWS.secretAccessKey}${extra ? `, ${extra}` : ''} }`;
 }
