@@ -1,5 +1,5 @@
 import type { Logger } from './logger.js';
-import { lineSinkOf, textFields, type LineSink } from './logger.js';
+import { formatLine, lineSinkOf, type LineSink } from './logger.js';
 
 /**
  * The access log: one `request` line per request at `info`, written straight to the logger's
@@ -27,13 +27,7 @@ export class AccessLog {
       return;
     }
     if (sink.silent || !this.logger.isInfoEnabled()) return;
-    const timestamp = new Date().toISOString();
-    if (sink.format === 'json') {
-      const json = JSON.stringify(fields);
-      this.line(sink, `{"level":"info","message":"request",${json.slice(1, -1)}${json.length > 2 ? ',' : ''}"timestamp":"${timestamp}"}\n`);
-    } else {
-      this.line(sink, `${timestamp} INFO  request${textFields(fields)}\n`);
-    }
+    this.line(sink, formatLine(sink.format, 'info', 'request', fields));
   }
 
   private line(sink: LineSink, text: string): void {

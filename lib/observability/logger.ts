@@ -80,9 +80,26 @@ export function textFields(rest: Record<string, unknown>): string {
   return out;
 }
 
+/**
+ * One line as winston writes it, built without winston: JSON (`level`, `message`, the fields,
+ * `timestamp`) or the text format. For the lines every request pays for (the access log) and
+ * for lines about the log itself.
+ */
+export function formatLine(format: 'json' | 'text', level: 'info' | 'warn', message: string, fields: Record<string, unknown>): string {
+  const timestamp = new Date().toISOString();
+  if (format === 'json') {
+    const json = JSON.stringify(fields);
+    return `{"level":"${level}","message":${JSON.stringify(message)},${json.slice(1, -1)}${json.length > 2 ? ',' : ''}"timestamp":"${timestamp}"}\n`;
+  }
+  return `${timestamp} ${level.toUpperCase().padEnd(5)} ${message}${textFields(fields)}\n`;
+}
+
 /** One logger per process: JSON lines for shippers, or `time LEVEL message k=v` for people. */
 export function createLogger(options: LoggerOptions): Logger {
-  const stream = options.stream ?? new BatchedStream(process.stdout, { shared: options.shared ?? false });
+  const stream = options.stream ?? new BatchedStream(process.stdout, {
+    shared: options.shared ?? false,
+    droppedNotice: (dropped) => formatLine(options.format, 'warn', 'log output blocked; lines dropped', { dropped }),
+  });
   const transport = new winston.transports.Stream({ stream });
   const logger = winston.createLogger({
     level: options.level,

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import winston from 'winston';
 import { AccessLog } from '../../lib/observability/access-log.js';
 import { BatchedStream } from '../../lib/observability/batched-stream.js';
@@ -112,4 +112,42 @@ describe('observability/access-log', () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect(single).to.have.length(1);
   });
+
+  // Found by probing observability: with a reader of stdout that stopped, every log line waited
+  // in the process (143 MB more after 6,000 debug-level requests), without bound.
+  for (const shared of [false, true]) {
+    it(`a target that stops taking lines is handed at most maxHeldBytes (and one turn's batch); the lines beyond are dropped, counted and reported once it takes lines again${shared ? ' (shared stream)' : ''}`, async () => {
+      const received: string[] = [];
+      const stalled: (() => void)[] = [];
+      let taking = false;
+      const target = new Writable({
+        highWaterMark: 64,
+        write(chunk: Buffer, _encoding, done) {
+          received.push(chunk.toString('utf8'));
+          if (taking) done();
+          else stalled.push(done);
+        },
+      });
+      const batched = new BatchedStream(target, { shared, maxHeldBytes: 2_000, droppedNotice: (dropped) => `dropped ${dropped}\n` });
+      const turn = () => new Promise((resolve) => setImmediate(resolve));
+      const line = (n: number) => `{"n":${n},"pad":"${'x'.repeat(90)}"}\n`; // 100 bytes
+      let n = 0;
+      for (let round = 0; round < 20; round++) {
+        for (let i = 0; i < 10; i++) batched.append(line(n++));
+        await turn();
+      }
+      // The target takes lines again: what it was handed drains, then the next batch says how many were dropped.
+      taking = true;
+      for (const done of stalled.splice(0)) done();
+      while (target.writableLength > 0) await turn();
+      batched.append(line(n++));
+      for (let i = 0; i < 5; i++) await turn();
+      const lines = received.join('').split('\n').filter(Boolean);
+      const noticeAt = lines.findIndex((l) => l.startsWith('dropped '));
+      expect(noticeAt, lines.slice(-3).join('|')).to.be.greaterThan(0);
+      expect(noticeAt, 'lines handed on while the target was stalled').to.be.at.most(30);
+      expect(noticeAt + Number(lines[noticeAt]!.slice('dropped '.length)) + 1).to.equal(n);
+      expect(lines.slice(noticeAt + 1)).to.deep.equal([line(n - 1).trim()]);
+    });
+  }
 });
