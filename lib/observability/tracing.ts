@@ -121,8 +121,12 @@ export function createTracing(settings: TracingSettings, options: TracingOptions
     semconv: require('@opentelemetry/semantic-conventions/incubating') as typeof Semconv,
   };
   const configured = options.exporter ?? (settings.exporter === 'console' ? new m.sdk.ConsoleSpanExporter() : otlpExporter(require, env));
-  const exporter = log ? reportingExporter(configured, log) : configured;
-  const processor = options.simple || settings.exporter === 'console' ? new m.sdk.SimpleSpanProcessor(exporter) : new m.sdk.BatchSpanProcessor(exporter);
+  const batched = !options.simple && settings.exporter !== 'console';
+  const report = log ? new ExportReport(log) : undefined;
+  const exporter = report ? reportingExporter(configured, report) : configured;
+  const processor = !batched ? new m.sdk.SimpleSpanProcessor(exporter)
+    : report ? report.counting(new m.sdk.BatchSpanProcessor(exporter, { maxQueueSize: MAX_QUEUED_SPANS }), m.api)
+    : new m.sdk.BatchSpanProcessor(exporter, { maxQueueSize: MAX_QUEUED_SPANS });
   const provider = new m.sdk.NodeTracerProvider({
     resource: m.resources.resourceFromAttributes({ [m.semconv.ATTR_SERVICE_NAME]: env.OTEL_SERVICE_NAME || settings.service_name }),
     sampler: new m.sdk.ParentBasedSampler({ root: new m.sdk.TraceIdRatioBasedSampler(settings.sample_ratio) }),
@@ -144,27 +148,76 @@ export interface ExportLog {
   info(message: string, meta: Record<string, unknown>): unknown;
 }
 
+/** Ended spans the batch processor keeps waiting for export; the SDK drops the ones past it (its default). */
+const MAX_QUEUED_SPANS = 2048;
+
 /**
- * `exporter`, telling `log` when exports start failing (once per outage, with the reason) and
- * when they succeed again (how many exports failed, how many spans were lost). The SDK drops a
- * failed batch without a word, so a collector that is down or misconfigured (a wrong endpoint,
- * a 4xx) would otherwise leave an operator with no traces and no reason.
+ * Tells `log` when spans start being lost (once per outage, with the reason) and when exports
+ * succeed again (how many exports failed, how many spans were lost). Spans are lost two ways,
+ * both without a word from the SDK: a failed export drops its batch, and while the collector is
+ * slow (one export at a time, each waiting up to 30 s) the batch processor's queue fills and
+ * every span ended past MAX_QUEUED_SPANS is dropped, which with a slow collector is most of the
+ * loss. A collector that is down or slow or misconfigured (a wrong endpoint, a 4xx) would
+ * otherwise leave an operator with no traces and no reason.
  */
-function reportingExporter(exporter: SdkNode.SpanExporter, log: ExportLog): SdkNode.SpanExporter {
-  let failedExports = 0;
-  let spansLost = 0;
+class ExportReport {
+  private failedExports = 0;
+  private spansLost = 0;
+  private losing = false;
+  /** Sampled spans handed to the batch processor and not yet to the exporter, as the processor counts them. */
+  private queued = 0;
+
+  constructor(private readonly log: ExportLog) {}
+
+  /** `processor`, counting the spans it queues and the ones it drops (its queue full), as the SDK decides (sampled spans only). */
+  counting(processor: SdkNode.SpanProcessor, api: typeof Api): SdkNode.SpanProcessor {
+    return {
+      onStart: (span, context) => processor.onStart(span, context),
+      onEnd: (span) => {
+        if ((span.spanContext().traceFlags & api.TraceFlags.SAMPLED) !== 0) {
+          if (this.queued >= MAX_QUEUED_SPANS) this.lost(1, 'trace export queue full; spans are dropped until the collector keeps up', {});
+          else this.queued++;
+        }
+        processor.onEnd(span);
+      },
+      forceFlush: () => processor.forceFlush(),
+      shutdown: () => processor.shutdown(),
+    };
+  }
+
+  /** A batch of `count` spans leaves the queue for the exporter. */
+  handed(count: number): void {
+    this.queued = Math.max(0, this.queued - count);
+  }
+
+  failed(count: number, error: unknown): void {
+    this.failedExports++;
+    this.lost(count, 'trace export failed; spans are dropped until the collector answers again', { error: scrubCredentials(String((error as Error | undefined)?.message ?? error ?? 'unknown')) });
+  }
+
+  succeeded(): void {
+    if (!this.losing || this.queued >= MAX_QUEUED_SPANS) return;
+    this.log.info('trace export recovered', { failed_exports: this.failedExports, spans_lost: this.spansLost });
+    this.losing = false;
+    this.failedExports = 0;
+    this.spansLost = 0;
+  }
+
+  private lost(count: number, message: string, meta: Record<string, unknown>): void {
+    if (!this.losing) this.log.warn(message, meta);
+    this.losing = true;
+    this.spansLost += count;
+  }
+}
+
+/** `exporter`, telling `report` what became of each batch. */
+function reportingExporter(exporter: SdkNode.SpanExporter, report: ExportReport): SdkNode.SpanExporter {
   return {
     export(spans, done) {
+      report.handed(spans.length);
       exporter.export(spans, (result) => {
-        if (result.code !== 0) {
-          if (failedExports === 0) log.warn('trace export failed; spans are dropped until the collector answers again', { error: scrubCredentials(String(result.error?.message ?? result.error ?? 'unknown')) });
-          failedExports++;
-          spansLost += spans.length;
-        } else if (failedExports > 0) {
-          log.info('trace export recovered', { failed_exports: failedExports, spans_lost: spansLost });
-          failedExports = 0;
-          spansLost = 0;
-        }
+        if (result.code !== 0) report.failed(spans.length, result.error);
+        else report.succeeded();
         done(result);
       });
     },
