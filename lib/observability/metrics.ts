@@ -93,7 +93,7 @@ const EXHAUSTION: Readonly<Record<string, string>> = {
  * | `lip_routing_exhausted_total` | counter | reason (max_attempts, all_failed, no_candidate, rate_limited, quota_exceeded, overloaded, context_exceeded) |
  * | `lip_cache_lookups_total` | counter | result (hit, miss, refresh, bypass; with `cache.enabled`) |
  * | `lip_upstream_key_events_total` | counter | backend, action (retired, cooled_down) |
- * | `lip_key_refusals_total` | counter | key (a configured API key id), reason (rate_limited, budget_exceeded, candidate_forbidden) |
+ * | `lip_key_refusals_total` | counter | key (a configured API key id), reason (rate_limited, budget_exceeded, budget_reserved, candidate_forbidden) |
  * | `lip_circuit_transitions_total` | counter | backend, from, to |
  * | `lip_gen_ai_*`, `lip_cost_total`, `lip_web_searches_total` | see gen-ai-metrics.ts | provider, model, ... |
  * | `lip_circuits` | gauge | state (open, half_open) |
