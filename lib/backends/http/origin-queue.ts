@@ -2,6 +2,7 @@ import { asyncScheduler } from 'rxjs/internal/scheduler/async';
 import type { SchedulerLike, Subscription } from 'rxjs';
 import { LipError } from '../../errors/index.js';
 import type { DispatchHooks } from '../backend.js';
+import type { AbortLike } from './upstream-abort.js';
 
 export type { DispatchHooks };
 
@@ -20,7 +21,7 @@ export const UPSTREAM_QUEUE_DEPTH = new Map<string, number>();
 
 interface Waiter {
   readonly start: () => void;
-  readonly signal: AbortSignal;
+  readonly signal: AbortLike;
   readonly onAbort: () => void;
   /** Its queue_timeout timer. */
   expiry?: Subscription;
@@ -63,7 +64,7 @@ export class OriginQueue {
   }
 
   /** Resolves with the slot's release once the request may go; rejects with the signal's reason when aborted first. */
-  acquire(origin: string, signal: AbortSignal, hooks?: DispatchHooks): Promise<() => void> {
+  acquire(origin: string, signal: AbortLike, hooks?: DispatchHooks): Promise<() => void> {
     let state = this.origins.get(origin);
     if (!state) this.origins.set(origin, (state = { active: 0, waiting: [] }));
     const slot = state;

@@ -4,6 +4,7 @@ import type { LipEvent } from '../../canonical/index.js';
 import { isLipError, LipError } from '../../errors/index.js';
 import { checkUpstreamJson } from '../../wire/json-depth.js';
 import { classifyTransportError } from './classify-transport-error.js';
+import type { AbortLike } from './upstream-abort.js';
 
 /** The body limit when `http_client.max_line_bytes` is not given (its documented default, 16 MiB). */
 export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
@@ -60,7 +61,7 @@ export interface WholeRead {
   readonly decoder: ResponseDecoder;
   /** The longest body accepted (`http_client.max_line_bytes`: the whole body is one JSON value). */
   readonly maxBytes?: number;
-  readonly signal: AbortSignal;
+  readonly signal: AbortLike;
   /** Called once the body is read: the exchange is over, a teardown must not abort it. */
   settle(): void;
 }

@@ -5,6 +5,7 @@ import type { HttpClientSettings } from '../backend.js';
 import { decodeErrorBody } from './decode-error-body.js';
 import { DEFAULT_QUEUE_TIMEOUT_MS, OriginQueue, type DispatchHooks } from './origin-queue.js';
 import { isStaleConnection, watchConnectionReuse } from './stale-connection.js';
+import type { AbortLike } from './upstream-abort.js';
 
 /**
  * The undici pieces lip uses, loaded when the first HTTP backend is built (a process serving
@@ -168,10 +169,11 @@ export class UpstreamClient {
     this.queue = cap === undefined ? undefined : new OriginQueue(cap, label, { ms: settings.queue_timeout ?? DEFAULT_QUEUE_TIMEOUT_MS, ...(scheduler ? { scheduler } : {}) });
   }
 
-  open(req: UpstreamRequest, signal: AbortSignal, hooks?: DispatchHooks): Promise<UpstreamResponse> {
+  open(req: UpstreamRequest, signal: AbortLike, hooks?: DispatchHooks): Promise<UpstreamResponse> {
     const [origin, path] = splitUrl(req.url);
     const options: Dispatcher.RequestOptions = {
-      origin, path, method: req.method, headers: { ...this.defaults, ...req.headers }, signal,
+      // undici takes any object with `addEventListener` as the signal (an attempt's UpstreamAbort).
+      origin, path, method: req.method, headers: { ...this.defaults, ...req.headers }, signal: signal as AbortSignal,
       ...(req.body === undefined ? {} : { body: req.body }),
       ...(req.headersTimeout === undefined ? {} : { headersTimeout: req.headersTimeout }),
     };
@@ -192,7 +194,7 @@ export class UpstreamClient {
   }
 
   /** Sends `options` through the pool; once more on a new connection when the pool's connection was stale. */
-  private send(options: Dispatcher.RequestOptions, signal: AbortSignal): Promise<UpstreamResponse> {
+  private send(options: Dispatcher.RequestOptions, signal: AbortLike): Promise<UpstreamResponse> {
     return this.request.call(this.dispatcher, options).catch((err: unknown) => {
       if (signal.aborted || !isStaleConnection(err)) throw err;
       // A dispatcher of its own: the pool might hand out another idle connection just as stale.

@@ -14,6 +14,7 @@ import { readBodyText } from './read-body-text.js';
 import { inBodyError, readWholeResponse, type ResponseDecoder } from './read-whole-response.js';
 import { malformedFrame } from './upstream-status-error.js';
 import type { UpstreamClient, UpstreamRequest, UpstreamResponse } from './upstream-client.js';
+import { UpstreamAbort } from './upstream-abort.js';
 
 /**
  * Turns one provider's SSE messages into canonical events. One instance per attempt: it keeps
@@ -119,7 +120,7 @@ export interface ReadOptions {
  */
 export function upstreamSource(client: UpstreamClient, exchange: UpstreamExchange, credentials: CredentialOptions, read: ReadOptions = {}): Observable<LipEvent> {
   return new Observable<LipEvent>((subscriber) => {
-    const controller = new AbortController();
+    const controller = new UpstreamAbort();
     let response: UpstreamResponse | undefined;
     // Set once the exchange ended by itself (its final event, or a failure): then the teardown
     // must not abort, or it would destroy a body still being drained and with it the pooled
@@ -138,7 +139,7 @@ export function upstreamSource(client: UpstreamClient, exchange: UpstreamExchang
       }));
     });
     exchangeState.idle = idle;
-    void run(client, exchange, credentials, read, controller.signal, subscriber, (r) => { response = r; }, exchangeState).catch(fail);
+    void run(client, exchange, credentials, read, controller, subscriber, (r) => { response = r; }, exchangeState).catch(fail);
     return () => {
       exchangeState.unpause?.();
       idle?.stop();
@@ -158,7 +159,7 @@ interface ExchangeState {
 }
 
 async function run(
-  client: UpstreamClient, exchange: UpstreamExchange, credentials: CredentialOptions, read: ReadOptions, signal: AbortSignal,
+  client: UpstreamClient, exchange: UpstreamExchange, credentials: CredentialOptions, read: ReadOptions, signal: UpstreamAbort,
   subscriber: Subscriber<LipEvent>, opened: (response: UpstreamResponse) => void, exchangeState: ExchangeState,
 ): Promise<void> {
   const keys = new KeyRotation(credentials, exchange);
@@ -223,7 +224,7 @@ async function run(
     if (signal.aborted) return;
     const wait = retryAfterMs(response.headers, credentials.now());
     const error = exchange.statusError(status, text, response.headers, wait);
-    const again = await keys.retry({ lease, sent: request, status, error, wait }, signal);
+    const again = await keys.retry({ lease, sent: request, status, error, wait }, signal.signal());
     if (signal.aborted) return;
     if (again) continue;
     throw error;
@@ -259,7 +260,7 @@ function drainBriefly(body: UpstreamResponse['body']): void {
  * completes the stream at once; whatever the upstream still sends is drained in the background
  * (for at most DRAIN_MS) so that the keep-alive connection can be reused.
  */
-function pump(response: UpstreamResponse, exchange: UpstreamExchange, read: ReadOptions, signal: AbortSignal, subscriber: Subscriber<LipEvent>, exchangeState: ExchangeState): Promise<void> {
+function pump(response: UpstreamResponse, exchange: UpstreamExchange, read: ReadOptions, signal: UpstreamAbort, subscriber: Subscriber<LipEvent>, exchangeState: ExchangeState): Promise<void> {
   const body = response.body;
   const decoder = exchange.decoder();
   const parser = exchange.framer?.() ?? sseFramer(read.maxLineBytes);
