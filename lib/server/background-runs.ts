@@ -40,6 +40,8 @@ export class BackgroundRun {
   started = false;
   /** When it ended (milliseconds since the epoch); undefined while it runs. */
   endedAt: number | undefined;
+  /** Its response was deleted (BackgroundRuns.drop): it is found no more, nor kept once it ended. */
+  deleted = false;
   private readonly followers = new Set<Follower>();
 
   /**
@@ -142,8 +144,9 @@ export class BackgroundRun {
  * The background responses of this instance: those running (each counted as a request in
  * flight through `track`/`untrack`, so that a cancel finds it and a shutdown waits for it and
  * then ends it), and the streamed ones that ended in the last BACKGROUND_RETENTION_MS (at most
- * MAX_ENDED_RUNS), whose streams can still be resumed. A run created without `stream` is
- * forgotten when it ends: its stored response answers for it. The frames of all runs are
+ * MAX_ENDED_RUNS), whose streams can still be resumed, until their response is deleted
+ * (`drop`). A run created without `stream` is forgotten when it ends: its stored response
+ * answers for it. The frames of all runs are
  * counted together (`limits.total`): past it, the ended runs go first (the oldest), then a
  * running run forgets its oldest frames as it pushes more (each run keeps `limits.run` at most
  * when created with them).
@@ -192,10 +195,26 @@ export class BackgroundRuns {
     this.keepEnded(run);
   }
 
-  /** `principal`'s run of that id, running or ended with its stream kept. */
+  /** `principal`'s run of that id, running or ended with its stream kept (its response not deleted). */
   find(id: string, principal: string): BackgroundRun | undefined {
     const run = this.runs.get(id);
-    return run !== undefined && run.principal === principal ? run : undefined;
+    return run !== undefined && run.principal === principal && !run.deleted ? run : undefined;
+  }
+
+  /**
+   * `principal`'s response `id` was deleted: its run is found no more, and its kept stream goes
+   * (one whose record was written but that has not ended yet goes when it ends). False when no
+   * such run is kept here.
+   */
+  drop(id: string, principal: string): boolean {
+    const run = this.find(id, principal);
+    if (run === undefined) return false;
+    run.deleted = true;
+    if (run.endedAt !== undefined) {
+      this.forget(run);
+      this.ended--;
+    }
+    return true;
   }
 
   /** `principal` has a run of that id here, and it has not ended. */
@@ -223,9 +242,9 @@ export class BackgroundRuns {
     if (this.kept > this.limits.total) run.forget(this.kept - this.limits.total);
   }
 
-  /** An ended run: forgotten, or with its stream kept for a while. */
+  /** An ended run: forgotten (created without stream, or deleted), or with its stream kept for a while. */
   private keepEnded(run: BackgroundRun): void {
-    if (run.frames === undefined) this.forget(run);
+    if (run.frames === undefined || run.deleted) this.forget(run);
     else this.ended++;
     this.sweep();
   }
@@ -254,11 +273,18 @@ export class BackgroundRuns {
 
 /**
  * Another instance follows a run of this one (CancelRelay.follow): its frames after the cursor
- * go to `sink`, then its end; undefined when no such run (with its stream kept) is here.
+ * go to `sink`, then its end; undefined when no such run (with its stream kept) is here. An
+ * ended run is followed only while `stored` finds its response (its record is written by then;
+ * `stored` rejects for one deleted since, on any instance): the asker answers the 404.
  */
-export function followForRelay(runs: BackgroundRuns, follow: RelayedFollow, sink: Omit<FollowSink, 'lost'>): (() => void) | undefined {
+export async function followForRelay(runs: BackgroundRuns, follow: RelayedFollow, sink: Omit<FollowSink, 'lost'>, stored: (id: string, principal: string) => Promise<unknown>): Promise<(() => void) | undefined> {
   const run = runs.find(follow.responseId, follow.principal);
   if (run === undefined || !run.keeps(follow.after)) return undefined;
+  if (run.endedAt !== undefined) {
+    const kept = await stored(run.id, run.principal).then(() => true, () => false);
+    // (Forgotten meanwhile: deleted, or past its retention.)
+    if (!kept || runs.find(run.id, run.principal) !== run) return undefined;
+  }
   return run.follow(follow.after, (frame) => (frame === undefined ? sink.end() : sink.frames([frame])));
 }
 

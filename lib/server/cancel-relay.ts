@@ -14,6 +14,8 @@ export interface RelayedCancel {
   readonly background?: boolean;
   /** Only its object while it runs (a retrieval of a background response running elsewhere): nothing is cancelled. */
   readonly peek?: boolean;
+  /** Its response was deleted: the instance keeping its run forgets it (its stream is not resumed); nothing is cancelled. */
+  readonly deleted?: boolean;
   /** With `peek`: a page of its input items instead, for this list query. */
   readonly items?: string;
   /** The cancel's own path (the cancelled attempts' reason). */
@@ -50,7 +52,7 @@ export interface FollowSink {
 }
 
 /** Starts following a run here for another instance; the function that stops it, or undefined when it does not run (or is not kept) here. */
-export type FollowHere = (follow: RelayedFollow, sink: Omit<FollowSink, 'lost'>) => (() => void) | undefined;
+export type FollowHere = (follow: RelayedFollow, sink: Omit<FollowSink, 'lost'>) => (() => void) | undefined | Promise<(() => void) | undefined>;
 
 interface Envelope {
   readonly from: string;
@@ -222,7 +224,7 @@ export class CancelRelay {
       this.serving.delete(key);
       return;
     }
-    if (envelope.follow !== undefined) return this.serve(envelope.from, envelope.nonce, envelope.follow);
+    if (envelope.follow !== undefined) return void this.serve(envelope.from, envelope.nonce, envelope.follow);
     if (envelope.cancel === undefined) return;
     let answer: RelayedAnswer;
     try {
@@ -237,9 +239,10 @@ export class CancelRelay {
    * Another instance follows a stream: found here, its frames go to the asker's own channel,
    * gathered per turn (at most MAX_MESSAGE_CHARS a message), after the answer that says so and
    * in order (one connection publishes them all); sending stops when the stream ends, when the
-   * asker unfollows, or when nobody receives the asker's channel any more.
+   * asker unfollows (while the run is looked up, too), or when nobody receives the asker's
+   * channel any more.
    */
-  private serve(from: string, nonce: string, follow: RelayedFollow): void {
+  private async serve(from: string, nonce: string, follow: RelayedFollow): Promise<void> {
     const target = `${this.channel}:${from}`;
     const key = `${from} ${nonce}`;
     let pending: string[] = [];
@@ -282,9 +285,11 @@ export class CancelRelay {
       scheduled = true;
       setImmediate(flush);
     };
+    // An unfollow while the run is looked up stops it as well.
+    this.serving.set(key, halt);
     let found = false;
     try {
-      stop = this.followHere?.(follow, {
+      stop = await this.followHere?.(follow, {
         frames: (frames) => { pending.push(...frames); later(); },
         end: () => { ended = true; later(); },
       });
@@ -292,7 +297,8 @@ export class CancelRelay {
     } catch {
       found = false;
     }
-    if (found) this.serving.set(key, halt);
+    if (stopped) stop?.();
+    if (!found) this.serving.delete(key);
     const answer: RelayedAnswer = { found, forbidden: false, cancelled: 0 };
     void this.publisher.publish(target, JSON.stringify({ nonce, answer })).catch(() => undefined);
   }

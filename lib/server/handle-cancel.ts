@@ -185,12 +185,14 @@ function cancelHere(states: readonly RequestState[], aLegId: string, reason: str
  * client's session id), then, like an A-leg cancel, cancels the conversation's requests here.
  * A background one (`background`) ends that response's run here, if it is its principal's;
  * with `peek` nothing is cancelled: it answers the running response's object (or, with `items`,
- * a page of its input items) from `runs`.
+ * a page of its input items) from `runs`; with `deleted` its response was deleted, and `runs`
+ * forgets its run (BackgroundRuns.drop).
  */
 export function cancelRelayed(cancel: RelayedCancel, inflight: Iterable<RequestState>, runs?: BackgroundRuns): RelayedAnswer {
   const mine = [...inflight].filter((s) => s.principal === cancel.principal && s.aLegId !== undefined);
   const reason = `cancelled by POST ${cancel.path}`;
   if (cancel.background === true) {
+    if (cancel.deleted === true) return { found: runs?.drop(cancel.responseId ?? '', cancel.principal) ?? false, forbidden: false, cancelled: 0 };
     if (cancel.peek === true) {
       const run = runs?.find(cancel.responseId ?? '', cancel.principal);
       if (run === undefined || run.endedAt !== undefined || (cancel.items !== undefined && run.items === undefined)) return { found: false, forbidden: false, cancelled: 0 };

@@ -1,10 +1,10 @@
 import type { ServerResponse } from 'node:http';
-import { isDeletedResponse, storedResponseNotFound, type ContinuityStore, type StoredResponse } from '../continuity/index.js';
+import { storedResponseNotFound, type ContinuityStore } from '../continuity/index.js';
 import { LipError, toLipError } from '../errors/index.js';
 import type { Frontend, StoredResponseRoutes } from '../frontends/protocol.js';
 import type { StoredResponseAction } from './route-table.js';
 import { sendError, sendJson } from './send.js';
-import { storedResponses } from './stored-responses.js';
+import { liveStoredResponse, storedResponses } from './stored-responses.js';
 import { BACKGROUND_RETENTION_MS, followElsewhere, followRun, type BackgroundRuns, type FollowOptions } from './background-runs.js';
 import type { CancelRelay } from './cancel-relay.js';
 
@@ -42,19 +42,16 @@ export interface StoredResponseRequest {
  * object and input items from its run, here or through the relay on the instance running it,
  * and `?stream=true` follows its kept stream (after `starting_after`) wherever it is kept (a
  * `starting_after` before the frames its run still keeps is a 400 naming it); any other
- * response has no stream to follow (400 naming `stream`).
+ * response has no stream to follow (400 naming `stream`). A deleted one is the 404 there too:
+ * its deletion forgets its kept stream here, or on the instance keeping it through the relay,
+ * and a stream is followed after its run ended only while the store still has the response.
  * @see spec/e2e/stored-responses.spec.ts
  * @see spec/e2e/background-responses.spec.ts
  * @see spec/e2e/regression-background-endless-stream.spec.ts
  */
 export async function handleStoredResponse(res: ServerResponse, request: StoredResponseRequest, continuity: ContinuityStore, failed: (code: string) => void, background?: BackgroundView): Promise<void> {
   const { id, principal, routes } = request;
-  /** The response by its id: a tombstone is none. */
-  const load = async (): Promise<StoredResponse> => {
-    const stored = await continuity.loadResponse(id, principal);
-    if (isDeletedResponse(stored)) throw storedResponseNotFound(id);
-    return stored;
-  };
+  const load = () => liveStoredResponse(continuity, id, principal);
   try {
     // Only this protocol's responses: an Anthropic thread's stored message (`msg_`) is not one.
     if (!id.startsWith(routes.idPrefix)) throw storedResponseNotFound(id);
@@ -67,6 +64,8 @@ export async function handleStoredResponse(res: ServerResponse, request: StoredR
         const options = { ...background.follow, contentType: request.frontend.streamContentType, headers: { 'cache-control': 'no-store' } };
         // Its stream, kept here or by the instance running it (continuity shared through Redis).
         if (run?.frames !== undefined) {
+          // Ended, its record is written: deleted since (on another instance), it is the 404.
+          if (run.endedAt !== undefined) await load();
           if (!run.keeps(after)) throw new LipError('LIP_ERR_REQUEST_INVALID', `response '${id}' no longer keeps the events of its stream up to sequence number ${run.first - 1} (it keeps its newest only): resume after a later one, or retrieve it without stream`, { param: 'starting_after' });
           return await followRun(res, run, after, options);
         }
@@ -83,10 +82,13 @@ export async function handleStoredResponse(res: ServerResponse, request: StoredR
       if (run?.items !== undefined && run.endedAt === undefined) return sendJson(res, 200, run.items(request.query), { 'cache-control': 'no-store' });
     }
     if (request.action === 'delete') {
-      if (routes.deleteStored !== undefined) await routes.deleteStored(await load(), storedResponses(continuity, principal));
+      const stored = await load();
+      if (routes.deleteStored !== undefined) await routes.deleteStored(stored, storedResponses(continuity, principal));
       else await continuity.deleteResponse(id, principal);
       // Answered once the deletion is written: a crash right after it cannot bring the response back.
       await continuity.persisted?.();
+      // A background response's stream goes with it, here or on the instance keeping it.
+      if (background !== undefined && routes.backgroundObject?.(stored) !== undefined) await forgetRun(background, id, principal);
       body = routes.deleted(id);
     } else {
       const encode = request.action === 'retrieve' ? routes.retrieve(request.query) : routes.inputItems(request.query);
@@ -106,6 +108,12 @@ export async function handleStoredResponse(res: ServerResponse, request: StoredR
     failed(lip.code);
     sendError(res, request.frontend, lip);
   }
+}
+
+/** `principal`'s background response `id` was deleted: its run is forgotten where it is kept, here or (relay) on another instance. */
+async function forgetRun(background: BackgroundView, id: string, principal: string): Promise<void> {
+  if (background.runs.drop(id, principal) || background.relay === undefined) return;
+  await background.relay.ask({ principal, responseId: id, background: true, deleted: true, path: '' });
 }
 
 /**

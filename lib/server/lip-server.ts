@@ -44,6 +44,7 @@ import { handleCountTokens } from './handle-count-tokens.js';
 import { handleEmbeddings } from './handle-embeddings.js';
 import { handleGetModel, handleListModels } from './handle-list-models.js';
 import { handleStoredResponse } from './handle-stored-response.js';
+import { liveStoredResponse } from './stored-responses.js';
 import { BackgroundRuns, followForRelay, type KeptFrames } from './background-runs.js';
 import { pickRequestId, pickTraceId, type RequestState } from './request-state.js';
 import { RouteTable, type OperatorMounts, type RouteMatch } from './route-table.js';
@@ -512,7 +513,7 @@ export class LipServer {
     const key = continuity.store === 'redis' ? `${redis.url}\n${redis.key_prefix}` : undefined;
     if (this.relay?.key === key) return;
     void this.relay?.relay.close();
-    this.relay = key === undefined ? undefined : { key, relay: new CancelRelay(redis.url, redis.key_prefix, RELAY_TIMEOUT_MS, (cancel) => cancelRelayed(cancel, this.inflight, this.background), (follow, sink) => followForRelay(this.background, follow, sink)) };
+    this.relay = key === undefined ? undefined : { key, relay: new CancelRelay(redis.url, redis.key_prefix, RELAY_TIMEOUT_MS, (cancel) => cancelRelayed(cancel, this.inflight, this.background), (follow, sink) => followForRelay(this.background, follow, sink, (id, principal) => liveStoredResponse(this.runtime.continuity, id, principal))) };
   }
 
   /**

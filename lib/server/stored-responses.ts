@@ -1,4 +1,4 @@
-import { DELETED_RESPONSE, isDeletedResponse, storedResponseNotFound, type ContinuityStore } from '../continuity/index.js';
+import { DELETED_RESPONSE, isDeletedResponse, storedResponseNotFound, type ContinuityStore, type StoredResponse } from '../continuity/index.js';
 import type { StoredResponses } from '../frontends/protocol.js';
 import { FRONTENDS } from '../frontends/registry.js';
 import { BatchFileStore } from './files.js';
@@ -12,8 +12,7 @@ export function storedResponses(continuity: ContinuityStore, principal: string):
     save: (draft) => continuity.saveResponse({ ...draft, principal }),
     delete: (id) => continuity.deleteResponse(id, principal),
     tombstone: async (id) => {
-      const stored = await continuity.loadResponse(id, principal);
-      if (isDeletedResponse(stored)) throw storedResponseNotFound(id);
+      const stored = await liveStoredResponse(continuity, id, principal);
       // Whole (the store keeps more than a protocol sees, such as the reasoning dialect), but marked.
       continuity.saveResponse({ ...stored, echo: { ...stored.echo, [DELETED_RESPONSE]: true } });
     },
@@ -25,6 +24,16 @@ export function storedResponses(continuity: ContinuityStore, principal: string):
     },
   };
   return responses;
+}
+
+/**
+ * `principal`'s stored response `id`; a tombstone (deleted, kept for what reads through it) is
+ * none: the 404 LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND, as for an id never stored.
+ */
+export async function liveStoredResponse(continuity: ContinuityStore, id: string, principal: string): Promise<StoredResponse> {
+  const stored = await continuity.loadResponse(id, principal);
+  if (isDeletedResponse(stored)) throw storedResponseNotFound(id);
+  return stored;
 }
 
 /** The files lip holds (OpenAI's and Anthropic's Files APIs), told apart by their id prefixes. */

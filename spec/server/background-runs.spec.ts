@@ -238,14 +238,62 @@ describe('server/background-runs', () => {
       expect(KEPT_FRAMES).to.deep.equal({ run: 64 * 1024 * 1024, total: 256 * 1024 * 1024 });
     });
 
-    it('a cursor before the frames a run still keeps is not followed for another instance (its client is answered that there is no stream to resume)', () => {
+    it('a cursor before the frames a run still keeps is not followed for another instance (its client is answered that there is no stream to resume)', async () => {
       const runs = runsOf();
       const r = new BackgroundRun('resp_a', 'alice', state('resp_a'), true, () => undefined, undefined, 1_000);
       runs.add(r);
       for (let n = 0; n < 20; n++) r.push(frame100(n));
       const sink = { frames: (_: string[]) => undefined, end: () => undefined };
-      expect(followForRelay(runs, { principal: 'alice', responseId: 'resp_a', after: r.first - 2 }, sink)).to.equal(undefined);
-      expect(followForRelay(runs, { principal: 'alice', responseId: 'resp_a', after: r.first - 1 }, sink)).to.be.a('function');
+      const stored = async () => ({});
+      expect(await followForRelay(runs, { principal: 'alice', responseId: 'resp_a', after: r.first - 2 }, sink, stored)).to.equal(undefined);
+      expect(await followForRelay(runs, { principal: 'alice', responseId: 'resp_a', after: r.first - 1 }, sink, stored)).to.be.a('function');
+    });
+
+    it('a deleted response\'s run (drop) is found no more and its frames go; one still ending goes when it ends; another principal\'s is not dropped', () => {
+      const runs = runsOf();
+      const ended = run('resp_ended');
+      const ending = run('resp_ending');
+      for (const r of [ended, ending]) {
+        runs.add(r);
+        r.push(frame(0));
+      }
+      runs.finish(ended);
+      expect(runs.drop('resp_ended', 'bob')).to.equal(false);
+      expect(runs.drop('resp_ended', 'alice')).to.equal(true);
+      expect(runs.find('resp_ended', 'alice')).to.equal(undefined);
+      expect(runs.drop('resp_ended', 'alice')).to.equal(false);
+      // Its record written, not ended yet: found no more at once, still in flight until it ends, then not kept.
+      expect(runs.drop('resp_ending', 'alice')).to.equal(true);
+      expect(runs.find('resp_ending', 'alice')).to.equal(undefined);
+      expect(tracked).to.deep.equal([ending.state]);
+      runs.finish(ending);
+      expect(tracked).to.deep.equal([]);
+      expect([runs.size, runs.keptChars, runs.inProgress]).to.deep.equal([0, 0, 0]);
+    });
+
+    it('an ended run is followed for another instance only while its response is stored (deleted on another instance since: not followed)', async () => {
+      const runs = runsOf();
+      const r = run('resp_a');
+      runs.add(r);
+      r.push(frame(0));
+      const got: string[] = [];
+      const sink = { frames: (f: string[]) => void got.push(...f), end: () => void got.push('end') };
+      const asked: string[] = [];
+      const stored = (gone: boolean) => async (id: string, principal: string) => {
+        asked.push(`${principal}:${id}`);
+        if (gone) throw new LipError('LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND', 'gone');
+        return {};
+      };
+      // Running: its record is not written yet, the store is not asked.
+      expect(await followForRelay(runs, { principal: 'alice', responseId: 'resp_a', after: -1 }, sink, stored(true))).to.be.a('function');
+      expect(asked).to.deep.equal([]);
+      runs.finish(r);
+      expect(got).to.deep.equal([frame(0), 'end']);
+      got.length = 0;
+      expect(await followForRelay(runs, { principal: 'alice', responseId: 'resp_a', after: -1 }, sink, stored(true))).to.equal(undefined);
+      expect([asked, got]).to.deep.equal([['alice:resp_a'], []]);
+      expect(await followForRelay(runs, { principal: 'alice', responseId: 'resp_a', after: -1 }, sink, stored(false))).to.be.a('function');
+      expect(got).to.deep.equal([frame(0), 'end']);
     });
   });
 
