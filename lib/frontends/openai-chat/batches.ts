@@ -1,5 +1,6 @@
 import { LipError } from '../../errors/index.js';
 import { randomId } from '../../wire/ids.js';
+import { checkMetadata } from '../metadata.js';
 import type { BatchFiles, BatchOutcome, BatchRequest, BatchRoutes, BatchView, FileRoutes, FileUpload, FileView, PreparedBatch } from '../protocol.js';
 import { checkJsonShape, uploadedMediaType, WorkSlices } from '../../wire/index.js';
 
@@ -9,7 +10,6 @@ type Json = Record<string, unknown>;
 export const BATCH_ENDPOINTS = ['/v1/chat/completions', '/v1/responses', '/v1/embeddings'] as const;
 /** OpenAI's only completion window. */
 const COMPLETION_WINDOW = '24h';
-const MAX_METADATA = 16;
 const BATCH_FIELDS = new Set(['input_file_id', 'endpoint', 'completion_window', 'metadata', 'output_expires_after']);
 const LINE_FIELDS = new Set(['custom_id', 'method', 'url', 'body']);
 /**
@@ -115,7 +115,7 @@ export const openAIBatchRoutes: BatchRoutes = {
       throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `endpoint: lip runs batches of ${BATCH_ENDPOINTS.join(', ')}, not ${endpoint.slice(0, 64)}`, { param: 'endpoint' });
     }
     if (b.completion_window !== COMPLETION_WINDOW) throw invalid(`completion_window: must be "${COMPLETION_WINDOW}"`, 'completion_window');
-    const metadata = metadataOf(b.metadata);
+    const metadata = checkMetadata(b.metadata);
     const resultsExpireAfterMs = expiryOf(b.output_expires_after);
     const fields = { endpoint, input_file_id: inputFileId, completion_window: COMPLETION_WINDOW, metadata };
     const text = await files!.text(inputFileId, 'input_file_id');
@@ -246,18 +246,6 @@ function limitOf(query: URLSearchParams, fallback: number, max: number): number 
   const limit = /^\d{1,7}$/.test(raw) ? Number(raw) : NaN;
   if (!(limit >= 1 && limit <= max)) throw invalid(`limit: must be an integer from 1 to ${max}`, 'limit');
   return limit;
-}
-
-/** `metadata`: at most 16 string pairs (keys up to 64 characters, values up to 512). */
-function metadataOf(raw: unknown): Readonly<Record<string, string>> | undefined {
-  if (raw === undefined || raw === null) return undefined;
-  if (typeof raw !== 'object' || Array.isArray(raw)) throw invalid('metadata: must be an object of strings', 'metadata');
-  const entries = Object.entries(raw);
-  if (entries.length > MAX_METADATA) throw invalid(`metadata: at most ${MAX_METADATA} pairs`, 'metadata');
-  for (const [key, value] of entries) {
-    if (key.length > 64 || typeof value !== 'string' || value.length > 512) throw invalid('metadata: keys are strings of at most 64 characters, values of at most 512', `metadata.${key.slice(0, 64)}`);
-  }
-  return raw as Record<string, string>;
 }
 
 /** `output_expires_after: {anchor: "created_at", seconds}` (an hour to 30 days), in milliseconds. */

@@ -2,6 +2,7 @@ import { collectEvents, emptyCall } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
 import { derivedId, randomId } from '../../wire/ids.js';
 import { itemPage, listPage, pageOf } from '../item-pages.js';
+import { checkMetadata } from '../metadata.js';
 import type { Continuation, ResourceRequest, ResourceRoute, StoredListing, StoredResponses, StoredResponseView } from '../protocol.js';
 import { encodeChatResponse } from './encode-response.js';
 
@@ -16,9 +17,6 @@ const OWN_ID = /^chatcmpl-[A-Za-z0-9]{48}$/;
 /** Entries per page of a caller's list, and pages listed (the newest 10,000 completions). */
 const PAGE_SIZE = 100;
 export const MAX_LISTED_PAGES = 100;
-const MAX_METADATA_PAIRS = 16;
-const MAX_METADATA_KEY = 64;
-const MAX_METADATA_VALUE = 512;
 /** The request fields a stored completion shows again (null when the request had none); `user` shows as `input_user`. */
 const SHOWN_FIELDS = ['seed', 'temperature', 'top_p', 'presence_penalty', 'frequency_penalty', 'tools', 'tool_choice', 'response_format', 'service_tier'] as const;
 const NOTHING = collectEvents([]);
@@ -63,7 +61,7 @@ export const storedCompletionRoutes: readonly ResourceRoute[] = [
  */
 export function storedContinuation(b: Json): Continuation | undefined {
   if (b.store !== true) return undefined;
-  const metadata = checkedMetadata(b.metadata, 'metadata') ?? {};
+  const metadata = checkMetadata(b.metadata) ?? {};
   const shown: Json = {};
   for (const field of SHOWN_FIELDS) shown[field] = b[field] ?? null;
   shown.input_user = b.user ?? null;
@@ -136,7 +134,7 @@ async function update(request: ResourceRequest): Promise<Json> {
   const other = Object.keys(b).find((k) => k !== 'metadata');
   if (other !== undefined) throw badField(other, 'only metadata can be updated on a stored chat completion');
   if (!('metadata' in b)) throw badField('metadata', 'is required');
-  const metadata = checkedMetadata((b as Json).metadata, 'metadata') ?? {};
+  const metadata = checkMetadata((b as Json).metadata) ?? {};
   const { responses } = request;
   return responses.exclusive(listKey(responses), async () => {
     const found = await read(responses, request.params.completion_id!);
@@ -255,21 +253,6 @@ async function loadOptional(responses: StoredResponses, id: string): Promise<Sto
 
 function listKey(responses: StoredResponses): string {
   return `chat-stored-completions:${derivedId('', responses.principal, 32)}`;
-}
-
-
-/** Metadata as OpenAI takes it: at most 16 string pairs, keys up to 64 characters, values up to 512; null is none. */
-function checkedMetadata(raw: unknown, param: string): Record<string, string> | undefined {
-  if (raw === undefined || raw === null) return undefined;
-  if (typeof raw !== 'object' || Array.isArray(raw)) throw badField(param, 'must be an object of string values');
-  const pairs = Object.entries(raw as Json);
-  if (pairs.length > MAX_METADATA_PAIRS) throw badField(param, `holds at most ${MAX_METADATA_PAIRS} pairs (got ${pairs.length})`);
-  for (const [key, value] of pairs) {
-    if (key.length > MAX_METADATA_KEY) throw badField(param, `keys are at most ${MAX_METADATA_KEY} characters (${JSON.stringify(key.slice(0, 32))}… has ${key.length})`);
-    if (typeof value !== 'string') throw badField(`${param}.${key.slice(0, 64)}`, 'must be a string');
-    if (value.length > MAX_METADATA_VALUE) throw badField(`${param}.${key.slice(0, 64)}`, `is at most ${MAX_METADATA_VALUE} characters (got ${value.length})`);
-  }
-  return raw as Record<string, string>;
 }
 
 function badField(param: string, message: string): LipError {

@@ -8,15 +8,12 @@ import { badField } from './decode-input.js';
 import { decodeResponsesRequest } from './decode-request.js';
 import { resolveItemReferences } from './item-references.js';
 import { itemPage, pageOf } from '../item-pages.js';
+import { checkMetadata } from '../metadata.js';
 
 type Json = Record<string, unknown>;
 
 /** Items one request may add (OpenAI's bound). */
 const MAX_ADDED_ITEMS = 20;
-/** Metadata: at most 16 pairs, keys up to 64 characters, string values up to 512 (OpenAI's). */
-const MAX_METADATA_PAIRS = 16;
-const MAX_METADATA_KEY = 64;
-const MAX_METADATA_VALUE = 512;
 
 const PATH = '/v1/conversations';
 
@@ -50,7 +47,7 @@ export function appendTurn(conversation: ContinuationConversation, responseId: s
 
 async function create({ body, responses }: ResourceRequest): Promise<Json> {
   const b = objectBody(body);
-  const metadata = checkMetadata(b.metadata);
+  const metadata = checkMetadata(b.metadata) ?? {};
   const id = newConversationId();
   const first = b.items === undefined || b.items === null ? undefined : await added(responses, id, undefined, b.items);
   const conversation: ConversationState = { id, createdAt: Math.floor(Date.now() / 1000), metadata, deleted: [], head: first?.head };
@@ -61,7 +58,7 @@ async function create({ body, responses }: ResourceRequest): Promise<Json> {
 async function update(request: ResourceRequest): Promise<Json> {
   const b = objectBody(request.body);
   if (b.metadata === undefined) throw badField('metadata', 'is required');
-  const metadata = checkMetadata(b.metadata);
+  const metadata = checkMetadata(b.metadata) ?? {};
   return changeRecord(request, async () => {
     const conversation = { ...(await read(request)), metadata };
     writeConversation(request.responses, conversation);
@@ -171,18 +168,4 @@ function objectBody(body: unknown): Json {
   if (body === undefined) return {};
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badField('body', 'must be a JSON object');
   return body as Json;
-}
-
-/** Metadata as OpenAI bounds it: at most 16 string pairs, keys up to 64 characters, values up to 512. */
-function checkMetadata(raw: unknown): Record<string, string> {
-  if (raw === undefined || raw === null) return {};
-  if (typeof raw !== 'object' || Array.isArray(raw)) throw badField('metadata', 'must be an object of strings');
-  const entries = Object.entries(raw as Json);
-  if (entries.length > MAX_METADATA_PAIRS) throw badField('metadata', `at most ${MAX_METADATA_PAIRS} pairs`);
-  for (const [key, value] of entries) {
-    if (key.length > MAX_METADATA_KEY) throw badField(`metadata.${key.slice(0, 64)}`, `keys are at most ${MAX_METADATA_KEY} characters`);
-    if (typeof value !== 'string') throw badField(`metadata.${key}`, 'must be a string');
-    if (value.length > MAX_METADATA_VALUE) throw badField(`metadata.${key}`, `values are at most ${MAX_METADATA_VALUE} characters`);
-  }
-  return Object.fromEntries(entries) as Record<string, string>;
 }

@@ -3,6 +3,7 @@ import { WEB_SEARCH_TOOL_NAME, emptyCall } from '../../canonical/index.js';
 import { compileRequestValidator } from '../../wire/request-validator.js';
 import { originsLater, type DecodedRequest, type MessageOrigin, type Origin, type OriginRecorder } from '../protocol.js';
 import { allowedChoice } from '../allowed-tools.js';
+import { checkMetadata } from '../metadata.js';
 import { openaiKnobsOf } from '../provider-options.js';
 import { badField, decodeInput } from './decode-input.js';
 import { RESPONSES_KNOBS, responsesRequestSchema } from './request-schema.js';
@@ -59,6 +60,8 @@ export function decodeResponsesRequest(body: unknown, recorder?: OriginRecorder)
   const b = body as Json;
   // A background response is polled and resumed by id later: it must be stored.
   if (b.background === true && b.store === false) throw badField('background', 'a background response is always stored: send store: true or leave store out');
+  // Bounded as OpenAI bounds it (a resume token it carried was taken out before: session-identity.ts).
+  checkMetadata(b.metadata);
   // A conversation is resolved from the stored responses before the body is decoded (resolve-stored.ts):
   // one left here was sent where nothing runs (a WebSocket turn with generate: false).
   if (b.conversation !== undefined && b.conversation !== null) throw badField('conversation', 'a conversation is resolved only in a request that runs; send its items in input', true);
