@@ -26,6 +26,11 @@ export function storedResponseMissing(id: string): LipError {
   return new LipError('LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND', `Response with id '${id}' not found.`);
 }
 
+/** The same, named by `previous_response_id`: the 404 of an id never stored (`previous_response_not_found`). */
+export function previousResponseMissing(id: string): LipError {
+  return new LipError('LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND', `Previous response with id '${id}' not found.`, { param: 'previous_response_id' });
+}
+
 /**
  * On a body whose conversation is resolved: the conversation, its newest stored response, and
  * how many of the leading `input` items are the conversation's (the rest are the request's own).
