@@ -5,7 +5,7 @@ import { plainCallId } from '../../lib/frontends/state-envelope.js';
 import { KINDS, type KindCase } from '../backends/kinds.js';
 import { CLIENT_DRIVERS, type ClientResult } from '../helpers/clients/index.js';
 import { FOLLOW_UP, QUESTION, TOOLS } from '../helpers/clients/follow-up.js';
-import type { Script } from '../helpers/emulators/index.js';
+import type { RecordedRequest, Script } from '../helpers/emulators/index.js';
 import type { RunningLip } from '../helpers/lip.js';
 import { useStateCheckingKinds } from '../helpers/state-checking-kinds.js';
 
@@ -15,6 +15,21 @@ const idOf = (k: KindCase) => `st-${k.kind}`;
 const kind = (name: string) => KINDS.find((k) => k.kind === name)!;
 /** Turn 1: reasoning (the kind's own tokens) and a tool call (Gemini signs it). */
 const turnOne = (k: KindCase): Script => ({ reasoning: k.reasoning, toolCalls: [{ id: 'call_r', name: 'get_weather', args: '{"city":"Paris"}', signature: 'ts-call' }] });
+/** Turn 1 with interleaved thinking: the kind's reasoning, a call, more signed thinking, a second call. */
+const interleaved = (k: KindCase): Script => ({
+  reasoning: k.reasoning,
+  toolCalls: [
+    { id: 'call_r', name: 'get_weather', args: '{"city":"Paris"}' },
+    { id: 'call_t', name: 'get_time', args: '{"zone":"CET"}', reasoning: { text: ['Now the ', 'time.'], signature: 'sig-2' } },
+  ],
+});
+/** An Anthropic or Bedrock request's assistant turns in order: thinking by signature, redacted thinking by data, calls by name (text left out). */
+const assistantOrder = (request: RecordedRequest): string[] => (request.body.messages as { role: string; content: Record<string, any>[] }[])
+  .filter((m) => m.role === 'assistant').flatMap((m) => m.content).flatMap((b) => {
+    const label = b.type === 'thinking' ? b.signature : b.type === 'redacted_thinking' ? b.data : b.type === 'tool_use' ? b.name
+      : b.reasoningContent?.reasoningText?.signature ?? b.reasoningContent?.redactedContent ?? b.toolUse?.name;
+    return typeof label === 'string' ? [label] : [];
+  });
 
 /**
  * Provider state survives a client round trip through every client protocol (issue #14). For
@@ -24,6 +39,8 @@ const turnOne = (k: KindCase): Script => ({ reasoning: k.reasoning, toolCalls: [
  * missing or altered (Anthropic thinking signature and redacted data, OpenAI encrypted reasoning
  * with its item id, Gemini thoughtSignature on the functionCall part, Bedrock's reasoning
  * signature and redacted content). OpenAI Chat issues no state: its tool-call ids stay plain.
+ * Anthropic's interleaved thinking (thinking between a turn's tool calls, Claude on Bedrock too)
+ * comes back whole, the thinking before a call before that call.
  * Then: dropping or altering a token gets the provider's 400; a forged envelope gets lip's 400;
  * and state of one dialect is never sent to a backend of another (failover across providers).
  */
@@ -61,6 +78,27 @@ describe('e2e: provider state survives a round trip through every client protoco
           }
           expect(replay.raw, 'no envelope reaches the upstream').not.to.contain('lip1');
           expect(k.toolHistory(replay).calls).to.deep.equal([{ name: 'get_weather', args: { city: 'Paris' } }]);
+        });
+      }
+    }
+  }
+
+  // Anthropic's interleaved thinking (Claude on Bedrock too): the turn's thinking after its first
+  // call must come back, unchanged, with the rest of the turn's.
+  for (const frontend of Object.keys(FRONTENDS)) {
+    for (const k of [kind('anthropic'), kind('bedrock')]) {
+      for (const stream of [true, false]) {
+        it(`${frontend} client -> ${k.kind}: a ${stream ? 'streamed' : 'whole'} turn's thinking between its tool calls comes back before its call`, async () => {
+          const emu = emulators.get(k.kind)!;
+          emu.enqueue(interleaved(k));
+          const r = await CLIENT_DRIVERS[frontend]!.run(lip.url, { model: `${idOf(k)}:model-x`, stream, tools: TOOLS, reasoning: true, messages: [{ role: 'user', text: QUESTION }] });
+          expect(r.error, JSON.stringify(r.error)).to.equal(undefined);
+          expect(r.toolCalls.map((c) => c.name)).to.deep.equal(['get_weather', 'get_time']);
+          emu.enqueue({ text: 'Sunny.' });
+          await FOLLOW_UP[frontend]!(lip.url, `${idOf(k)}:model-x`, r); // the emulator refuses a turn that lacks any of its thinking
+          // A Converse turn's reasoning goes ahead of its tool use (bedrock/encode-messages.ts).
+          const order = k.kind === 'bedrock' ? ['sig-1', 'redacted-blob', 'sig-2', 'get_weather', 'get_time'] : ['sig-1', 'redacted-blob', 'get_weather', 'sig-2', 'get_time'];
+          expect(assistantOrder(emu.requests[1]!)).to.deep.equal(order);
         });
       }
     }

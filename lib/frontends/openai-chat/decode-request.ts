@@ -28,7 +28,9 @@ const CUSTOM_CALL_FIELDS = { name: 'custom.name', arguments: 'custom.input' };
  * ones custom calls, their `input` the arguments), custom tools custom tool definitions,
  * `reasoning_content` (or `reasoning`) a reasoning part; `tool` messages tool_result parts.
  * A tool-call id that carries provider state (turn-state.ts) is opened: the plain id, the call's
- * signature, and the turn's reasoning ahead of the rest of the turn. The OpenAI knobs of
+ * signature, and the reasoning that came before the call: the first call's leads the turn (ahead
+ * of its text, whose place among the reasoning Chat does not keep), a later call's goes right
+ * before that call (interleaved thinking). The OpenAI knobs of
  * CHAT_KNOBS (service tier, prompt-cache key, ...) become `providerOptions.openai`; `user`, else
  * `safety_identifier`, is the end user. `web_search_options` is the hosted web search tool, after
  * the function tools (the object kept as its declaration); the `annotations` of an echoed answer
@@ -75,7 +77,6 @@ export function decodeChatRequest(body: unknown, recorder?: OriginRecorder): Dec
         }
         const parts: Part[] = [];
         const from = messageOrigins && ([] as (Origin | undefined)[]); // the parts' origins, when recording
-        let carried = 0;
         const reasoning = m.reasoning_content ?? m.reasoning;
         if (typeof reasoning === 'string' && reasoning.length > 0) {
           parts.push({ type: 'reasoning', dialect: REASONING_DIALECTS.openaiChat, text: reasoning });
@@ -97,11 +98,11 @@ export function decodeChatRequest(body: unknown, recorder?: OriginRecorder): Dec
         ((m.tool_calls ?? []) as Json[]).forEach((c, j) => {
           const at = `${path}.tool_calls[${j}]`;
           const { id, call, reasoning: state } = openCallId(c.id, `${at}.id`);
-          // The turn's provider state, sealed in the first call's id, leads the turn as its reasoning.
+          // The reasoning before the call: the first call's (before any of it) leads the turn, a later call's goes right before it.
           if (state) {
-            parts.splice(carried, 0, ...state.map((s): Part => ({ type: 'reasoning', ...s })));
-            from?.splice(carried, 0, ...state.map(() => ({ at: `${at}.id` })));
-            carried += state.length;
+            const where = j === 0 ? 0 : parts.length;
+            parts.splice(where, 0, ...state.map((s): Part => ({ type: 'reasoning', ...s })));
+            from?.splice(where, 0, ...state.map(() => ({ at: `${at}.id` })));
           }
           const signed = call ? { signature: call.signature, dialect: call.dialect } : {};
           if (c.type === 'custom') parts.push({ type: 'tool_call', id, name: c.custom.name, arguments: c.custom.input, custom: true, ...signed });

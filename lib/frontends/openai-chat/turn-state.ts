@@ -5,21 +5,26 @@ import { MAX_ID_STATE_CHARS, sealCallId, type CarriedState } from '../state-enve
  * The provider state of one assistant turn, for a protocol whose only echoed slot is the tool
  * call id (Chat Completions has no field for signatures or opaque reasoning). It gathers the
  * turn's signed and opaque reasoning (a signature with the reasoning text it signs, which an
- * Anthropic follow-up must repeat exactly) and seals it into the first tool call's id; each call
- * also carries its own signature (Gemini). A turn without a tool call has nowhere to put it: its
- * state does not survive a Chat client (docs/frontends/openai-chat.md). Nothing is kept for a
- * turn without reasoning, and a reasoning text past MAX_ID_STATE_CHARS is not kept.
+ * Anthropic follow-up must repeat exactly) and seals what came before a tool call into that
+ * call's id: the first call carries the reasoning before it, each later one the reasoning since
+ * the call before (Anthropic's interleaved thinking, which must come back too); each call also
+ * carries its own signature (Gemini). Reasoning after the last call, or in a turn without a tool
+ * call, has nowhere to go: it does not survive a Chat client (docs/frontends/openai-chat.md).
+ * Nothing is kept for a turn without reasoning, and a reasoning text past MAX_ID_STATE_CHARS is
+ * not kept.
  *
  * ```
  * reasoning_delta "plan" -> reasoning_signature s1 (anthropic.thinking) -> tool_call_started call_1
- * call id on the wire: call_1_lip1_<[["anthropic.thinking",{"t":"plan","s":"s1"}]]>
+ *   -> reasoning_delta "next" -> reasoning_signature s2 (anthropic.thinking) -> tool_call_started call_2
+ * call ids on the wire: call_1_lip1_<[["anthropic.thinking",{"t":"plan","s":"s1"}]]>
+ *                       call_2_lip1_<[["anthropic.thinking",{"t":"next","s":"s2"}]]>
  * ```
  * @see spec/frontends/openai-chat/turn-state.spec.ts
  */
 export class TurnState {
   private text = '';
-  private readonly states: CarriedState[] = [];
-  private sealed = false;
+  /** The state gathered since the last tool call. */
+  private states: CarriedState[] = [];
 
   /** Notes what an event adds to the turn's state. */
   push(event: LipEvent): void {
@@ -41,10 +46,10 @@ export class TurnState {
     }
   }
 
-  /** The wire id of a starting tool call: the first carries the turn's state, each its own signature. */
+  /** The wire id of a starting tool call: it carries the state gathered since the call before, and its own signature. */
   callId(call: { readonly id: string; readonly signature?: string; readonly dialect?: string }): string {
-    const reasoning = this.sealed ? [] : this.states;
-    this.sealed = true;
+    const reasoning = this.states;
+    this.states = [];
     return sealCallId(call.id, { ...(call.signature && call.dialect ? { call: { dialect: call.dialect, signature: call.signature } } : {}), reasoning });
   }
 }

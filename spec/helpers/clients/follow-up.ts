@@ -17,7 +17,7 @@ export type FollowUp = (baseUrl: string, model: string, first: ClientResult) => 
 
 /**
  * The second turn of a reasoning conversation, the way real clients send it: the SDK's own
- * assistant output (`first.raw`) goes back verbatim with the tool result. The client drivers
+ * assistant output (`first.raw`) goes back verbatim with a tool result for each call. The client drivers
  * speak a protocol-neutral history that has no room for signatures, hence these four.
  */
 export const FOLLOW_UP: Record<string, FollowUp> = {
@@ -27,14 +27,14 @@ export const FOLLOW_UP: Record<string, FollowUp> = {
     const assistant = { role: 'assistant' as const, content: message.content, tool_calls: message.tool_calls, ...(first.reasoning ? { reasoning_content: first.reasoning } : {}) };
     return client.chat.completions.create({
       model, reasoning_effort: 'medium', tools: TOOLS.map((t) => ({ type: 'function' as const, function: t })),
-      messages: [{ role: 'user', content: QUESTION }, assistant, { role: 'tool', tool_call_id: first.toolCalls[0]!.id, content: TOOL_RESULT }],
+      messages: [{ role: 'user', content: QUESTION }, assistant, ...first.toolCalls.map((c) => ({ role: 'tool' as const, tool_call_id: c.id, content: TOOL_RESULT }))],
     });
   },
   async 'openai-responses'(baseUrl, model, first) {
     const client = new OpenAI({ baseURL: `${baseUrl}/v1`, apiKey: 'k', maxRetries: 0 });
     const input: ResponseInputItem[] = [
       { role: 'user', content: QUESTION }, ...((first.raw as Response).output as ResponseInputItem[]),
-      { type: 'function_call_output', call_id: first.toolCalls[0]!.id, output: TOOL_RESULT },
+      ...first.toolCalls.map((c): ResponseInputItem => ({ type: 'function_call_output', call_id: c.id, output: TOOL_RESULT })),
     ];
     return client.responses.create({
       model, input, store: false, include: ['reasoning.encrypted_content'], reasoning: { effort: 'medium', summary: 'auto' },
@@ -48,19 +48,18 @@ export const FOLLOW_UP: Record<string, FollowUp> = {
       tools: TOOLS.map((t) => ({ name: t.name, description: t.description!, input_schema: t.parameters as { type: 'object' } })),
       messages: [
         { role: 'user', content: QUESTION }, { role: 'assistant', content: (first.raw as Anthropic.Message).content },
-        { role: 'user', content: [{ type: 'tool_result', tool_use_id: first.toolCalls[0]!.id, content: TOOL_RESULT }] },
+        { role: 'user', content: first.toolCalls.map((c) => ({ type: 'tool_result' as const, tool_use_id: c.id, content: TOOL_RESULT })) },
       ],
     });
   },
   async gemini(baseUrl, model, first) {
     const ai = new GoogleGenAI({ apiKey: 'k', httpOptions: { baseUrl, apiVersion: 'v1beta' } });
     const modelTurn = (first.raw as { candidates: { content: Content }[] }).candidates[0]!.content;
-    const call = first.toolCalls[0]!;
     return ai.models.generateContent({
       model,
       contents: [
         { role: 'user', parts: [{ text: QUESTION }] }, modelTurn,
-        { role: 'user', parts: [{ functionResponse: { ...(call.id ? { id: call.id } : {}), name: call.name, response: { result: TOOL_RESULT } } }] },
+        { role: 'user', parts: first.toolCalls.map((call) => ({ functionResponse: { ...(call.id ? { id: call.id } : {}), name: call.name, response: { result: TOOL_RESULT } } })) },
       ],
       config: { tools: [{ functionDeclarations: TOOLS.map((t) => ({ name: t.name, description: t.description, parametersJsonSchema: t.parameters })) }], thinkingConfig: { includeThoughts: true } },
     });

@@ -1,7 +1,7 @@
 import { bearerKey, sse, startEmulator, type Emulator, type EmulatorProtocol, type RecordedRequest } from './emulator-server.js';
 import { refuseAnthropic } from './wire-identifiers.js';
 import { refuseAnthropicCache, refuseAnthropicCombination, refuseAnthropicText } from './anthropic-rules.js';
-import { argumentsObject, deltas, finishOf, joined, type CitationScript, type Frame, type Script, type SearchScript, type UsageScript } from './script.js';
+import { argumentsObject, deltas, finishOf, joined, type CitationScript, type Frame, type ReasoningScript, type Script, type SearchScript, type UsageScript } from './script.js';
 import { signedTurnRefusal } from './state-check.js';
 
 const STOP: Record<string, string> = { stop: 'end_turn', length: 'max_tokens', tool_calls: 'tool_use', content_filter: 'refusal', stop_sequence: 'stop_sequence' };
@@ -128,13 +128,34 @@ function hostedFrames(block: Readonly<Record<string, unknown>>, index: number, f
   ];
 }
 
+/** A reasoning script's blocks in a whole answer: thinking (with its signature), then redacted thinking. */
+function reasoningBlocks(r: ReasoningScript | undefined): Record<string, unknown>[] {
+  const blocks: Record<string, unknown>[] = [];
+  if (r?.text !== undefined || r?.signature !== undefined) blocks.push({ type: 'thinking', thinking: joined(r.text), signature: r.signature ?? '' });
+  if (r?.redacted !== undefined) blocks.push({ type: 'redacted_thinking', data: r.redacted });
+  return blocks;
+}
+
+/** A reasoning script's blocks as Anthropic streams them from `index` on: thinking deltas with the `signature_delta` before its stop, redacted thinking whole. */
+function reasoningFrames(r: ReasoningScript | undefined, index: number, frame: (type: string, data: Record<string, unknown>, output?: boolean) => Frame): Frame[] {
+  const frames: Frame[] = [];
+  if (r && (r.text !== undefined || r.signature !== undefined)) {
+    frames.push(frame('content_block_start', { index, content_block: { type: 'thinking', thinking: '', signature: '' } }));
+    for (const text of deltas(r.text)) frames.push(frame('content_block_delta', { index, delta: { type: 'thinking_delta', thinking: text } }, true));
+    if (r.signature !== undefined) frames.push(frame('content_block_delta', { index, delta: { type: 'signature_delta', signature: r.signature } }));
+    frames.push(frame('content_block_stop', { index: index++ }));
+  }
+  if (r?.redacted !== undefined) {
+    frames.push(frame('content_block_start', { index, content_block: { type: 'redacted_thinking', data: r.redacted } }, true));
+    frames.push(frame('content_block_stop', { index }));
+  }
+  return frames;
+}
+
 function content(script: Script): Record<string, unknown>[] {
   const blocks: Record<string, unknown>[] = [];
   if (script.compaction !== undefined) blocks.push({ ...script.compaction.block });
-  if (script.reasoning?.text !== undefined || script.reasoning?.signature !== undefined) {
-    blocks.push({ type: 'thinking', thinking: joined(script.reasoning.text), signature: script.reasoning.signature ?? '' });
-  }
-  if (script.reasoning?.redacted !== undefined) blocks.push({ type: 'redacted_thinking', data: script.reasoning.redacted });
+  blocks.push(...reasoningBlocks(script.reasoning));
   (script.searches ?? []).forEach((search, i) => {
     blocks.push({ type: 'server_tool_use', id: searchId(search, i), name: 'web_search', input: { query: search.query } });
     blocks.push({ type: 'web_search_tool_result', tool_use_id: searchId(search, i), content: searchContent(search) });
@@ -144,6 +165,7 @@ function content(script: Script): Record<string, unknown>[] {
     blocks.push({ type: 'text', text: block.deltas.join(''), ...(block.citations.length > 0 ? { citations: block.citations } : {}) });
   }
   (script.toolCalls ?? []).forEach((call, i) => {
+    blocks.push(...reasoningBlocks(call.reasoning));
     blocks.push({ type: 'tool_use', id: call.id ?? `toolu_emu${i + 1}`, name: call.name, input: argumentsObject(call.args), ...(call.caller ? { caller: call.caller } : {}), ...(call.toolset ? { toolset_name: call.toolset } : {}) });
   });
   return blocks;
@@ -156,7 +178,8 @@ function content(script: Script): Record<string, unknown>[] {
  * `signature_delta` before its stop, redacted thinking, a web search's
  * `server_tool_use` and `web_search_tool_result`, another server tool's blocks (script `hosted`:
  * hostedFrames), text (a cited delta in a block of its own, its `citations_delta` first),
- * tool_use with the script's `caller` and `toolset_name` and `input_json_delta`), `message_delta`
+ * tool_use with the script's `caller` and `toolset_name` and `input_json_delta`, after the
+ * call's own thinking when it has some: interleaved thinking), `message_delta`
  * (stop reason, cumulative usage, the searches and fetches it ran, the iterations of a compacted
  * answer, the `container` of script `hostedMeta`),
  * `message_stop`. A whole answer has the same blocks in `content` and the container as its
@@ -208,17 +231,8 @@ export const anthropicProtocol: EmulatorProtocol = {
     frames.push({ text: sse({ type: 'ping' }, 'ping'), output: false });
     let index = 0;
     if (script.compaction !== undefined) frames.push(...compactionFrames(script.compaction.block, index++, frame));
-    const r = script.reasoning;
-    if (r && (r.text !== undefined || r.signature !== undefined)) {
-      frames.push(frame('content_block_start', { index, content_block: { type: 'thinking', thinking: '', signature: '' } }));
-      for (const text of deltas(r.text)) frames.push(frame('content_block_delta', { index, delta: { type: 'thinking_delta', thinking: text } }, true));
-      if (r.signature !== undefined) frames.push(frame('content_block_delta', { index, delta: { type: 'signature_delta', signature: r.signature } }));
-      frames.push(frame('content_block_stop', { index: index++ }));
-    }
-    if (r?.redacted !== undefined) {
-      frames.push(frame('content_block_start', { index, content_block: { type: 'redacted_thinking', data: r.redacted } }, true));
-      frames.push(frame('content_block_stop', { index: index++ }));
-    }
+    frames.push(...reasoningFrames(script.reasoning, index, frame));
+    index += reasoningBlocks(script.reasoning).length;
     (script.searches ?? []).forEach((search, i) => {
       frames.push(frame('content_block_start', { index, content_block: { type: 'server_tool_use', id: searchId(search, i), name: 'web_search', input: {} } }));
       frames.push(frame('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: JSON.stringify({ query: search.query }) } }, true));
@@ -234,6 +248,8 @@ export const anthropicProtocol: EmulatorProtocol = {
       frames.push(frame('content_block_stop', { index: index++ }));
     }
     (script.toolCalls ?? []).forEach((call, i) => {
+      frames.push(...reasoningFrames(call.reasoning, index, frame));
+      index += reasoningBlocks(call.reasoning).length;
       frames.push(frame('content_block_start', { index, content_block: { type: 'tool_use', id: call.id ?? `toolu_emu${i + 1}`, name: call.name, input: {}, ...(call.caller ? { caller: call.caller } : {}), ...(call.toolset ? { toolset_name: call.toolset } : {}) } }, true));
       frames.push(frame('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: '' } }));
       for (const args of deltas(call.args)) frames.push(frame('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: args } }, true));

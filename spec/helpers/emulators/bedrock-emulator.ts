@@ -5,7 +5,7 @@ import { EventStreamCodec } from '@smithy/eventstream-codec';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { Sha256 } from '../../../lib/backends/bedrock/sha256.js';
 import { bearerKey, startEmulator, type Emulator, type EmulatorProtocol, type RecordedRequest } from './emulator-server.js';
-import { argumentsObject, deltas, emulatedEmbedding, finishOf, joined, type CitationScript, type Frame, type Script, type UsageScript } from './script.js';
+import { argumentsObject, deltas, emulatedEmbedding, finishOf, joined, type CitationScript, type Frame, type ReasoningScript, type Script, type UsageScript } from './script.js';
 import { signedTurnRefusal } from './state-check.js';
 
 /**
@@ -74,15 +74,35 @@ function citedBlocks(script: Script): { deltas: string[]; citations: Record<stri
 
 const citesDocuments = (script: Script) => (script.citations ?? []).some((c) => c.document !== undefined);
 
-function content(script: Script): Record<string, unknown>[] {
+/** A reasoning script's blocks in a whole answer: the reasoning text (with its signature), then the redacted content. */
+function reasoningBlocks(r: ReasoningScript | undefined): Record<string, unknown>[] {
   const blocks: Record<string, unknown>[] = [];
-  const r = script.reasoning;
-  if (r?.text !== undefined || r?.signature !== undefined) blocks.push({ reasoningContent: { reasoningText: { text: joined(r!.text), ...(r!.signature ? { signature: r!.signature } : {}) } } });
+  if (r?.text !== undefined || r?.signature !== undefined) blocks.push({ reasoningContent: { reasoningText: { text: joined(r.text), ...(r.signature ? { signature: r.signature } : {}) } } });
   if (r?.redacted !== undefined) blocks.push({ reasoningContent: { redactedContent: r.redacted } });
+  return blocks;
+}
+
+/** A reasoning script's blocks as Converse streams them from `index` on: text deltas with the signature before the block stops, then the redacted content. */
+function reasoningFrames(r: ReasoningScript | undefined, index: number, frame: (type: string, payload: unknown, output?: boolean) => Frame): Frame[] {
+  const frames: Frame[] = [];
+  if (r && (r.text !== undefined || r.signature !== undefined)) {
+    for (const text of deltas(r.text)) frames.push(frame('contentBlockDelta', { contentBlockIndex: index, delta: { reasoningContent: { text } } }, true));
+    if (r.signature !== undefined) frames.push(frame('contentBlockDelta', { contentBlockIndex: index, delta: { reasoningContent: { signature: r.signature } } }));
+    frames.push(frame('contentBlockStop', { contentBlockIndex: index++ }));
+  }
+  if (r?.redacted !== undefined) {
+    frames.push(frame('contentBlockDelta', { contentBlockIndex: index, delta: { reasoningContent: { redactedContent: r.redacted } } }, true));
+    frames.push(frame('contentBlockStop', { contentBlockIndex: index }));
+  }
+  return frames;
+}
+
+function content(script: Script): Record<string, unknown>[] {
+  const blocks: Record<string, unknown>[] = [...reasoningBlocks(script.reasoning)];
   if (citesDocuments(script)) {
     for (const b of citedBlocks(script)) blocks.push(b.citations.length > 0 ? { citationsContent: { content: [{ text: b.deltas.join('') }], citations: b.citations } } : { text: b.deltas.join('') });
   } else if (deltas(script.text).length > 0) blocks.push({ text: joined(script.text) });
-  (script.toolCalls ?? []).forEach((call, i) => blocks.push({ toolUse: { toolUseId: call.id ?? `tooluse_emu${i + 1}`, name: call.name, input: argumentsObject(call.args) } }));
+  (script.toolCalls ?? []).forEach((call, i) => blocks.push(...reasoningBlocks(call.reasoning), { toolUse: { toolUseId: call.id ?? `tooluse_emu${i + 1}`, name: call.name, input: argumentsObject(call.args) } }));
   return blocks;
 }
 
@@ -281,7 +301,8 @@ export async function verifyBedrockRequest(request: RecordedRequest): Promise<{ 
  * `POST /model/{id}/converse-stream` streams `application/vnd.amazon.eventstream` frames
  * (CRC-checked, encoded with `@smithy/eventstream-codec`, written in 7-byte slices so frames
  * straddle chunks): messageStart, reasoning deltas with the signature before the block stops,
- * redacted reasoning, text, toolUse start/input/stop by contentBlockIndex, messageStop with the
+ * redacted reasoning, text, toolUse start/input/stop by contentBlockIndex (after the call's own
+ * reasoning when it has some: interleaved thinking), messageStop with the
  * stopReason, and the usage in a metadata event after it. `POST /model/{id}/converse` answers
  * one JSON object; `POST /model/{id}/invoke` (InvokeModel) embeds with Titan and Cohere models
  * (`invokeModelAnswer`); `GET /foundation-models` lists models (ListFoundationModels). Every request
@@ -340,16 +361,8 @@ export const bedrockProtocol: EmulatorProtocol = {
     const frame = (type: string, payload: unknown, output = false): Frame => ({ text: '', bytes: bedrockFrame(type, payload), output });
     const frames: Frame[] = [frame('messageStart', { role: 'assistant' })];
     let index = 0;
-    const r = script.reasoning;
-    if (r && (r.text !== undefined || r.signature !== undefined)) {
-      for (const text of deltas(r.text)) frames.push(frame('contentBlockDelta', { contentBlockIndex: index, delta: { reasoningContent: { text } } }, true));
-      if (r.signature !== undefined) frames.push(frame('contentBlockDelta', { contentBlockIndex: index, delta: { reasoningContent: { signature: r.signature } } }));
-      frames.push(frame('contentBlockStop', { contentBlockIndex: index++ }));
-    }
-    if (r?.redacted !== undefined) {
-      frames.push(frame('contentBlockDelta', { contentBlockIndex: index, delta: { reasoningContent: { redactedContent: r.redacted } } }, true));
-      frames.push(frame('contentBlockStop', { contentBlockIndex: index++ }));
-    }
+    frames.push(...reasoningFrames(script.reasoning, index, frame));
+    index += reasoningBlocks(script.reasoning).length;
     const text = deltas(script.text);
     if (citesDocuments(script)) {
       for (const b of citedBlocks(script)) {
@@ -362,6 +375,8 @@ export const bedrockProtocol: EmulatorProtocol = {
       frames.push(frame('contentBlockStop', { contentBlockIndex: index++ }));
     }
     (script.toolCalls ?? []).forEach((call, i) => {
+      frames.push(...reasoningFrames(call.reasoning, index, frame));
+      index += reasoningBlocks(call.reasoning).length;
       frames.push(frame('contentBlockStart', { contentBlockIndex: index, start: { toolUse: { toolUseId: call.id ?? `tooluse_emu${i + 1}`, name: call.name } } }, true));
       for (const input of deltas(call.args)) frames.push(frame('contentBlockDelta', { contentBlockIndex: index, delta: { toolUse: { input } } }, true));
       frames.push(frame('contentBlockStop', { contentBlockIndex: index++ }));

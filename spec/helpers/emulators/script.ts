@@ -49,6 +49,12 @@ export interface ToolCallScript {
   readonly clientItem?: 'shell_call' | 'apply_patch_call' | 'local_shell_call' | 'computer_call';
   /** A `computer_call`'s `pending_safety_checks` (OpenAI Responses; none by default). */
   readonly safetyChecks?: readonly Readonly<Record<string, unknown>>[];
+  /**
+   * Interleaved thinking: the reasoning the model did right before this call, after the calls
+   * before it. Anthropic and Bedrock write its blocks (thinking, then redacted) before the call's;
+   * the other emulators ignore it.
+   */
+  readonly reasoning?: ReasoningScript;
 }
 
 export interface ReasoningScript {

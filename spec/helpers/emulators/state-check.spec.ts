@@ -19,9 +19,17 @@ describe('emulators: refusing follow-ups that drop or alter issued state', () =>
     expect(signedTurnRefusal(turn([{ ...whole[0], thinking: 'Thinking!' }, whole[1], whole[2]]), signed, anthropicShape)).to.contain('Invalid `signature`');
     expect(signedTurnRefusal(turn([{ ...whole[0], signature: 'sig-2' }, whole[1], whole[2]]), signed, anthropicShape)).to.contain('Invalid `signature`');
     expect(signedTurnRefusal(turn([whole[0], { type: 'redacted_thinking', data: 'X' }, whole[2]]), signed, anthropicShape)).to.contain('Invalid `data`');
-    expect(signedTurnRefusal(turn([whole[0], whole[2]]), signed, anthropicShape)).to.contain('must start with a thinking block');
+    expect(signedTurnRefusal(turn([whole[0], whole[2]]), signed, anthropicShape)).to.contain('blocks in the latest assistant message cannot be modified');
     expect(signedTurnRefusal(turn([whole[2], whole[0], whole[1]]), signed, anthropicShape)).to.contain('must start with a thinking block');
     expect(signedTurnRefusal(turn([whole[2]]), [], anthropicShape), 'nothing issued: nothing required').to.equal(undefined);
+  });
+
+  it('signed thinking: interleaved thinking (between a turn\'s calls) is the turn\'s too', () => {
+    const issued: Script[] = [{ ...signed[0]!, toolCalls: [...signed[0]!.toolCalls!, { id: 'c2', name: 'g', args: '{}', reasoning: { text: 'Then', signature: 'sig-2' } }] }];
+    const later = [{ type: 'thinking', thinking: 'Then', signature: 'sig-2' }, { type: 'tool_use', id: 'c2', name: 'g', input: {} }];
+    expect(signedTurnRefusal(turn([...whole, ...later]), issued, anthropicShape)).to.equal(undefined);
+    expect(signedTurnRefusal(turn([...whole, later[1]]), issued, anthropicShape)).to.contain('blocks in the latest assistant message cannot be modified');
+    expect(signedTurnRefusal(turn([...whole, { ...later[0], thinking: 'Then!' }, later[1]]), issued, anthropicShape)).to.contain('Invalid `signature`');
   });
 
   it('Gemini: refuses a signature it never issued and a signed functionCall without its signature', () => {

@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { joined, type Script } from './script.js';
+import { joined, type ReasoningScript, type Script } from './script.js';
 
 /**
  * How the providers that sign turns refuse a follow-up whose opaque state was dropped or altered,
@@ -16,15 +16,23 @@ export interface SignedTurnShape {
   defaultToolId(index: number): string;
 }
 
+/** A turn's signed or redacted reasoning: the script's own and its calls' (interleaved thinking). */
+function signedReasoning(script: Script): ReasoningScript[] {
+  return [script.reasoning, ...(script.toolCalls ?? []).map((c) => c.reasoning)]
+    .filter((r): r is ReasoningScript => r?.signature !== undefined || r?.redacted !== undefined);
+}
+
 /**
  * Anthropic (and Claude on Bedrock): every thinking block sent back must carry a signature this
  * upstream issued over exactly that text, every redacted block data it issued; an assistant turn
- * holding a tool call it issued after signed thinking must hold that thinking, unmodified, first.
+ * holding a tool call it issued after signed thinking must hold all that turn's thinking (the
+ * thinking between its calls too), unmodified, and start with thinking.
  */
 export function signedTurnRefusal(messages: unknown, issued: readonly Script[], shape: SignedTurnShape): string | undefined {
-  const turns = issued.filter((s) => s.reasoning?.signature !== undefined || s.reasoning?.redacted !== undefined);
-  const signed = new Map(turns.flatMap((s) => (s.reasoning!.signature !== undefined ? [[s.reasoning!.signature, joined(s.reasoning!.text)] as const] : [])));
-  const redacted = new Set(turns.flatMap((s) => (s.reasoning!.redacted !== undefined ? [s.reasoning!.redacted] : [])));
+  const turns = issued.filter((s) => signedReasoning(s).length > 0);
+  const reasoning = turns.flatMap(signedReasoning);
+  const signed = new Map(reasoning.flatMap((r) => (r.signature !== undefined ? [[r.signature, joined(r.text)] as const] : [])));
+  const redacted = new Set(reasoning.flatMap((r) => (r.redacted !== undefined ? [r.redacted] : [])));
   const list = Array.isArray(messages) ? (messages as Json[]) : [];
   for (const [i, m] of list.entries()) {
     if (m?.role !== 'assistant' || !Array.isArray(m.content)) continue;
@@ -38,11 +46,12 @@ export function signedTurnRefusal(messages: unknown, issued: readonly Script[], 
     for (const s of turns) {
       const ids = (s.toolCalls ?? []).map((c, k) => c.id ?? shape.defaultToolId(k));
       if (!blocks.some((b) => ids.includes(shape.toolId(b) ?? ''))) continue;
-      const r = s.reasoning!;
-      const whole = (r.signature === undefined || blocks.some((b) => shape.thinking(b)?.signature === r.signature))
-        && (r.redacted === undefined || blocks.some((b) => shape.redacted(b) === r.redacted));
+      const whole = signedReasoning(s).every((r) => (r.signature === undefined || blocks.some((b) => shape.thinking(b)?.signature === r.signature))
+        && (r.redacted === undefined || blocks.some((b) => shape.redacted(b) === r.redacted)));
+      // Anthropic's words when a turn's thinking was dropped (interleaved thinking between its calls).
+      if (!whole) return `messages.${i}.content: \`thinking\` or \`redacted_thinking\` blocks in the latest assistant message cannot be modified. These blocks must remain as they were in the original response.`;
       const first = blocks[0] && (shape.thinking(blocks[0]) || shape.redacted(blocks[0]) !== undefined);
-      if (!whole || !first) {
+      if (!first) {
         return `messages.${i}.content.0.type: Expected \`thinking\` or \`redacted_thinking\`, but found \`${String(blocks[0]?.type ?? Object.keys(blocks[0] ?? {})[0])}\`. When \`thinking\` is enabled, a final \`assistant\` message must start with a thinking block (preceeding the lastmost set of \`tool_use\` and \`tool_result\` blocks).`;
       }
     }
