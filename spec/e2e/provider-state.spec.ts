@@ -76,6 +76,11 @@ describe('e2e: provider state survives a round trip through every client protoco
           } else {
             expect(k.replayedReasoning(replay)).to.deep.equal(k.ownReplay);
           }
+          if (k.kind === 'openai-responses') {
+            // The reasoning's summary goes back with its encrypted content (a whole answer to a Chat client once lost it).
+            const items = (replay.body.input as { type: string; summary?: { text: string }[] }[]).filter((i) => i.type === 'reasoning');
+            expect(items.map((i) => i.summary?.map((p) => p.text))).to.deep.equal([['Thinking']]);
+          }
           expect(replay.raw, 'no envelope reaches the upstream').not.to.contain('lip1');
           expect(k.toolHistory(replay).calls).to.deep.equal([{ name: 'get_weather', args: { city: 'Paris' } }]);
         });

@@ -1,4 +1,4 @@
-import type { CollectedBlock, LipEvent } from '../../canonical/index.js';
+import type { CollectedBlock, CollectedReasoning, LipEvent } from '../../canonical/index.js';
 import { MAX_ID_STATE_CHARS, sealCallId, type CarriedState } from '../state-envelope.js';
 
 /**
@@ -54,18 +54,31 @@ export class TurnState {
   }
 }
 
-/** A collected response's tool-call wire ids (TurnState over its blocks), in the order of `toolCalls`. */
+/**
+ * A collected response's tool-call wire ids: TurnState fed the events its blocks were folded from
+ * (collect.ts), so that a whole answer's ids are a stream's.
+ */
 export function collectedCallIds(blocks: readonly CollectedBlock[]): Map<string, string> {
   const state = new TurnState();
   const ids = new Map<string, string>();
   for (const block of blocks) {
     if (block.type === 'tool_call') ids.set(block.id, state.callId(block));
-    else if (block.type === 'reasoning') {
-      if (block.text) state.push({ type: 'reasoning_delta', text: block.text });
-      if (block.opaque !== undefined) state.push({ type: 'reasoning_opaque', dialect: block.dialect ?? '', data: block.opaque, ...(block.id ? { id: block.id } : {}) });
-      else if (block.signature !== undefined) state.push({ type: 'reasoning_signature', signature: block.signature, ...(block.dialect !== undefined ? { dialect: block.dialect } : {}) });
-      else state.push({ type: 'reasoning_signature', signature: '' }); // unsigned text: not state, ends the block
-    }
+    else if (block.type === 'reasoning') for (const event of reasoningEvents(block)) state.push(event);
   }
   return ids;
+}
+
+/**
+ * The events a collected reasoning block was folded from. An unsigned block is only its text,
+ * which a stream's opaque reasoning right after takes along (a Responses reasoning item: summary,
+ * then encrypted content, two blocks when collected); a signature without text of its own is
+ * standalone (it signed none of the text before it, or the collector would have put it there).
+ */
+function reasoningEvents(block: CollectedReasoning): LipEvent[] {
+  const events: LipEvent[] = block.text ? [{ type: 'reasoning_delta', text: block.text }] : [];
+  if (block.opaque !== undefined) events.push({ type: 'reasoning_opaque', dialect: block.dialect ?? '', data: block.opaque, ...(block.id ? { id: block.id } : {}) });
+  else if (block.signature !== undefined) {
+    events.push({ type: 'reasoning_signature', signature: block.signature, ...(block.dialect !== undefined ? { dialect: block.dialect } : {}), ...(block.text ? {} : { standalone: true as const }) });
+  }
+  return events;
 }

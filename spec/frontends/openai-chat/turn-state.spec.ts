@@ -69,6 +69,29 @@ describe('frontends/openai-chat/turn-state', () => {
     expect(echoed([sealCallId('a', { reasoning }), 'b'])).to.deep.equal(['reasoning sig-a', 'reasoning sig-b', 'text', 'call a', 'call b']);
   });
 
+  it('gives a whole response the ids a stream gets: a Responses summary goes with the encrypted reasoning after it', () => {
+    const events: LipEvent[] = [
+      { type: 'reasoning_delta', text: 'step one' },
+      { type: 'reasoning_opaque', dialect: 'openai.responses.reasoning', data: 'ENC', id: 'rs_1' },
+      { type: 'tool_call_started', id: 'c', name: 'f' },
+    ];
+    const [id] = ids(events);
+    expect(openCallId(id!, 'p').reasoning).to.deep.equal([{ dialect: 'openai.responses.reasoning', opaque: 'ENC', id: 'rs_1', text: 'step one' }]);
+    expect(collectedCallIds(collectEvents(events).blocks)).to.deep.equal(new Map([['c', id]]));
+  });
+
+  it('gives a whole response the ids a stream gets: a standalone signature (Gemini\'s of a text part) does not sign the thoughts before it', () => {
+    const events: LipEvent[] = [
+      { type: 'reasoning_delta', text: 'thought' },
+      { type: 'reasoning_signature', signature: 'ts-text', dialect: 'gemini.thought', standalone: true },
+      { type: 'text_delta', text: 'Hi' },
+      { type: 'tool_call_started', id: 'c', name: 'f' },
+    ];
+    const [id] = ids(events);
+    expect(openCallId(id!, 'p').reasoning).to.deep.equal([{ dialect: 'gemini.thought', signature: 'ts-text' }]);
+    expect(collectedCallIds(collectEvents(events).blocks)).to.deep.equal(new Map([['c', id]]));
+  });
+
   it('does not carry a signature of unknown dialect, nor let unsigned text leak into the next block', () => {
     const [id] = ids([
       { type: 'reasoning_delta', text: 'old' }, { type: 'reasoning_signature', signature: 'legacy' },
