@@ -2,7 +2,8 @@
 // dependencies. FAKE_ACP_MODE picks faults (comma separated):
 //   crash       exit before any update when a prompt arrives
 //   crash_after exit after the first message chunk
-//   slow        send nothing after the prompt until session/cancel arrives (ignore_cancel: never answer)
+//   slow        send nothing after the prompt until session/cancel arrives (ignore_cancel: never answer);
+//               a SIGUSR1 meanwhile sends one message chunk (`still here `)
 //   permission  ask session/request_permission first and report the outcome as text
 //   unknown     send an unknown request first and report the error code as text
 //   oversize    send a 2 MiB line instead of an answer
@@ -26,6 +27,12 @@ let nextId = 1000;
 let authed = false;
 let sessions = 0;
 let pendingPrompt;
+
+if (modes.has('slow')) {
+  process.on('SIGUSR1', () => {
+    if (pendingPrompt) update(pendingPrompt.sid, { sessionUpdate: 'agent_message_chunk', content: { type: 'text', text: 'still here ' } });
+  });
+}
 
 if (modes.has('grandchild')) {
   const tool = spawn('sleep', ['300'], { stdio: 'ignore' });

@@ -43,17 +43,21 @@ export class AgentRuntime {
   sessionId = '';
   mark: HistoryMark | undefined;
   private sink: UpdateSink | undefined;
+  /** Told of every message the agent starts during a turn (its updates, its requests). */
+  private heard: (() => void) | undefined;
   private queue: Promise<void> = Promise.resolve();
   private holders = 0;
 
   constructor(private readonly settings: RuntimeSettings, connect: (handlers: PeerHandlers) => AgentTransport) {
     this.transport = connect({
       onNotification: (method, params) => {
+        this.heard?.();
         if (method === 'session/update' && params.sessionId === this.sessionId && params.update && typeof params.update === 'object') {
           this.sink?.(params.update as Record<string, unknown>);
         }
       },
       onRequest: async (method, params) => {
+        this.heard?.();
         if (method === 'session/request_permission') return permissionOutcome(params, this.settings.autoAccept);
         throw new RpcError(method, { code: METHOD_NOT_FOUND, message: `method not found: ${method}` });
       },
@@ -104,20 +108,27 @@ export class AgentRuntime {
       .catch((error: unknown) => { if (!(error instanceof RpcError)) throw error; });
   }
 
-  /** One prompt turn; updates go to `onUpdate` until the turn's answer (its stop reason). */
-  async prompt(text: string, onUpdate: UpdateSink): Promise<unknown> {
+  /**
+   * One prompt turn; updates go to `onUpdate` until the turn's answer (its stop reason).
+   * `onHeard` is told of every message the agent starts meanwhile (an update, a request), so
+   * that the caller can bound the agent's silence.
+   */
+  async prompt(text: string, onUpdate: UpdateSink, onHeard?: () => void): Promise<unknown> {
     this.sink = onUpdate;
+    this.heard = onHeard;
     try {
       const result = await this.transport.peer.request('session/prompt', { sessionId: this.sessionId, prompt: [{ type: 'text', text }] });
       return (result as { stopReason?: unknown } | undefined)?.stopReason;
     } finally {
       this.sink = undefined;
+      this.heard = undefined;
     }
   }
 
   /** Asks the agent to stop the current turn (a notification: no answer is awaited). */
   cancel(): void {
     this.sink = undefined;
+    this.heard = undefined;
     this.transport.peer.notify('session/cancel', { sessionId: this.sessionId }).catch(() => undefined);
   }
 }

@@ -3,8 +3,8 @@ import { asyncScheduler } from 'rxjs/internal/scheduler/async';
 import type { SchedulerLike, Subscription } from 'rxjs';
 import type { Call, LipEvent } from '../../canonical/index.js';
 import { LipError } from '../../errors/index.js';
-import type { Backend, BackendDeps, BackendRow, Target } from '../backend.js';
-import { DEFAULT_HTTP_SETTINGS, UpstreamClient, endpointUrl } from '../http/index.js';
+import type { Backend, BackendDeps, BackendRow, HttpClientSettings, Target } from '../backend.js';
+import { BodyIdleTimer, DEFAULT_HTTP_SETTINGS, UpstreamClient, endpointUrl } from '../http/index.js';
 import { reportAcp } from './acp-channel.js';
 import { AgentPool } from './agent-pool.js';
 import { AgentRuntime } from './agent-runtime.js';
@@ -26,7 +26,9 @@ export function sessionOf(call: Call): string {
  * the model (checkAgentModel), takes the pooled agent of (workspace, model, session), sends the
  * conversation (or its new tail) as one `session/prompt` and emits the agent's updates as they
  * come. Unsubscribing during a turn sends `session/cancel`; an agent that has not ended the turn
- * within `cancel_grace` is killed.
+ * within `cancel_grace` is killed. A turn in which the agent sends nothing for
+ * `http_client.body_timeout` fails (LIP_ERR_UPSTREAM_BODY_TIMEOUT, retryable) and the agent is
+ * ended: a silent agent would otherwise hold the call, its session's lock and its pool slot.
  */
 export class AcpBackend implements Backend {
   readonly kind = 'acp';
@@ -38,6 +40,8 @@ export class AcpBackend implements Backend {
   private readonly scheduler: SchedulerLike;
   private readonly pool: AgentPool;
   private readonly env: NodeJS.ProcessEnv;
+  /** `http_client`: its headers_timeout bounds requests outside a turn, its body_timeout an agent's silence in one. */
+  private readonly http: HttpClientSettings;
   private client: UpstreamClient | undefined;
   /** The bearer token of an HTTP agent (the row's first key), if any. */
   private readonly key: string | undefined;
@@ -57,6 +61,7 @@ export class AcpBackend implements Backend {
       ...(typeof row.api_key_env === 'string' ? deps.readEnvPool?.(row.api_key_env) ?? [] : [])][0] : undefined;
     this.scheduler = deps.scheduler ?? asyncScheduler;
     this.env = deps.env ?? process.env;
+    this.http = deps.http ?? DEFAULT_HTTP_SETTINGS;
     this.pool = new AgentPool(
       { backend: this.id, maxProcesses: this.options.maxProcesses, idleTimeoutMs: this.options.idleTimeoutMs, scheduler: this.scheduler },
       (key) => this.spawn(key.split('\u0000')[1]!),
@@ -69,6 +74,8 @@ export class AcpBackend implements Backend {
       let runtime: AgentRuntime | undefined;
       let inTurn = false;
       let killTimer: Subscription | undefined;
+      /** The turn's bound on the agent's silence (http_client.body_timeout). */
+      let silence: BodyIdleTimer | undefined;
 
       const run = async (): Promise<void> => {
         checkAgentModel(target.model, this.listed, this.id);
@@ -94,18 +101,32 @@ export class AcpBackend implements Backend {
           const decoder = new UpdateDecoder(this.options.thoughts, this.id);
           runtime.mark = plan.mark;
           inTurn = true;
+          const agent = runtime;
+          const limit = this.http.body_timeout;
           let stopReason: unknown;
           try {
-            stopReason = await runtime.prompt(plan.text, (update) => {
-              let events: LipEvent[];
-              try {
-                events = decoder.decode(update);
-              } catch (error) {
-                // The agent broke a limit: this attempt fails with that error (the teardown cancels the turn).
-                subscriber.error(classifyError(error, this.id));
-                return;
-              }
-              for (const event of events) subscriber.next(event);
+            stopReason = await new Promise<unknown>((resolve, reject) => {
+              // Counted from the prompt and from every message the agent sends: an agent silent
+              // for body_timeout is let go, and with it its session's lock and its pool slot.
+              const timer = new BodyIdleTimer(this.scheduler, limit, () => {
+                this.pool.discard(key, agent);
+                reject(new LipError('LIP_ERR_UPSTREAM_BODY_TIMEOUT', `acp ${this.id}: the agent sent nothing for ${limit} ms of its turn (http_client.body_timeout)`, {
+                  detail: { backend: this.id },
+                }));
+              });
+              silence = timer;
+              timer.start();
+              agent.prompt(plan.text, (update) => {
+                let events: LipEvent[];
+                try {
+                  events = decoder.decode(update);
+                } catch (error) {
+                  // The agent broke a limit: this attempt fails with that error (the teardown cancels the turn).
+                  subscriber.error(classifyError(error, this.id));
+                  return;
+                }
+                for (const event of events) subscriber.next(event);
+              }, () => timer.touch()).then(resolve, reject);
             });
           } catch (error) {
             // A dead agent, or one that no longer holds the session: the next call starts afresh with the whole history.
@@ -113,6 +134,7 @@ export class AcpBackend implements Backend {
             throw error;
           } finally {
             inTurn = false;
+            silence?.stop();
             killTimer?.unsubscribe();
           }
           for (const event of decoder.flush()) subscriber.next(event);
@@ -128,6 +150,7 @@ export class AcpBackend implements Backend {
       });
 
       return () => {
+        silence?.stop(); // a cancelled turn is bounded by cancel_grace
         if (!inTurn || !runtime) return;
         const agent = runtime;
         reportAcp({ backend: this.id, event: 'cancel', sessionId: agent.sessionId, ...(agent.transport.pid ? { pid: agent.transport.pid } : {}) });
@@ -144,7 +167,7 @@ export class AcpBackend implements Backend {
    * go (`giveUp`) and the attempt fails, retryable; `what` says what the agent did not do.
    */
   private answered<T>(work: Promise<T>, what: string, giveUp: () => void): Promise<T> {
-    const limit = (this.deps.http ?? DEFAULT_HTTP_SETTINGS).headers_timeout;
+    const limit = this.http.headers_timeout;
     return new Promise<T>((resolve, reject) => {
       const timer = this.scheduler.schedule(() => {
         giveUp();
@@ -169,7 +192,7 @@ export class AcpBackend implements Backend {
     const settings = { backend: this.id, cwd: o.cwd, autoAccept: o.autoAccept, ...(o.authMethod ? { authMethod: o.authMethod } : {}) };
     const runtime = new AgentRuntime(settings, (handlers) => {
       if (o.transport === 'http') {
-        this.client ??= new UpstreamClient(this.deps.http ?? DEFAULT_HTTP_SETTINGS, this.env);
+        this.client ??= new UpstreamClient(this.http, this.env);
         return new HttpTransport({ url: endpointUrl(o.baseUrl!, '/v1/acp'), headers: this.key ? { authorization: `Bearer ${this.key}`, ...o.headers } : o.headers, backend: this.id }, this.client, handlers);
       }
       const env = { ...this.env, ...Object.fromEntries(Object.entries(o.env).map(([k, v]) => [k, withModel(v, model)])) };

@@ -1,4 +1,5 @@
 export { UpstreamClient, DEFAULT_HTTP_SETTINGS, createDispatcher, dispatchRequest, proxyEnvironment, type UpstreamRequest, type UpstreamResponse } from './upstream-client.js';
+export { BodyIdleTimer } from './body-idle-timer.js';
 export { upstreamSource, type StreamDecoder, type BodyFramer, type UpstreamExchange } from './upstream-source.js';
 export { KeyRotation, noCredentials, upstreamKeyChannel, type CredentialOptions, type KeyRefusals, type UpstreamKeyEvent } from './key-rotation.js';
 export { HttpBackend, type HttpProtocol } from './http-backend.js';
