@@ -12,6 +12,8 @@
 //   silent_config  never answer session/set_config_option
 //   close_stdout   close stdout after the first message chunk and keep running (close_stdout_before: before any update)
 //   wrong_id    answer session/prompt with an id that was never sent
+//   flood       answer the prompt with 80 message chunks of 256 KiB, each written once the one before
+//               has drained (a reader that stops reading stops the agent); session/cancel ends it
 //   grandchild  start `sleep 300` (as an agent starts a tool) and log its pid as a `{pid, grandchild}` line
 // FAKE_ACP_LOG names a file that receives every incoming message as `{pid, message}` lines.
 import { appendFileSync } from 'node:fs';
@@ -59,6 +61,16 @@ async function prompt(id, params) {
     return send({ id, result: { stopReason: 'end_turn' } });
   }
   if (modes.has('slow')) { pendingPrompt = { id, sid }; return; }
+  if (modes.has('flood')) {
+    pendingPrompt = { id, sid };
+    const chunk = `${JSON.stringify({ jsonrpc: '2.0', method: 'session/update', params: { sessionId: sid, update: { sessionUpdate: 'agent_message_chunk', content: { type: 'text', text: 'z'.repeat(256 * 1024) } } } })}\n`;
+    for (let i = 0; i < 80 && pendingPrompt?.id === id; i++) {
+      if (!process.stdout.write(chunk)) await new Promise((resolve) => process.stdout.once('drain', resolve));
+    }
+    if (pendingPrompt?.id !== id) return; // cancelled (and answered)
+    pendingPrompt = undefined;
+    return send({ id, result: { stopReason: 'end_turn' } });
+  }
   let prefix = '';
   if (modes.has('permission')) {
     const answer = await ask('session/request_permission', {

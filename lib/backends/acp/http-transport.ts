@@ -14,7 +14,8 @@ export interface HttpAgent {
  * An agent served over HTTP: every JSON-RPC message is one `POST {base_url}/v1/acp`. A request's
  * answer is an NDJSON body (the agent's notifications and requests for that turn, then the
  * result line); notifications and our answers get an empty 2xx. `kill` aborts every open POST,
- * which closes their sockets.
+ * which closes their sockets. `pause` stops reading the answer bodies (undici stops reading their
+ * sockets, and TCP pushes back on the agent server) until `resume`.
  */
 export class HttpTransport implements AgentTransport {
   readonly peer: JsonRpcPeer;
@@ -22,6 +23,9 @@ export class HttpTransport implements AgentTransport {
   readonly exited: Promise<number | null>;
   private readonly abort = new AbortController();
   private markExited!: (code: number | null) => void;
+  /** Set while paused: the bodies' readers wait for it. */
+  private held: Promise<void> | undefined;
+  private release: (() => void) | undefined;
 
   constructor(private readonly agent: HttpAgent, private readonly client: UpstreamClient, handlers: PeerHandlers) {
     this.peer = new JsonRpcPeer((message) => this.post(message), handlers, { backend: agent.backend, onBroken: () => this.kill() });
@@ -32,9 +36,20 @@ export class HttpTransport implements AgentTransport {
     return !this.abort.signal.aborted;
   }
 
+  pause(): void {
+    this.held ??= new Promise((resolve) => { this.release = resolve; });
+  }
+
+  resume(): void {
+    const release = this.release;
+    this.held = this.release = undefined;
+    release?.();
+  }
+
   kill(): void {
     if (this.abort.signal.aborted) return;
     this.abort.abort();
+    this.resume(); // a paused reader goes on, and finds its body aborted
     this.peer.fail(new LipError('LIP_ERR_UPSTREAM_RESET', `acp ${this.agent.backend}: connection closed`));
     this.markExited(null);
   }
@@ -70,6 +85,7 @@ export class HttpTransport implements AgentTransport {
     try {
       for await (const chunk of response.body) {
         for (const line of lines.push(chunk as Buffer)) this.peer.receive(line);
+        if (this.held) await this.held;
       }
       for (const line of lines.end()) this.peer.receive(line);
     } catch (error) {

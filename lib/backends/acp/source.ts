@@ -29,6 +29,8 @@ export function sessionOf(call: Call): string {
  * within `cancel_grace` is killed. A turn in which the agent sends nothing for
  * `http_client.body_timeout` fails (LIP_ERR_UPSTREAM_BODY_TIMEOUT, retryable) and the agent is
  * ended: a silent agent would otherwise hold the call, its session's lock and its pool slot.
+ * While the client's socket is full (`target.flow` closed) the agent is not read, so its writes
+ * back up (a slow client slows the agent, not lip's memory).
  */
 export class AcpBackend implements Backend {
   readonly kind = 'acp';
@@ -76,6 +78,15 @@ export class AcpBackend implements Backend {
       let killTimer: Subscription | undefined;
       /** The turn's bound on the agent's silence (http_client.body_timeout). */
       let silence: BodyIdleTimer | undefined;
+      /** Set while the client's backpressure pauses the agent: cancels the wait for the gate. */
+      let unpause: (() => void) | undefined;
+      /** Stops waiting for the client (the turn is over, the client left): the agent is read again. */
+      const unblock = () => {
+        if (!unpause) return;
+        unpause();
+        unpause = undefined;
+        runtime?.transport.resume();
+      };
 
       const run = async (): Promise<void> => {
         checkAgentModel(target.model, this.listed, this.id);
@@ -126,6 +137,18 @@ export class AcpBackend implements Backend {
                   return;
                 }
                 for (const event of events) subscriber.next(event);
+                // The client's socket is full: stop reading the agent (its writes back up) until it
+                // drains. The wait is the client's, not the agent's silence.
+                const flow = target.flow;
+                if (flow?.closed && unpause === undefined && !subscriber.closed) {
+                  timer.stop();
+                  agent.transport.pause();
+                  unpause = flow.onOpen(() => {
+                    unpause = undefined;
+                    timer.start();
+                    agent.transport.resume();
+                  });
+                }
               }, () => timer.touch()).then(resolve, reject);
             });
           } catch (error) {
@@ -135,6 +158,7 @@ export class AcpBackend implements Backend {
           } finally {
             inTurn = false;
             silence?.stop();
+            unblock();
             killTimer?.unsubscribe();
           }
           for (const event of decoder.flush()) subscriber.next(event);
@@ -151,6 +175,7 @@ export class AcpBackend implements Backend {
 
       return () => {
         silence?.stop(); // a cancelled turn is bounded by cancel_grace
+        unblock(); // the agent's answer to the cancel must be read
         if (!inTurn || !runtime) return;
         const agent = runtime;
         reportAcp({ backend: this.id, event: 'cancel', sessionId: agent.sessionId, ...(agent.transport.pid ? { pid: agent.transport.pid } : {}) });

@@ -94,6 +94,15 @@ export class StdioTransport implements AgentTransport {
     return !this.dead;
   }
 
+  /** Stops reading the agent's stdout: once the pipe is full, the agent's writes wait. */
+  pause(): void {
+    this.child.stdout!.pause();
+  }
+
+  resume(): void {
+    this.child.stdout!.resume();
+  }
+
   /**
    * Ends the agent and everything in its process group, and closes its pipes; it counts as gone
    * at once (its pool must not hand it out while it exits).

@@ -9,7 +9,9 @@ import type { AddressInfo } from 'node:net';
  * `permission` (the prompt's body carries a `session/request_permission` request that lip
  * answers with a POST of its own), `status` (every prompt answered with that HTTP status),
  * `cutFirst` (the first prompt's answer breaks off after its first update line, and the agent
- * then forgets its sessions, as a restarted agent server does). `restart()` makes it forget its
+ * then forgets its sessions, as a restarted agent server does), `flood` (a prompt is answered with 80
+ * message chunks of 256 KiB, each written once the one before has drained: a reader that stops
+ * reading stops it; `flood` counts what it wrote). `restart()` makes it forget its
  * sessions between turns, as an agent server restarted while idle does; a prompt for a session it
  * does not know is answered -32602 "Session not found".
  */
@@ -21,6 +23,8 @@ export interface AcpHttpEmulator {
   readonly headers: { authorization?: string; team?: string }[];
   /** Prompt responses the client closed before they ended. */
   readonly closes: number[];
+  /** With `flood`: the chunks written so far, and whether the writer waits for the reader to drain them. */
+  readonly flood: { written: number; waiting: boolean };
   /** Forgets every session, as the agent server does when it restarts. */
   restart(): void;
   close(): Promise<void>;
@@ -31,12 +35,14 @@ export interface AcpHttpFaults {
   readonly permission?: boolean;
   readonly status?: number;
   readonly cutFirst?: boolean;
+  readonly flood?: boolean;
 }
 
 export async function startAcpHttpEmulator(faults: AcpHttpFaults = {}): Promise<AcpHttpEmulator> {
   const messages: Record<string, any>[] = [];
   const closes: number[] = [];
   const headers: { authorization?: string; team?: string }[] = [];
+  const flood = { written: 0, waiting: false };
   const waiting = new Map<number, (answer: Record<string, any>) => void>();
   let pendingPrompt: { res: ServerResponse; id: unknown; sid: string } | undefined;
   let sessions = 0;
@@ -67,6 +73,23 @@ export async function startAcpHttpEmulator(faults: AcpHttpFaults = {}): Promise<
       line(res, { method: 'session/update', params: { sessionId: sid, update: { sessionUpdate: 'agent_thought_chunk', content: { type: 'text', text: 'Consid' } } } });
       setTimeout(() => res.socket?.resetAndDestroy(), 20);
       return;
+    }
+    if (faults.flood) {
+      const update = { method: 'session/update', params: { sessionId: sid, update: { sessionUpdate: 'agent_message_chunk', content: { type: 'text', text: 'z'.repeat(256 * 1024) } } } };
+      const pump = (): void => {
+        flood.waiting = false;
+        while (flood.written < 80 && !res.destroyed) {
+          flood.written++;
+          if (!line(res, update)) {
+            flood.waiting = true;
+            return void res.once('drain', pump);
+          }
+        }
+        if (res.destroyed) return;
+        line(res, { id: message.id, result: { stopReason: 'end_turn' } });
+        res.end();
+      };
+      return pump();
     }
     if (faults.slow) {
       pendingPrompt = { res, id: message.id, sid };
@@ -130,6 +153,7 @@ export async function startAcpHttpEmulator(faults: AcpHttpFaults = {}): Promise<
     messages,
     headers,
     closes,
+    flood,
     restart: () => known.clear(),
     close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
   };
