@@ -2,6 +2,7 @@
 // dependencies. FAKE_ACP_MODE picks faults (comma separated):
 //   crash       exit before any update when a prompt arrives
 //   crash_after exit after the first message chunk
+//   crash_signal   die of SIGKILL when a prompt arrives
 //   slow        send nothing after the prompt until session/cancel arrives (ignore_cancel: never answer);
 //               a SIGUSR1 meanwhile sends one message chunk (`still here `)
 //   permission  ask session/request_permission first and report the outcome as text
@@ -51,6 +52,7 @@ async function prompt(id, params) {
   const sid = params.sessionId;
   const text = params.prompt.map((b) => b.text).join('\n');
   if (modes.has('crash')) process.exit(3);
+  if (modes.has('crash_signal')) process.kill(process.pid, 'SIGKILL');
   if (modes.has('oversize')) { process.stdout.write(`${'x'.repeat(2 * 1024 * 1024)}\n`); return; }
   if (modes.has('error')) return send({ id, error: { code: -32603, message: 'model overloaded' } });
   if (modes.has('wrong_id')) return send({ id: id + 500, result: { stopReason: 'end_turn' } });

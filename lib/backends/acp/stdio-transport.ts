@@ -12,6 +12,13 @@ export interface StdioSpawn {
   readonly backend: string;
 }
 
+/**
+ * How long the end of an agent's stdout waits for the process's exit. An agent that exits closes
+ * its stdout with it, and that end is often read before the exit is reaped: the error should say
+ * how the agent ended (its code, its signal), not that it closed its output.
+ */
+const EXIT_AFTER_END_MS = 200;
+
 /** Agents whose process group may still run: lip leaving without closing its backends (a second Ctrl-C) still ends them. */
 const running = new Set<StdioTransport>();
 let exitHookInstalled = false;
@@ -65,11 +72,17 @@ export class StdioTransport implements AgentTransport {
       }
       for (const line of received) this.peer.receive(line);
     });
-    // An agent that closes its output but keeps running can never answer again: as if it had exited.
+    // An agent that closes its output but keeps running can never answer again: as if it had
+    // exited. One that is exiting is reported by its exit, which follows within EXIT_AFTER_END_MS.
     this.child.stdout!.on('end', () => {
       if (this.dead) return;
-      this.peer.fail(new LipError('LIP_ERR_UPSTREAM_RESET', `acp ${spec.backend}: the agent closed its output (stdout)`, { detail: { backend: spec.backend } }));
-      this.kill();
+      const closed = setTimeout(() => {
+        if (this.dead) return;
+        this.peer.fail(new LipError('LIP_ERR_UPSTREAM_RESET', `acp ${spec.backend}: the agent closed its output (stdout)`, { detail: { backend: spec.backend } }));
+        this.kill();
+      }, EXIT_AFTER_END_MS);
+      closed.unref();
+      this.child.once('exit', () => clearTimeout(closed));
     });
     this.child.stderr!.resume();
     this.child.stdin!.on('error', () => undefined); // EPIPE after the agent died: the exit path reports it
@@ -84,7 +97,7 @@ export class StdioTransport implements AgentTransport {
         // What the agent started (a wrapper's agent, a tool) ends with it.
         this.killGroup();
         running.delete(this);
-        this.peer.fail(new LipError('LIP_ERR_UPSTREAM_RESET', `acp ${spec.backend}: agent exited (${signal ?? `code ${code}`})`, { detail: { backend: spec.backend } }));
+        this.peer.fail(new LipError('LIP_ERR_UPSTREAM_RESET', `acp ${spec.backend}: agent exited (${signal ? `signal ${signal}` : `code ${code}`})`, { detail: { backend: spec.backend } }));
         resolve(code);
       });
     });
