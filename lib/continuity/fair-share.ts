@@ -6,6 +6,7 @@
  * whose least recently seen A-leg (`oldest`, epoch ms) is oldest gives first. The memory store applies the same rule one
  * eviction at a time (`LegTable.fairShareVictim`); a store that prunes in batches (SQLite,
  * Redis) computes the cuts here, then deletes each principal's least recently seen A-legs.
+ * The memory store of plugin state sheds its features' values by the same cuts (MemoryStateStore).
  *
  * ```ts
  * fairShareCuts(new Map([['mallory', 90], ['alice', 6], ['bob', 4]]), 10) // Map { mallory => 10 }

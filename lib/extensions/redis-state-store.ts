@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { firstConnection, redisClient } from '../circuit/redis/redis-client.js';
-import type { StateStore } from './state-store.js';
+import { stateJson, type StateStore } from './state-store.js';
 
 
 export interface RedisStateStoreOptions {
@@ -17,7 +17,8 @@ export interface RedisStateStoreOptions {
  * retry), so a Redis outage reaches the calling hook as a rejected promise, which its failure
  * mode handles, and never as a waiting request. Only the commands sent before the first
  * connection settled (right after a start) wait for it: refused or connected, bounded by the
- * connect timeout.
+ * connect timeout. A value over STATE_LIMITS.maxValueBytes is refused before it is sent; what
+ * Redis evicts beyond its own `maxmemory` is its `maxmemory-policy`'s choice.
  * @see spec/extensions/redis-state-store.spec.ts
  */
 export class RedisStateStore implements StateStore {
@@ -48,8 +49,7 @@ export class RedisStateStore implements StateStore {
   }
 
   async put(key: string, value: unknown, ttlMs?: number): Promise<void> {
-    const json = JSON.stringify(value);
-    if (json === undefined) throw new TypeError('state values must be JSON (got undefined or a function)');
+    const json = stateJson(value);
     if (this.connected.pending) await this.connected.pending;
     if (ttlMs === undefined) await this.client.set(this.prefix + key, json);
     else await this.client.set(this.prefix + key, json, 'PX', Math.max(1, Math.round(ttlMs)));

@@ -1,3 +1,7 @@
+import { formatSize } from '../config/units.js';
+import { fairShareCuts } from '../continuity/fair-share.js';
+import { ExpiryHeap, type ExpiryItem } from './expiry-heap.js';
+
 /**
  * Plugin state: a key-value store with TTLs behind one small interface, two implementations
  * (memory, Redis) that pass one contract suite. Plugins never see raw keys: `scopedState` binds
@@ -28,7 +32,37 @@ export interface ScopedState {
 
 export const REQUEST_SCOPE_TTL_MS = 10 * 60_000;
 
+/** The bounds of plugin state (docs/extensions.md#limits). */
+export interface StateLimits {
+  /** How many values a memory store holds (every feature, scope and principal together). */
+  readonly maxEntries: number;
+  /** The bytes a memory store's values take, counted as their keys' and JSON texts' UTF-8 bytes. */
+  readonly maxBytes: number;
+  /** One value's JSON text, in UTF-8 bytes (every store). */
+  readonly maxValueBytes: number;
+}
+
+export const STATE_LIMITS: StateLimits = { maxEntries: 100_000, maxBytes: 64 * 1024 ** 2, maxValueBytes: 1024 ** 2 };
+
+/**
+ * `value` as a store keeps it, its JSON text: a TypeError when it has none (undefined, a
+ * function), a RangeError when that text is over `maxValueBytes`.
+ */
+export function stateJson(value: unknown, maxValueBytes = STATE_LIMITS.maxValueBytes): string {
+  const json = JSON.stringify(value);
+  if (json === undefined) throw new TypeError('state values must be JSON (got undefined or a function)');
+  // At most 3 UTF-8 bytes per UTF-16 unit: a short text needs no count.
+  if (json.length * 3 > maxValueBytes) {
+    const bytes = Buffer.byteLength(json);
+    if (bytes > maxValueBytes) throw new RangeError(`a state value must be at most ${formatSize(maxValueBytes)} as JSON (this one is ${bytes} bytes)`);
+  }
+  return json;
+}
+
 const encode = (part: string) => part.replace(/[%:]/g, (c) => (c === '%' ? '%25' : '%3A'));
+
+/** The feature a key of `scopedState` belongs to (encoded, which is as good for telling them apart); '' for any other key. */
+const featureOf = (key: string) => (key.startsWith('ext:') ? key.slice(4, key.indexOf(':', 4)) : '');
 
 /**
  * The view of `store` for `feature` in `scope` (instance `scopeKey`: a request id, an A-leg id,
@@ -52,51 +86,129 @@ export function scopedState(store: StateStore, feature: string, scope: StateScop
   };
 }
 
-interface Entry {
+
+interface Entry extends ExpiryItem {
+  readonly key: string;
   readonly json: string;
-  readonly expiresAt: number | undefined;
+  /** Its key's and JSON text's UTF-8 bytes. */
+  readonly bytes: number;
+  readonly holding: Holding;
+}
+
+/** One feature's values, in the order they are evicted, and the bytes they take. */
+interface Holding {
+  readonly feature: string;
+  readonly queue: ExpiryHeap<Entry>;
+  bytes: number;
 }
 
 /**
  * The in-process store: values are kept as JSON text (so a caller mutating its object after
- * `put` changes nothing, as with Redis), expired lazily on read and swept when the map is full;
- * beyond `capacity` the oldest entries go first.
+ * `put` changes nothing, as with Redis), expired lazily on read, within `limits` (STATE_LIMITS
+ * by default): `maxEntries` values and `maxBytes` bytes. A `put` that would pass either first
+ * drops the expired values, then sheds by the fair-share rule of `continuity.max_legs` among
+ * the features (fair-share.ts, by count for `maxEntries`, by bytes for `maxBytes`): the feature
+ * holding the most gives up its values that expire next, its values without a TTL last (the
+ * oldest first), so a feature that floods the store pushes out its own values, never those of
+ * a feature holding less. A value over `maxValueBytes` is refused (stateJson).
+ * @see spec/extensions/regression-state-store-eviction.spec.ts
  */
 export class MemoryStateStore implements StateStore {
   readonly kind = 'memory' as const;
+  readonly limits: StateLimits;
   private readonly map = new Map<string, Entry>();
+  private readonly holdings = new Map<string, Holding>();
+  private used = 0;
+  private seq = 0;
 
-  constructor(private readonly capacity = 100_000, private readonly now: () => number = Date.now) {}
+  constructor(limits: Partial<StateLimits> = {}, private readonly now: () => number = Date.now) {
+    this.limits = { ...STATE_LIMITS, ...limits };
+  }
+
+  /** How many values it holds (expired ones not yet dropped included). */
+  get size(): number {
+    return this.map.size;
+  }
+
+  /** The bytes its values take. */
+  get bytes(): number {
+    return this.used;
+  }
 
   async get(key: string): Promise<unknown> {
-    const entry = this.map.get(key);
-    if (!entry) return undefined;
-    if (entry.expiresAt !== undefined && entry.expiresAt <= this.now()) {
-      this.map.delete(key);
-      return undefined;
-    }
-    return JSON.parse(entry.json) as unknown;
+    const entry = this.live(key);
+    return entry === undefined ? undefined : (JSON.parse(entry.json) as unknown);
   }
 
   async put(key: string, value: unknown, ttlMs?: number): Promise<void> {
-    const json = JSON.stringify(value);
-    if (json === undefined) throw new TypeError('state values must be JSON (got undefined or a function)');
-    this.map.delete(key);
-    if (this.map.size >= this.capacity) this.sweep();
-    this.map.set(key, { json, expiresAt: ttlMs === undefined ? undefined : this.now() + ttlMs });
+    this.write(key, stateJson(value, this.limits.maxValueBytes), ttlMs);
   }
 
   async delete(key: string): Promise<void> {
-    this.map.delete(key);
+    const entry = this.map.get(key);
+    if (entry) this.remove(entry);
   }
 
   async close(): Promise<void> {
     this.map.clear();
+    this.holdings.clear();
+    this.used = 0;
   }
 
-  private sweep(): void {
+  /** The entry of `key` unless it expired (then it is dropped). */
+  private live(key: string): Entry | undefined {
+    const entry = this.map.get(key);
+    if (entry === undefined || entry.expiresAt > this.now()) return entry;
+    this.remove(entry);
+    return undefined;
+  }
+
+  private write(key: string, json: string, ttlMs: number | undefined): void {
+    const old = this.map.get(key);
+    if (old) this.remove(old);
+    const bytes = Buffer.byteLength(key) + Buffer.byteLength(json);
+    this.makeRoom(bytes);
+    const feature = featureOf(key);
+    let holding = this.holdings.get(feature);
+    if (!holding) this.holdings.set(feature, (holding = { feature, queue: new ExpiryHeap(), bytes: 0 }));
+    const entry: Entry = { key, json, bytes, holding, expiresAt: ttlMs === undefined ? Infinity : this.now() + ttlMs, seq: this.seq++, at: -1 };
+    this.map.set(key, entry);
+    holding.queue.push(entry);
+    holding.bytes += bytes;
+    this.used += bytes;
+  }
+
+  /** Room for one more value of `bytes`: the expired values go, then the fair-share victims. */
+  private makeRoom(bytes: number): void {
+    const { maxEntries, maxBytes } = this.limits;
+    if (this.map.size < maxEntries && this.used + bytes <= maxBytes) return;
     const now = this.now();
-    for (const [key, entry] of this.map) if (entry.expiresAt !== undefined && entry.expiresAt <= now) this.map.delete(key);
-    while (this.map.size >= this.capacity) this.map.delete(this.map.keys().next().value!);
+    for (const holding of this.holdings.values()) {
+      for (let entry = holding.queue.peek(); entry !== undefined && entry.expiresAt <= now; entry = holding.queue.peek()) this.remove(entry);
+    }
+    this.shed(this.map.size + 1 - maxEntries, (h) => h.queue.size, () => 1);
+    this.shed(this.used + bytes - maxBytes, (h) => h.bytes, (e) => e.bytes);
+  }
+
+  /** Sheds `over` (values or bytes, as `held` and `size` count them) from the features holding the most. */
+  private shed(over: number, held: (h: Holding) => number, size: (e: Entry) => number): void {
+    if (over <= 0) return;
+    const cuts = fairShareCuts(new Map([...this.holdings].map(([feature, h]) => [feature, held(h)])), over);
+    for (const [feature, cut] of cuts) {
+      const queue = this.holdings.get(feature)!.queue;
+      for (let freed = 0, entry = queue.peek(); entry !== undefined && freed < cut; entry = queue.peek()) {
+        freed += size(entry);
+        this.remove(entry);
+      }
+    }
+  }
+
+  private remove(entry: Entry): void {
+    this.map.delete(entry.key);
+    const holding = entry.holding;
+    holding.queue.remove(entry);
+    holding.bytes -= entry.bytes;
+    this.used -= entry.bytes;
+    if (holding.queue.size === 0) this.holdings.delete(holding.feature);
   }
 }

@@ -62,6 +62,18 @@ export function runStateStoreSuite(target: StateStoreSuiteTarget): void {
       expect(err).to.be.instanceOf(TypeError);
     });
 
+    it('refuses a value over 1 MiB as JSON (RangeError) and keeps the value the key had', async () => {
+      const [s] = await open();
+      await s!.put('k', 'small');
+      const exact = 'x'.repeat(1024 ** 2 - 2); // with its quotes, 1 MiB exactly
+      await s!.put('fits', exact);
+      expect(await s!.get('fits')).to.equal(exact);
+      const err = await s!.put('k', exact + 'x').catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(RangeError);
+      expect((err as Error).message).to.equal(`a state value must be at most 1MiB as JSON (this one is ${1024 ** 2 + 1} bytes)`);
+      expect(await s!.get('k')).to.equal('small');
+    });
+
     it('a scoped view refuses a TTL that is not a number of milliseconds more than 0 (up to 2^53-1), and keeps nothing', async () => {
       const [s] = await open();
       const view = scopedState(s!, 'quota', 'principal', 'p1');

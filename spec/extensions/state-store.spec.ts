@@ -7,7 +7,7 @@ describe('extensions/MemoryStateStore', () => {
     name: 'memory',
     ttlMs: 1_000,
     async open(count) {
-      const store = new MemoryStateStore(100_000, () => now);
+      const store = new MemoryStateStore({}, () => now);
       // Handles of one process share the instance; each may close it.
       return Array.from({ length: count }, () => store as StateStore);
     },
