@@ -1,11 +1,13 @@
 import type { Config } from '../config/index.js';
 import { ExtensionHost } from './extension-host.js';
-import { LIST_STAGES, type BuiltFeature, type HookListName } from './hook-set.js';
+import { nearest } from '../config/suggest.js';
+import { BUNDLE_FUNCTIONS, LIST_METHODS, LIST_STAGES, type BuiltFeature, type HookListName } from './hook-set.js';
 import { RedisStateStore } from './redis-state-store.js';
 import { FEATURE_FACTORIES, featureRows } from './registry.js';
 import { LipError } from '../errors/index.js';
 import type { TrafficCapture } from './observation.js';
 import type { ExtensionLogger, FeatureBundle, FeatureFactory } from './sdk.js';
+import { FAILURE_MODES } from './stages.js';
 import { MemoryStateStore, scopedState, type StateStore } from './state-store.js';
 
 export interface ExtensionDeps {
@@ -63,16 +65,44 @@ export function buildFeatures(rows: Config['features'], state: StateStore, deps:
   });
 }
 
-/** A bundle's hooks must have an id and (when given) a finite order, or sorting them means nothing. */
+const LISTS = Object.keys(LIST_STAGES) as HookListName[];
+const BUNDLE_KEYS: readonly string[] = [...LISTS, ...BUNDLE_FUNCTIONS];
+
+/**
+ * A bundle as the SDK defines it, or a TypeError saying what is not: only the SDK's keys (a
+ * misspelt list would never run), lifecycles that are functions, and in each list hooks with a
+ * non-empty id unique within the feature (the key of its logs and of the inventory), the list's
+ * method, a failure mode lip knows (anything else would run as fail_open), and when given a
+ * finite order (or sorting them means nothing) and an `appliesTo` function.
+ */
 function checkBundle(bundle: FeatureBundle): void {
   if (bundle === null || typeof bundle !== 'object') throw new TypeError('the factory must return a bundle object');
-  for (const list of Object.keys(LIST_STAGES) as HookListName[]) {
-    const hooks = bundle[list] as readonly { id?: unknown; order?: unknown }[] | undefined;
+  for (const key of Object.keys(bundle)) {
+    if (BUNDLE_KEYS.includes(key)) continue;
+    const hint = nearest(key, BUNDLE_KEYS);
+    throw new TypeError(`unknown bundle key "${key}"${hint ? ` (did you mean "${hint}"?)` : `; known keys: ${BUNDLE_KEYS.join(', ')}`}`);
+  }
+  for (const name of BUNDLE_FUNCTIONS) {
+    if (bundle[name] !== undefined && typeof bundle[name] !== 'function') throw new TypeError(`${name} must be a function`);
+  }
+  const ids = new Map<string, HookListName>();
+  for (const list of LISTS) {
+    const hooks = bundle[list] as readonly Record<string, unknown>[] | undefined;
     if (hooks === undefined) continue;
     if (!Array.isArray(hooks)) throw new TypeError(`${list} must be a list of hooks`);
     for (const hook of hooks) {
       if (typeof hook?.id !== 'string' || hook.id === '') throw new TypeError(`every hook of ${list} needs a non-empty string id`);
-      if (hook.order !== undefined && !Number.isFinite(hook.order)) throw new TypeError(`hook ${hook.id} of ${list} has an order that is not a finite number`);
+      const where = `hook ${hook.id} of ${list}`;
+      const first = ids.get(hook.id);
+      if (first !== undefined) throw new TypeError(`${where} has the id of another hook of the feature (in ${first}); hook ids are unique within a feature`);
+      ids.set(hook.id, list);
+      const methods = LIST_METHODS[list];
+      if (!methods.some((m) => typeof hook[m] === 'function')) throw new TypeError(`${where} has no ${methods.join(' or ')} method`);
+      if (hook.failureMode !== undefined && !FAILURE_MODES.includes(hook.failureMode as never)) {
+        throw new TypeError(`${where} has failureMode ${JSON.stringify(hook.failureMode)}; it must be ${FAILURE_MODES.join(' or ')}`);
+      }
+      if (hook.order !== undefined && !Number.isFinite(hook.order)) throw new TypeError(`${where} has an order that is not a finite number`);
+      if (hook.appliesTo !== undefined && typeof hook.appliesTo !== 'function') throw new TypeError(`${where} has an appliesTo that is not a function`);
     }
   }
 }

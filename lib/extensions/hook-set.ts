@@ -26,6 +26,30 @@ export const LIST_STAGES: Readonly<Record<HookListName, StageId>> = {
   trafficObservers: 'traffic_observation',
 };
 
+/** The methods a hook of each list answers by (a stream observer: either; every other list: its one). */
+export const LIST_METHODS: Readonly<Record<HookListName, readonly string[]>> = {
+  sessionOpeners: ['run'],
+  secretGuards: ['run'],
+  submitHooks: ['run'],
+  toolCatalogFilters: ['run'],
+  requestTransforms: ['run'],
+  requestParts: ['shape'],
+  preRequest: ['run'],
+  routeHints: ['hint'],
+  attemptTransforms: ['transform'],
+  eventMutators: ['mutate'],
+  toolFinalizers: ['react'],
+  toolPolicies: ['decide'],
+  toolReactors: ['react'],
+  completionGates: ['gate'],
+  streamObservers: ['event', 'end'],
+  trafficRedactors: ['redact'],
+  trafficObservers: ['observe'],
+};
+
+/** A bundle's lifecycles and diagnostics (its keys besides the hook lists). */
+export const BUNDLE_FUNCTIONS = ['start', 'stop', 'diagnostics'] as const satisfies readonly Exclude<keyof FeatureBundle, HookListName>[];
+
 const LIST_NAMES = Object.keys(LIST_STAGES) as HookListName[];
 
 /** One hook placed in its stage, with the feature it belongs to and its effective settings. */

@@ -28,6 +28,8 @@ export type StageId = (typeof STAGE_IDS)[number];
 /** What a failing hook does: `fail_open` logs, counts and skips it; `fail_closed` stops the request. */
 export type FailureMode = 'fail_open' | 'fail_closed';
 
+export const FAILURE_MODES: readonly FailureMode[] = ['fail_open', 'fail_closed'];
+
 /** The request stages whose hooks are `Call -> Promise<Call>` steps, in order. */
 export const REQUEST_STAGES = [
   'session_open', 'secret_guard', 'submit_request', 'tool_catalog_filter', 'request_wide_shaping', 'pre_request_admission',
