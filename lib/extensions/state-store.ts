@@ -18,15 +18,27 @@ export interface StateStore {
   readonly kind: 'memory' | 'redis';
   get(key: string): Promise<unknown>;
   put(key: string, value: unknown, ttlMs?: number): Promise<void>;
+  /** Adds `by` to the integer at `key` (0 when there is none) in one step, as a `put` of the sum with `ttlMs` would; resolves the sum. */
+  incr(key: string, by: number, ttlMs?: number): Promise<number>;
   delete(key: string): Promise<void>;
   close(): Promise<void>;
 }
+
+/** How `incr` refuses a value that is not an integer (a TypeError), in every store. */
+export const INCR_NOT_INTEGER = 'incr: the value is not an integer';
 
 /** One feature's values in one scope instance. */
 export interface ScopedState {
   get<T = unknown>(key: string): Promise<T | undefined>;
   /** `ttlMs`: more than 0 and at most 2^53-1; any other rejects with a TypeError and keeps nothing. */
   put(key: string, value: unknown, options?: { readonly ttlMs?: number }): Promise<void>;
+  /**
+   * Adds `by` (an integer, 1 by default) to the integer at `key` (0 when there is none) in one
+   * step, however many requests and lip instances do so at once, and resolves the sum. `ttlMs`
+   * as in `put`: the count expires that long after this increment (without it, never; request
+   * scope: 10 minutes). A value that is not an integer rejects with a TypeError and stays.
+   */
+  incr(key: string, by?: number, options?: { readonly ttlMs?: number }): Promise<number>;
   delete(key: string): Promise<void>;
 }
 
@@ -73,18 +85,25 @@ const featureOf = (key: string) => (key.startsWith('ext:') ? key.slice(4, key.in
 export function scopedState(store: StateStore, feature: string, scope: StateScope, scopeKey: string): ScopedState {
   const prefix = `ext:${encode(feature)}:${scope}:${encode(scopeKey)}:`;
   const defaultTtl = scope === 'request' ? REQUEST_SCOPE_TTL_MS : undefined;
+  const ttlOf = (options: { readonly ttlMs?: number } | undefined) => {
+    const ttlMs = options?.ttlMs;
+    if (ttlMs !== undefined && !(typeof ttlMs === 'number' && ttlMs > 0 && ttlMs <= Number.MAX_SAFE_INTEGER)) {
+      throw new TypeError(`ttlMs must be a number of milliseconds more than 0 and at most ${Number.MAX_SAFE_INTEGER} (got ${shown(ttlMs)})`);
+    }
+    return ttlMs ?? defaultTtl;
+  };
   return {
     get: (key) => store.get(prefix + key) as Promise<never>,
-    put: (key, value, options) => {
-      const ttlMs = options?.ttlMs;
-      if (ttlMs !== undefined && !(typeof ttlMs === 'number' && ttlMs > 0 && ttlMs <= Number.MAX_SAFE_INTEGER)) {
-        return Promise.reject(new TypeError(`ttlMs must be a number of milliseconds more than 0 and at most ${Number.MAX_SAFE_INTEGER} (got ${typeof ttlMs === 'string' ? JSON.stringify(ttlMs) : String(ttlMs)})`));
-      }
-      return store.put(prefix + key, value, ttlMs ?? defaultTtl);
+    put: async (key, value, options) => store.put(prefix + key, value, ttlOf(options)),
+    incr: async (key, by = 1, options) => {
+      if (!Number.isSafeInteger(by)) throw new TypeError(`by must be an integer of at most 2^53-1 either way (got ${shown(by)})`);
+      return store.incr(prefix + key, by, ttlOf(options));
     },
     delete: (key) => store.delete(prefix + key),
   };
 }
+
+const shown = (value: unknown) => (typeof value === 'string' ? JSON.stringify(value) : String(value));
 
 
 interface Entry extends ExpiryItem {
@@ -142,6 +161,16 @@ export class MemoryStateStore implements StateStore {
 
   async put(key: string, value: unknown, ttlMs?: number): Promise<void> {
     this.write(key, stateJson(value, this.limits.maxValueBytes), ttlMs);
+  }
+
+  async incr(key: string, by: number, ttlMs?: number): Promise<number> {
+    const entry = this.live(key);
+    const current = entry === undefined ? 0 : (JSON.parse(entry.json) as unknown);
+    if (!Number.isSafeInteger(current)) throw new TypeError(INCR_NOT_INTEGER);
+    const sum = (current as number) + by;
+    if (!Number.isSafeInteger(sum)) throw new RangeError('incr: the sum would pass 2^53-1');
+    this.write(key, String(sum), ttlMs);
+    return sum;
   }
 
   async delete(key: string): Promise<void> {

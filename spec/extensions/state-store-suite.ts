@@ -88,6 +88,62 @@ export function runStateStoreSuite(target: StateStoreSuiteTarget): void {
       expect(await view.get('k2')).to.equal(2);
     });
 
+    // Regression (plugin probe t10): the docs' counter (get, then put(seen + 1)) lost updates
+    // under concurrent requests (100 concurrent requests counted 95 on Redis).
+    it('incr counts atomically: 100 concurrent increments through two handles (two instances) count 100', async () => {
+      const [a, b] = await open(2);
+      const views = [scopedState(a!, 'quota', 'principal', 'alice'), scopedState(b!, 'quota', 'principal', 'alice')];
+      const answers = await Promise.all(Array.from({ length: 100 }, (_, i) => views[i % 2]!.incr('requests', 1, { ttlMs: 60_000 })));
+      expect([...answers].sort((x, y) => x - y)).to.deep.equal(Array.from({ length: 100 }, (_, i) => i + 1));
+      expect(await views[0]!.get('requests')).to.equal(100);
+    });
+
+    it('incr starts from 0, adds `by` (1 by default, negative too), and works on a value put as an integer', async () => {
+      const [s] = await open();
+      const view = scopedState(s!, 'f', 'global', '');
+      expect(await view.incr('n')).to.equal(1);
+      expect(await view.incr('n', 41)).to.equal(42);
+      expect(await view.incr('n', -2)).to.equal(40);
+      await view.put('m', 7);
+      expect(await view.incr('m')).to.equal(8);
+      expect(await view.get('m')).to.equal(8);
+    });
+
+    it('incr on a value that is not an integer rejects with a TypeError and leaves it', async () => {
+      const [s] = await open();
+      const view = scopedState(s!, 'f', 'global', '');
+      for (const value of ['5', 1.5, { n: 1 }, true]) {
+        await view.put('k', value);
+        const err = await view.incr('k').catch((e: unknown) => e);
+        expect(err, JSON.stringify(value)).to.be.instanceOf(TypeError);
+        expect((err as Error).message).to.equal('incr: the value is not an integer');
+        expect(await view.get('k')).to.deep.equal(value);
+      }
+    });
+
+    it('incr refuses a `by` that is not a safe integer, and a bad TTL, keeping nothing', async () => {
+      const [s] = await open();
+      const view = scopedState(s!, 'f', 'global', '');
+      for (const by of [1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53, '1' as unknown as number]) {
+        const err = await view.incr('k', by).catch((e: unknown) => e);
+        expect(err, String(by)).to.be.instanceOf(TypeError);
+        expect((err as Error).message).to.equal(`by must be an integer of at most 2^53-1 either way (got ${typeof by === 'string' ? '"1"' : String(by)})`);
+      }
+      expect(await view.incr('k', 1, { ttlMs: 0 }).catch((e: unknown) => e)).to.be.instanceOf(TypeError);
+      expect(await view.get('k')).to.equal(undefined);
+    });
+
+    it('incr with a TTL: the count expires that long after its last increment; without one it does not', async () => {
+      const [s] = await open();
+      const view = scopedState(s!, 'f', 'global', '');
+      await view.incr('short', 1, { ttlMs: target.ttlMs });
+      await view.incr('long', 1, { ttlMs: target.ttlMs });
+      await view.incr('long', 1);
+      await target.elapse(target.ttlMs * 4);
+      expect([await view.get('short'), await view.get('long')]).to.deep.equal([undefined, 2]);
+      expect(await view.incr('short')).to.equal(1);
+    });
+
     it('two handles on one store see each other\'s values (two instances agree)', async () => {
       const [a, b] = await open(2);
       await a!.put('shared', { by: 'a' });
