@@ -92,6 +92,8 @@ export class Reloader implements ConfigControl {
         });
         // What a circuit learnt is about the upstream its backend named (a Redis breaker, kept or new, still lists them).
         runtime.breaker.forget(movedBackends(running.config, effective));
+        // Its features' start() first (bounded, never rejects): their hooks see no request before, and the old bundles stop after.
+        await runtime.started;
         await this.server.reload(runtime);
       }
       outcome = { status: changed.length > 0 ? 'reloaded' : 'unchanged', ...base, config: next.source, at: new Date().toISOString(), changed, restart_required: restartRequired };

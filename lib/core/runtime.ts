@@ -47,6 +47,12 @@ export interface Runtime {
   readonly keyStates?: KeyStates;
   /** Where its backends renew credentials with the other workers (RuntimeDeps.renewals; a reload carries it on). */
   readonly renewals?: SharedRenewals;
+  /**
+   * Settles once every enabled feature's `start()` has finished, failed or run past
+   * FEATURE_START_TIMEOUT_MS (each logged); never rejects. The server listens, and a reload
+   * swaps the runtime in (and stops the previous one), only then.
+   */
+  readonly started: Promise<void>;
   /** Releases the backends and the stores, except the stores `next` took over (a reload). */
   close(options?: { next?: Runtime }): Promise<void>;
 }
@@ -193,10 +199,11 @@ export function runtimeWith(config: Config, backends: ReadonlyMap<string, Backen
         return executor.execute(call, { requestId: nested.requestId, meta: {}, principal: nested.principal, aLeg, nested, ...(pending ? { pendingALeg: pending } : {}) });
       }),
     });
-    void extensions.start();
   }
+  const started = extensions ? extensions.start() : Promise.resolve();
   return {
     config,
+    started,
     backends,
     continuity,
     sessions,

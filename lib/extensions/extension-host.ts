@@ -4,6 +4,7 @@ import { switchMap } from 'rxjs/internal/operators/switchMap';
 import { tap } from 'rxjs/internal/operators/tap';
 import type { Observable } from 'rxjs';
 import type { Call, LipEvent } from '../canonical/index.js';
+import { deadline } from '../wire/deadline.js';
 import type { AuxiliaryTarget } from './auxiliary-client.js';
 import { ExtensionRequest, type ExtensionCallContext } from './extension-request.js';
 import { HookFailures } from './hook-failures.js';
@@ -21,7 +22,12 @@ export interface ExtensionHostOptions {
   readonly now?: () => number;
   /** Built-in captures of the traffic plane (the recorder). */
   readonly captures?: readonly TrafficCapture[];
+  /** How long `start` waits for each feature's `start()` (FEATURE_START_TIMEOUT_MS). */
+  readonly startTimeoutMs?: number;
 }
+
+/** How long a runtime waits for a feature's `start()` before its hooks run anyway. */
+export const FEATURE_START_TIMEOUT_MS = 10_000;
 
 /**
  * The running extensions of one runtime: the enabled features' hooks sorted per stage, the
@@ -128,14 +134,24 @@ export class ExtensionHost {
     return out;
   }
 
-  /** Starts every feature's lifecycle; a failing start is logged, never fatal. */
+  /**
+   * Starts every feature's lifecycle and settles once each `start()` has finished, failed, or run
+   * past `startTimeoutMs`; never rejects. A failing start is logged, never fatal; one still
+   * running then is logged and goes on (its hooks run meanwhile), and its failure, if it comes,
+   * is logged then.
+   */
   async start(): Promise<void> {
+    const logger = this.options.logger;
+    const timeoutMs = this.options.startTimeoutMs ?? FEATURE_START_TIMEOUT_MS;
     await Promise.all(this.options.features.map(async (f) => {
-      try {
-        await f.bundle.start?.();
-      } catch (err) {
-        this.options.logger?.error('extension feature failed to start', { feature: f.id, error: String((err as Error)?.message ?? err) });
-      }
+      if (!f.bundle.start) return;
+      const started = (async () => f.bundle.start!())().catch((err: unknown) => {
+        logger?.error('extension feature failed to start', { feature: f.id, error: String((err as Error)?.message ?? err) });
+      });
+      const time = deadline(timeoutMs);
+      await Promise.race([started, new Promise((resolve) => time.signal.addEventListener('abort', resolve, { once: true }))]);
+      time.clear();
+      if (time.expired) logger?.warn('extension feature did not start in time; its hooks run without waiting for it', { feature: f.id, timeout_ms: timeoutMs });
     }));
   }
 

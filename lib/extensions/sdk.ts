@@ -245,7 +245,10 @@ export interface FeatureBundle {
    * A `LipError` answer is sent as the error it is.
    */
   diagnostics?(query: URLSearchParams): unknown;
-  /** Runs when the runtime starts (and after a reload, for the new bundle). */
+  /**
+   * Runs when the runtime starts (and on a reload, for the new bundle); lip serves the runtime
+   * only once it has finished, waiting at most FEATURE_START_TIMEOUT_MS (10 s).
+   */
   start?(): void | Promise<void>;
   /** Runs when the runtime closes (and for the old bundle on reload). */
   stop?(): void | Promise<void>;

@@ -305,6 +305,7 @@ export class LipServer {
    */
   async listen(host = this.runtime.config.server.host, port = this.runtime.config.server.port): Promise<AddressInfo> {
     await this.seeded;
+    await this.runtime.started; // the features' start(), before any request reaches their hooks
     const address = await listenOn(this.http, host, port, '--port / server.port');
     const operator = this.runtime.config.diagnostics.listen;
     if (this.operatorHttp && operator !== undefined) {
