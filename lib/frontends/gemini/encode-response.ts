@@ -24,7 +24,10 @@ const NATIVE = REASONING_DIALECTS.geminiThought;
  * where Gemini put it. Other dialects' signatures travel sealed in the
  * `thoughtSignature`, opaque reasoning as an empty thought part whose signature seals it
  * (state-envelope.ts, base64 form), and both again on the next text or `functionCall` part, for
- * clients that drop thought parts (carried-reasoning.ts). Hosted web searches and citations (any dialect) are the
+ * clients that drop thought parts (carried-reasoning.ts). A call with `includeThoughts: false` gets
+ * no thought part (Gemini writes none then): Gemini's signatures go on the text part after them,
+ * other dialects' state only on the next text or `functionCall` part, or on a last empty text
+ * part when none follows. Hosted web searches and citations (any dialect) are the
  * candidate's `groundingMetadata` (encode-grounding.ts), unless a gemini backend reported the
  * grounding as written (a record of the message: the call declared Google Maps, File Search, ...),
  * which is then the candidate's. Gemini's own hosted tool parts (code execution, a built-in's
@@ -46,6 +49,7 @@ export function encodeGenerateContentResponse(r: CollectedResponse, context: Enc
   const groundings: Record<string, unknown>[] = [];
   let held: string | undefined; // Gemini's signature of the text part to come
   const carried = new CarriedReasoning(); // other dialects' reasoning, for the next text or call part
+  const hide = context.call.options.reasoning?.includeThoughts === false; // no thought part, signatures on the next part
   const push = (part: Record<string, unknown>) => {
     if (held === undefined) parts.push(part);
     else if (typeof part.text === 'string' && part.thought !== true) parts.push({ ...part, thoughtSignature: held });
@@ -66,9 +70,13 @@ export function encodeGenerateContentResponse(r: CollectedResponse, context: Enc
       if (block.scope === undefined) push({ ...block.block });
       else if (groundingOf(block.block) !== undefined) groundings.push(groundingOf(block.block)!);
       else if (urlContextOf(block.block) !== undefined) urlContexts.push(urlContextOf(block.block));
-    } else if (block.opaque === undefined && block.dialect === NATIVE && block.text.length === 0 && block.signature !== undefined) {
+    } else if (block.opaque === undefined && block.signature !== undefined && (hide ? block.dialect === undefined || block.dialect === NATIVE : block.dialect === NATIVE && block.text.length === 0)) {
       if (held !== undefined) push({ text: '' });
-      held = block.signature; // Gemini's own signature without thought text: the next text part's
+      held = block.signature; // Gemini's own signature without thought text (any, thoughts hidden): the next text part's
+    } else if (hide) {
+      // No thought part: another dialect's reasoning rides on the next text or call part only.
+      const { type: _type, dialect, ...state } = block;
+      if (dialect !== undefined) carried.hold({ dialect, ...state });
     } else if (block.opaque === undefined) {
       const signature = block.signature ? { thoughtSignature: carrySignature(block.signature, block.dialect, NATIVE, true) } : {};
       push({ text: block.text, thought: true, ...signature });
@@ -79,6 +87,8 @@ export function encodeGenerateContentResponse(r: CollectedResponse, context: Enc
     }
   }
   if (held !== undefined) push({ text: '' });
+  const rest = hide ? carried.signatureFor() : undefined; // hidden thoughts' reasoning no part carried
+  if (rest !== undefined) parts.push({ text: '', thoughtSignature: rest });
   if (parts.length === 0) parts.push({ text: '' });
   const logprobs = r.logprobs !== undefined && context.call.options.logprobs !== undefined
     ? { avgLogprobs: r.logprobs.reduce((sum, t) => sum + t.logprob, 0) / r.logprobs.length, logprobsResult: geminiLogprobsResult(r.logprobs) }

@@ -24,7 +24,10 @@ import { declaresUrlContext, mergedUrlContext, urlContextOf } from './url-contex
  * signature of a text part (`standalone`), which is written on that text part as Gemini wrote it
  * (on an empty text part when no text follows), never on the thoughts before; the signatures and
  * opaque reasoning of other dialects go again, with their thought text, on the next text or
- * `functionCall` part, for clients that drop thought parts (carried-reasoning.ts); a tool call is
+ * `functionCall` part, for clients that drop thought parts (carried-reasoning.ts). A call with
+ * `includeThoughts: false` gets no thought part, as from Gemini then: a signature of Gemini's rides
+ * on the next text part, other dialects' state only on the next text or `functionCall` part (on
+ * the last chunk's empty text part when none follows), so it is still replayed; a tool call is
  * buffered until it finishes and sent as one `functionCall` part (Gemini never streams
  * arguments). The last chunk carries `finishReason` and `usageMetadata`; every chunk carries
  * `modelVersion` and `responseId`. A failure after output is a final `{"error":{...}}` chunk.
@@ -67,9 +70,12 @@ export class GeminiStreamEncoder implements StreamEncoder {
   private readonly carried = new CarriedReasoning();
   /** The thought text since the last signature: the text of the reasoning the next signature closes. */
   private thought = new TextBuilder();
+  /** The client asked for no thoughts (`includeThoughts: false`): no thought part is written, signatures ride on the next part. */
+  private readonly hideThoughts: boolean;
 
   constructor(context: EncodeContext) {
     this.logprobs = context.call.options.logprobs !== undefined;
+    this.hideThoughts = context.call.options.reasoning?.includeThoughts === false;
     this.texts = context.call.tools.some((t) => t.kind === 'web_search') || declaresUrlContext(context.call) ? [] : undefined;
     this.suffix = `,"modelVersion":${JSON.stringify(context.model ?? context.call.model)},"responseId":${JSON.stringify(wireId(context, '', 22))}}\n\n`;
   }
@@ -98,27 +104,31 @@ export class GeminiStreamEncoder implements StreamEncoder {
         return `${this.chunk(this.textPart(event.text), event.logprobs !== undefined && this.logprobs ? `,"logprobsResult":${JSON.stringify(geminiLogprobsResult(event.logprobs))}` : '')}${this.suffix}`;
       case 'reasoning_delta': {
         if (!event.text) return '';
-        const out = this.textSignature();
         this.held.add('reasoning', event.text.length);
         this.thought.append(event.text);
-        return `${out}${this.chunk(`{"text":${JSON.stringify(event.text)},"thought":true}`)}${this.suffix}`;
+        if (this.hideThoughts) return '';
+        return `${this.textSignature()}${this.chunk(`{"text":${JSON.stringify(event.text)},"thought":true}`)}${this.suffix}`;
       }
       case 'reasoning_signature': {
         const out = this.textSignature();
         const text = this.thought.toString();
         this.thought = new TextBuilder();
-        // Gemini's signature of a text part is held for that part (written on it, off the thoughts).
-        if (event.standalone === true && event.dialect === REASONING_DIALECTS.geminiThought) {
+        // Gemini's signature of a text part is held for that part (written on it, off the thoughts);
+        // with the thoughts hidden, every signature of Gemini's (or of no known dialect) is.
+        const gemini = event.dialect === REASONING_DIALECTS.geminiThought;
+        if (this.hideThoughts ? gemini || event.dialect === undefined : gemini && event.standalone === true) {
           this.heldSignature = event.signature;
           return out;
         }
         if (event.dialect !== undefined) this.carried.hold({ dialect: event.dialect, signature: event.signature, ...(text && event.standalone !== true ? { text } : {}) });
+        if (this.hideThoughts) return out;
         const signature = carrySignature(event.signature, event.dialect, REASONING_DIALECTS.geminiThought, true);
         return `${out}${this.chunk(`{"text":"","thought":true,"thoughtSignature":${JSON.stringify(signature)}}`)}${this.suffix}`;
       }
       case 'reasoning_opaque': // no Gemini form: opaque payloads travel sealed in a thought signature
         this.thought = new TextBuilder();
         this.carried.hold({ dialect: event.dialect, opaque: event.data, ...(event.id !== undefined ? { id: event.id } : {}) });
+        if (this.hideThoughts) return '';
         return `${this.textSignature()}${this.chunk(`{"text":"","thought":true,"thoughtSignature":${JSON.stringify(carryOpaque(event, undefined, true))}}`)}${this.suffix}`;
       case 'tool_call_started':
         this.calls.set(event.id, { name: event.name, args: new TextBuilder(), ...(event.signature ? { signature: event.signature, dialect: event.dialect } : {}) });
@@ -222,7 +232,10 @@ export class GeminiStreamEncoder implements StreamEncoder {
     const promptFeedback = promptFeedbackOf(details);
     if (promptFeedback !== undefined) return `${out}data: {"promptFeedback":${JSON.stringify(promptFeedback)}${usage}${this.suffix}`;
     const fields = JSON.stringify(candidateFieldsOf(details)).slice(1, -1);
-    return `${out}${this.chunk('{"text":""}', `,"finishReason":"${mapFinishReason(reason, raw)}"${fields !== '' ? `,${fields}` : ''}${grounding}`)}${usage}${this.suffix}`;
+    // Hidden thoughts' reasoning that no text or call part carried: the last part carries it.
+    const carried = this.hideThoughts ? this.carried.signatureFor() : undefined;
+    const last = carried !== undefined ? `{"text":"","thoughtSignature":${JSON.stringify(carried)}}` : '{"text":""}';
+    return `${out}${this.chunk(last, `,"finishReason":"${mapFinishReason(reason, raw)}"${fields !== '' ? `,${fields}` : ''}${grounding}`)}${usage}${this.suffix}`;
   }
 
   error(err: LipError): string {

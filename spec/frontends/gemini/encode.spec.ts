@@ -9,8 +9,8 @@ import { parseSse } from '../../helpers/sse-client.js';
 const context: EncodeContext = { call: emptyCall({ model: 'gemini-x' }), model: undefined, hints: {}, requestId: 'r', created: 1700000000 };
 const start: LipEvent[] = [{ type: 'response_started' }, { type: 'message_started' }];
 
-function stream(events: readonly LipEvent[], failure?: LipError): Record<string, any>[] {
-  const encoder = new GeminiStreamEncoder(context);
+function stream(events: readonly LipEvent[], failure?: LipError, on: EncodeContext = context): Record<string, any>[] {
+  const encoder = new GeminiStreamEncoder(on);
   const text = events.map((e) => encoder.event(e)).join('') + (failure ? encoder.error(failure) : encoder.end());
   const messages = parseSse(text).messages;
   expect(messages.every((m) => m.event === 'message'), 'data-only frames').to.equal(true);
@@ -77,6 +77,34 @@ describe('frontends/gemini encoders', () => {
       { text: '', thoughtSignature: 'ts-2' }, { functionCall: { id: 'a', name: 'f', args: {} } },
       { text: 'bye' }, { text: '', thoughtSignature: 'ts-3' },
     ]);
+  });
+
+  it('with includeThoughts: false writes no thought part: signatures ride on the next text or call part (the last part when none follows), streamed and whole', () => {
+    const hidden: EncodeContext = { ...context, call: emptyCall({ model: 'gemini-x', options: { reasoning: { includeThoughts: false } } }) };
+    const whole = (events: LipEvent[]) => (encodeGenerateContentResponse(collectEvents(events), hidden) as { candidates: { content: { parts: unknown[] } }[] }).candidates[0]!.content.parts;
+    const an = { dialect: REASONING_DIALECTS.anthropicThinking, text: 'think', signature: 'sig-an' };
+    const enc = { dialect: REASONING_DIALECTS.openaiResponses, opaque: 'enc', id: 'rs_1' };
+    const carried = sealTurnBase64({ reasoning: [an, enc] });
+    const loop: LipEvent[] = [
+      ...start, { type: 'reasoning_delta', text: 'thi' }, { type: 'reasoning_delta', text: 'nk' }, { type: 'reasoning_signature', signature: 'sig-an', dialect: an.dialect },
+      { type: 'reasoning_opaque', dialect: enc.dialect, data: 'enc', id: 'rs_1' }, { type: 'text_delta', text: 'Hi' },
+      { type: 'tool_call_started', id: 'a', name: 'f' }, { type: 'tool_call_delta', id: 'a', args: '{}' }, { type: 'tool_call_finished', id: 'a' },
+      { type: 'response_finished', reason: 'tool_calls' },
+    ];
+    expect(parts(stream(loop, undefined, hidden))).to.deep.equal([{ text: 'Hi', thoughtSignature: carried }, { functionCall: { id: 'a', name: 'f', args: {} } }, { text: '' }]);
+    expect(whole(loop)).to.deep.equal([{ text: 'Hi', thoughtSignature: carried }, { functionCall: { id: 'a', name: 'f', args: {} } }]);
+    // Gemini's own signature of its thought goes on the text after it, as Gemini writes it without thoughts.
+    const gemini: LipEvent[] = [...start, { type: 'reasoning_delta', text: 'plan' }, { type: 'reasoning_signature', signature: 'ts-1', dialect: REASONING_DIALECTS.geminiThought }, { type: 'text_delta', text: 'Hello' }, { type: 'response_finished', reason: 'stop' }];
+    expect(parts(stream(gemini, undefined, hidden))).to.deep.equal([{ text: 'Hello', thoughtSignature: 'ts-1' }, { text: '' }]);
+    expect(whole(gemini)).to.deep.equal([{ text: 'Hello', thoughtSignature: 'ts-1' }]);
+    // Reasoning and nothing after it: the last part carries it.
+    const alone: LipEvent[] = [...start, { type: 'reasoning_delta', text: 'think' }, { type: 'reasoning_signature', signature: 'sig-an', dialect: an.dialect }, { type: 'response_finished', reason: 'stop' }];
+    expect(parts(stream(alone, undefined, hidden))).to.deep.equal([{ text: '', thoughtSignature: sealTurnBase64({ reasoning: [an] }) }]);
+    expect(whole(alone)).to.deep.equal([{ text: '', thoughtSignature: sealTurnBase64({ reasoning: [an] }) }]);
+    // Unsigned reasoning (an OpenAI-compatible server's reasoning_content) leaves nothing.
+    const unsigned: LipEvent[] = [...start, { type: 'reasoning_delta', text: 'think' }, { type: 'text_delta', text: 'A' }, { type: 'response_finished', reason: 'stop' }];
+    expect(parts(stream(unsigned, undefined, hidden))).to.deep.equal([{ text: 'A' }, { text: '' }]);
+    expect(whole(unsigned)).to.deep.equal([{ text: 'A' }]);
   });
 
   it('maps finish reasons, keeping Gemini\'s own when the backend gave one', () => {
