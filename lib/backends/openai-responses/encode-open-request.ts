@@ -6,6 +6,7 @@ import { allowedNames } from '../allowed-tools.js';
 import { forHostedDialect } from '../hosted-tools.js';
 import { definedFields } from '../provider-options.js';
 import { endUserId } from '../end-user-id.js';
+import { refuseStopSequences } from '../stop-sequences.js';
 import { inlineFileName } from '../../wire/index.js';
 import { strictCompatible } from '../strict-schema.js';
 import { ownWebSearches, refuseWebSearch, webSearchTool } from '../web-search.js';
@@ -35,7 +36,8 @@ const NO_SEARCH_DIALECT = 'openresponses';
  * earlier hosted items are left out. Reasoning is asked for by `effort` (and `summary`) and never
  * replayed (its encrypted form would be another server's). Of the client's OpenAI knobs the
  * profile has `service_tier`, `prompt_cache_key`, `safety_identifier` and `truncation`; the end
- * user goes as `safety_identifier`. Stop sequences, seeds and logit biases do not exist there.
+ * user goes as `safety_identifier`. Seeds and logit biases do not exist there; nor do stop
+ * sequences, and a call with some is refused, retryably (stop-sequences.ts).
  *
  * ```ts
  * encodeOpenResponsesRequest(call, 'my-model', options, 'row-id')
@@ -45,6 +47,7 @@ const NO_SEARCH_DIALECT = 'openresponses';
  */
 export function encodeOpenResponsesRequest(given: Call, model: string, o: ResponsesOptions, backend: string, stream = true): Json {
   refuseForeignMediaFields(given, backend);
+  refuseStopSequences(given, backend);
   const call = forHostedDialect(given, backend);
   if (webSearchTool(call) !== undefined) refuseWebSearch(call, backend);
   const input: Json[] = [];

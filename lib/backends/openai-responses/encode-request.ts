@@ -17,6 +17,7 @@ import { clientCallIds, clientCallInput, clientOutputInput, clientToolBody, isCl
 import { declaredTools, sendsToolSearch, toolSearchCallIds, toolSearchCallInput, toolSearchOutputInput, toolSearchToolBody, toolsBody } from './tool-search.js';
 import { allowedCallers, answerWithCaller, callersById, withCaller } from './programs.js';
 import { endUserId } from '../end-user-id.js';
+import { refuseStopSequences } from '../stop-sequences.js';
 
 /** The least `max_output_tokens` the Responses API takes. */
 const MIN_OUTPUT_TOKENS = 16;
@@ -64,7 +65,7 @@ function replayed(part: Part, store: boolean): part is ReasoningPart {
  * `tool_search_call` and `tool_search_output` items (tool-search.ts). OpenAI's client-run tools
  * (shell, apply_patch, local_shell, computer use) go as declared, their calls and the client's
  * answers as their own items (client-tools.ts). Stop sequences do not
- * exist in this API and are not sent. The client's OpenAI knobs (service_tier, prompt_cache_key,
+ * exist in this API: a call with some is refused, retryably (stop-sequences.ts). The client's OpenAI knobs (service_tier, prompt_cache_key,
  * prompt_cache_retention, prompt_cache_options, safety_identifier, truncation, moderation,
  * max_tool_calls) go out unless the
  * row turns `provider_options` off; so do its cache marks as `prompt_cache_breakpoint`s when the
@@ -80,6 +81,7 @@ function replayed(part: Part, store: boolean): part is ReasoningPart {
  */
 export function encodeResponsesRequest(given: Call, model: string, o: ResponsesOptions, stream = true): Json {
   refuseForeignMediaFields(given, 'openai-responses');
+  refuseStopSequences(given, 'openai-responses');
   // A blocking moderation goes with the OpenAI knobs: a row that sends none refuses it.
   const call = forHostedDialect(given, 'openai-responses', HOSTED_DIALECTS.openaiResponses, o.providerOptions ? [HOSTED_KNOB_DIALECTS.openaiModeration] : []);
   const input: Json[] = [];

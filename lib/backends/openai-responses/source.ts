@@ -10,6 +10,7 @@ import { encodeOpenResponsesRequest } from './encode-open-request.js';
 import { encodeResponsesRequest } from './encode-request.js';
 import { responsesOptions, type ResponsesOptions } from './options.js';
 import { RESPONSES_REASONING } from '../reasoning-replay.js';
+import { withoutStopSequences } from '../stop-sequences.js';
 
 export function responsesHeaders(o: ResponsesOptions, key: string | undefined, accept: string): Record<string, string> {
   const headers: Record<string, string> = { 'content-type': 'application/json', accept, ...o.headers };
@@ -59,7 +60,8 @@ export function responsesProtocol(row: BackendRow, defaults: KindDefaults): Http
     countTokens: {
       request: (call, model, key) => ({
         method: 'POST', url: endpointUrl(o.baseUrl, '/responses/input_tokens'), headers: responsesHeaders(o, sendKey(key), 'application/json'),
-        body: JSON.stringify(pick(encodeResponsesRequest(call, model, o, false), COUNTED_FIELDS)),
+        // Stop sequences, which the API has not (a generation refuses them), do not change a count.
+        body: JSON.stringify(pick(encodeResponsesRequest(withoutStopSequences(call), model, o, false), COUNTED_FIELDS)),
       }),
       parse: (body) => countAt(body, 'input_tokens'),
     },

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { LipError } from '../../../lib/errors/index.js';
 import { codexOptions, codexInstructions, conversationId, DEFAULT_CODEX_INSTRUCTIONS, encodeCodexRequest, unsupportedParams } from '../../../lib/backends/openai-codex/index.js';
 import { strictCompatible } from '../../../lib/backends/strict-schema.js';
 import { CUSTOM_TOOL_PARAMETERS, emptyCall, REASONING_DIALECTS, type Call } from '../../../lib/canonical/index.js';
@@ -36,6 +37,13 @@ describe('backends/openai-codex/encode-request', () => {
     expect(unsupportedParams(c)).to.deep.equal(['temperature', 'top_p', 'max_output_tokens']);
     expect(unsupportedParams(call({ options: { seed: 1 } }))).to.deep.equal([]);
     expect(encodeCodexRequest(c, 'gpt-5.4', options(), turn)).not.to.have.any.keys('temperature', 'top_p', 'max_output_tokens');
+  });
+
+  it('refuses stop sequences, retryably, whatever the row ignores (the endpoint has none; dropped, the answer would run past them)', () => {
+    for (const o of [options(), options({ ignore_unsupported_gen_params: true })]) {
+      expect(() => encodeCodexRequest(call({ options: { stopSequences: ['END'] } }), 'gpt-5.4', o, turn))
+        .to.throw(LipError, 'openai-codex has none').with.property('retryable', true);
+    }
   });
 
   it('marks a tool strict only when its schema is strict-compatible and the call does not say strict: false', () => {

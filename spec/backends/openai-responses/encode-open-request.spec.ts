@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { LipError } from '../../../lib/errors/index.js';
 import { checkResponsesRow, encodeOpenResponsesRequest, responsesOptions } from '../../../lib/backends/openai-responses/index.js';
 import { REASONING_DIALECTS, emptyCall, type Call } from '../../../lib/canonical/index.js';
 import { refusalOf } from '../../helpers/refusal.js';
@@ -42,7 +43,7 @@ describe('backends/openai-responses/encode-open-request (profile openresponses)'
     const body = encode(call({
       user: 'u-1',
       options: {
-        temperature: 0.2, topP: 0.8, presencePenalty: 0.1, frequencyPenalty: 0.3, maxOutputTokens: 99, logprobs: 2, verbosity: 'low', seed: 7, stopSequences: ['x'],
+        temperature: 0.2, topP: 0.8, presencePenalty: 0.1, frequencyPenalty: 0.3, maxOutputTokens: 99, logprobs: 2, verbosity: 'low', seed: 7,
         reasoning: { effort: 'minimal' }, responseFormat: { type: 'json_schema', name: 'out', schema: { type: 'object' }, strict: true },
       },
       metadata: { k: 'v' },
@@ -53,6 +54,8 @@ describe('backends/openai-responses/encode-open-request (profile openresponses)'
       text: { verbosity: 'low', format: { type: 'json_schema', name: 'out', schema: { type: 'object' }, strict: true } },
     });
     expect(body).to.not.have.any.keys('seed', 'stop', 'user');
+    // Stop sequences do not exist there either: refused, retryably, not dropped.
+    expect(() => encode(call({ options: { stopSequences: ['x'] } }))).to.throw(LipError, 'stop sequences').with.property('retryable', true);
     // Thinking off (a budget of 0) or thoughts only hidden: no reasoning asked for.
     for (const reasoning of [{ budgetTokens: 0 }, { includeThoughts: false }]) expect(encode(call({ options: { reasoning } }))).not.to.have.property('reasoning');
     // JSON mode: the profile's request formats are text and json_schema.

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { LipError } from '../../../lib/errors/index.js';
 import { encodeResponsesRequest, responsesOptions } from '../../../lib/backends/openai-responses/index.js';
 import { REASONING_DIALECTS, emptyCall, type Call } from '../../../lib/canonical/index.js';
 
@@ -71,11 +72,16 @@ describe('backends/openai-responses/encode-request', () => {
     expect(encodeResponsesRequest(call({ options: { reasoning: { budgetTokens: 0 } } }), 'm', options({ encrypted_reasoning: 'always' })).include).to.deep.equal(['reasoning.encrypted_content']);
   });
 
-  it('maps reasoning, tools, sampling, output format and verbosity; drops stop sequences', () => {
+  it('maps reasoning, tools, sampling, output format and verbosity; refuses stop sequences (retryable), which the API has not', () => {
+    let refused: unknown;
+    try { encodeResponsesRequest(call({ options: { stopSequences: ['X'] } }), 'm', options()); } catch (e) { refused = e; }
+    expect(refused).to.be.instanceOf(LipError).and.to.include({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', retryable: true, status: 400 });
+    expect((refused as Error).message).to.include('generationConfig.stopSequences').and.to.include('openai-responses has none');
+    expect(encodeResponsesRequest(call({ options: { stopSequences: [] } }), 'm', options())).not.to.have.property('stop');
     const body = encodeResponsesRequest(call({
       tools: [{ name: 'f', parameters: { type: 'object' } }], toolChoice: { type: 'tool', name: 'f' },
       options: {
-        reasoning: { effort: 'high' }, temperature: 0.3, topP: 0.7, maxOutputTokens: 99, parallelToolCalls: true, stopSequences: ['X'],
+        reasoning: { effort: 'high' }, temperature: 0.3, topP: 0.7, maxOutputTokens: 99, parallelToolCalls: true,
         verbosity: 'high', responseFormat: { type: 'json_schema', description: 'd', schema: { type: 'object' }, strict: true },
       },
       metadata: { a: 'b' },

@@ -1,0 +1,30 @@
+import type { Call } from '../canonical/index.js';
+import { LipError } from '../errors/index.js';
+
+/**
+ * For a backend whose API has no stop sequences (the Responses API, Open Responses, the Codex
+ * endpoint): a call that has some is refused before anything is sent (retryable, so that a route
+ * moves on to a candidate that takes them, as for more stop sequences than Gemini takes), never
+ * sent without them, which would answer past where the client asked to stop. The backend does not
+ * know which protocol the client wrote, so the message names each one's field.
+ *
+ * ```ts
+ * refuseStopSequences(call, 'openai-responses')
+ * // throws: stop sequences (stop, stop_sequences, generationConfig.stopSequences): openai-responses has none ...
+ * ```
+ * @see spec/e2e/regression-responses-stop-sequences.spec.ts
+ */
+export function refuseStopSequences(call: Call, backend: string): void {
+  const given = call.options.stopSequences?.length ?? 0;
+  if (given === 0) return;
+  throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `stop sequences (stop, stop_sequences, generationConfig.stopSequences): ${backend} has none (its API takes no stop parameter); leave them out, or route the request to a backend that takes them`, {
+    retryable: true, detail: { backend, given },
+  });
+}
+
+/** The call without its stop sequences: for a token count, which they do not change. */
+export function withoutStopSequences(call: Call): Call {
+  if (call.options.stopSequences === undefined) return call;
+  const { stopSequences: _stops, ...options } = call.options;
+  return { ...call, options };
+}
