@@ -780,8 +780,20 @@ export interface CountTokensRoute {
   readonly path: string;
   /** Path parameters when the path is a template; undefined when it does not match. */
   match?(pathname: string): Record<string, string> | undefined;
-  /** The body as a call (a `continuation` only for `previousResponseId`); `headers` carry what the protocol puts there (Anthropic's `anthropic-beta`). */
-  decode(body: unknown, context: Pick<RequestContext, 'params' | 'headers'>): Pick<DecodedRequest, 'call' | 'continuation'>;
+  /**
+   * The body as a call (a `continuation` only for `previousResponseId`; `origins` as a
+   * generation's, to name the client's fields when the canonical checks refuse the call);
+   * `headers` carry what the protocol puts there (Anthropic's `anthropic-beta`).
+   */
+  decode(body: unknown, context: Pick<RequestContext, 'params' | 'headers'>): Pick<DecodedRequest, 'call' | 'continuation' | 'origins'>;
+  /**
+   * Where the body holds the generation request when it wraps one (Gemini's
+   * `generateContentRequest`): that request, and the prefix of the fields a refusal by the
+   * canonical checks names. Absent, or undefined for a body: the body is the request.
+   */
+  wrapped?(body: unknown): { readonly request: unknown; readonly under: string } | undefined;
+  /** A request of no messages is counted (Responses: its instructions and tools alone), where a generation refuses it. */
+  readonly messagesOptional?: boolean;
   /** As GenerateRoute's: items named by id, put in their place before the body is decoded. */
   readonly resolveReferences?: ResolveReferences;
   /** The answer in the protocol's shape. */

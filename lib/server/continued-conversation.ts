@@ -67,17 +67,28 @@ export function inConversation(call: Call, continuation: Continuation | undefine
   return { call: { ...call, ...kept, messages: [...withoutCacheMarks(conversation.messages), ...call.messages] }, continuation };
 }
 
+/** How a request that is not a generation (a token count) is checked: see checkCall. */
+export interface CallCheck {
+  /** The prefix of the fields named (Gemini's `generateContentRequest`: `body` is the request under it). */
+  readonly under?: string;
+  /** A call of no messages passes (a Responses count of instructions alone). */
+  readonly messagesOptional?: boolean;
+}
+
 /**
  * The canonical checks of `call` (the decoded call in its conversation, inConversation), a 400
  * naming the request's fields as the client wrote them (`max_tokens`, `tools[1].function.name`,
  * `messages[3].tool_calls[1].id`): the decoder's origins, the stored turns before the request's
- * own messages counted, and the tools a thread kept having none in this request.
+ * own messages counted, and the tools a thread kept having none in this request; `how` for a
+ * token count's body (CallCheck).
  */
-export function checkCall(call: Call, decoded: DecodedRequest, frontend: Frontend, body: unknown): void {
-  const issues = validateCall(call);
+export function checkCall(call: Call, decoded: Pick<DecodedRequest, 'call' | 'origins'>, frontend: Frontend, body: unknown, how: CallCheck = {}): void {
+  const empty = how.messagesOptional === true && call.messages.length === 0;
+  const issues = validateCall(call).filter((i) => !(empty && i.path === 'messages'));
   if (issues.length === 0) return;
   const field = clientField(call, decoded, frontend, body);
-  const named = issues.map((i) => ({ path: field(i.path), message: i.message }));
+  const prefix = how.under !== undefined ? `${how.under}.` : '';
+  const named = issues.map((i) => ({ path: `${prefix}${field(i.path)}`, message: i.message }));
   throw new LipError('LIP_ERR_REQUEST_INVALID', named.map((i) => `${i.path}: ${i.message}`).join('; '), { param: named[0]!.path });
 }
 
@@ -87,7 +98,7 @@ export function checkCall(call: Call, decoded: DecodedRequest, frontend: Fronten
  * given), the stored turns before the request's own messages counted, and the tools a thread
  * kept having none in this request.
  */
-export function clientField(call: Call, decoded: DecodedRequest, frontend: Frontend, body: unknown, origins = decoded.origins?.()): (path: string) => string {
+export function clientField(call: Call, decoded: Pick<DecodedRequest, 'call' | 'origins'>, frontend: Frontend, body: unknown, origins = decoded.origins?.()): (path: string) => string {
   const stored = call.messages.length - decoded.call.messages.length;
   const shifted: CallOrigins | undefined = origins && {
     ...origins,

@@ -9,7 +9,7 @@ import { deadline, headerValue, readJsonBody } from '../wire/index.js';
 import type { DecodeTicket } from './decode-admission.js';
 import { abortable, type RequestState } from './request-state.js';
 import { sendError, sendJson } from './send.js';
-import { continuedConversation, inConversation } from './continued-conversation.js';
+import { checkCall, continuedConversation, inConversation } from './continued-conversation.js';
 import { storedResponses } from './stored-responses.js';
 
 /** How long an upstream count may take. */
@@ -17,8 +17,8 @@ const COUNT_TIMEOUT_MS = 30_000;
 
 /**
  * A token count (Anthropic `POST /v1/messages/count_tokens`, Gemini `:countTokens`, Responses
- * `POST /v1/responses/input_tokens`). The body is decoded like a generation (a 400 in the
- * protocol's envelope names the field; Responses' `previous_response_id` and an Anthropic
+ * `POST /v1/responses/input_tokens`). The body is decoded and checked like a generation (a 400 in
+ * the protocol's envelope names the field, checkCall; Responses' `previous_response_id` and an Anthropic
  * thread's `continue` put the stored conversation first, the thread with its system and tools); the route is resolved and checked as for a generation (X-LIP-Route,
  * model, alias, default route; an unknown backend is a 400, an unknown model a 404 under
  * `routing.unknown_model: reject`) and its first candidate decides: a backend whose protocol has a count call
@@ -53,6 +53,9 @@ export async function handleCountTokens(
     decode.release();
     const conversation = await continuedConversation(runtime, decoded, principal, frontend);
     const conversed = inConversation(decoded.call, decoded.continuation, conversation).call;
+    // Refused where its generation would be, naming the fields as the client wrote them.
+    const wrapped = route.wrapped?.(body);
+    checkCall(conversed, decoded, frontend, wrapped?.request ?? body, { ...(wrapped ? { under: wrapped.under } : {}), messagesOptional: route.messagesOptional === true });
     // The client's text leaves for the upstream as a generation's would: the secret guards
     // (secrets-guard) see it first, and block or redact it as they would a generation.
     const call = runtime.extensions ? await runtime.extensions.guardSecrets(conversed, {

@@ -1,5 +1,5 @@
 import { LipError } from '../../errors/index.js';
-import type { CountTokensRoute } from '../protocol.js';
+import type { CountTokensRoute, DecodedRequest } from '../protocol.js';
 import { resolveGeminiFiles, resolveGeminiReferences } from './files.js';
 import { badField } from './decode-contents.js';
 import { modelOfPath } from './model-path.js';
@@ -10,8 +10,9 @@ import { decodeGenerateContent } from './decode-request.js';
  * `POST /v1beta/models/{model}:countTokens` (and `/v1/...`, `/v1beta1/...`, `/v1alpha/...`), answered
  * `{"totalTokens": N}`. The body is either `contents` alone (what the SDK's
  * `models.countTokens` sends) or a whole `generateContentRequest` (system instruction, tools and
- * generation config count too), decoded like a generation (a 400 names the field, under
- * `generateContentRequest.` for the second form). lip's own estimate says so: `"estimated": true`.
+ * generation config count too), decoded and checked like a generation (a 400 names the field,
+ * under `generateContentRequest.` for the second form: `wrapped`). lip's own estimate says so:
+ * `"estimated": true`.
  */
 export const geminiCountTokensRoute: CountTokensRoute = {
   path: '/v1beta/models/{model}:countTokens',
@@ -32,17 +33,32 @@ export const geminiCountTokensRoute: CountTokensRoute = {
     const model = context.params.model ?? '';
     const b = body !== null && typeof body === 'object' && !Array.isArray(body) ? body as Record<string, unknown> : undefined;
     if (!b) throw badField('body', 'must be a JSON object');
-    const whole = b.generateContentRequest ?? b.generate_content_request;
-    if (whole === undefined || whole === null) return { call: decodeGenerateContent({ contents: b.contents }, model, false).call };
+    const whole = wholeRequest(b);
+    if (whole === undefined) return pick(decodeGenerateContent({ contents: b.contents }, model, false));
     if (b.contents !== undefined) throw badField('contents', 'send contents or generateContentRequest, not both');
     try {
-      return { call: decodeGenerateContent(whole, model, false).call };
+      return pick(decodeGenerateContent(whole, model, false));
     } catch (err) {
       throw err instanceof LipError && err.param !== undefined ? underRequest(err) : err;
     }
   },
+  wrapped(body) {
+    const whole = body !== null && typeof body === 'object' && !Array.isArray(body) ? wholeRequest(body as Record<string, unknown>) : undefined;
+    return whole === undefined ? undefined : { request: whole, under: 'generateContentRequest' };
+  },
   encode: (count) => ({ totalTokens: count.inputTokens, ...(count.estimated ? { estimated: true } : {}) }),
 };
+
+/** The whole generateContentRequest of a count body (either spelling); undefined for `contents` alone. */
+function wholeRequest(b: Record<string, unknown>): unknown {
+  const whole = b.generateContentRequest ?? b.generate_content_request;
+  return whole === null ? undefined : whole;
+}
+
+/** What a count keeps of a decoded request: the call, and where its fields came from. */
+function pick(decoded: DecodedRequest): Pick<DecodedRequest, 'call' | 'origins'> {
+  return { call: decoded.call, ...(decoded.origins ? { origins: decoded.origins } : {}) };
+}
 
 /** A decode error of the inner request, named by its place in the count body. */
 function underRequest(err: LipError): LipError {

@@ -12,7 +12,8 @@ const NO_MODEL = 'lip-count-without-model';
  * whose `model` and `input` may be missing (no model: the default route; no input: the
  * instructions and tools alone); `previous_response_id` counts the stored conversation too.
  * Fields that shape the answer (`stream`, `max_output_tokens`, ...) do not count and are not
- * required. lip's own estimate says so: `"estimated": true`.
+ * required; otherwise the body is checked as a response's (server/handle-count-tokens.ts). lip's
+ * own estimate says so: `"estimated": true`.
  */
 export const responsesCountTokensRoute: CountTokensRoute = {
   path: '/v1/responses/input_tokens',
@@ -26,8 +27,11 @@ export const responsesCountTokensRoute: CountTokensRoute = {
       ...(b.input === undefined && (b.previous_response_id === undefined || b.previous_response_id === null) ? { input: [] } : {}),
     });
     const call = modelless ? { ...decoded.call, model: '' } : decoded.call;
-    return decoded.continuation?.previousResponseId !== undefined ? { call, continuation: decoded.continuation } : { call };
+    const origins = decoded.origins ? { origins: decoded.origins } : {};
+    return decoded.continuation?.previousResponseId !== undefined ? { call, continuation: decoded.continuation, ...origins } : { call, ...origins };
   },
+  // No input counts the instructions and tools alone; the other checks are a response's.
+  messagesOptional: true,
   resolveReferences: resolveStoredInput,
   encode: (count) => ({ object: 'response.input_tokens', input_tokens: count.inputTokens, ...(count.estimated ? { estimated: true } : {}) }),
 };
