@@ -135,6 +135,12 @@ export interface Backend {
    * candidate; `signal` aborts the upstream request.
    */
   readonly embed?: (request: EmbeddingRequest, model: string, signal: AbortSignal, client?: ClientHeaders, requestHeaders?: Readonly<Record<string, string>>) => Promise<EmbeddingResult>;
+  /**
+   * Whether `embed` takes `model`, when the protocol knows which models embed (Bedrock: the
+   * Titan and Cohere embedding families; others refuse before sending). Absent: any model, which
+   * the upstream may still refuse. Model lists read it (Gemini's `embedContent` method).
+   */
+  readonly embedsWith?: (model: string) => boolean;
 }
 
 /** `http_client` settings (CONTRACT section 3); durations in milliseconds. */

@@ -842,6 +842,11 @@ export interface ModelEntry {
   readonly ownedBy: string;
   /** What the model catalog knows of it (`model_catalog`), for protocols whose model objects say so. */
   readonly info?: ModelInfo;
+  /**
+   * lip can embed with it (`/v1/embeddings`, `:embedContent`): its backend has an embeddings call
+   * that takes the model (an alias: a candidate of its route), for protocols whose model objects say so.
+   */
+  readonly embeds?: boolean;
 }
 
 /** A model's description from the model catalog; every field optional. */

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CandidateAllow } from '../core/candidate-allow.js';
 import type { Runtime } from '../core/runtime.js';
+import type { Backend } from '../backends/backend.js';
 import type { Frontend, ModelEntry, ModelInfo, ModelListRoute, RequestContext } from '../frontends/protocol.js';
 import { isLipError, LipError } from '../errors/index.js';
 import type { RequestTarget } from '../wire/index.js';
@@ -11,7 +12,9 @@ import { sendError, sendJson } from './send.js';
  * (what a client puts in `model` to reach it), then the aliases whose pattern is a plain name
  * (`^gpt-4o$` lists as `gpt-4o`; a pattern with wildcards names no single model). With the model
  * catalog on, each carries what the catalog knows of it (an alias: of its route's first candidate,
- * with `allow` the first the key may be served by).
+ * with `allow` the first the key may be served by). Each says whether lip can embed with it, as
+ * an embeddings request decides (core/embed-failover.ts): its backend has an embeddings call that
+ * takes the model; an alias, when a candidate of its route (that the key may use) does.
  * With `allow` (the caller's key's `auth.api_keys[].allow`), only what it may use: a model it
  * may be served by, an alias whose route has such a candidate.
  */
@@ -19,23 +22,38 @@ export function modelEntries(runtime: Runtime, allow?: CandidateAllow): ModelEnt
   const out: ModelEntry[] = [];
   const seen = new Set<string>();
   const catalog = runtime.catalog;
-  const add = (id: string, ownedBy: string, describe: () => ModelInfo | undefined) => {
+  const add = (id: string, ownedBy: string, describe: () => ModelInfo | undefined, embeds: boolean) => {
     if (seen.has(id)) return;
     seen.add(id);
     const info = catalog ? describe() : undefined;
-    out.push(info ? { id, ownedBy, info } : { id, ownedBy });
+    out.push({ id, ownedBy, ...(info ? { info } : {}), ...(embeds ? { embeds } : {}) });
   };
   for (const backend of runtime.backends.values()) {
     for (const model of backend.models) {
-      if (allow === undefined || allow.allows(backend.id, model)) add(`${backend.id}:${model}`, backend.id, () => catalog!.describe(backend.id, model));
+      if (allow === undefined || allow.allows(backend.id, model)) add(`${backend.id}:${model}`, backend.id, () => catalog!.describe(backend.id, model), embedsWith(backend, model));
     }
   }
   for (const alias of runtime.config.model_aliases) {
     const name = literalPattern(alias.pattern);
     // An alias is described as the first candidate of its route the key may use.
-    if (name !== undefined && (allow === undefined || aliasAllowed(runtime, name, allow))) add(name, 'lip', () => firstCandidateInfo(runtime, name, allow));
+    if (name !== undefined && (allow === undefined || aliasAllowed(runtime, name, allow))) add(name, 'lip', () => firstCandidateInfo(runtime, name, allow), aliasEmbeds(runtime, name, allow));
   }
   return out;
+}
+
+/** Whether `backend` can embed with `model` (Backend.embed, and embedsWith where the protocol knows). */
+function embedsWith(backend: Backend | undefined, model: string): boolean {
+  return backend?.embed !== undefined && (backend.embedsWith?.(model) ?? true);
+}
+
+/** Whether a candidate of alias `name`'s route (that `allow` accepts, with one) can embed. */
+function aliasEmbeds(runtime: Runtime, name: string, allow?: CandidateAllow): boolean {
+  try {
+    return runtime.executor.candidates(name).some((c) => (allow === undefined || allow.allows(c.backend, c.model)) && embedsWith(runtime.backends.get(c.backend), c.model));
+  } catch (err) {
+    if (isLipError(err)) return false; // an alias routing refuses embeds with nothing
+    throw err;
+  }
 }
 
 /** Whether the route of alias `name` has a candidate `allow` lets the key use. */

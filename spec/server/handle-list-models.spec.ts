@@ -20,8 +20,8 @@ describe('server/handle-list-models', () => {
     ].join('\n')));
     try {
       expect(modelEntries(runtime)).to.deep.equal([
-        { id: 'a:m1', ownedBy: 'a' }, { id: 'a:m2', ownedBy: 'a' }, { id: 'b:stub-default', ownedBy: 'b' },
-        { id: 'fast', ownedBy: 'lip' }, { id: 'claude-3.5', ownedBy: 'lip' },
+        { id: 'a:m1', ownedBy: 'a', embeds: true }, { id: 'a:m2', ownedBy: 'a', embeds: true }, { id: 'b:stub-default', ownedBy: 'b', embeds: true },
+        { id: 'fast', ownedBy: 'lip', embeds: true }, { id: 'claude-3.5', ownedBy: 'lip', embeds: true },
       ]);
     } finally {
       await runtime.close();
@@ -46,6 +46,27 @@ describe('server/handle-list-models', () => {
       // A key that may use only gpt-4o is told what it will be served: gpt-4o's facts.
       expect(smart(candidateAllow({ id: 'k1', key: 'k'.repeat(16), principal: 'k1', allow: ['oa:gpt-4o*'] }))?.info).to.deep.equal(gpt4o);
       expect(smart(candidateAllow({ id: 'k2', key: 'k'.repeat(16), principal: 'k2', allow: ['an'] }))?.info).to.deep.equal(claude);
+    } finally {
+      await runtime.close();
+    }
+  });
+
+  it('says which models lip can embed with: a backend with an embeddings call that takes the model; an alias by the candidates the key may use', async () => {
+    const runtime = createRuntime(configFrom([
+      'backends:',
+      '  - { id: an, kind: anthropic, api_key: k, models: [claude-sonnet-4-5] }',
+      '  - { id: oa, kind: openai-chat, api_key: k, models: [text-embedding-3-small] }',
+      '  - { id: br, kind: bedrock, region: us-east-1, access_key_id: AKIAEXAMPLE, secret_access_key: secret, models: ["amazon.titan-embed-text-v2:0", "anthropic.claude-sonnet-4-20250514-v1:0"] }',
+      'model_aliases: [{ pattern: "^mixed$", replacement: "an:claude-sonnet-4-5|oa:text-embedding-3-small" }]',
+    ].join('\n')));
+    try {
+      const embeds = (allow?: Parameters<typeof modelEntries>[1]) => Object.fromEntries(modelEntries(runtime, allow).map((m) => [m.id, m.embeds === true]));
+      expect(embeds()).to.deep.equal({
+        'an:claude-sonnet-4-5': false, 'oa:text-embedding-3-small': true,
+        'br:amazon.titan-embed-text-v2:0': true, 'br:anthropic.claude-sonnet-4-20250514-v1:0': false, mixed: true,
+      });
+      // A key that may use only Claude gets no embedding from the alias.
+      expect(embeds(candidateAllow({ id: 'k1', key: 'k'.repeat(16), principal: 'k1', allow: ['an'] }))).to.deep.equal({ 'an:claude-sonnet-4-5': false, mixed: false });
     } finally {
       await runtime.close();
     }

@@ -4,7 +4,7 @@ import { HttpBackend, type HttpProtocol, type UpstreamRequest } from '../http/in
 import { presentedIdentity } from '../http/index.js';
 import { modelUrlPath } from '../http/model-url-path.js';
 import { classifyBedrockStatus, keyRefused, staleCredentials } from './classify-error.js';
-import { bedrockEmbedMaxInputs, invokeModelBody, readInvokeModelEmbeddings } from './embeddings.js';
+import { bedrockEmbedMaxInputs, bedrockEmbedModel, invokeModelBody, readInvokeModelEmbeddings } from './embeddings.js';
 import { BedrockCredentials, type ChainFactory } from './credentials.js';
 import { BedrockResponseDecoder } from './decode-response.js';
 import { BedrockStreamDecoder } from './decode-stream.js';
@@ -116,6 +116,7 @@ export function bedrockProtocol(row: BackendRow, deps: BackendDeps, defaults: Ki
       },
       parse: readInvokeModelEmbeddings,
       maxInputs: bedrockEmbedMaxInputs,
+      takes: (model) => bedrockEmbedModel(model) !== undefined,
     },
     models: {
       request: (key) => authorize(o, credentials, { method: 'GET', url: `${o.controlUrl}/foundation-models`, headers: { accept: 'application/json', ...o.headers } }, key),

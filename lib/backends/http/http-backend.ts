@@ -146,6 +146,8 @@ export interface HttpProtocol {
     request(request: EmbeddingRequest, model: string, key: string | undefined): UpstreamRequest | Promise<UpstreamRequest>;
     parse(body: unknown, model: string): EmbeddingResult | undefined;
     readonly maxInputs?: number | ((model: string) => number);
+    /** Whether it can embed with `model` (Bedrock: a model of a family it knows); absent: any model, the upstream decides. */
+    takes?(model: string): boolean;
   };
   /** The model-list request and how to read its answer (`lip inventory --live`). */
   readonly models?: {
@@ -189,6 +191,7 @@ export class HttpBackend implements Backend {
   private readonly refusesMediaUrls: string | undefined;
   readonly countTokens?: (call: Call, model: string, signal?: AbortSignal, client?: ClientHeaders, requestHeaders?: Readonly<Record<string, string>>) => Promise<number | undefined>;
   readonly embed?: (request: EmbeddingRequest, model: string, signal: AbortSignal, client?: ClientHeaders, requestHeaders?: Readonly<Record<string, string>>) => Promise<EmbeddingResult>;
+  readonly embedsWith?: (model: string) => boolean;
 
   constructor(row: BackendRow, deps: BackendDeps, readonly kind: string, private readonly protocol: HttpProtocol) {
     this.id = row.id;
@@ -221,6 +224,7 @@ export class HttpBackend implements Backend {
     if (count) this.countTokens = (call, model, signal, client, requestHeaders) => this.count(count, call, model, signal, { client, requestHeaders });
     const embed = protocol.embed;
     if (embed) this.embed = (request, model, signal, client, requestHeaders) => this.embedAll(embed, request, model, signal, { client, requestHeaders });
+    if (embed?.takes) this.embedsWith = (model) => embed.takes!(model);
   }
 
   stream(given: Call, target: Target): Observable<LipEvent> {

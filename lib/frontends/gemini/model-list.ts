@@ -1,9 +1,15 @@
 import type { ModelEntry, ModelListRoute, RequestContext } from '../protocol.js';
 
+/** The methods lip answers for any model, whatever serves it (`countTokens` estimates where no backend counts). */
+const METHODS = ['generateContent', 'streamGenerateContent', 'countTokens', 'createCachedContent', 'batchGenerateContent'];
+/** The embedding methods, for a model lip can embed with (ModelEntry.embeds). */
+const EMBED_METHODS = ['embedContent', 'batchEmbedContents', 'asyncBatchEmbedContent'];
+
 /**
  * `GET /v1beta/models` in Gemini's shape: `{"models":[{"name":"models/<id>", ...,
- * "supportedGenerationMethods":["generateContent","streamGenerateContent"]}]}`. The `<id>` is
- * usable in the generate path as it is (`/v1beta/models/backend:model:generateContent`).
+ * "supportedGenerationMethods":[...]}]}`: the methods lip serves for any model, and the embedding
+ * ones where it can embed with the model. The `<id>` is usable in the generate path as it is
+ * (`/v1beta/models/backend:model:generateContent`).
  */
 export function geminiModelList(models: readonly ModelEntry[]): Record<string, unknown> {
   return { models: models.map(geminiModel) };
@@ -21,7 +27,7 @@ export function geminiModel(m: ModelEntry): Record<string, unknown> {
     // The model catalog's limits, when it knows them (`model_catalog`).
     ...(info?.inputTokens !== undefined ? { inputTokenLimit: info.inputTokens } : {}),
     ...(info?.outputTokens !== undefined ? { outputTokenLimit: info.outputTokens } : {}),
-    supportedGenerationMethods: ['generateContent', 'streamGenerateContent'],
+    supportedGenerationMethods: m.embeds === true ? [...METHODS, ...EMBED_METHODS] : METHODS,
     ...(info?.thinking !== undefined ? { thinking: info.thinking } : {}),
   };
 }
