@@ -103,8 +103,9 @@ export interface CodexTurn {
  * row's `default_reasoning_effort`, with `summary: "auto"`; `text.verbosity` from the call, the
  * bump, or the row's default (the last two not for a `*-codex` model: takesVerbosity); `prompt_cache_key` = the conversation. Temperature, top_p and
  * max_output_tokens are dropped (the backend refused them already unless the row ignores them);
- * stop sequences, which the endpoint has not either, are refused, retryably, whatever the row says
- * (stop-sequences.ts: dropping them would answer past the stop);
+ * stop sequences, which the endpoint has not either, are refused, retryably (stop-sequences.ts:
+ * dropped, the answer would run past the stop), unless the row ignores unsupported parameters,
+ * which is the operator's choice to drop them;
  * metadata and `user` are not sent. Of the client's OpenAI knobs only `service_tier` goes out (the
  * Codex CLI sends it; the endpoint refuses fields it does not know): lip's own `prompt_cache_key`
  * stays, truncation, prompt_cache_retention and safety_identifier are dropped.
@@ -113,10 +114,10 @@ export interface CodexTurn {
  */
 export function encodeCodexRequest(given: Call, model: string, o: CodexOptions, turn: CodexTurn): Json {
   refuseForeignMediaFields(given, 'openai-codex');
-  refuseStopSequences(given, 'openai-codex');
+  if (!o.ignoreUnsupportedGenParams) refuseStopSequences(given, 'openai-codex');
   const call = forHostedDialect(given, 'openai-codex');
   // Log probabilities are not asked for: the endpoint takes no `top_logprobs` (the answer has none).
-  const { temperature: _t, topP: _p, maxOutputTokens: _m, logprobs: _l, ...options } = call.options;
+  const { temperature: _t, topP: _p, maxOutputTokens: _m, logprobs: _l, stopSequences: _s, ...options } = call.options;
   const reasoning = options.reasoning ?? (o.defaultReasoningEffort ? { effort: o.defaultReasoningEffort } : undefined);
   const { user: _user, ...rest } = call;
   // OpenAI's client tools (shell, apply_patch) go as functions: Codex CLI declares its own shell
