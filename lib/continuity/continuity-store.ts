@@ -365,7 +365,9 @@ export interface ContinuityStore {
   /**
    * Only a store that writes behind has it: a promise that settles once every change recorded
    * so far is kept (or once writing failed or, Redis, took longer than the store's command
-   * timeout: it never rejects). Redis: it can be read from every instance; the handler holds
+   * timeout: it does not reject for these). It rejects (`LIP_ERR_CONTINUITY_UNAVAILABLE`) once a
+   * change arrived after `close`, which is not kept: a request that outlived its store is not
+   * answered as if what it recorded were. Redis: it can be read from every instance; the handler holds
    * the end of every answer until then, so a client's next turn finds its conversation on any
    * instance. SQLite: it is in the database file, so a process killed right after the answer
    * keeps it; the handler holds an answer that created, changed or deleted something the client

@@ -1,7 +1,7 @@
 import type { SchedulerLike } from 'rxjs';
 import { LipError } from '../errors/index.js';
 import type {
-  ALegInfo, ALegRouting, AttemptEnd, AttemptRow, AttemptStart, AttemptTicket, ContinuityStatus,
+  ALegInfo, ALegRouting, AttemptEnd, AttemptRow, AttemptStart, AttemptTicket, ContinuityLogger, ContinuityStatus,
   ContinuityStore, Conversation, PendingALegIds, ResolvedALeg, ResponseRecord, SessionRecord, StoredResponse, UsageQuery, UsageSummary,
 } from './continuity-store.js';
 import { checkPrincipal, checkSessionId, clipReason, clipRowText, newALegId, newBLegId, newSessionId } from './ids.js';
@@ -41,6 +41,8 @@ export abstract class LegStore implements ContinuityStore {
   protected closed = false;
   protected rejected = 0;
   protected lost = 0;
+  /** Records put after `close` (see arrivedAfterClose). */
+  private late = 0;
   /** The usage query running or queued last (`usage`). */
   private lastUsage: Promise<unknown> = Promise.resolve();
   /** The last `exclusive` change queued per key (removed once the queue of a key is empty). */
@@ -113,6 +115,23 @@ export abstract class LegStore implements ContinuityStore {
   protected unavailable(why: string): LipError {
     this.rejected++;
     return new LipError('LIP_ERR_CONTINUITY_UNAVAILABLE', why, { retryAfter: 1 });
+  }
+
+  /**
+   * A record put after `close` (a request outliving its store): not stored, but counted (`lost`)
+   * and logged, and from then on `persisted` rejects (`lateRecords`), so that an answer waiting
+   * for its records is never told they were kept.
+   */
+  protected arrivedAfterClose(key: string, log: ContinuityLogger | undefined): void {
+    this.lost++;
+    this.late++;
+    log?.error('continuity record arrived after the store closed; it is not stored', { record: key });
+  }
+
+  /** What `persisted` answers once records arrived after `close`: a rejection (undefined while none did). */
+  protected lateRecords(): Promise<void> | undefined {
+    if (this.late === 0) return undefined;
+    return Promise.reject(new LipError('LIP_ERR_CONTINUITY_UNAVAILABLE', `the continuity store closed before this request's records reached it; they are not stored (${this.late} record(s) arrived after it closed)`));
   }
 
   /** A leg by id from the table, else from the backing store (then cached). */

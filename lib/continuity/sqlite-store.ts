@@ -308,14 +308,14 @@ export class SqliteContinuityStore extends LegStore {
    * Settles once every record put so far is in the file (committed: a killed process keeps it;
    * WAL with `synchronous = NORMAL`, so a power loss may not), or once writing it failed (it
    * stays queued and is retried; `status()` says so). A caller waiting makes the write happen
-   * at the next turn of the event loop, not after the 25 ms batching window.
+   * at the next turn of the event loop, not after the 25 ms batching window. Rejects once a
+   * record arrived after `close` (it is not stored).
    */
-  readonly persisted = (): Promise<void> => this.queue.whenWritten();
+  readonly persisted = (): Promise<void> => this.lateRecords() ?? this.queue.whenWritten();
 
   private enqueue(key: string, record: SqliteRecord): void {
     if (!this.closed) return this.queue.put(key, record);
-    this.lost++;
-    this.sqlite.log?.error('continuity record arrived after the store closed; it is not stored', { record: key });
+    this.arrivedAfterClose(key, this.sqlite.log);
   }
 
   /** The file's rows, then what is pending or running here (keeping the seq the file gave a row). */

@@ -210,6 +210,12 @@ export class Recorder implements TrafficCapture {
       } else if (this.rng() >= this.config.recording.sample_ratio) {
         continue; // refused before anything was captured: sampled now
       }
+      // An exchange that ended after its recorder closed (a request outliving its runtime) is lost: said so, once each.
+      if (this.writer.isClosed()) {
+        this.writer.drop();
+        this.logger?.warn?.('recording is closed; this exchange is not recorded', { request_id: snapshot.requestId, path: this.writer.path });
+        continue;
+      }
       // A full queue drops the exchange before it costs a serialisation.
       if (drafts.length >= this.writer.room()) {
         this.writer.drop();

@@ -92,6 +92,11 @@ export class RecordingWriter {
     await (this.holders === 0 ? this.close() : this.flush());
   }
 
+  /** Whether the writer was closed (its last holder let go): every line pushed now is dropped. */
+  isClosed(): boolean {
+    return this.closed;
+  }
+
   /** Whether a line pushed now would be queued (callers skip serialising one that would be dropped). */
   accepting(): boolean {
     return !this.closed && this.queue.length < this.options.queueSize;

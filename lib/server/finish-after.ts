@@ -9,7 +9,9 @@ import type { LipEvent } from '../canonical/index.js';
  * waits until the store has written the turn (its stored response included), so the client sees
  * the answer end only once its next turn can find the conversation on any instance, and after a
  * crash of the process. Everything before the
- * terminal event flows through untouched; `finish` never rejects (the store bounds its wait).
+ * terminal event flows through untouched. The store bounds its wait; a `finish` that rejects
+ * (what the request recorded reached a store already closed) errors the stream in place of the
+ * terminal event: the client is never told its answer was kept when it was not.
  * @see spec/server/finish-after.spec.ts
  */
 export function finishAfter(finish: () => Promise<void> | undefined): MonoTypeOperatorFunction<LipEvent> {
@@ -34,7 +36,7 @@ export function finishAfter(finish: () => Promise<void> | undefined): MonoTypeOp
           subscriber.error(err);
           return;
         }
-        if (pending) void pending.then(release);
+        if (pending) void pending.then(release, (err: unknown) => subscriber.error(err));
         else release();
       },
     });

@@ -170,10 +170,9 @@ export class LipServer {
   private handlersDone: (() => void) | undefined;
   /**
    * Runtimes a reload replaced while still in use (`inUse`): closed once that ends (see retire).
-   * Each keeps the runtime it was replaced by (`next`), which may hold stores it handed on, and
-   * whether its `server.shutdown_timeout` has passed (`overdue`).
+   * Each keeps the runtime it was replaced by (`next`), which may hold stores it handed on.
    */
-  private readonly retired = new Map<Runtime, { readonly next: Runtime; overdue: boolean; readonly close: () => Promise<void> }>();
+  private readonly retired = new Map<Runtime, { readonly next: Runtime; readonly close: () => Promise<void> }>();
   /** Background responses (Responses `background: true`): each running one counts as a request in flight. */
   private readonly background: BackgroundRuns;
   /** Batches of generation requests (Message Batches, the Batch API) running in this process. */
@@ -346,8 +345,8 @@ export class LipServer {
     this.budgetsFor(next);
     this.limitsFor(next);
     // Requests that began on the previous runtime finish on it: their attempt rows, stored
-    // responses and recordings reach its stores, which close once the last of them has ended
-    // (at the latest after server.shutdown_timeout; batches and background responses are waited for).
+    // responses and recordings reach its stores, which close once the last of them has ended,
+    // however long that takes (a reload never cuts a request; each is bounded by its own timeouts).
     if (this.inUse(previous)) {
       this.retire(previous, next);
       return;
@@ -362,15 +361,13 @@ export class LipServer {
   }
 
   /**
-   * Closes `previous` once it is no longer in use (`inUse`), or once `server.shutdown_timeout`
-   * has passed and no work that outlives its request runs on it (`detachedOn`): a request in
-   * flight is waited for that long, a batch or a background response until it ends.
+   * Closes `previous` once it is no longer in use (`inUse`): once the last request, batch and
+   * background response that began on it has ended (a shutdown cancels them first, then closes it).
    */
   private retire(previous: Runtime, next: Runtime): void {
     let closing: Promise<void> | undefined;
     const close = () => {
       if (closing) return closing;
-      clearTimeout(timer);
       // Kept among the retired until closed: a shutdown meanwhile waits for it.
       closing = previous.close({ next })
         .catch((err: unknown) => { this.logger.error('reload: closing the previous runtime failed', { error: String(err) }); })
@@ -381,20 +378,14 @@ export class LipServer {
         });
       return closing;
     };
-    const retired = { next, overdue: false, close };
-    const timer = setTimeout(() => {
-      retired.overdue = true;
-      this.closeRetired();
-    }, next.config.server.shutdown_timeout);
-    timer.unref();
-    this.retired.set(previous, retired);
+    this.retired.set(previous, { next, close });
   }
 
-  /** Closes each retired runtime no longer in use, or overdue with no batch or background response on it. */
+  /** Closes each retired runtime no longer in use. */
   private closeRetired(): void {
     if (this.retired.size === 0) return;
-    for (const [runtime, { overdue, close }] of [...this.retired]) {
-      if (!this.inUse(runtime) || (overdue && !this.detachedOn(runtime))) void close();
+    for (const [runtime, { close }] of [...this.retired]) {
+      if (!this.inUse(runtime)) void close();
     }
   }
 
@@ -409,20 +400,12 @@ export class LipServer {
     return this.busy(runtime) || [...this.retired.values()].some((r) => r.next === runtime);
   }
 
-  /** Whether a request that began on `runtime` is in flight, or its handler still running, or a batch that began on it runs. */
+  /**
+   * Whether a request that began on `runtime` is in flight, or its handler still running (a
+   * background response's handler returns when its run ended), or a batch that began on it runs.
+   */
   private busy(runtime: Runtime): boolean {
     return this.handling.has(runtime) || this.batches.runsOn(runtime) || [...this.inflight].some((s) => this.startedOn.get(s) === runtime);
-  }
-
-  /**
-   * Whether work that outlives its request still writes to `runtime`'s stores: a batch that
-   * began on it, a background response's run (its request's handler returns when the run ended),
-   * or such work on a runtime it replaced, which may write to what it was handed (see inUse).
-   * Such work may run for hours (a batch for up to a day); a retired runtime stays open for it.
-   */
-  private detachedOn(runtime: Runtime): boolean {
-    return this.batches.runsOn(runtime) || [...(this.handling.get(runtime) ?? [])].some((s) => s.settled !== undefined)
-      || [...this.retired].some(([replaced, { next }]) => next === runtime && this.detachedOn(replaced));
   }
 
   /**
@@ -715,9 +698,7 @@ export class LipServer {
 
   /**
    * A request's handler has returned: what it writes after its response closed (its recorded
-   * exchange, its attempt rows) has reached its runtime, which a reload may now close (one past
-   * its shutdown timeout may close with other requests still on it, once its last background
-   * response ended).
+   * exchange, its attempt rows) has reached its runtime, which a reload may now close.
    */
   private handled(runtime: Runtime, state: RequestState): void {
     const left = this.handling.get(runtime);

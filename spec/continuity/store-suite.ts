@@ -547,5 +547,20 @@ export function runStoreSuite(kind: 'memory' | 'sqlite' | 'redis', harness: Stor
       expect(store.status().rejected).to.equal(2);
       await store.close();
     });
+
+    // The memory store keeps nothing behind: it has no `persisted`.
+    if (kind !== 'memory') {
+      it('says a record put after close is not kept: persisted() rejects from then on, instead of settling as if it were written', async () => {
+        open();
+        const leg = store.resolveALeg('alice');
+        const running = store.beginAttempt(leg.aLegId, { candidateKey: 'a:m', backendId: 'a', model: 'm' });
+        await store.persisted!();
+        await store.close();
+        await store.persisted!(); // what came before the close was written by it
+        store.finishAttempt(running, { outcome: 'success' }); // a request that outlived its store
+        await expectRejected(store.persisted!(), 'LIP_ERR_CONTINUITY_UNAVAILABLE', 503);
+        expect(store.status().lost).to.be.above(0);
+      });
+    }
   });
 }

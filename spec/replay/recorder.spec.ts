@@ -192,6 +192,20 @@ describe('Recorder', () => {
     expect(record!.attempts[0]!.finished_ms).to.be.a('number');
   });
 
+  it('says so once per exchange that ends after the recorder closed (a request outliving its runtime), which is not recorded', async () => {
+    const path = join(dir, 'r.jsonl');
+    const warned: { message: string; meta?: Record<string, unknown> }[] = [];
+    const logger = { error: () => undefined, warn: (message: string, meta?: Record<string, unknown>) => void warned.push({ message, ...(meta ? { meta } : {}) }) };
+    const config = testConfig('  - { id: up, kind: localstub }', `recording: { enabled: true, path: "${path}" }`);
+    const recorder = new Recorder(config, { logger });
+    await recorder.close();
+    for (const requestId of ['late-1', 'late-2']) recorder.finish(req, res, { requestId, startedAt: performance.now() }, { frontend: 'openai-chat', principal: 'local' });
+    // The exchanges that ended in one turn are built two turns later.
+    for (let i = 0; i < 3; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(warned).to.deep.equal(['late-1', 'late-2'].map((id) => ({ message: 'recording is closed; this exchange is not recorded', meta: { request_id: id, path } })));
+    expect(recorder.writer.dropped).to.equal(2);
+  });
+
   it('decides sample_ratio first: an exchange left out opens no channel and writes nothing', async () => {
     const path = join(dir, 'r.jsonl');
     const config = testConfig('  - { id: up, kind: localstub }', `recording: { enabled: true, path: "${path}", sample_ratio: 0.5 }`);

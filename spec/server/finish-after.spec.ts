@@ -77,6 +77,16 @@ describe('finishAfter', () => {
     expect((r.failed() as Error).message).to.equal('reset');
   });
 
+  it('errors the stream in place of response_finished when finish rejects (what the request recorded was not kept)', async () => {
+    const r = run(() => Promise.reject(new Error('the continuity store closed before this request\'s records reached it')));
+    r.source.next(started);
+    r.source.next(finished);
+    r.source.complete();
+    await ticks();
+    expect([r.seen, r.completed()]).to.deep.equal([['response_started'], false]);
+    expect((r.failed() as Error).message).to.contain('store closed');
+  });
+
   it('turns a throw from finish into the stream\'s error', () => {
     const r = run(() => { throw new Error('collector limit'); });
     r.source.next(started);

@@ -385,16 +385,18 @@ export class RedisContinuityStore extends LegStore {
    * While Redis is known to fail (the last command failed, a write's too) it settles at once:
    * an outage fails fast, and the queue retries the records on its own (backoff); the first
    * command that succeeds again (the queue's retry, a read) makes it wait for the write again.
+   * Rejects once a record arrived after `close` (it is not stored).
    */
   readonly persisted = (): Promise<void> => {
+    const late = this.lateRecords();
+    if (late !== undefined) return late;
     if (this.closed || this.failure !== undefined) return Promise.resolve();
     return this.bounded(this.writer.flush(), this.timeoutMs * 2).then(() => undefined, () => undefined);
   };
 
   private enqueue(key: string, record: RedisRecord): void {
     if (!this.closed) return this.writer.put(key, record);
-    this.lost++;
-    this.redis.log?.error('continuity record arrived after the store closed; it is not stored', { record: key });
+    this.arrivedAfterClose(key, this.redis.log);
   }
 
   override bindAffinity(aLegId: string, candidateKey: string): void {
