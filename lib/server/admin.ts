@@ -159,18 +159,34 @@ export type AdminPath = keyof typeof ADMIN_ENDPOINTS;
 /** The method of each admin endpoint that is not a GET. */
 export const ADMIN_METHODS: Partial<Record<AdminPath, string>> = { '/admin/config/reload': 'POST', '/admin/model-catalog/refresh': 'POST', '/admin/cache/clear': 'POST' };
 
+/**
+ * Endpoints refused once the server drains (503 `LIP_ERR_SERVER_SHUTTING_DOWN`): a reload then
+ * would replace the stores and the recorder under the requests the shutdown is about to cancel.
+ */
+export const REFUSED_WHILE_DRAINING: ReadonlySet<AdminPath> = new Set<AdminPath>(['/admin/config/reload']);
+
 /** Endpoints that can answer for one principal (a client key in multi_user sees its own data). */
 export const SCOPED_ADMIN_PATHS: ReadonlySet<string> = new Set<AdminPath>(['/admin/attempts', '/admin/transcript', '/admin/usage', '/admin/budgets', '/admin/limits']);
 
+/** What the admin endpoints reach beyond the runtime, and whether the server drains (`REFUSED_WHILE_DRAINING`). */
+export interface AdminContext {
+  readonly control?: ConfigControl | undefined;
+  readonly spending?: KeySpending | undefined;
+  readonly cache?: ClusterCache | undefined;
+  readonly draining?: boolean;
+}
+
 /**
  * `GET {admin_path}/*`: 404 unless `diagnostics.enabled`; then the operator gate
- * (guardOperator: the diagnostics secret, or scoped client access), then the endpoint.
+ * (guardOperator: the diagnostics secret, or scoped client access), then the endpoint (503
+ * while draining for those in `REFUSED_WHILE_DRAINING`).
  */
-export async function handleAdmin(path: AdminPath, req: IncomingMessage, res: ServerResponse, url: RequestTarget, runtime: Runtime, auth: Authenticator, control?: ConfigControl, spending?: KeySpending, cache?: ClusterCache): Promise<LipError | undefined> {
+export async function handleAdmin(path: AdminPath, req: IncomingMessage, res: ServerResponse, url: RequestTarget, runtime: Runtime, auth: Authenticator, context: AdminContext = {}): Promise<LipError | undefined> {
   if (!runtime.config.diagnostics.enabled) return new LipError('LIP_ERR_HTTP_NOT_FOUND', `${url.pathname} needs diagnostics.enabled: true`);
   const viewer = guardOperator(req, runtime.config, auth, SCOPED_ADMIN_PATHS.has(path));
   if (viewer instanceof LipError) return viewer;
-  const answer: unknown = await (ADMIN_ENDPOINTS[path] as Endpoint)(runtime, url, viewer, control, spending, cache);
+  if (context.draining === true && REFUSED_WHILE_DRAINING.has(path)) return new LipError('LIP_ERR_SERVER_SHUTTING_DOWN', `the server is shutting down: ${url.pathname} is refused while it drains`);
+  const answer: unknown = await (ADMIN_ENDPOINTS[path] as Endpoint)(runtime, url, viewer, context.control, context.spending, context.cache);
   if (answer instanceof LipError) return answer;
   sendJson(res, 200, answer, { 'cache-control': 'no-store' });
   return undefined;

@@ -143,7 +143,7 @@ export class LipServer {
   /** Decode admission is sized at start (its caps need a restart to change). */
   private readonly admission: DecodeAdmission;
   private readonly profiling = new Profiling();
-  /** `/readyz` answers 503 and every response closes its connection; requests are still served. */
+  /** `/readyz` answers 503 and every response closes its connection; requests are still served, a reload is refused (REFUSED_WHILE_DRAINING). */
   private draining = false;
   /** The browser guard's allowance, for the config it was made from. */
   private allowance: { readonly config: Config; readonly allowance: BrowserAllowance } | undefined;
@@ -853,7 +853,9 @@ export class LipServer {
       }
       case 'admin': {
         req.resume();
-        const refused = await handleAdmin(match.path, req, res, url, this.runtime, this.auth, this.options.control, this.keySpending, this.options.clusterCache);
+        const refused = await handleAdmin(match.path, req, res, url, this.runtime, this.auth, {
+          control: this.options.control, spending: this.keySpending, cache: this.options.clusterCache, draining: this.draining,
+        });
         if (refused) this.refuse(res, state, refused);
         return;
       }

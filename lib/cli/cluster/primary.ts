@@ -124,9 +124,15 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
    * Reloads every serving worker with the file's text as read now, once: the workers apply the
    * same configuration even when the file changes while they reload. A file that cannot be read
    * reloads none of them. A worker still starting (it may have its configuration already, as at
-   * a SIGHUP right after the start) gets the same reload once it listens.
+   * a SIGHUP right after the start) gets the same reload once it listens. None once the workers
+   * are being stopped: each would replace its stores and recorder under the requests its
+   * shutdown is about to cancel.
    */
   const reloadAll = async (trigger: 'signal' | 'api'): Promise<ReloadOutcome> => {
+    if (stopping) {
+      logger.warn('reload ignored: shutting down', { trigger });
+      return { status: 'failed', trigger, config: options.config.source, at: new Date().toISOString(), changed: [], restart_required: [], error: 'the server is shutting down' };
+    }
     let text: string | undefined;
     try {
       text = options.configPath === undefined ? undefined : readConfigText(options.configPath, true);

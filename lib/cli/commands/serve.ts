@@ -218,7 +218,13 @@ async function serveProcess(config: Config, args: ServeArgs, io: Output, early: 
     };
     // Under --workers the primary reloads every worker with the text it read: a worker does not
     // read the file on a SIGHUP of its own (a hangup of the terminal reaches every process).
-    const reload = () => { if (!clustered) void reloader!.reload('signal'); };
+    // Once stopping, none: a reload would replace the stores and the recorder under the requests
+    // the shutdown is about to cancel.
+    const reload = () => {
+      if (clustered) return;
+      if (stopping) return void logger.warn('reload ignored: shutting down', { trigger: 'signal' });
+      void reloader!.reload('signal');
+    };
     const onStop = (signal: NodeJS.Signals) => void stop(signal);
     process.on('SIGTERM', onStop);
     process.on('SIGINT', onStop);
