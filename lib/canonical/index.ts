@@ -4,6 +4,7 @@ export * from './dialect-registry.js';
 export * from './events.js';
 export * from './limits.js';
 export * from './validate-call.js';
+export * from './validate-event.js';
 export * from './validate-sequence.js';
 export * from './is-output-event.js';
 export * from './usage.js';

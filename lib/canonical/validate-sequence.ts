@@ -1,5 +1,5 @@
 import type { LipEvent } from './events.js';
-import { LIP_EVENT_TYPES } from './events.js';
+import { validateEvent } from './validate-event.js';
 
 /** Thrown by `assertSequence()`; its code is registered in lib/errors. */
 export class SequenceError extends Error {
@@ -7,14 +7,14 @@ export class SequenceError extends Error {
   readonly code = 'LIP_ERR_RESPONSE_SEQUENCE';
 }
 
-const KNOWN = new Set<string>(LIP_EVENT_TYPES);
 const NEEDS_MESSAGE = new Set<string>([
   'text_delta', 'reasoning_delta', 'reasoning_signature', 'reasoning_opaque',
   'tool_call_started', 'tool_call_delta', 'tool_call_finished', 'web_search', 'citation', 'hosted_tool',
 ]);
 
 /**
- * Checks the ordering invariants of a canonical stream, one event at a time:
+ * Checks a canonical stream one event at a time: each event is well formed (`validateEvent`: a
+ * known type, its fields of their types), and the stream keeps the ordering invariants:
  * 1. exactly one `response_started`, and it comes first;
  * 2. `message_started` after it; content events (text, reasoning, tool calls) only inside a message;
  * 3. `usage` and `warning` any time after `response_started`;
@@ -34,8 +34,9 @@ export class SequenceValidator {
 
   /** Returns the violation this event causes, or undefined. */
   push(event: LipEvent): string | undefined {
-    const type = event?.type as string;
-    if (!KNOWN.has(type)) return `unknown event type ${JSON.stringify(type)}`;
+    const malformed = validateEvent(event);
+    if (malformed !== undefined) return malformed;
+    const type = event.type;
     if (this.terminated) return `${type} after the terminal event`;
     if (type === 'response_started') {
       if (this.started) return 'a second response_started';

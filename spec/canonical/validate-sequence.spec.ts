@@ -61,6 +61,13 @@ describe('canonical/validateSequence', () => {
     expect(validateSequence([...start, { type: 'error', code: 'c', message: 'm' }])).to.deep.equal([]);
   });
 
+  it('checks each event\'s fields before its place (validateEvent): a tool call without its id never opens', () => {
+    expect(validateSequence([...start, { type: 'tool_call_started', name: 'f' } as unknown as LipEvent, { type: 'tool_call_finished' } as unknown as LipEvent, finish]))
+      .to.deep.equal(['event 2: tool_call_started.id must be a non-empty string (got undefined)', 'event 3: tool_call_finished.id must be a non-empty string (got undefined)']);
+    expect(validateSequence([...start, { type: 'text_delta', text: null } as unknown as LipEvent, finish]))
+      .to.deep.equal(['event 2: text_delta.text must be a string (got null)']);
+  });
+
   it('rejects unknown event types', () => {
     expect(validateSequence([...start, { type: 'bogus' } as unknown as LipEvent, finish])[0]).to.contain('unknown event type');
   });

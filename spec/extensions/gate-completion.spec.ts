@@ -50,6 +50,23 @@ describe('extensions/gateCompletion', () => {
     });
   });
 
+  it('a replacement whose events are malformed (a tool call without its id, text that is no string, usage that is no object) is the gate\'s failure', () => {
+    const tool = [ev.s!, ev.m!, { type: 'tool_call_started', name: 'get_weather' }, { type: 'tool_call_delta', args: '{}' }, { type: 'tool_call_finished' }, { type: 'response_finished', reason: 'tool_calls' }];
+    const text = [ev.s!, ev.m!, { type: 'text_delta', text: null }, ev.f!];
+    const usage = [ev.s!, ev.m!, ev.R!, { type: 'usage', usage: null }, ev.f!];
+    for (const events of [tool, text, usage] as unknown as LipEvent[][]) {
+      const f = failures();
+      const gate: CompletionGate = { id: 'garbage', gate: () => ({ action: 'replace', events }) };
+      const stage = gateCompletion(hookSet({ completionGates: [gate] }).get('completionGates'), () => hookContext(), f.failures);
+      testScheduler().run(({ cold, expectObservable }) => {
+        expectObservable(cold('-s-m-t-f|', ev).pipe(stage)).toBe('--------(smtf|)', ev);
+      });
+      expect(f.logger.lines).to.have.length(1);
+      expect(f.logger.lines[0]).to.nested.include({ 'meta.hook': 'garbage', 'meta.stage': 'completion_gating' });
+      expect(f.logger.lines[0]!.meta!.error).to.match(/^the replacement is not canonical: event 2: (tool_call_started\.id|text_delta\.text)|event 3: usage\.usage must be an object/);
+    }
+  });
+
   it('a source failure discards what was held; unsubscription reaches the source', () => {
     testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       expectObservable(cold('-s-t-#', ev).pipe(op(pass))).toBe('-----#', ev);

@@ -108,6 +108,22 @@ describe('extensions/reactToTools', () => {
     });
   });
 
+  it('a replacement tool call without its id or name is the reactor\'s failure, logged with its name (fail_open: the call passes)', () => {
+    for (const started of [{ type: 'tool_call_started', name: 'other' }, { type: 'tool_call_started', id: 'c9' }, { type: 'tool_call_started', id: 'c9', name: '' }]) {
+      const id = (started as { id?: string }).id;
+      const events = [started, { type: 'tool_call_delta', id, args: '{}' }, { type: 'tool_call_finished', id }] as unknown as LipEvent[];
+      const f = failures();
+      const set = hookSet({ toolReactors: [on('secret', { action: 'replace', events })] });
+      const stage = reactToTools({ policies: [], reactors: set.get('toolReactors') }, () => hookContext(), f.failures);
+      testScheduler().run(({ cold, expectObservable }) => {
+        expectObservable(cold('-s-m-c-d-x------f|', ev).pipe(stage)).toBe('-s-m-----(cdx)--f|', ev);
+      });
+      expect(f.logger.lines).to.have.length(1);
+      expect(f.logger.lines[0]).to.nested.include({ message: 'extension hook failed; skipped (fail_open)', 'meta.hook': 'on-secret', 'meta.stage': 'tool_event_reaction' });
+      expect(f.logger.lines[0]!.meta!.error).to.match(/^the replacement is not canonical: tool_call_started\.(id|name) must be a non-empty string/);
+    }
+  });
+
   it('a fail_closed reactor that throws errors the attempt', () => {
     const boom: ToolReactor = { id: 'boom', failureMode: 'fail_closed', react: () => { throw new Error('bad'); } };
     testScheduler().run(({ cold, expectObservable }) => {

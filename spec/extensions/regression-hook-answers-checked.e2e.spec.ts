@@ -1,0 +1,102 @@
+import { expect } from 'chai';
+import type { LipEvent } from '../../lib/canonical/index.js';
+import type { CompletionGate, EventMutator, ToolReactor } from '../../lib/extensions/sdk.js';
+import { CLIENT_DRIVERS, type ClientResult, type ClientTool } from '../helpers/clients/index.js';
+import { chatUpstreamConfig } from '../helpers/config.js';
+import { startOpenAIChatEmulator, type Emulator, type Script } from '../helpers/emulators/index.js';
+import { startLip, type RunningLip } from '../helpers/lip.js';
+import { bundles, useTestFeatures } from './test-feature.js';
+
+/** What the fail_open hooks of `test-hooks` answer in one scenario (each unset one passes). */
+interface Answers {
+  readonly react?: ToolReactor['react'];
+  readonly gate?: CompletionGate['gate'];
+}
+
+interface Scenario {
+  readonly name: string;
+  readonly tools?: true;
+  readonly answers: Answers;
+  /** The hook whose failure is logged. */
+  readonly hook: string;
+}
+
+const TOOLS: ClientTool[] = [{ name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } }];
+const TEXT: Script = { text: 'hi there', usage: { input: 3, output: 2 } };
+const TOOL_CALL: Script = { toolCalls: [{ id: 'call_1', name: 'get_weather', args: '{"city":"x"}' }], finish: 'tool_calls' };
+const malformed = (events: readonly Record<string, unknown>[]) => events as unknown as LipEvent[];
+const whole = (...events: Record<string, unknown>[]) => malformed([{ type: 'response_started' }, { type: 'message_started' }, ...events]);
+
+const SCENARIOS: Scenario[] = [
+  {
+    name: 'a tool reactor replaces the call with a tool call without its id', tools: true, hook: 'reactor',
+    answers: { react: () => ({ action: 'replace', events: malformed([{ type: 'tool_call_started', name: 'get_weather' }, { type: 'tool_call_delta', args: '{}' }, { type: 'tool_call_finished' }]) }) },
+  },
+  {
+    name: 'a tool reactor replaces the call with a tool call without its name', tools: true, hook: 'reactor',
+    answers: { react: () => ({ action: 'replace', events: malformed([{ type: 'tool_call_started', id: 'call_zz' }, { type: 'tool_call_finished', id: 'call_zz' }]) }) },
+  },
+  {
+    name: 'a completion gate replaces the answer with a tool call without its id', tools: true, hook: 'gate',
+    answers: { gate: () => ({ action: 'replace', events: whole({ type: 'tool_call_started', name: 'get_weather' }, { type: 'tool_call_delta', args: '{}' }, { type: 'tool_call_finished' }, { type: 'response_finished', reason: 'tool_calls' }) }) },
+  },
+];
+
+/**
+ * Found by probing the extension hooks: answers of fail_open hooks that the stage checks let
+ * through, or that broke the checks themselves. A tool reactor's or a gate's replacement tool
+ * call without its id went out as `"id":undefined` in Chat and Anthropic streams (invalid JSON:
+ * the official SDKs threw) and without any id in whole answers. Each is now that hook's failure:
+ * the hook is skipped, the failure logged with its name, and every client gets the upstream's
+ * own answer.
+ */
+describe('regression: a hook\'s malformed answer is its failure, never the client\'s', function () {
+  this.timeout(120_000);
+  useTestFeatures();
+  let upstream: Emulator;
+  let lip: RunningLip;
+  let answers: Answers = {};
+  before(async () => {
+    const reactor: ToolReactor = { id: 'reactor', failureMode: 'fail_open', react: (tool, ctx) => answers.react?.(tool, ctx) ?? { action: 'pass' } };
+    const gate: CompletionGate = { id: 'gate', failureMode: 'fail_open', gate: (completion, ctx) => answers.gate?.(completion, ctx) ?? { action: 'pass_original' } };
+    bundles['test-hooks'] = () => ({ toolReactors: [reactor], completionGates: [gate] });
+    upstream = await startOpenAIChatEmulator();
+    lip = await startLip(chatUpstreamConfig(upstream.url, ['features:', '  - { id: test-hooks }']));
+  });
+  after(async () => {
+    await lip?.close();
+    await upstream?.close();
+  });
+
+  const expectOriginal = (r: ClientResult, tools: boolean) => {
+    expect(r.error).to.equal(undefined);
+    if (tools) {
+      expect(r.toolCalls.map((c) => ({ name: c.name, args: c.args }))).to.deep.equal([{ name: 'get_weather', args: { city: 'x' } }]);
+      expect(r.toolCalls[0]!.id).to.be.a('string').and.not.equal('');
+    } else {
+      expect(r.text).to.equal('hi there');
+      expect(r.usage).to.include({ inputTokens: 3, outputTokens: 2 });
+    }
+  };
+
+  for (const scenario of SCENARIOS) {
+    describe(scenario.name, () => {
+      before(() => {
+        answers = scenario.answers;
+        upstream.defaultScript = scenario.tools ? TOOL_CALL : TEXT;
+      });
+      after(() => { answers = {}; });
+      for (const [frontend, driver] of Object.entries(CLIENT_DRIVERS)) {
+        for (const stream of [true, false]) {
+          it(`${frontend} (${stream ? 'streamed' : 'not streamed'}): the upstream's own answer`, async () => {
+            const r = await driver.run(lip.url, { model: 'up:chat', stream, messages: [{ role: 'user', text: 'hello' }], ...(scenario.tools ? { tools: TOOLS } : {}) });
+            expectOriginal(r, scenario.tools === true);
+          });
+        }
+      }
+      it('the failure is logged with the hook\'s name', () => {
+        expect(lip.logs.some((l) => l.message === 'extension hook failed; skipped (fail_open)' && l.feature === 'test-hooks' && l.hook === scenario.hook)).to.equal(true);
+      });
+    });
+  }
+});
