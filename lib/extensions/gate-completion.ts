@@ -82,13 +82,23 @@ export function gateCompletion(gates: readonly Registered<CompletionGate>[], ctx
 
 const PASS: GateAnswer = { action: 'pass_original' };
 
-/** The events after one gate's answer, or the error that ends the attempt. */
+/**
+ * The events after one gate's answer, or the error that ends the attempt. An answer that is
+ * malformed, or that throws while it is read (a getter, a message whose `toString` throws), is
+ * the gate's failure.
+ */
 function apply(registered: Registered<CompletionGate>, answer: GateAnswer, events: readonly LipEvent[], failures: HookFailures): readonly LipEvent[] | LipError {
-  if (answer?.action === 'reject') return rejection(registered, String(answer.message));
-  if (answer?.action === 'pass_original') return events;
-  const problem = answer?.action === 'replace'
-    ? (Array.isArray(answer.events) ? validateSequence(answer.events) : ['replace needs a list of events']).join('; ')
-    : `unknown gate answer ${JSON.stringify((answer as { action?: unknown })?.action)}`;
-  if (problem === '' && answer.action === 'replace') return answer.events;
-  return failures.failed(registered, new TypeError(answer?.action === 'replace' ? `the replacement is not canonical: ${problem}` : problem)) ?? events;
+  try {
+    const action = answer?.action;
+    if (action === 'reject') return rejection(registered, String((answer as { message: unknown }).message));
+    if (action === 'pass_original') return events;
+    if (action !== 'replace') throw new TypeError(`unknown gate answer ${JSON.stringify(action)}`);
+    const replacement = (answer as { events: unknown }).events;
+    if (!Array.isArray(replacement)) throw new TypeError('replace needs a list of events');
+    const problems = validateSequence(replacement);
+    if (problems.length > 0) throw new TypeError(`the replacement is not canonical: ${problems.join('; ')}`);
+    return replacement;
+  } catch (err) {
+    return failures.failed(registered, err) ?? events;
+  }
 }

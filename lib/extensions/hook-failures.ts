@@ -58,9 +58,17 @@ export class HookFailures {
   }
 }
 
-/** Whether a hook answered a promise (anything with a `then` method). */
+/**
+ * Whether a hook answered a promise (anything with a `then` method). Never throws: an answer
+ * whose `then` cannot be read (a Proxy, a getter that throws) is no promise, and what reads the
+ * rest of it finds it broken (the hook's failure).
+ */
 export function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
+  try {
+    return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
+  } catch {
+    return false;
+  }
 }
 
 /**

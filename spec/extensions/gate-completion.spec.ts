@@ -3,7 +3,7 @@ import { firstValueFrom, of, take, toArray } from 'rxjs';
 import { COLLECT_LIMITS, type LipEvent } from '../../lib/canonical/index.js';
 import { LipError } from '../../lib/errors/index.js';
 import { gateCompletion } from '../../lib/extensions/gate-completion.js';
-import type { CompletionGate } from '../../lib/extensions/sdk.js';
+import type { CompletionGate, GateAnswer } from '../../lib/extensions/sdk.js';
 import { testScheduler } from '../helpers/marbles.js';
 import { syncSource } from '../routing/operators/sync-source.js';
 import { endlessSource, failures, hookContext, hookSet } from './fixtures.js';
@@ -83,6 +83,33 @@ describe('extensions/gateCompletion', () => {
     const failing: CompletionGate = { id: 'failing', failureMode: 'fail_closed', gate: () => Promise.reject(new Error('judge down')) };
     const err = await firstValueFrom(of(ev.s!, ev.f!).pipe(op(failing))).catch((e: unknown) => e);
     expect(err).to.include({ code: 'LIP_ERR_EXTENSION_FAILED', retryable: true });
+  });
+
+  describe('an answer that breaks when read is the gate\'s failure, not the request\'s', () => {
+    const throwing = (what: string) => { throw new Error(`${what} getter broke`); };
+    const answers: [string, () => GateAnswer][] = [
+      ['a reject whose message cannot be made text', () => ({ action: 'reject', message: { toString: () => throwing('toString') } as unknown as string })],
+      ['an answer whose action throws when read', () => Object.defineProperty({}, 'action', { get: () => throwing('action') }) as GateAnswer],
+      ['a replace whose events throw when read', () => Object.defineProperty({ action: 'replace' }, 'events', { get: () => throwing('events') }) as GateAnswer],
+      ['a proxy that throws whatever is read of it (its `then` first)', () => new Proxy({}, { get: (_t, key) => throwing(String(key)) }) as GateAnswer],
+    ];
+    for (const [name, answer] of answers) {
+      it(`${name}: fail_open lets the original through and logs the gate; fail_closed fails the attempt (answered at once or by a promise)`, async () => {
+        for (const later of [false, true]) {
+          const f = failures();
+          const open: CompletionGate = { id: 'breaks', gate: () => (later ? Promise.resolve(answer()) : answer()) };
+          const out = await firstValueFrom(of(ev.s!, ev.m!, ev.t!, ev.f!).pipe(gateCompletion(hookSet({ completionGates: [open] }).get('completionGates'), () => hookContext(), f.failures), toArray()));
+          expect(out).to.deep.equal([ev.s, ev.m, ev.t, ev.f]);
+          expect(f.logger.lines).to.have.length(1);
+          expect(f.logger.lines[0]).to.nested.include({ message: 'extension hook failed; skipped (fail_open)', 'meta.hook': 'breaks', 'meta.stage': 'completion_gating' });
+          expect(f.logger.lines[0]!.meta!.error).to.match(/getter broke/);
+          const closed: CompletionGate = { ...open, failureMode: 'fail_closed' };
+          const err = await firstValueFrom(of(ev.s!, ev.m!, ev.t!, ev.f!).pipe(op(closed))).catch((e: unknown) => e);
+          expect(err).to.include({ code: 'LIP_ERR_EXTENSION_FAILED', retryable: true });
+          expect((err as LipError).message).to.match(/^extension hook f0\/breaks \(completion_gating\) failed: .*getter broke/);
+        }
+      });
+    }
   });
 
   it('a synchronous source stops when unsubscribed (before anything was released)', () => {

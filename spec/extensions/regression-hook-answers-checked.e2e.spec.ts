@@ -40,6 +40,14 @@ const SCENARIOS: Scenario[] = [
     name: 'a completion gate replaces the answer with a tool call without its id', tools: true, hook: 'gate',
     answers: { gate: () => ({ action: 'replace', events: whole({ type: 'tool_call_started', name: 'get_weather' }, { type: 'tool_call_delta', args: '{}' }, { type: 'tool_call_finished' }, { type: 'response_finished', reason: 'tool_calls' }) }) },
   },
+  {
+    name: 'a completion gate rejects with a message that cannot be made text', hook: 'gate',
+    answers: { gate: () => ({ action: 'reject', message: { toString() { throw new Error('no text'); } } as unknown as string }) },
+  },
+  {
+    name: 'a completion gate answers an object whose action throws when read', hook: 'gate',
+    answers: { gate: () => Object.defineProperty({}, 'action', { get() { throw new Error('no action'); } }) as ReturnType<CompletionGate['gate']> },
+  },
 ];
 
 /**
@@ -48,7 +56,8 @@ const SCENARIOS: Scenario[] = [
  * call without its id went out as `"id":undefined` in Chat and Anthropic streams (invalid JSON:
  * the official SDKs threw) and without any id in whole answers. Each is now that hook's failure:
  * the hook is skipped, the failure logged with its name, and every client gets the upstream's
- * own answer.
+ * own answer. A gate's answer that threw when read (a reject message whose `toString` throws, a
+ * getter) failed every request with a 500, whatever the gate's failure mode.
  */
 describe('regression: a hook\'s malformed answer is its failure, never the client\'s', function () {
   this.timeout(120_000);
