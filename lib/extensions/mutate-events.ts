@@ -1,15 +1,17 @@
 import { map } from 'rxjs/internal/operators/map';
 import type { MonoTypeOperatorFunction } from 'rxjs';
-import type { LipEvent } from '../canonical/index.js';
+import { validateEvent, type LipEvent } from '../canonical/index.js';
 import { synchronous, type HookFailures } from './hook-failures.js';
 import type { Registered } from './hook-set.js';
 import type { EventMutator, StreamContext } from './sdk.js';
 
 /**
  * `stream_event_mutation`: every event passes through each mutator in order, one event in and
- * one out. An answer that is not an event of the same type (and, for tool events, the same
- * call id) would break the canonical sequence, so it counts as the hook's failure: a fail_open
- * hook is skipped (the event goes on unchanged), a fail_closed one errors the attempt.
+ * one out. An answer that is not a well-formed event (`validateEvent`) of the same type (and,
+ * for tool events, the same call id) would break the canonical sequence or the client's wire, so
+ * it counts as the hook's failure: a fail_open hook is skipped (the event goes on unchanged), a
+ * fail_closed one errors the attempt. An event handed back unchanged (the same object) is not
+ * checked again.
  *
  * ```
  * source: -s-m-a-b-f-|      mutator: text "a" -> "A"
@@ -35,19 +37,13 @@ export function mutateEvents(mutators: readonly Registered<EventMutator>[], ctx:
   });
 }
 
-const STRING_FIELDS: Partial<Record<LipEvent['type'], readonly string[]>> = {
-  text_delta: ['text'], reasoning_delta: ['text'], reasoning_signature: ['signature'], reasoning_opaque: ['dialect', 'data'],
-  tool_call_started: ['id', 'name'], tool_call_delta: ['id', 'args'], tool_call_finished: ['id'], warning: ['code', 'message'],
-};
-
 /** Why `next` cannot replace `event` in a valid stream, or undefined. */
 function sameShape(event: LipEvent, next: LipEvent): string | undefined {
   if (next === event) return undefined;
   if (next === null || typeof next !== 'object') return 'a mutator must answer an event';
   if (next.type !== event.type) return `a mutator may not change the event type (${event.type} -> ${String(next.type)})`;
-  for (const field of STRING_FIELDS[event.type] ?? []) {
-    if (typeof (next as unknown as Record<string, unknown>)[field] !== 'string') return `${event.type}.${field} must be a string`;
-  }
+  const malformed = validateEvent(next);
+  if (malformed !== undefined) return malformed;
   if ('id' in event && event.type.startsWith('tool_call') && (next as { id?: string }).id !== event.id) return 'a mutator may not change a tool call id';
   return undefined;
 }

@@ -9,6 +9,7 @@ import { bundles, useTestFeatures } from './test-feature.js';
 
 /** What the fail_open hooks of `test-hooks` answer in one scenario (each unset one passes). */
 interface Answers {
+  readonly mutate?: EventMutator['mutate'];
   readonly react?: ToolReactor['react'];
   readonly gate?: CompletionGate['gate'];
 }
@@ -48,6 +49,18 @@ const SCENARIOS: Scenario[] = [
     name: 'a completion gate answers an object whose action throws when read', hook: 'gate',
     answers: { gate: () => Object.defineProperty({}, 'action', { get() { throw new Error('no action'); } }) as ReturnType<CompletionGate['gate']> },
   },
+  {
+    name: 'an event mutator answers usage null', hook: 'mutator',
+    answers: { mutate: (e) => (e.type === 'usage' ? { type: 'usage', usage: null } as unknown as LipEvent : e) },
+  },
+  {
+    name: 'an event mutator answers usage that is not counted in numbers', hook: 'mutator',
+    answers: { mutate: (e) => (e.type === 'usage' ? { type: 'usage', usage: { inputTokens: 'many', outputTokens: -5 } } as unknown as LipEvent : e) },
+  },
+  {
+    name: 'an event mutator empties a tool call\'s name', tools: true, hook: 'mutator',
+    answers: { mutate: (e) => (e.type === 'tool_call_started' ? { ...e, name: '' } : e) },
+  },
 ];
 
 /**
@@ -57,7 +70,10 @@ const SCENARIOS: Scenario[] = [
  * the official SDKs threw) and without any id in whole answers. Each is now that hook's failure:
  * the hook is skipped, the failure logged with its name, and every client gets the upstream's
  * own answer. A gate's answer that threw when read (a reject message whose `toString` throws, a
- * getter) failed every request with a 500, whatever the gate's failure mode.
+ * getter) failed every request with a 500, whatever the gate's failure mode. An event mutator was
+ * checked only for the string fields of some types: usage null failed the request with a 500
+ * that no log line tied to the hook, and usage counted in strings or an empty tool name went out
+ * to the client.
  */
 describe('regression: a hook\'s malformed answer is its failure, never the client\'s', function () {
   this.timeout(120_000);
@@ -66,9 +82,10 @@ describe('regression: a hook\'s malformed answer is its failure, never the clien
   let lip: RunningLip;
   let answers: Answers = {};
   before(async () => {
+    const mutator: EventMutator = { id: 'mutator', failureMode: 'fail_open', mutate: (event, ctx) => answers.mutate?.(event, ctx) ?? event };
     const reactor: ToolReactor = { id: 'reactor', failureMode: 'fail_open', react: (tool, ctx) => answers.react?.(tool, ctx) ?? { action: 'pass' } };
     const gate: CompletionGate = { id: 'gate', failureMode: 'fail_open', gate: (completion, ctx) => answers.gate?.(completion, ctx) ?? { action: 'pass_original' } };
-    bundles['test-hooks'] = () => ({ toolReactors: [reactor], completionGates: [gate] });
+    bundles['test-hooks'] = () => ({ eventMutators: [mutator], toolReactors: [reactor], completionGates: [gate] });
     upstream = await startOpenAIChatEmulator();
     lip = await startLip(chatUpstreamConfig(upstream.url, ['features:', '  - { id: test-hooks }']));
   });
