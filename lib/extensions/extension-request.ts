@@ -1,10 +1,11 @@
 import type { StageTrace } from './run-request-stages.js';
 import { defer } from 'rxjs/internal/observable/defer';
+import { throwError } from 'rxjs/internal/observable/throwError';
 import { tap } from 'rxjs/internal/operators/tap';
 import type { MonoTypeOperatorFunction, Observable, TapObserver } from 'rxjs';
 import { validateCall, type Call, type LipEvent } from '../canonical/index.js';
 import { LipError, toLipError } from '../errors/index.js';
-import { synchronous } from './hook-failures.js';
+import { synchronous, type HookFailures } from './hook-failures.js';
 import { auxiliaryClient, type AuxiliaryClient, type BoundAuxiliaryClient, type NestedCall } from './auxiliary-client.js';
 import type { ExtensionHost } from './extension-host.js';
 import { gateCompletion } from './gate-completion.js';
@@ -160,15 +161,21 @@ export class ExtensionRequest {
     const { hooks, failures } = host;
     const disabled = this.disabled;
     const target = targetOf(candidate, backend, catalog);
-    const mutators = applying(hooks.get('eventMutators', disabled), call, target);
-    const finalizers = applying(hooks.get('toolFinalizers', disabled), call, target);
-    const policies = applying(hooks.get('toolPolicies', disabled), call, target);
-    const reactors = applying(hooks.get('toolReactors', disabled), call, target);
-    const gates = applying(hooks.get('completionGates', disabled), call, target);
-    const observers = applying(hooks.get('streamObservers', disabled), call, target);
-    if (!host.traffic.active && mutators.length + finalizers.length + policies.length + reactors.length + gates.length + observers.length === 0) return undefined;
     let leg: { seq: number; bLegId?: string } | undefined;
     const onBegin = (ticket: { readonly seq: number; readonly bLegId: string }) => { leg = { seq: ticket.seq, bLegId: ticket.bLegId }; };
+    let mutators, finalizers, policies, reactors, gates, observers;
+    try {
+      mutators = applying(hooks.get('eventMutators', disabled), call, target, failures);
+      finalizers = applying(hooks.get('toolFinalizers', disabled), call, target, failures);
+      policies = applying(hooks.get('toolPolicies', disabled), call, target, failures);
+      reactors = applying(hooks.get('toolReactors', disabled), call, target, failures);
+      gates = applying(hooks.get('completionGates', disabled), call, target, failures);
+      observers = applying(hooks.get('streamObservers', disabled), call, target, failures);
+    } catch (err) {
+      // A fail_closed hook's appliesTo threw: the attempt fails before its backend opens.
+      return { onBegin, stages: () => throwError(() => err) };
+    }
+    if (!host.traffic.active && mutators.length + finalizers.length + policies.length + reactors.length + gates.length + observers.length === 0) return undefined;
     /** The attempt's two traffic legs: `proxy_to_backend` now, the `backend_to_proxy` channel returned. */
     const openTraffic = (): TrafficChannel | undefined => {
       leg ??= { seq: ++this.attempts };
@@ -233,7 +240,12 @@ export class ExtensionRequest {
     const { hooks, failures } = host;
     if (!hooks.has('streamObservers')) return undefined;
     const target = targetOf(candidate, backend, catalog);
-    const observers = applying(hooks.get('streamObservers', this.disabled), call, target);
+    let observers;
+    try {
+      observers = applying(hooks.get('streamObservers', this.disabled), call, target, failures);
+    } catch (err) {
+      return () => throwError(() => err); // a fail_closed observer's appliesTo threw: so does the hit
+    }
     if (observers.length === 0) return undefined;
     const contexts = new Map<string, FeatureContext>();
     const streamContext = (feature: string) => {
@@ -317,9 +329,22 @@ function tapOf(channel: TrafficChannel, cancelReason: (() => string | undefined)
   };
 }
 
-/** The hooks whose `appliesTo` does not rule this call out (the same list when none has one). */
-function applying<H extends Registered>(list: readonly H[], call: Call, target: AttemptTarget): readonly H[] {
-  return list.some((r) => r.hook.appliesTo) ? list.filter((r) => r.hook.appliesTo?.(call, target) ?? true) : list;
+/**
+ * The hooks whose `appliesTo` does not rule this call out (the same list when none has one). An
+ * `appliesTo` that throws is its hook's failure: a fail_open hook is left out (counted and
+ * logged), a fail_closed one's LipError is thrown.
+ */
+function applying<H extends Registered>(list: readonly H[], call: Call, target: AttemptTarget, failures: HookFailures): readonly H[] {
+  if (!list.some((r) => r.hook.appliesTo)) return list;
+  return list.filter((r) => {
+    try {
+      return r.hook.appliesTo?.(call, target) ?? true;
+    } catch (err) {
+      const stop = failures.failed(r, err);
+      if (stop) throw stop;
+      return false;
+    }
+  });
 }
 
 function targetOf(candidate: AttemptCandidate, backend?: AttemptBackend, catalog?: AttemptTarget['catalog']): AttemptTarget {

@@ -21,7 +21,8 @@ export interface HookBase {
   /**
    * Stream-stage hooks only (mutators, tool policies and reactors, gates, stream observers),
    * optional: whether the hook has anything to do for this attempt's call (and candidate). False
-   * leaves it out of the attempt entirely; a stage left without hooks is not piped at all.
+   * leaves it out of the attempt entirely; a stage left without hooks is not piped at all. A throw
+   * is the hook's failure (fail_open: left out; fail_closed: the attempt fails before its backend opens).
    */
   appliesTo?(call: Call, target?: AttemptTarget): boolean;
 }

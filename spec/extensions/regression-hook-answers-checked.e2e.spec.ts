@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { LipEvent } from '../../lib/canonical/index.js';
-import type { CompletionGate, EventMutator, ToolReactor } from '../../lib/extensions/sdk.js';
+import type { CompletionGate, EventMutator, StreamObserver, ToolReactor } from '../../lib/extensions/sdk.js';
 import { CLIENT_DRIVERS, type ClientResult, type ClientTool } from '../helpers/clients/index.js';
 import { chatUpstreamConfig } from '../helpers/config.js';
 import { startOpenAIChatEmulator, type Emulator, type Script } from '../helpers/emulators/index.js';
@@ -9,6 +9,7 @@ import { bundles, useTestFeatures } from './test-feature.js';
 
 /** What the fail_open hooks of `test-hooks` answer in one scenario (each unset one passes). */
 interface Answers {
+  readonly appliesTo?: NonNullable<StreamObserver['appliesTo']>;
   readonly mutate?: EventMutator['mutate'];
   readonly react?: ToolReactor['react'];
   readonly gate?: CompletionGate['gate'];
@@ -61,6 +62,10 @@ const SCENARIOS: Scenario[] = [
     name: 'an event mutator empties a tool call\'s name', tools: true, hook: 'mutator',
     answers: { mutate: (e) => (e.type === 'tool_call_started' ? { ...e, name: '' } : e) },
   },
+  {
+    name: 'a fail_open stream observer\'s appliesTo throws', hook: 'observer',
+    answers: { appliesTo: () => { throw new Error('appliesTo bug'); } },
+  },
 ];
 
 /**
@@ -70,7 +75,8 @@ const SCENARIOS: Scenario[] = [
  * the official SDKs threw) and without any id in whole answers. Each is now that hook's failure:
  * the hook is skipped, the failure logged with its name, and every client gets the upstream's
  * own answer. A gate's answer that threw when read (a reject message whose `toString` throws, a
- * getter) failed every request with a 500, whatever the gate's failure mode. An event mutator was
+ * getter) failed every request with a 500, whatever the gate's failure mode, and so did a stream
+ * hook whose `appliesTo` threw. An event mutator was
  * checked only for the string fields of some types: usage null failed the request with a 500
  * that no log line tied to the hook, and usage counted in strings or an empty tool name went out
  * to the client.
@@ -81,11 +87,14 @@ describe('regression: a hook\'s malformed answer is its failure, never the clien
   let upstream: Emulator;
   let lip: RunningLip;
   let answers: Answers = {};
+  let strictAppliesTo: Answers['appliesTo'];
   before(async () => {
     const mutator: EventMutator = { id: 'mutator', failureMode: 'fail_open', mutate: (event, ctx) => answers.mutate?.(event, ctx) ?? event };
     const reactor: ToolReactor = { id: 'reactor', failureMode: 'fail_open', react: (tool, ctx) => answers.react?.(tool, ctx) ?? { action: 'pass' } };
     const gate: CompletionGate = { id: 'gate', failureMode: 'fail_open', gate: (completion, ctx) => answers.gate?.(completion, ctx) ?? { action: 'pass_original' } };
-    bundles['test-hooks'] = () => ({ eventMutators: [mutator], toolReactors: [reactor], completionGates: [gate] });
+    const observer: StreamObserver = { id: 'observer', failureMode: 'fail_open', appliesTo: (call, target) => answers.appliesTo?.(call, target) ?? true };
+    const strict: StreamObserver = { id: 'strict-observer', failureMode: 'fail_closed', appliesTo: (call, target) => strictAppliesTo?.(call, target) ?? true };
+    bundles['test-hooks'] = () => ({ eventMutators: [mutator], toolReactors: [reactor], completionGates: [gate], streamObservers: [observer, strict] });
     upstream = await startOpenAIChatEmulator();
     lip = await startLip(chatUpstreamConfig(upstream.url, ['features:', '  - { id: test-hooks }']));
   });
@@ -125,4 +134,23 @@ describe('regression: a hook\'s malformed answer is its failure, never the clien
       });
     });
   }
+
+  describe('a fail_closed stream observer\'s appliesTo throws', () => {
+    before(() => {
+      strictAppliesTo = () => { throw new Error('appliesTo bug'); };
+      upstream.defaultScript = TEXT;
+    });
+    after(() => { strictAppliesTo = undefined; });
+    for (const [frontend, driver] of Object.entries(CLIENT_DRIVERS)) {
+      for (const stream of [true, false]) {
+        it(`${frontend} (${stream ? 'streamed' : 'not streamed'}): the attempt fails with the hook's failure before its upstream is called (its only candidate: every candidate failed)`, async () => {
+          const calls = upstream.requests.length;
+          const r = await driver.run(lip.url, { model: 'up:chat', stream, messages: [{ role: 'user', text: 'hello' }] });
+          expect(r.error?.status).to.equal(502);
+          expect(r.error?.message).to.contain('extension hook test-hooks/strict-observer (final_stream_observation) failed: appliesTo bug');
+          expect(upstream.requests.length).to.equal(calls);
+        });
+      }
+    }
+  });
 });
