@@ -1,4 +1,4 @@
-import { LipError, toLipError } from '../errors/index.js';
+import { LipError } from '../errors/index.js';
 import type { Registered } from './hook-set.js';
 import type { ExtensionLogger } from './sdk.js';
 import type { StageId } from './stages.js';
@@ -13,9 +13,10 @@ const LOG_INTERVAL_MS = 60_000;
 
 /**
  * What happens when a hook fails (throws, rejects, or leaves the call or stream canonically
- * invalid): a `fail_open` hook is skipped, counted, and logged at most once per minute per hook;
- * a `fail_closed` hook stops the request with `LIP_ERR_EXTENSION_FAILED`, retryable so that a
- * failure before output still fails over.
+ * invalid): a `fail_open` hook is skipped and counted; a `fail_closed` hook stops the request
+ * with `LIP_ERR_EXTENSION_FAILED`, retryable so that a failure before output still fails over.
+ * Either way the failure is logged, with the feature, hook and stage, at most once per minute per
+ * hook and mode.
  */
 export class HookFailures {
   private readonly lastLogged = new Map<string, number>();
@@ -25,18 +26,9 @@ export class HookFailures {
   /** Undefined for a skipped fail-open hook; otherwise the error that ends the request or attempt. */
   failed(hook: Registered, cause: unknown): LipError | undefined {
     const detail = describe(cause);
-    if (hook.mode === 'fail_closed') {
-      return new LipError('LIP_ERR_EXTENSION_FAILED', `extension hook ${hook.key} (${hook.stage}) failed: ${detail}`, {
-        retryable: true, cause, detail: { feature: hook.feature, hook: hook.hook.id, stage: hook.stage },
-      });
-    }
+    this.log(hook, detail);
+    if (hook.mode === 'fail_closed') return closedFailure(hook, cause, detail);
     FAIL_OPEN_SKIPS.set(hook.stage, (FAIL_OPEN_SKIPS.get(hook.stage) ?? 0) + 1);
-    const at = this.now();
-    const last = this.lastLogged.get(hook.key);
-    if (last === undefined || at - last >= LOG_INTERVAL_MS) {
-      this.lastLogged.set(hook.key, at);
-      this.logger?.warn('extension hook failed; skipped (fail_open)', { feature: hook.feature, hook: hook.hook.id, stage: hook.stage, error: detail });
-    }
     return undefined;
   }
 
@@ -50,12 +42,30 @@ export class HookFailures {
    */
   settle(hook: Registered, answer: unknown, stop?: (err: LipError) => boolean): void {
     if (!isThenable(answer)) return;
-    const open: Registered = { ...hook, mode: 'fail_open' };
     Promise.resolve(answer).then(undefined, (cause: unknown) => {
-      const err = this.failed(stop ? hook : open, cause);
-      if (err && !stop!(err)) this.failed(open, cause);
+      const detail = describe(cause);
+      if (stop && hook.mode === 'fail_closed' && stop(closedFailure(hook, cause, detail))) this.log(hook, detail);
+      else this.failed({ ...hook, mode: 'fail_open' }, cause);
     });
   }
+
+  /** One warning per hook and mode a minute: `extension hook failed; skipped (fail_open)` or `extension hook failed (fail_closed)`. */
+  private log(hook: Registered, detail: string): void {
+    const at = this.now();
+    const key = `${hook.key} ${hook.mode}`;
+    const last = this.lastLogged.get(key);
+    if (last !== undefined && at - last < LOG_INTERVAL_MS) return;
+    this.lastLogged.set(key, at);
+    const message = hook.mode === 'fail_closed' ? 'extension hook failed (fail_closed)' : 'extension hook failed; skipped (fail_open)';
+    this.logger?.warn(message, { feature: hook.feature, hook: hook.hook.id, stage: hook.stage, error: detail });
+  }
+}
+
+/** The error a fail_closed hook's failure ends its request or attempt with. */
+function closedFailure(hook: Registered, cause: unknown, detail: string): LipError {
+  return new LipError('LIP_ERR_EXTENSION_FAILED', `extension hook ${hook.key} (${hook.stage}) failed: ${detail}`, {
+    retryable: true, cause, detail: { feature: hook.feature, hook: hook.hook.id, stage: hook.stage },
+  });
 }
 
 /**
@@ -96,8 +106,11 @@ export function rejection(hook: Registered, message: string, status?: unknown): 
   });
 }
 
+/** What a hook threw, as text: an error's message, anything else as a string; never a throw of its own. */
 function describe(cause: unknown): string {
-  if (cause instanceof LipError) return cause.message;
-  if (cause instanceof Error) return cause.message;
-  return toLipError(cause).message === 'internal error' ? String(cause) : toLipError(cause).message;
+  try {
+    return cause instanceof Error ? String(cause.message) : String(cause);
+  } catch {
+    return 'a value that cannot be made text';
+  }
 }

@@ -152,5 +152,8 @@ describe('regression: a hook\'s malformed answer is its failure, never the clien
         });
       }
     }
+    it('the failure is logged with the hook\'s name', () => {
+      expect(lip.logs.some((l) => l.message === 'extension hook failed (fail_closed)' && l.feature === 'test-hooks' && l.hook === 'strict-observer' && l.error === 'appliesTo bug')).to.equal(true);
+    });
   });
 });
