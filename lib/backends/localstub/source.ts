@@ -11,6 +11,7 @@ import { localstubOptions, type LocalstubFailure, type LocalstubOptions } from '
 import { buildScript, splitText, type Step } from './script.js';
 import { stubVector } from './stub-vector.js';
 import { refuseHostedTools } from '../hosted-tools.js';
+import { relayableStatus } from '../http/upstream-status-error.js';
 
 /** The length of a localstub vector when the request asks for none. */
 const STUB_DIMENSIONS = 16;
@@ -135,11 +136,16 @@ export class LocalstubBackend implements Backend {
     return Promise.resolve({ vectors: request.inputs.map((text) => stubVector(text, dimensions)) });
   }
 
-  /** The error a `fail` row simulates: the upstream status (`before_output`), else a reset after output. */
+  /**
+   * The error a `fail` row simulates: the upstream status (`before_output`), else a reset after
+   * output. A status that is not an error status is a retryable 502, as from an HTTP upstream
+   * (upstreamStatusError): relayed, a 1xx would leave the client waiting, a 3xx point it nowhere.
+   */
   private failure(failure: LocalstubFailure | undefined): LipError {
     if (failure?.mode !== 'before_output') return new LipError('LIP_ERR_UPSTREAM_RESET', `localstub ${this.id}: simulated connection reset after output`, { detail: { backend: this.id } });
-    return new LipError('LIP_ERR_UPSTREAM_STATUS', `localstub ${this.id}: simulated upstream status ${failure.status}`, {
-      status: failure.status, retryable: isRetryableStatus(failure.status), detail: { backend: this.id },
+    const relayed = relayableStatus(failure.status);
+    return new LipError('LIP_ERR_UPSTREAM_STATUS', `localstub ${this.id}: simulated upstream status ${failure.status}${relayed ? '' : ' (not an error status)'}`, {
+      status: relayed ? failure.status : 502, retryable: !relayed || isRetryableStatus(failure.status), detail: { backend: this.id, upstream_status: failure.status },
     });
   }
 }

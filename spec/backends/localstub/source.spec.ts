@@ -74,6 +74,20 @@ describe('backends/localstub', () => {
     expect(errors.map((e) => [e.code, e.status, e.retryable])).to.deep.equal([['LIP_ERR_UPSTREAM_STATUS', 400, false], ['LIP_ERR_UPSTREAM_STATUS', 503, true]]);
   });
 
+  // Found by checking the docs: `before_output:100` hung the client (a 1xx status line and no
+  // response), 200 and 302 reached it as such with an error body; a status that is not an error
+  // status is never relayed (docs/errors.md), as for an HTTP backend.
+  it('a simulated status that is not an error status (1xx, 2xx, 3xx) is a retryable 502 keeping it in detail.upstream_status; a bare before_output is 503', () => {
+    const errors: LipError[] = [];
+    for (const fail of ['before_output:100', 'before_output:200', 'before_output:302', 'before_output']) {
+      new LocalstubBackend(row({ fail })).stream(call, target).subscribe({ error: (e: LipError) => errors.push(e) });
+    }
+    expect(errors.map((e) => [e.status, e.retryable, (e.detail as { upstream_status?: number }).upstream_status])).to.deep.equal([
+      [502, true, 100], [502, true, 200], [502, true, 302], [503, true, 503],
+    ]);
+    expect(errors[2]!.message).to.contain('simulated upstream status 302 (not an error status)');
+  });
+
   it('fails after the first output chunk with a reset', async () => {
     const seen: LipEvent[] = [];
     const err = await new Promise<unknown>((resolve) => new LocalstubBackend(row({ text: 'abcd', chunks: 2, fail: 'after_output' })).stream(call, target).subscribe({ next: (e) => seen.push(e), error: resolve }));
