@@ -1,3 +1,5 @@
+import { reportInternalError } from '../../errors/index.js';
+
 /**
  * What an upstream request's code reads of its abort: an AbortSignal, or an attempt's
  * UpstreamAbort (undici's `request` takes either).
@@ -41,10 +43,20 @@ export class UpstreamAbort implements AbortLike {
     if (this.aborted) return;
     this.aborted = true;
     this.reason = reason;
-    const listeners = this.listeners;
-    this.listeners = undefined;
     this.controller?.abort(reason);
-    if (listeners) for (const listener of listeners) listener();
+    const listeners = this.listeners;
+    if (listeners === undefined) return;
+    // As an AbortSignal: a listener an earlier one removed is not called, and one that throws
+    // does not keep the others from running (its error is reported, never thrown at the caller).
+    for (const listener of [...listeners]) {
+      if (!listeners.includes(listener)) continue;
+      try {
+        listener();
+      } catch (err) {
+        reportInternalError('upstream.abort', err);
+      }
+    }
+    this.listeners = undefined;
   }
 
   /** A real AbortSignal that aborts with this one (made on first use). */

@@ -1,3 +1,4 @@
+import diagnostics from 'node:diagnostics_channel';
 import { expect } from 'chai';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { UpstreamAbort } from '../../../lib/backends/http/upstream-abort.js';
@@ -30,6 +31,26 @@ describe('backends/http/UpstreamAbort', () => {
     abort.addEventListener('abort', () => heard.push('late'));
     expect(heard).to.deep.equal([]);
     expect(abort.reason).to.equal(reason);
+  });
+
+  it('as an AbortSignal: a listener removed by an earlier one is not called, and one that throws does not stop the others (its error is reported)', () => {
+    const abort = new UpstreamAbort();
+    const called: string[] = [];
+    const second = () => called.push('second');
+    abort.addEventListener('abort', () => { called.push('first'); abort.removeEventListener('abort', second); });
+    abort.addEventListener('abort', second);
+    abort.addEventListener('abort', () => { called.push('third'); throw new Error('listener broke'); });
+    abort.addEventListener('abort', () => called.push('fourth'));
+    const reported: unknown[] = [];
+    const onReport = (message: unknown) => reported.push((message as { error: Error }).error.message);
+    diagnostics.subscribe('lip:internal-error', onReport);
+    try {
+      abort.abort();
+    } finally {
+      diagnostics.unsubscribe('lip:internal-error', onReport);
+    }
+    expect(called).to.deep.equal(['first', 'third', 'fourth']);
+    expect(reported).to.deep.equal(['listener broke']);
   });
 
   it('gives a real AbortSignal that aborts with it, made before or after the abort', () => {
