@@ -22,6 +22,24 @@ export function refuseStopSequences(call: Call, backend: string): void {
   });
 }
 
+/**
+ * The stop sequences, or a 400 for more than the backend takes (its API refuses them: Gemini
+ * takes up to 5, OpenAI's Chat Completions up to 4), before anything is sent: retryable, so that
+ * a route moves on to a candidate that takes them. No limit (undefined) takes any number.
+ *
+ * ```ts
+ * limitStopSequences(['a', 'b', 'c', 'd', 'e'], 4, 'openai-chat backend "oc"')
+ * // throws: stop sequences (stop, ...): openai-chat backend "oc" takes at most 4, the request has 5; ...
+ * ```
+ * @see spec/backends/openai-chat/encode-request.spec.ts, spec/backends/gemini/encode-request.spec.ts
+ */
+export function limitStopSequences(stops: readonly string[], limit: number | undefined, backend: string): readonly string[] {
+  if (limit === undefined || stops.length <= limit) return stops;
+  throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `stop sequences (stop, stop_sequences, generationConfig.stopSequences): ${backend} takes at most ${limit}, the request has ${stops.length}; send fewer, or route the request to a backend that takes more`, {
+    retryable: true, detail: { backend, limit, given: stops.length },
+  });
+}
+
 /** The call without its stop sequences: for a token count, which they do not change. */
 export function withoutStopSequences(call: Call): Call {
   if (call.options.stopSequences === undefined) return call;

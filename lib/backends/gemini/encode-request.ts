@@ -4,6 +4,7 @@ import { LipError } from '../../errors/index.js';
 import { callableTools } from '../allowed-tools.js';
 import { encodeContents, SKIP_SIGNATURE, wantsCallSignatures } from './encode-contents.js';
 import { forHostedDialect } from '../hosted-tools.js';
+import { limitStopSequences } from '../stop-sequences.js';
 
 type Json = Record<string, unknown>;
 
@@ -101,7 +102,7 @@ export function encodeGeminiRequest(given: Call, knobs = true, model?: string): 
   if (opt.topP !== undefined) config.topP = opt.topP;
   if (opt.topK !== undefined) config.topK = opt.topK;
   if (opt.maxOutputTokens !== undefined) config.maxOutputTokens = opt.maxOutputTokens;
-  if (opt.stopSequences && opt.stopSequences.length > 0) config.stopSequences = stopSequences(opt.stopSequences);
+  if (opt.stopSequences && opt.stopSequences.length > 0) config.stopSequences = limitStopSequences(opt.stopSequences, MAX_STOP_SEQUENCES, 'gemini');
   if (opt.presencePenalty !== undefined) config.presencePenalty = opt.presencePenalty;
   if (opt.frequencyPenalty !== undefined) config.frequencyPenalty = opt.frequencyPenalty;
   if (opt.seed !== undefined) config.seed = opt.seed;
@@ -208,14 +209,3 @@ function toolsWithJson(model: string): LipError {
   });
 }
 
-/**
- * The call's stop sequences, or a 400 for more than Gemini takes (it refuses them), before
- * anything is sent: retryable, so that a route moves on to a candidate that takes them. The
- * backend does not know which protocol the client wrote, so the message names each one's field.
- */
-function stopSequences(stops: readonly string[]): readonly string[] {
-  if (stops.length <= MAX_STOP_SEQUENCES) return stops;
-  throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `stop sequences (stop, stop_sequences, generationConfig.stopSequences): gemini takes at most ${MAX_STOP_SEQUENCES}, the request has ${stops.length}; send fewer, or route the request to a backend that takes more`, {
-    retryable: true, detail: { limit: MAX_STOP_SEQUENCES, given: stops.length },
-  });
-}

@@ -6,8 +6,9 @@ import { hasBreakpointMarks } from '../cache-marks.js';
 import { allowedNames, callableTools } from '../allowed-tools.js';
 import { ownWebSearches, refuseWebSearch, webSearchTool } from '../web-search.js';
 import { strictCompatible } from '../strict-schema.js';
+import { limitStopSequences } from '../stop-sequences.js';
 import { asksForReasoning, reasoningEffort, turnsThinkingOff } from '../thinking.js';
-import type { ChatOptions } from './options.js';
+import { OPENAI_API, type ChatOptions } from './options.js';
 import { replayedDetails } from './reasoning-details.js';
 import { forHostedDialect } from '../hosted-tools.js';
 import { foreignReference, mediaRefusal, refuseForeignMediaFields } from '../media-refusal.js';
@@ -87,7 +88,7 @@ export function encodeChatRequest(given: Call, model: string, o: ChatOptions, st
   if (opt.temperature !== undefined) body.temperature = opt.temperature;
   if (opt.topP !== undefined) body.top_p = opt.topP;
   if (opt.maxOutputTokens !== undefined) body[o.maxTokensField] = opt.maxOutputTokens;
-  if (opt.stopSequences && opt.stopSequences.length > 0) body.stop = opt.stopSequences;
+  if (opt.stopSequences && opt.stopSequences.length > 0) body.stop = limitStopSequences(opt.stopSequences, o.maxStopSequences, o.name);
   if (opt.presencePenalty !== undefined) body.presence_penalty = opt.presencePenalty;
   if (opt.frequencyPenalty !== undefined) body.frequency_penalty = opt.frequencyPenalty;
   if (opt.seed !== undefined) body.seed = opt.seed;
@@ -152,9 +153,6 @@ function reasoningFields(param: ChatOptions['reasoningParam'], r: ReasoningOptio
       return {};
   }
 }
-
-/** OpenAI's own API, by its base URL. */
-const OPENAI_API = /^https?:\/\/api\.openai\.com(?::\d+)?(?:\/|$)/i;
 
 /** The call's OpenAI knobs in Chat Completions wire names (no truncation: a Responses field). */
 function knobs(call: Call): Json {

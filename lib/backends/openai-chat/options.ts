@@ -22,6 +22,8 @@ export const openaiChatProperties: Record<string, Record<string, unknown>> = {
   allowed_tools: { enum: ['native', 'filter'], default: 'native' },
   web_search: { enum: ['native', 'refuse'], default: 'native' },
   prefill: { enum: ['none', 'partial', 'prefix'], default: 'none' },
+  // No default: 4 at api.openai.com (chatOptions), any number elsewhere.
+  max_stop_sequences: { type: 'integer', minimum: 1 },
   provider_options: PROVIDER_OPTIONS_PROPERTY,
   media_urls: MEDIA_URLS_PROPERTY,
 };
@@ -72,6 +74,12 @@ export interface ChatOptions {
    * endpoint), or not at all (OpenAI and most servers answer it anew).
    */
   readonly prefill: 'none' | 'partial' | 'prefix';
+  /**
+   * The most stop sequences the server takes: more are refused before anything is sent
+   * (retryable). The row's `max_stop_sequences`, else 4 at api.openai.com (its documented
+   * "up to 4"; more are a 400 there), else none (vLLM and most compatible servers take more).
+   */
+  readonly maxStopSequences: number | undefined;
   /** The row as errors name it (`vllm backend "local"`). */
   readonly name: string;
   /** Send the client's OpenAI knobs (service_tier, prompt_cache_key, ...; Call.providerOptions.openai). */
@@ -90,11 +98,18 @@ export function checkChatRow(row: Readonly<Record<string, unknown>>): { key: str
   return undefined;
 }
 
+/** OpenAI's own API, by its base URL. */
+export const OPENAI_API = /^https?:\/\/api\.openai\.com(?::\d+)?(?:\/|$)/i;
+
+/** The most stop sequences api.openai.com takes ("Up to 4 sequences"). */
+export const OPENAI_MAX_STOP_SEQUENCES = 4;
+
 /** Reads a validated row (defaults already applied by the config loader). */
 export function chatOptions(row: BackendRow): ChatOptions {
   const str = (key: string, fallback: string) => (typeof row[key] === 'string' ? (row[key] as string) : fallback);
+  const baseUrl = str('base_url', 'https://api.openai.com/v1').replace(/\/+$/, '');
   return {
-    baseUrl: str('base_url', 'https://api.openai.com/v1').replace(/\/+$/, ''),
+    baseUrl,
     auth: str('auth', 'bearer') as ChatAuth,
     maxTokensField: str('max_tokens_field', 'max_completion_tokens') as ChatOptions['maxTokensField'],
     streamUsage: row.stream_usage !== false,
@@ -106,6 +121,7 @@ export function chatOptions(row: BackendRow): ChatOptions {
     allowedTools: str('allowed_tools', 'native') as ChatOptions['allowedTools'],
     webSearch: str('web_search', 'native') as ChatOptions['webSearch'],
     prefill: str('prefill', 'none') as ChatOptions['prefill'],
+    maxStopSequences: typeof row.max_stop_sequences === 'number' ? row.max_stop_sequences : OPENAI_API.test(baseUrl) ? OPENAI_MAX_STOP_SEQUENCES : undefined,
     name: `${row.kind} backend "${row.id}"`,
     providerOptions: row.provider_options !== false,
     headers: (row.headers as Record<string, string> | undefined) ?? {},

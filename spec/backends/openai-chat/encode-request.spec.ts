@@ -6,6 +6,21 @@ const options = (extra: Record<string, unknown> = {}) => chatOptions({ id: 'b', 
 const call = (overrides: Partial<Call>): Call => emptyCall({ model: 'x', messages: [{ role: 'user', parts: [{ type: 'text', text: 'hi' }] }], ...overrides });
 
 describe('backends/openai-chat/encode-request', () => {
+  // api.openai.com takes at most 4 stop sequences and refuses more with a 400 that is not
+  // retryable; 5 were sent on as given, so a route never moved on to a candidate that takes them.
+  it('refuses more stop sequences than the row takes before sending, retryable: 4 at api.openai.com, max_stop_sequences elsewhere, else any', () => {
+    const five = call({ options: { stopSequences: ['a', 'b', 'c', 'd', 'e'] } });
+    expect(encodeChatRequest(call({ options: { stopSequences: ['a', 'b', 'c', 'd'] } }), 'gpt', options()).stop).to.deep.equal(['a', 'b', 'c', 'd']);
+    for (const extra of [{}, { base_url: 'https://api.openai.com/v1/' }, { base_url: 'http://127.0.0.1:8000/v1', max_stop_sequences: 4 }]) {
+      expect(() => encodeChatRequest(five, 'gpt', options(extra)), JSON.stringify(extra)).to.throw()
+        .that.deep.includes({ code: 'LIP_ERR_REQUEST_UNSUPPORTED', status: 400, retryable: true })
+        .and.has.property('message').that.matches(/^stop sequences \(stop, stop_sequences, generationConfig\.stopSequences\): openai-chat backend "b" takes at most 4, the request has 5/);
+    }
+    // A compatible server (vLLM) takes more: no limit unless the row sets one; a row at OpenAI may raise it.
+    expect(encodeChatRequest(five, 'gpt', options({ base_url: 'http://127.0.0.1:8000/v1' })).stop).to.have.length(5);
+    expect(encodeChatRequest(five, 'gpt', options({ max_stop_sequences: 8 })).stop).to.have.length(5);
+  });
+
   it('always streams and asks for streamed usage unless the row turns it off', () => {
     expect(encodeChatRequest(call({}), 'gpt', options())).to.deep.equal({
       model: 'gpt', messages: [{ role: 'user', content: 'hi' }], stream: true, stream_options: { include_usage: true },

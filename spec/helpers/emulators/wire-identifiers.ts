@@ -11,6 +11,9 @@ type Refusal = { status: number; error: { message: string; type?: string; code?:
  * Responses API also refuses, with a 404, an input `reasoning` item without `encrypted_content`
  * under `store: false`: it looks such an item up by its id, and nothing was kept. Both refuse an
  * end-user id (`user`, `safety_identifier`) over 64 characters (`string_above_max_length`).
+ * Chat Completions, as api.openai.com, refuses more than 4 `stop` sequences
+ * (`array_above_max_length`): a row for it says `max_stop_sequences: 4`, which lip defaults to
+ * only at api.openai.com itself.
  */
 const portable = (max: number) => new RegExp(`^[a-zA-Z0-9_-]{1,${max}}$`);
 const NAME_64 = portable(64);
@@ -39,6 +42,15 @@ function refuseEndUser(body: Json | undefined): Refusal {
 export function refuseOpenAIChat(body: Json | undefined): Refusal {
   const user = refuseEndUser(body);
   if (user) return user;
+  if (Array.isArray(body?.stop) && body!.stop.length > 4) {
+    return {
+      status: 400,
+      error: {
+        message: `Invalid 'stop': array too long. Expected an array with maximum length 4, but got an array with length ${body!.stop.length} instead.`,
+        type: 'invalid_request_error', param: 'stop', code: 'array_above_max_length',
+      },
+    };
+  }
   for (const [i, t] of (Array.isArray(body?.tools) ? body!.tools : []).entries()) {
     const name = t?.function?.name ?? t?.custom?.name;
     if (typeof name === 'string' && !NAME_64.test(name)) return invalid(`Invalid 'tools[${i}].function.name': string does not match pattern. Expected a string that matches the pattern '^[a-zA-Z0-9_-]+$'.`);
