@@ -325,19 +325,19 @@ function named(m: Json): { name?: string } {
   return typeof m.name === 'string' && m.name !== '' ? { name: m.name } : {};
 }
 
+/** `response_format`, validated: a `json_schema` one always has its `json_schema` object (never plain text). */
 function responseFormat(f: Json | null | undefined): ResponseFormat | undefined {
   if (!f) return undefined;
+  if (f.type === 'text') return { type: 'text' };
   if (f.type === 'json_object') return { type: 'json_object' };
-  if (f.type === 'json_schema' && f.json_schema) {
-    return {
-      type: 'json_schema',
-      schema: f.json_schema.schema ?? {},
-      ...(f.json_schema.name ? { name: f.json_schema.name } : {}),
-      ...(typeof f.json_schema.description === 'string' ? { description: f.json_schema.description } : {}),
-      ...(typeof f.json_schema.strict === 'boolean' ? { strict: f.json_schema.strict } : {}),
-    };
-  }
-  return { type: 'text' };
+  const s = f.json_schema as Json;
+  return {
+    type: 'json_schema',
+    schema: s.schema ?? {},
+    ...(s.name ? { name: s.name } : {}),
+    ...(typeof s.description === 'string' ? { description: s.description } : {}),
+    ...(typeof s.strict === 'boolean' ? { strict: s.strict } : {}),
+  };
 }
 
 /**

@@ -220,6 +220,9 @@ export const chatRequestSchema: Record<string, unknown> = {
         type: { enum: ['text', 'json_object', 'json_schema'] },
         json_schema: { type: 'object', required: ['name'], properties: { name: { type: 'string' }, description: { type: ['string', 'null'] }, schema: { type: ['object', 'null'] }, strict: { type: ['boolean', 'null'] } } },
       },
+      // `json_schema` needs its object, as OpenAI says ("Missing required parameter: 'response_format.json_schema'").
+      if: { properties: { type: { const: 'json_schema' } } },
+      then: { required: ['json_schema'] },
     },
     ...openaiKnobSchemas(CHAT_KNOBS),
     logprobs: { type: ['boolean', 'null'] },

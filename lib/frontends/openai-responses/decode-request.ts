@@ -226,19 +226,18 @@ function options(b: Json): GenerationOptions {
   return o;
 }
 
+/** `text.format`, validated: a `json_schema` one always has its `name` and `schema`. */
 function responseFormat(f: Json | undefined): ResponseFormat | undefined {
   if (!f) return undefined;
+  if (f.type === 'text') return { type: 'text' };
   if (f.type === 'json_object') return { type: 'json_object' };
-  if (f.type === 'json_schema') {
-    return {
-      type: 'json_schema',
-      schema: f.schema ?? {},
-      ...(typeof f.name === 'string' ? { name: f.name } : {}),
-      ...(typeof f.description === 'string' ? { description: f.description } : {}),
-      ...(typeof f.strict === 'boolean' ? { strict: f.strict } : {}),
-    };
-  }
-  return { type: 'text' };
+  return {
+    type: 'json_schema',
+    schema: f.schema,
+    name: f.name,
+    ...(typeof f.description === 'string' ? { description: f.description } : {}),
+    ...(typeof f.strict === 'boolean' ? { strict: f.strict } : {}),
+  };
 }
 
 /**

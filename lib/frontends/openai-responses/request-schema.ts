@@ -379,6 +379,9 @@ const format = {
   type: 'object',
   required: ['type'],
   properties: { type: { enum: ['text', 'json_object', 'json_schema'] }, name: { type: 'string' }, description: { type: ['string', 'null'] }, schema: { type: 'object' }, strict: { type: ['boolean', 'null'] } },
+  // A `json_schema` format names its schema and gives it, as OpenAI says ("Missing required parameter: 'text.format.name'").
+  if: { properties: { type: { const: 'json_schema' } } },
+  then: { required: ['name', 'schema'] },
 };
 
 export const responsesRequestSchema: Record<string, unknown> = {

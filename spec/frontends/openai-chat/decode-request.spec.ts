@@ -13,6 +13,17 @@ function rejection(body: unknown): string {
 }
 
 describe('frontends/openai-chat/decodeChatRequest', () => {
+  // A json_schema response_format without its json_schema object was read as plain text (200 on
+  // every backend); OpenAI refuses it: "Missing required parameter: 'response_format.json_schema'".
+  it('refuses a json_schema response_format without its json_schema object, naming response_format.json_schema', () => {
+    const body = (response_format: unknown) => ({ model: 'm', messages: [{ role: 'user', content: 'x' }], response_format });
+    expect(rejection(body({ type: 'json_schema' }))).to.equal('400 response_format.json_schema response_format.json_schema: is required');
+    expect(rejection(body({ type: 'json_schema', json_schema: null }))).to.match(/^400 response_format\.json_schema /);
+    expect(decodeChatRequest(body({ type: 'json_schema', json_schema: { name: 'r' } })).call.options.responseFormat).to.deep.equal({ type: 'json_schema', name: 'r', schema: {} });
+    expect(decodeChatRequest(body({ type: 'text' })).call.options.responseFormat).to.deep.equal({ type: 'text' });
+    expect(decodeChatRequest(body(null)).call.options.responseFormat).to.equal(undefined);
+  });
+
   it('decodes a full conversation', () => {
     const { call, hints } = decodeChatRequest({
       model: 'gpt-4o', stream: true, stream_options: { include_usage: true },

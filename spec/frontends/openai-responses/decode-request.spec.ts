@@ -12,6 +12,17 @@ function decodeError(body: unknown, run: (b: unknown) => unknown = decodeRespons
 }
 
 describe('frontends/openai-responses decodeResponsesRequest', () => {
+  // A json_schema text.format without its name or schema was read as any JSON (an empty schema);
+  // OpenAI refuses it: "Missing required parameter: 'text.format.name'" (and 'text.format.schema').
+  it('refuses a json_schema text.format without its name or its schema, naming the field', () => {
+    const format = (f: unknown) => ({ model: 'm', input: 'x', text: { format: f } });
+    expect(decodeError(format({ type: 'json_schema' }))).to.deep.include({ status: 400, code: 'LIP_ERR_REQUEST_INVALID', param: 'text.format.name', message: 'text.format.name: is required' });
+    expect(decodeError(format({ type: 'json_schema', schema: { type: 'object' } }))).to.deep.include({ param: 'text.format.name' });
+    expect(decodeError(format({ type: 'json_schema', name: 'out' }))).to.deep.include({ param: 'text.format.schema', message: 'text.format.schema: is required' });
+    expect(decodeResponsesRequest(format({ type: 'json_object' })).call.options.responseFormat).to.deep.equal({ type: 'json_object' });
+    expect(decodeResponsesRequest(format({ type: 'text' })).call.options.responseFormat).to.deep.equal({ type: 'text' });
+  });
+
   it('maps a string input, instructions and the options', () => {
     const { call, hints } = decode({
       input: 'hi', instructions: 'Be brief.', stream: true, temperature: 0.5, top_p: 0.8, presence_penalty: 0.4, frequency_penalty: -0.2, max_output_tokens: 300,
