@@ -5,5 +5,5 @@ export { encodeContents } from './encode-contents.js';
 export { GeminiStreamDecoder, geminiUsage } from './decode-stream.js';
 export { GeminiResponseDecoder } from './decode-response.js';
 export { mapGeminiFinishReason } from './map-finish-reason.js';
-export { classifyGeminiStatus, geminiStreamError, retryDelayOf } from './classify-error.js';
+export { classifyGeminiStatus, geminiKeyRejected, geminiStreamError, retryDelayOf } from './classify-error.js';
 export { geminiProperties, geminiOptions, modelUrl, modelResource, type GeminiOptions } from './options.js';

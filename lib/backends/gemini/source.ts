@@ -5,7 +5,7 @@ import type { Backend, BackendDeps, BackendRow, KindDefaults } from '../backend.
 import { HttpBackend, type HttpProtocol } from '../http/index.js';
 import { endpointUrl, presentedIdentity } from '../http/index.js';
 import { webSearchTool } from '../web-search.js';
-import { classifyGeminiStatus } from './classify-error.js';
+import { classifyGeminiStatus, geminiKeyRejected } from './classify-error.js';
 import { BATCH_EMBED_MAX, batchEmbedBody, readBatchEmbeddings } from './embeddings.js';
 import { GeminiResponseDecoder } from './decode-response.js';
 import { GeminiStreamDecoder } from './decode-stream.js';
@@ -58,6 +58,8 @@ export function geminiProtocol(row: BackendRow, defaults: KindDefaults): HttpPro
     decoder: (call, _target, secrets) => new GeminiStreamDecoder(row.id, secrets, grounded(call), groundedAsWritten(call)),
     response: (call, _target, secrets) => new GeminiResponseDecoder(row.id, secrets, grounded(call), groundedAsWritten(call)),
     statusError: (status, text, headers, wait, secrets) => classifyGeminiStatus(row.id, status, text, headers, wait, secrets),
+    // A key Gemini does not take is a 400 API_KEY_INVALID (or a 403 for a blocked key or project), not a 401.
+    keyRejected: geminiKeyRejected,
     // The whole request counts (system instruction and tools too), not only `contents`.
     countTokens: {
       request: (call, model, key) => ({

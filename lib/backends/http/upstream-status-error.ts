@@ -13,6 +13,8 @@ export interface UpstreamStatusInfo {
   readonly upstreamType?: string;
   /** The upstream's string error code where its envelope has one beside the type (OpenAI's `model_not_found`). */
   readonly upstreamCode?: string;
+  /** The upstream's machine-readable reason beside its type (a google.rpc ErrorInfo's `API_KEY_INVALID`), kept as `detail.upstream_reason`. */
+  readonly upstreamReason?: string;
   /** Overrides the status rule (for example an Anthropic `overloaded_error`). */
   readonly retryable?: boolean;
   /**
@@ -58,7 +60,10 @@ export function upstreamStatusError(info: UpstreamStatusInfo): LipError {
     status: info.clientStatus ?? (relayed ? info.status : 502),
     retryable: info.retryable ?? (!relayed || isRetryableStatus(info.status)),
     ...(retryAfter !== undefined ? { retryAfter } : {}),
-    detail: { backend: info.backendId, upstream_status: info.status, ...(info.upstreamType ? { upstream_type: info.upstreamType } : {}), ...(missingModel ? { model_not_found: true } : {}) },
+    detail: {
+      backend: info.backendId, upstream_status: info.status, ...(info.upstreamType ? { upstream_type: info.upstreamType } : {}),
+      ...(info.upstreamReason ? { upstream_reason: info.upstreamReason } : {}), ...(missingModel ? { model_not_found: true } : {}),
+    },
   });
 }
 

@@ -1,10 +1,37 @@
 import { expect } from 'chai';
-import { classifyGeminiStatus, geminiStreamError } from '../../../lib/backends/gemini/index.js';
+import { classifyGeminiStatus, geminiKeyRejected, geminiStreamError } from '../../../lib/backends/gemini/index.js';
+
+/** Google's answer with an ErrorInfo of `reason` (and a Help detail before it, as some carry). */
+const withReason = (code: number, status: string, reason: string) => JSON.stringify({ error: { code, message: 'refused', status, details: [
+  { '@type': 'type.googleapis.com/google.rpc.Help', links: [{ description: 'Google developers console', url: 'https://console.developers.google.com' }] },
+  { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason, domain: 'googleapis.com', metadata: { service: 'generativelanguage.googleapis.com' } },
+  { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'SECOND' },
+] } });
 
 describe('backends/gemini/classify-error', () => {
   it('reads the google.rpc envelope', () => {
     expect(classifyGeminiStatus('g', 400, '{"error":{"code":400,"message":"API key not valid: AIzaSyA1234567890abcdefghijklmnop","status":"INVALID_ARGUMENT"}}', {}, undefined, []))
       .to.include({ status: 400, retryable: false, message: 'backend "g": upstream status 400: API key not valid: ***' });
+  });
+
+  // Found by probing: Gemini answers a key it does not take with a 400 INVALID_ARGUMENT ("API key
+  // not valid") whose ErrorInfo says API_KEY_INVALID; lip read the status alone, so the key was
+  // never retired from its pool and the route did not move on: the client was told its request
+  // was invalid.
+  it('keeps the first ErrorInfo reason as detail.upstream_reason, and takes the reasons that refuse the key or its project for a rejected key', () => {
+    const invalid = classifyGeminiStatus('g', 400, withReason(400, 'INVALID_ARGUMENT', 'API_KEY_INVALID'), {}, undefined, []);
+    expect(invalid.detail).to.deep.include({ upstream_status: 400, upstream_type: 'INVALID_ARGUMENT', upstream_reason: 'API_KEY_INVALID' });
+    expect(geminiKeyRejected(400, invalid)).to.equal(true);
+    for (const reason of ['API_KEY_SERVICE_BLOCKED', 'SERVICE_DISABLED', 'CONSUMER_SUSPENDED', 'API_KEY_IP_ADDRESS_BLOCKED']) {
+      expect(geminiKeyRejected(403, classifyGeminiStatus('g', 403, withReason(403, 'PERMISSION_DENIED', reason), {}, undefined, [])), reason).to.equal(true);
+    }
+    // Not the key's fault: a request Gemini refuses, billing a model wants, a quota; nor a reason on another status.
+    const plain = classifyGeminiStatus('g', 400, '{"error":{"code":400,"message":"bad","status":"INVALID_ARGUMENT"}}', {}, undefined, []);
+    expect(plain.detail).to.not.have.property('upstream_reason');
+    expect(geminiKeyRejected(400, plain)).to.equal(false);
+    expect(geminiKeyRejected(400, classifyGeminiStatus('g', 400, withReason(400, 'FAILED_PRECONDITION', 'BILLING_DISABLED'), {}, undefined, []))).to.equal(false);
+    expect(geminiKeyRejected(429, classifyGeminiStatus('g', 429, withReason(429, 'RESOURCE_EXHAUSTED', 'RATE_LIMIT_EXCEEDED'), {}, undefined, []))).to.equal(false);
+    expect(geminiKeyRejected(500, classifyGeminiStatus('g', 500, withReason(500, 'INTERNAL', 'API_KEY_INVALID'), {}, undefined, []))).to.equal(false);
   });
 
   it('takes the Retry-After of a 429 from RetryInfo when no header gave one', () => {
