@@ -1,5 +1,5 @@
 import type { LipEvent } from '../../canonical/index.js';
-import { malformedResponse, type ResponseDecoder } from '../http/index.js';
+import type { ResponseDecoder } from '../http/index.js';
 import { geminiStreamError } from './classify-error.js';
 import { GeminiStreamDecoder } from './decode-stream.js';
 
@@ -10,8 +10,11 @@ type Json = Record<string, any>;
  * the same object each `alt=sse` frame carries, so it goes through GeminiStreamDecoder as a
  * single frame: thoughts, signatures, text, function calls (made-up ids), the built-ins' parts and
  * records (hosted tool events), grounding, usage and
- * the finish map exactly as when streamed. An in-body `error` goes through classify-error.ts; an answer
- * with neither a `finishReason` nor a blocked prompt is malformed.
+ * the finish map exactly as when streamed. An in-body `error` goes through classify-error.ts. An
+ * answer with neither a `finishReason` nor a blocked prompt (Gemini's empty answer: its usage
+ * alone, or a candidate with nothing in it) ends without a finish, as it does streamed:
+ * readWholeResponse judges it as the stream that ended there (LIP_ERR_UPSTREAM_EMPTY_STREAM,
+ * retryable, its usage kept).
  *
  * ```
  * {"candidates":[{"content":{"parts":[{"text":"Hi"}]},"finishReason":"STOP"}],"usageMetadata":{...}}
@@ -28,8 +31,6 @@ export class GeminiResponseDecoder implements ResponseDecoder {
 
   decode(body: Json, out: LipEvent[]): void {
     if (body.error !== undefined && body.error !== null) throw geminiStreamError(this.backendId, body, this.secrets);
-    const stream = new GeminiStreamDecoder(this.backendId, this.secrets, this.search, this.written);
-    stream.frame(body, out);
-    if (!stream.finished) throw malformedResponse(this.backendId, 'the answer has neither a candidate with a finishReason nor a blocked prompt');
+    new GeminiStreamDecoder(this.backendId, this.secrets, this.search, this.written).frame(body, out);
   }
 }

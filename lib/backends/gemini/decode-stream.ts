@@ -107,15 +107,10 @@ export class GeminiStreamDecoder implements StreamDecoder {
     this.frame(parseFrame(this.backendId, message.data), out);
   }
 
-  /** Whether the response ended (a finishReason or a blocked prompt was seen). */
   /** The current frame's token log probabilities (`logprobsResult`), until its text takes them. */
   private logprobs: TokenLogprob[] | undefined;
   /** The latest `continuationToken` (a long answer's checkpoint), for an answer stopped with CONTINUATION. */
   private continuation: string | undefined;
-
-  get finished(): boolean {
-    return this.ended;
-  }
 
   /** One GenerateContentResponse (a `:generateContent` answer is exactly one, see decode-response.ts). */
   frame(frame: Json, out: LipEvent[]): void {

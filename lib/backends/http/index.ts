@@ -7,7 +7,7 @@ export { classifyTransportError, errorCode, type TransportPhase } from './classi
 export { retryAfterMs, durationMs, MAX_RETRY_AFTER_MS, type HeaderMap } from './parse-retry-after.js';
 export { sanitizeMessage, MAX_UPSTREAM_MESSAGE_CHARS } from './sanitize-message.js';
 export { readBodyBytes, readBodyText, parseJsonOrUndefined, MAX_ERROR_BODY_BYTES } from './read-body-text.js';
-export { upstreamStatusError, upstreamStreamError, malformedFrame, parseFrame, relayableStatus, saysContextExceeded, type UpstreamStatusInfo } from './upstream-status-error.js';
+export { upstreamStatusError, upstreamStreamError, malformedFrame, endedBeforeFinish, parseFrame, relayableStatus, saysContextExceeded, type UpstreamStatusInfo } from './upstream-status-error.js';
 export { errorMessageOf } from './error-message-of.js';
 export { streamErrorKind, type StreamErrorKind } from './stream-error-kind.js';
 export { readWholeResponse, parseResponseBody, malformedResponse, DEFAULT_MAX_RESPONSE_BYTES, type ResponseDecoder, type WholeRead } from './read-whole-response.js';

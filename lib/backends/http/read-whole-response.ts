@@ -1,10 +1,11 @@
 import type { Readable } from 'node:stream';
 import type { Subscriber } from 'rxjs';
-import type { LipEvent } from '../../canonical/index.js';
+import { isOutputEvent, type LipEvent } from '../../canonical/index.js';
 import { isLipError, LipError } from '../../errors/index.js';
 import { checkUpstreamJson } from '../../wire/json-depth.js';
 import { classifyTransportError } from './classify-transport-error.js';
 import type { AbortLike } from './upstream-abort.js';
+import { endedBeforeFinish } from './upstream-status-error.js';
 
 /** The body limit when `http_client.max_line_bytes` is not given (its documented default, 16 MiB). */
 export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
@@ -70,12 +71,17 @@ export interface WholeRead {
  * Reads a non-streamed answer whole, decodes it and emits its events, then completes. An
  * abort (unsubscribe) while the body is in flight ends quietly; a body over the limit is
  * LIP_ERR_UPSTREAM_LIMIT_EXCEEDED; a body that fails is classified like a stream body failure;
- * an empty body is LIP_ERR_UPSTREAM_EMPTY_STREAM (retryable); an answer without its finish is
- * malformed.
+ * an empty body is LIP_ERR_UPSTREAM_EMPTY_STREAM (retryable). An answer the decoder refuses, or
+ * one without its finish, is judged as the same answer streamed would be, before any output:
+ * the events before its first output (its start, its usage: the attempt is charged what it
+ * used) are emitted, then the decoder's error, or for an answer without its finish
+ * LIP_ERR_UPSTREAM_EMPTY_STREAM (nothing of it is output) or LIP_ERR_UPSTREAM_RESET (retryable
+ * both: nothing reached the client, so routing may move on).
  *
  * ```
  * upstream: --H-----b--|      (H = headers, b = the JSON body)
  * events:   ---------(stf|)
+ * events:   ---------(su#)    (an answer with usage and no finish: EMPTY_STREAM)
  * ```
  * @see spec/backends/http/read-whole-response.spec.ts
  */
@@ -97,12 +103,22 @@ export async function readWholeResponse(body: Readable, read: WholeRead, subscri
   }
   const out: LipEvent[] = [];
   checkUpstreamJson(read.backendId, text, 'the answer'); // deep nesting: refused before JSON.parse (lib/wire/json-depth.ts)
-  read.decoder.decode(parseResponseBody(read.backendId, text), out);
-  if (out.length === 0 || out[out.length - 1]!.type !== 'response_finished') throw malformedResponse(read.backendId, 'the answer has no finish');
-  for (let i = 0; i < out.length; i++) {
+  const answer = parseResponseBody(read.backendId, text);
+  let failure: unknown;
+  try {
+    read.decoder.decode(answer, out);
+  } catch (err) {
+    failure = err;
+  }
+  const finished = failure === undefined && out.length > 0 && out[out.length - 1]!.type === 'response_finished';
+  // All of a finished answer; of one that failed, what came before its first output.
+  const firstOutput = finished ? -1 : out.findIndex(isOutputEvent);
+  const emitted = firstOutput < 0 ? out.length : firstOutput;
+  for (let i = 0; i < emitted; i++) {
     if (subscriber.closed) return;
     subscriber.next(out[i]!);
   }
+  if (!finished) throw failure ?? endedBeforeFinish(read.backendId, firstOutput >= 0, 'answer');
   subscriber.complete();
 }
 

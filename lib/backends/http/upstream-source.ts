@@ -12,7 +12,7 @@ import { KeyRotation, type CredentialOptions, type KeyRefusals } from './key-rot
 import { retryAfterMs, type HeaderMap } from './parse-retry-after.js';
 import { readBodyText } from './read-body-text.js';
 import { inBodyError, readWholeResponse, type ResponseDecoder } from './read-whole-response.js';
-import { malformedFrame } from './upstream-status-error.js';
+import { endedBeforeFinish, malformedFrame } from './upstream-status-error.js';
 import type { UpstreamClient, UpstreamRequest, UpstreamResponse } from './upstream-client.js';
 import { UpstreamAbort } from './upstream-abort.js';
 
@@ -351,10 +351,7 @@ function pump(response: UpstreamResponse, exchange: UpstreamExchange, read: Read
         return stop(err);
       }
       if (terminated || subscriber.closed) return stop();
-      const detail = { backend: exchange.backendId };
-      stop(output
-        ? new LipError('LIP_ERR_UPSTREAM_RESET', `backend "${exchange.backendId}": the upstream stream ended before its final event`, { detail })
-        : new LipError('LIP_ERR_UPSTREAM_EMPTY_STREAM', `backend "${exchange.backendId}": the upstream stream ended before any output`, { detail }));
+      stop(endedBeforeFinish(exchange.backendId, output, 'stream'));
     });
     body.once('error', (err) => {
       if (done) return;

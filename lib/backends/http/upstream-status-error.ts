@@ -147,6 +147,18 @@ export function malformedFrame(backendId: string, what: string): LipError {
   return new LipError('LIP_ERR_UPSTREAM_MALFORMED', `backend "${backendId}": malformed upstream stream: ${what}`, { detail: { backend: backendId } });
 }
 
+/**
+ * A body that ended without the provider's finish (a stream's terminal frame, a whole answer's
+ * finish): LIP_ERR_UPSTREAM_EMPTY_STREAM when none of it was output, LIP_ERR_UPSTREAM_RESET
+ * after output; both retryable (only before output does routing move on).
+ */
+export function endedBeforeFinish(backendId: string, output: boolean, what: 'stream' | 'answer'): LipError {
+  const detail = { backend: backendId };
+  return output
+    ? new LipError('LIP_ERR_UPSTREAM_RESET', `backend "${backendId}": the upstream ${what} ended before its final event`, { detail })
+    : new LipError('LIP_ERR_UPSTREAM_EMPTY_STREAM', `backend "${backendId}": the upstream ${what} ended before any output`, { detail });
+}
+
 /** Parses one SSE data payload as a JSON object, or throws LIP_ERR_UPSTREAM_MALFORMED. */
 export function parseFrame(backendId: string, data: string): Record<string, any> {
   let value: unknown;

@@ -107,7 +107,9 @@ function chunks(script: Script, request: RecordedRequest, withFinish = true): { 
   if (calls.length > 0) out.push({ body: chunk(calls), output: true });
   const finish = script.rawFinish ?? (script.continuation ? 'CONTINUATION' : FINISH[finishOf(script)]!);
   if (script.continuation?.checkpoints) out.forEach((c, i) => { (c.body as { candidates: Record<string, unknown>[] }).candidates[0]!.continuationToken = `${script.continuation!.token}-checkpoint${i}`; });
-  if (!withFinish) return out;
+  // Gemini's empty answer: the usage alone, no candidate.
+  if (script.unfinished && out.length === 0) return [{ body: { usageMetadata: usage, modelVersion: model, responseId }, output: false }];
+  if (!withFinish || script.unfinished) return out;
   if (out.length === 0) out.push({ body: chunk([{ text: '' }], finish), output: false });
   else {
     const last = out[out.length - 1]!.body as { candidates: Record<string, unknown>[] };
@@ -165,7 +167,8 @@ function groundingOf(script: Script): Record<string, unknown> | undefined {
  * groundingOf, or `script.grounding` as written: Maps or File Search grounding). The built-ins'
  * parts (`script.hosted`: code execution's, a built-in's `toolCall` and `toolResponse`) come before
  * the text, each whole in a frame of its own; URL context's `urlContextMetadata` (`script.hostedMeta`) rides on the first frame's
- * candidate (unstreamed: on the candidate). There is no terminal frame. What each request carried
+ * candidate (unstreamed: on the candidate). An `unfinished` script's answer has no
+ * `finishReason` (without content: Gemini's empty answer, usage and no candidate). There is no terminal frame. What each request carried
  * (tools, contents and the parts in them) is recorded as sent. A part with nothing in it and
  * more than 5 stop sequences (and, on Gemini 2.x, tools beside a JSON response) are refused, as
  * the API refuses them (refuseGemini).
@@ -221,7 +224,7 @@ export const geminiProtocol: EmulatorProtocol = {
     if (script.streamError) return geminiErrorBody(500, script.streamError);
     const all = chunks(script, request).map((c) => c.body);
     if (request.path.endsWith(':streamGenerateContent')) return all; // a stream without alt=sse is a JSON array
-    if (script.promptFeedback !== undefined) return all[0];
+    if (script.promptFeedback !== undefined || all[0]!.candidates === undefined) return all[0];
     const parts = all.flatMap((c) => ((c.candidates as { content: { parts: unknown[] } }[])[0]!.content.parts));
     const last = all[all.length - 1]! as { candidates: Record<string, unknown>[] };
     const results = all.map((c) => (c.candidates as { logprobsResult?: { topCandidates: unknown[]; chosenCandidates: unknown[] } }[])[0]!.logprobsResult).filter((r) => r !== undefined);

@@ -214,6 +214,13 @@ export interface Script {
    */
   readonly candidateFields?: Readonly<Record<string, unknown>>;
   /**
+   * Gemini: the answer ends without a `finishReason` (no frame's candidate has one, nor a whole
+   * answer's). One with no text, reasoning, calls or built-in parts is then Gemini's empty answer:
+   * a single frame of `usageMetadata`, `modelVersion` and `responseId`, no candidate. The other
+   * emulators ignore it.
+   */
+  readonly unfinished?: boolean;
+  /**
    * Gemini: the prompt was blocked: the answer is one frame `{promptFeedback, usageMetadata,
    * modelVersion, responseId}` with no candidates (the script's content is not sent); the other
    * emulators ignore it.
