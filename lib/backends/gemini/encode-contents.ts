@@ -163,6 +163,8 @@ function functionResponse(part: ToolResultPart, toolNames: ReadonlyMap<string, s
   } catch {
     response = text;
   }
-  const body = response !== null && typeof response === 'object' && !Array.isArray(response) ? response : { [part.isError ? 'error' : 'result']: response };
+  // Gemini reads a failure by the response's `error` member: a failed result's object without one goes inside it.
+  const object = response !== null && typeof response === 'object' && !Array.isArray(response);
+  const body = object && (!part.isError || Object.hasOwn(response as object, 'error')) ? response : { [part.isError ? 'error' : 'result']: response };
   return { functionResponse: { name, response: body } };
 }

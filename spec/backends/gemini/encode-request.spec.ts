@@ -178,6 +178,25 @@ describe('backends/gemini/encode-request', () => {
     ]);
   });
 
+  // Found by probing: a failed tool result (Anthropic `is_error`, a Responses or Chat client's
+  // failure) whose content is a JSON object went as that object, `{message, code}` with no `error`
+  // member: Gemini read it as a successful result. Its `error` key is what marks a failure.
+  it('sends a failed tool result as {error: ...}: text, a JSON value, or a JSON object without an error member of its own', () => {
+    const failed = (content: string) => encodeGeminiRequest(call({
+      messages: [
+        { role: 'user', parts: [{ type: 'text', text: 'weather?' }] },
+        { role: 'assistant', parts: [{ type: 'tool_call', id: 'c1', name: 'get_weather', arguments: '{"city":"P"}' }] },
+        { role: 'tool', parts: [{ type: 'tool_result', callId: 'c1', isError: true, content }] },
+      ],
+    })).contents as { parts: { functionResponse?: { response: unknown } }[] }[];
+    const response = (content: string) => failed(content).at(-1)!.parts[0]!.functionResponse!.response;
+    expect(response('city service down')).to.deep.equal({ error: 'city service down' });
+    expect(response('[1,2]')).to.deep.equal({ error: [1, 2] });
+    expect(response('{"message":"city service down","code":503}')).to.deep.equal({ error: { message: 'city service down', code: 503 } });
+    // Already a failure as Gemini writes it (a Gemini client's own): as it is.
+    expect(response('{"error":"Command failed: exit 1"}')).to.deep.equal({ error: 'Command failed: exit 1' });
+  });
+
   it('sends the images and documents of tool results as parts after the functionResponses of the turn', () => {
     const body = encodeGeminiRequest(call({
       messages: [
