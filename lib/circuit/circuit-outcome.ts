@@ -6,7 +6,8 @@ import { toLipError } from '../errors/index.js';
  *
  * * `ignored`: the failure belongs to the request or the route, not the candidate, and another
  *   request would not have met it: the client's own invalid request (`LIP_ERR_REQUEST_*`), a
- *   response over the collect limits, an upstream 400, 413 or 422, or a route-level verdict
+ *   response over the collect limits, an upstream 400, 413 or 422 (a prompt too long for the
+ *   model too), an answer lip has no form for (images alone), or a route-level verdict
  *   (`LIP_ERR_ROUTE_*` such as the global TTFT budget, except the leaf's own TTFT), or lip's
  *   own failure (`LIP_ERR_SERVER_*`: a bug caught by a guard, a client too slow to read, a
  *   shutdown), or lip's own refusal while every API key cools down from an earlier 429
@@ -27,8 +28,8 @@ export function outcomeOf(error: unknown): 'failure' | 'ignored' {
   if (err.code.startsWith('LIP_ERR_REQUEST_') || err.code.startsWith('LIP_ERR_SERVER_') || err.code === 'LIP_ERR_RESPONSE_TOO_LARGE') return 'ignored';
   if (err.code.startsWith('LIP_ERR_ROUTE_') && err.code !== 'LIP_ERR_ROUTE_LEAF_TTFT_TIMEOUT') return 'ignored';
   if (err.code === 'LIP_ERR_UPSTREAM_STATUS' && CLIENT_STATUSES.has(err.status)) return 'ignored';
-  // Too long for this model: the request's size, not the backend's health.
-  if (err.code === 'LIP_ERR_UPSTREAM_CONTEXT_EXCEEDED') return 'ignored';
+  // Too long for this model, or answered only with output lip cannot carry (images): the request's, not the backend's health.
+  if (err.code === 'LIP_ERR_UPSTREAM_CONTEXT_EXCEEDED' || err.code === 'LIP_ERR_UPSTREAM_OUTPUT_UNSUPPORTED') return 'ignored';
   // Refused by lip itself, every key still cooling from an earlier 429: nothing was sent, and
   // that 429 was counted when it came.
   if ((err.code === 'LIP_ERR_UPSTREAM_NO_CREDENTIALS' || err.code === 'LIP_ERR_UPSTREAM_QUOTA_EXCEEDED') && err.detail?.['reason'] === 'cooling_down') return 'ignored';

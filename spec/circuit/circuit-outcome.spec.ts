@@ -29,7 +29,9 @@ describe('circuit/outcomeOf', () => {
       new LipError('LIP_ERR_REQUEST_LIMIT_EXCEEDED'),
       // Turned away by lip's own connection queue (http_client.queue_timeout): nothing was sent.
       new LipError('LIP_ERR_UPSTREAM_QUEUE_TIMEOUT'),
-    ].map(outcomeOf)).to.deep.equal(Array(9).fill('ignored'));
+      // An answer of images alone: the request's choice of model, not the candidate's health.
+      new LipError('LIP_ERR_UPSTREAM_OUTPUT_UNSUPPORTED'),
+    ].map(outcomeOf)).to.deep.equal(Array(10).fill('ignored'));
   });
 
   it('counts an upstream 429 that left every key cooling, and ignores lip\'s own refusal while they cool (nothing was sent)', () => {

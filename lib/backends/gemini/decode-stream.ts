@@ -1,6 +1,7 @@
 import { randomId } from '../../wire/ids.js';
 import type { FinishDetails, FinishReason, LipEvent, TokenAlternative, TokenLogprob, Usage } from '../../canonical/index.js';
 import { COLLECT_LIMITS, HOSTED_DIALECTS, REASONING_DIALECTS } from '../../canonical/index.js';
+import { LipError } from '../../errors/index.js';
 import { checkUpstreamJson, MAX_UPSTREAM_DEPTH, MAX_UPSTREAM_ITEMS, upstreamTooDeep, upstreamTooMany, valueTooDeep, type SseMessage } from '../../wire/index.js';
 import { malformedFrame, parseFrame, type StreamDecoder } from '../http/index.js';
 import { geminiStreamError } from './classify-error.js';
@@ -38,7 +39,11 @@ export function geminiUsage(u: Json): Usage {
  * A `thoughtSignature` on a thought part becomes `reasoning_signature` (after its text: it closes
  * the thought); on a text part a `standalone` one before the text it rides on (a signature-only
  * block, so that replay puts it back on that part, not on the thought before); on a functionCall
- * it is the tool call's signature. The frame with `finishReason` (or a blocked prompt) ends the response with
+ * it is the tool call's signature. Images and files the model answers with (`inlineData`,
+ * `fileData`: an image model's images) have no canonical form and are left out; an answer of
+ * nothing else (no text, call or built-in part; thoughts alone are not an answer) fails at its
+ * finish with LIP_ERR_UPSTREAM_OUTPUT_UNSUPPORTED naming them, its usage emitted first, rather
+ * than pass for an empty answer. The frame with `finishReason` (or a blocked prompt) ends the response with
  * the last usage; there is no other terminal frame. Gemini sends its running `usageMetadata` on every
  * frame: each snapshot that differs from the last one emitted is a `usage` event as it comes (before
  * the frame's parts; snapshots replace each other, see mergeUsage), so that an answer cut before its
@@ -73,6 +78,11 @@ export class GeminiStreamDecoder implements StreamDecoder {
   private started = false;
   private ended = false;
   private calls = 0;
+  /** Whether the answer holds text, a call or a built-in's part (what an answer of images alone lacks). */
+  private answered = false;
+  /** The images and files the model answered with (left out), and the first one's media type. */
+  private mediaParts = 0;
+  private mediaType: string | undefined;
   private usage: Usage | undefined;
   /** The usage last emitted: a frame's running `usageMetadata` is emitted when it differs. */
   private emittedUsage: Usage | undefined;
@@ -144,6 +154,7 @@ export class GeminiStreamDecoder implements StreamDecoder {
     // A long answer's checkpoints carry a continuation token; its last one resumes an answer stopped with CONTINUATION.
     if (typeof candidate?.continuationToken === 'string' && candidate.continuationToken.length > 0) this.continuation = candidate.continuationToken;
     if (typeof candidate?.finishReason === 'string') {
+      if (this.mediaParts > 0 && !this.answered) throw this.mediaOnly(out);
       // The finish reason in words, the ratings, the citations: for a Gemini client (the other protocols have no place for them).
       const details = this.fields.details(candidate);
       this.finish({ ...mapGeminiFinishReason(candidate.finishReason, this.calls > 0), ...(details !== undefined ? { details } : {}) }, out);
@@ -180,6 +191,7 @@ export class GeminiStreamDecoder implements StreamDecoder {
   private part(part: Json, out: LipEvent[]): void {
     if (isHostedPart(part)) {
       if (this.hostedParts >= MAX_UPSTREAM_ITEMS) throw upstreamTooMany(this.backendId, 'built-in tool parts');
+      this.answered = true;
       out.push({ type: 'hosted_tool', id: `${this.hostedPrefix}${this.hostedParts++}`, dialect: HOSTED_DIALECTS.gemini, phase: 'done', block: part });
       return;
     }
@@ -189,13 +201,22 @@ export class GeminiStreamDecoder implements StreamDecoder {
       if (typeof fc.name !== 'string') throw malformedFrame(this.backendId, 'a functionCall without a string name');
       if (this.calls >= MAX_UPSTREAM_ITEMS) throw upstreamTooMany(this.backendId, 'function calls');
       this.calls++;
+      this.answered = true;
       const id = typeof fc.id === 'string' && fc.id ? fc.id : `${this.idPrefix}${this.calls}`;
       out.push({ type: 'tool_call_started', id, name: fc.name, ...(signature ? { signature, dialect: REASONING_DIALECTS.geminiThought } : {}) });
       out.push({ type: 'tool_call_delta', id, args: JSON.stringify(fc.args ?? {}) });
       out.push({ type: 'tool_call_finished', id });
       return;
     }
-    if (typeof part.text !== 'string') return; // inline data: not canonical output
+    if (typeof part.text !== 'string') {
+      // An image or a file the model made: no canonical form (counted, for an answer of nothing else).
+      const media = isObject(part.inlineData) ? part.inlineData : isObject(part.fileData) ? part.fileData : undefined;
+      if (media !== undefined) {
+        this.mediaParts++;
+        this.mediaType ??= typeof media.mimeType === 'string' ? media.mimeType : undefined;
+      }
+      return;
+    }
     if (part.thought === true) {
       if (part.text.length > 0) out.push({ type: 'reasoning_delta', text: part.text });
       if (signature) out.push({ type: 'reasoning_signature', signature, dialect: REASONING_DIALECTS.geminiThought });
@@ -204,6 +225,7 @@ export class GeminiStreamDecoder implements StreamDecoder {
     // The text part's own: standalone, so that it does not close (and sign) the thoughts before it.
     if (signature) out.push({ type: 'reasoning_signature', signature, dialect: REASONING_DIALECTS.geminiThought, standalone: true });
     if (part.text.length === 0) return;
+    this.answered = true;
     // The frame's log probabilities go with its (first) text.
     const logprobs = this.logprobs;
     this.logprobs = undefined;
@@ -213,6 +235,18 @@ export class GeminiStreamDecoder implements StreamDecoder {
       this.keptChars += part.text.length;
     }
     out.push(logprobs ? { type: 'text_delta', text: part.text, logprobs } : { type: 'text_delta', text: part.text });
+  }
+
+  /**
+   * LIP_ERR_UPSTREAM_OUTPUT_UNSUPPORTED for an answer of images (or files) alone, after the usage
+   * not yet emitted: what the answer used is charged, though nothing of it reaches the client.
+   */
+  private mediaOnly(out: LipEvent[]): LipError {
+    if (this.usage && !sameUsage(this.usage, this.emittedUsage)) this.emitUsage(this.usage, out);
+    const what = `${this.mediaParts} ${this.mediaParts === 1 ? 'part' : 'parts'}${this.mediaType !== undefined ? `, ${this.mediaType}` : ''}`;
+    return new LipError('LIP_ERR_UPSTREAM_OUTPUT_UNSUPPORTED', `backend "${this.backendId}": the model answered with image output only (${what}), which lip does not pass on; ask a model that answers in text`, {
+      detail: { backend: this.backendId },
+    });
   }
 
   private emitUsage(usage: Usage, out: LipEvent[]): void {

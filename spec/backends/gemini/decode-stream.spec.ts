@@ -78,6 +78,27 @@ describe('backends/gemini/decode-stream', () => {
     expect(decode([frame([{ text: 'a' }])]).some((e) => e.type === 'response_finished')).to.equal(false);
   });
 
+  // Found by probing an image model: its images were dropped and the answer finished as an empty success.
+  it('fails an answer of images or files alone at its finish (LIP_ERR_UPSTREAM_OUTPUT_UNSUPPORTED, after its usage); with text or calls they are left out', () => {
+    const image = { inlineData: { mimeType: 'image/png', data: 'AAAA' } };
+    const usage = { promptTokenCount: 7, candidatesTokenCount: 1290, totalTokenCount: 1297 };
+    const decoder = new GeminiStreamDecoder('b', []);
+    const out: LipEvent[] = [];
+    const frames = [frame([{ text: 'Sketching', thought: true }]), frame([image]), frame([{ fileData: { fileUri: 'gs://b/x.png' } }, { text: '' }], 'STOP', usage)];
+    let error: unknown;
+    try {
+      for (const f of frames) decoder.message({ event: 'message', data: JSON.stringify(f) }, out);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).to.include({ code: 'LIP_ERR_UPSTREAM_OUTPUT_UNSUPPORTED', status: 400, retryable: false });
+    expect((error as Error).message).to.equal('backend "b": the model answered with image output only (2 parts, image/png), which lip does not pass on; ask a model that answers in text');
+    // The thoughts went out as they came (a stream cannot take them back); the usage is reported before the failure.
+    expect(out.map((e) => e.type)).to.deep.equal(['response_started', 'message_started', 'reasoning_delta', 'usage']);
+    expect(decode([frame([{ text: 'A cat.' }, image], 'STOP', usage)]).map((e) => e.type)).to.deep.equal(['response_started', 'message_started', 'text_delta', 'usage', 'response_finished']);
+    expect(decode([frame([image, { functionCall: { name: 'save', args: {} } }], 'STOP')]).at(-1)).to.deep.include({ type: 'response_finished', reason: 'tool_calls' });
+  });
+
   it('carries the candidate\'s finishMessage, latest safetyRatings and citation sources (each once) on the finish, as written', () => {
     const ratings = (probability: string) => [{ category: 'HARM_CATEGORY_HATE_SPEECH', probability }];
     const source = (uri: string) => ({ startIndex: 0, endIndex: 2, uri });

@@ -100,6 +100,8 @@ function chunks(script: Script, request: RecordedRequest, withFinish = true): { 
     }
     out.push({ body, output: true });
   });
+  // An image model's images: each whole, in a frame of its own, after the text.
+  for (const part of script.media ?? []) out.push({ body: chunk([{ ...part }]), output: true });
   const calls = (script.toolCalls ?? []).map((call) => ({
     functionCall: { name: call.name, args: argumentsObject(call.args) },
     ...(call.signature ? { thoughtSignature: call.signature } : {}),
@@ -166,12 +168,13 @@ function groundingOf(script: Script): Record<string, unknown> | undefined {
  * has the finishReason (and the script's searches and citations as `groundingMetadata`, see
  * groundingOf, or `script.grounding` as written: Maps or File Search grounding). The built-ins'
  * parts (`script.hosted`: code execution's, a built-in's `toolCall` and `toolResponse`) come before
- * the text, each whole in a frame of its own; URL context's `urlContextMetadata` (`script.hostedMeta`) rides on the first frame's
+ * the text, each whole in a frame of its own; an image model's images (`script.media`) likewise
+ * after it. URL context's `urlContextMetadata` (`script.hostedMeta`) rides on the first frame's
  * candidate (unstreamed: on the candidate). An `unfinished` script's answer has no
- * `finishReason` (without content: Gemini's empty answer, usage and no candidate). There is no terminal frame. What each request carried
- * (tools, contents and the parts in them) is recorded as sent. A part with nothing in it and
- * more than 5 stop sequences (and, on Gemini 2.x, tools beside a JSON response) are refused, as
- * the API refuses them (refuseGemini).
+ * `finishReason` (without content: Gemini's empty answer, usage and no candidate). There is no
+ * terminal frame. What each request carried (tools, contents and the parts in them) is recorded
+ * as sent. A part with nothing in it and more than 5 stop sequences (and, on Gemini 2.x, tools
+ * beside a JSON response) are refused, as the API refuses them (refuseGemini).
  */
 export const geminiProtocol: EmulatorProtocol = {
   refuse: (request) => refuseGemini(request.body, request.model),

@@ -179,6 +179,12 @@ export interface Script {
    * emulators ignore them.
    */
   readonly hosted?: readonly Readonly<Record<string, unknown>>[];
+  /**
+   * Gemini: what an image model answers besides text, parts as written (`inlineData` images, with
+   * their `thoughtSignature`), each whole in a frame of its own after the text. The other
+   * emulators ignore it.
+   */
+  readonly media?: readonly Readonly<Record<string, unknown>>[];
   /** A record of the whole answer from a hosted tool: Anthropic's `container`, Gemini's `urlContextMetadata`. */
   readonly hostedMeta?: Readonly<Record<string, unknown>>;
   /**
