@@ -10,33 +10,36 @@ import { sendError, sendJson } from './send.js';
 /**
  * The models lip offers, in config order: every enabled backend's inventory as `backend:model`
  * (what a client puts in `model` to reach it), then the aliases whose pattern is a plain name
- * (`^gpt-4o$` lists as `gpt-4o`; a pattern with wildcards names no single model). With the model
- * catalog on, each carries what the catalog knows of it (an alias: of its route's first candidate,
- * with `allow` the first the key may be served by). Each says whether lip can embed with it, as
- * an embeddings request decides (core/embed-failover.ts): its backend has an embeddings call that
- * takes the model; an alias, when a candidate of its route (that the key may use) does.
- * With `allow` (the caller's key's `auth.api_keys[].allow`), only what it may use: a model it
- * may be served by, an alias whose route has such a candidate.
+ * (`^gpt-4o$` lists as `gpt-4o`; a pattern with wildcards names no single model). Each is taken
+ * as routing resolves it (core/execute.ts `candidates`: after aliases, so a `backend:model` an
+ * alias rewrites is its target). With the model catalog on, each carries what the catalog knows
+ * of the first candidate of its route (with `allow`, the first the key may be served by). Each
+ * says whether lip can embed with it, as an embeddings request decides (core/embed-failover.ts):
+ * a candidate (that the key may use) whose backend has an embeddings call that takes the model.
+ * With `allow` (the caller's key's `auth.api_keys[].allow`), only what it may use: a model whose
+ * route has a candidate it may be served by.
  */
 export function modelEntries(runtime: Runtime, allow?: CandidateAllow): ModelEntry[] {
   const out: ModelEntry[] = [];
   const seen = new Set<string>();
   const catalog = runtime.catalog;
-  const add = (id: string, ownedBy: string, describe: () => ModelInfo | undefined, embeds: boolean) => {
+  const add = (id: string, ownedBy: string) => {
     if (seen.has(id)) return;
+    const usable = usableCandidates(runtime, id, allow);
+    if (allow !== undefined && !usable?.length) return;
     seen.add(id);
-    const info = catalog ? describe() : undefined;
+    // A model routing refuses (an alias to a removed backend) is listed without a description.
+    const first = usable?.[0];
+    const info = catalog && first ? catalog.describe(first.backend, first.model) : undefined;
+    const embeds = usable?.some((c) => embedsWith(runtime.backends.get(c.backend), c.model)) ?? false;
     out.push({ id, ownedBy, ...(info ? { info } : {}), ...(embeds ? { embeds } : {}) });
   };
   for (const backend of runtime.backends.values()) {
-    for (const model of backend.models) {
-      if (allow === undefined || allow.allows(backend.id, model)) add(`${backend.id}:${model}`, backend.id, () => catalog!.describe(backend.id, model), embedsWith(backend, model));
-    }
+    for (const model of backend.models) add(`${backend.id}:${model}`, backend.id);
   }
   for (const alias of runtime.config.model_aliases) {
     const name = literalPattern(alias.pattern);
-    // An alias is described as the first candidate of its route the key may use.
-    if (name !== undefined && (allow === undefined || aliasAllowed(runtime, name, allow))) add(name, 'lip', () => firstCandidateInfo(runtime, name, allow), aliasEmbeds(runtime, name, allow));
+    if (name !== undefined) add(name, 'lip');
   }
   return out;
 }
@@ -46,34 +49,16 @@ function embedsWith(backend: Backend | undefined, model: string): boolean {
   return backend?.embed !== undefined && (backend.embedsWith?.(model) ?? true);
 }
 
-/** Whether a candidate of alias `name`'s route (that `allow` accepts, with one) can embed. */
-function aliasEmbeds(runtime: Runtime, name: string, allow?: CandidateAllow): boolean {
+/**
+ * The candidates a request for `model` is routed to (aliases applied), in order, those `allow`
+ * accepts with one; undefined when routing refuses the model.
+ */
+function usableCandidates(runtime: Runtime, model: string, allow?: CandidateAllow): { backend: string; model: string }[] | undefined {
   try {
-    return runtime.executor.candidates(name).some((c) => (allow === undefined || allow.allows(c.backend, c.model)) && embedsWith(runtime.backends.get(c.backend), c.model));
+    const candidates = runtime.executor.candidates(model);
+    return allow === undefined ? candidates : candidates.filter((c) => allow.allows(c.backend, c.model));
   } catch (err) {
-    if (isLipError(err)) return false; // an alias routing refuses embeds with nothing
-    throw err;
-  }
-}
-
-/** Whether the route of alias `name` has a candidate `allow` lets the key use. */
-function aliasAllowed(runtime: Runtime, name: string, allow: CandidateAllow): boolean {
-  try {
-    return runtime.executor.candidates(name).some((c) => allow.allows(c.backend, c.model));
-  } catch (err) {
-    if (isLipError(err)) return false;
-    throw err;
-  }
-}
-
-/** What the catalog knows of the first candidate of alias `name`'s route (that `allow` accepts, with one). */
-function firstCandidateInfo(runtime: Runtime, name: string, allow?: CandidateAllow): ModelInfo | undefined {
-  try {
-    const candidates = runtime.executor.candidates(name);
-    const first = allow === undefined ? candidates[0] : candidates.find((c) => allow.allows(c.backend, c.model));
-    return first ? runtime.catalog!.describe(first.backend, first.model) : undefined;
-  } catch (err) {
-    if (isLipError(err)) return undefined; // an alias routing refuses is listed without a description
+    if (isLipError(err)) return undefined;
     throw err;
   }
 }

@@ -51,6 +51,30 @@ describe('server/handle-list-models', () => {
     }
   });
 
+  it('lists, filters and describes a backend:model an alias rewrites as routing resolves it (after the alias)', async () => {
+    const path = new URL('../../testdata/model-catalog/models-dev.json', import.meta.url).pathname;
+    const runtime = createRuntime(configFrom([
+      'backends:',
+      '  - { id: an, kind: anthropic, api_key: k, models: [claude-haiku-4-5] }',
+      '  - { id: oa, kind: openai-chat, api_key: k, models: [gpt-4o, legacy] }',
+      `model_catalog: { enabled: true, path: "${path}", backends: { an: anthropic, oa: openai } }`,
+      'model_aliases: [{ pattern: "^oa:legacy$", replacement: "an:claude-haiku-4-5" }]',
+    ].join('\n')));
+    try {
+      const key = (allow: string[]) => candidateAllow({ id: 'k1', key: 'k'.repeat(16), principal: 'k1', allow });
+      const ids = (allow?: Parameters<typeof modelEntries>[1]) => modelEntries(runtime, allow).map((m) => m.id);
+      const haiku = modelEntries(runtime).find((m) => m.id === 'an:claude-haiku-4-5')!.info;
+      expect(haiku).to.not.equal(undefined);
+      expect(modelEntries(runtime).find((m) => m.id === 'oa:legacy')?.info).to.deep.equal(haiku);
+      // A key allowed only `oa` is refused `oa:legacy` (it routes to Anthropic): not listed.
+      expect(ids(key(['oa']))).to.deep.equal(['oa:gpt-4o']);
+      // A key allowed only the alias's target may use `oa:legacy`: listed.
+      expect(ids(key(['an:claude-haiku-4-5']))).to.deep.equal(['an:claude-haiku-4-5', 'oa:legacy']);
+    } finally {
+      await runtime.close();
+    }
+  });
+
   it('says which models lip can embed with: a backend with an embeddings call that takes the model; an alias by the candidates the key may use', async () => {
     const runtime = createRuntime(configFrom([
       'backends:',
