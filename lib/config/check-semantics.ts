@@ -184,6 +184,7 @@ export function checkSemantics(root: Row, options: SemanticOptions, report: Repo
     if (first !== undefined) report(['model_catalog', 'overrides', i], `duplicate override for ${row.backend === undefined ? '' : `backend "${String(row.backend)}" `}model "${String(row.model)}" (first given by overrides[${first}])`);
     else stated.set(key, i);
     if (Object.keys(row).every((k) => k === 'model' || k === 'backend')) report(['model_catalog', 'overrides', i], 'states no fact (context, input, output, input_modalities, tools, reasoning, temperature, interleaved)');
+    if (row.input !== undefined && row.context !== undefined && Number(row.input) > Number(row.context)) report(['model_catalog', 'overrides', i, 'input'], `must not exceed context (${String(row.context)}): the input limit is part of the context window`);
   });
 
   // Continuity: a configured resume-token key is long enough to be a key.

@@ -25,6 +25,8 @@ describe('config: model_catalog', () => {
     expect(messages('model_catalog: { path: m.json, overrides: [{ model: m, backend: nope, context: 1 }] }')).to.deep.equal(['model_catalog.overrides[0].backend: no backend "nope" is configured']);
     expect(messages('model_catalog: { path: m.json, overrides: [{ model: m, context: 1 }, { model: m, tools: true }] }')).to.deep.equal(['model_catalog.overrides[1]: duplicate override for model "m" (first given by overrides[0])']);
     expect(messages('model_catalog: { path: m.json, overrides: [{ model: m, backend: oa }] }')).to.deep.equal(['model_catalog.overrides[0]: states no fact (context, input, output, input_modalities, tools, reasoning, temperature, interleaved)']);
+    expect(messages('model_catalog: { path: m.json, overrides: [{ model: m, context: 8192, input: 16384 }] }')).to.deep.equal(['model_catalog.overrides[0].input: must not exceed context (8192): the input limit is part of the context window']);
+    expect(messages('model_catalog: { path: m.json, overrides: [{ model: m, context: 8192, input: 8192 }] }')).to.deep.equal([]);
     expect(messages('model_catalog: { path: m.json, overrides: [{ model: m, input_modalities: [hologram] }] }')[0]).to.match(/^model_catalog\.overrides\[0\]\.input_modalities\[0\]: /);
     expect(messages('model_catalog: { path: m.json, overrides: [{ model: m, context: 0 }] }')[0]).to.match(/^model_catalog\.overrides\[0\]\.context: .*>= 1/);
     expect(messages('model_catalog: { path: m.json, source_url: "ftp://x/api.json" }')[0]).to.match(/^model_catalog\.source_url: /);

@@ -4,6 +4,7 @@ import type { CatalogModality } from '../../config/index.js';
 import type { Candidate, Skip } from '../../routing/plan/route-context.js';
 import type { CatalogPolicy, ResolvedFacts } from './catalog-policy.js';
 import { countCatalog, type CatalogEvent } from './counts.js';
+import { inputWindow } from './snapshot.js';
 
 const NO_FACTS = Object.freeze({});
 const INTERLEAVED = Object.freeze({ interleaved: true });
@@ -101,13 +102,13 @@ export class CatalogGate {
         return { reason: `capability: ${candidate.model} does not take ${missing.join(', ')} input (${origin(resolved, 'modalities')})` };
       }
     }
-    const limit = facts.input ?? facts.context;
-    if (exclude.context && limit !== undefined) {
+    const bound = inputWindow(facts);
+    if (exclude.context && bound !== undefined) {
       const tokens = (this.tokens ??= estimateTokens(this.call));
+      const { limit, fact } = bound;
       if (tokens > limit) {
-        const which = facts.input !== undefined ? 'input' : 'context';
         this.count(candidate, 'excluded_context');
-        return { reason: `context: about ${tokens} tokens > ${which} limit ${limit} of ${candidate.model} (${origin(resolved, which)})`, overflow: { tokens, limit } };
+        return { reason: `context: about ${tokens} tokens > ${fact} limit ${limit} of ${candidate.model} (${origin(resolved, fact)})`, overflow: { tokens, limit } };
       }
     }
     return undefined;

@@ -3,7 +3,7 @@ import type { BackendConfig, CatalogOverride, ModelCatalogConfig, PriceConfig } 
 import type { ContinuityLogger } from '../../continuity/index.js';
 import type { ModelInfo } from '../../frontends/protocol.js';
 import type { CatalogSource } from './catalog-source.js';
-import { FACT_NAMES, type CatalogEntry, type CatalogSnapshot, type FactName, type ModelFacts } from './snapshot.js';
+import { FACT_NAMES, inputWindow, type CatalogEntry, type CatalogSnapshot, type FactName, type ModelFacts } from './snapshot.js';
 
 /**
  * How a candidate's model was found: `exact` (listed by the provider its backend serves),
@@ -107,7 +107,7 @@ export class CatalogPolicy {
     const resolved = this.resolve(backend, model);
     const { facts } = resolved;
     const label = resolved.match === 'exact' && resolved.provider !== undefined ? this.source.snapshot?.labelOf(resolved.provider, model) : undefined;
-    const input = facts.input ?? facts.context;
+    const input = inputWindow(facts)?.limit;
     const info: ModelInfo = {
       ...(label?.name !== undefined ? { displayName: label.name } : {}),
       ...(label?.releaseDate !== undefined ? { releaseDate: label.releaseDate } : {}),

@@ -18,6 +18,17 @@ export interface ModelFacts {
   readonly interleaved?: boolean;
 }
 
+/**
+ * The most input a model takes, by its facts: the smaller of its input limit and its context
+ * window, of those known (an operator's smaller `context` bounds a catalog's `input`), and which
+ * of the two it is (`input` on a tie); undefined when neither is known.
+ */
+export function inputWindow(facts: ModelFacts): { readonly limit: number; readonly fact: 'input' | 'context' } | undefined {
+  const { input, context } = facts;
+  if (input !== undefined && (context === undefined || input <= context)) return { limit: input, fact: 'input' };
+  return context !== undefined ? { limit: context, fact: 'context' } : undefined;
+}
+
 export type FactName = keyof ModelFacts;
 export const FACT_NAMES: readonly FactName[] = ['context', 'input', 'output', 'modalities', 'tools', 'reasoning', 'temperature', 'interleaved'];
 

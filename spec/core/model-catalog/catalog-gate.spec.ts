@@ -46,6 +46,16 @@ describe('core/model-catalog/catalog-gate: what a request needs, who cannot take
     expect(gate(tools).skip(candidate('oa', 'not-in-the-catalog'))).to.equal(undefined);
   });
 
+  it('an override of context smaller than the catalog\'s input limit decides the window (for exclusion and for the lists)', () => {
+    // gpt-5-mini: input 272,000, context 400,000 in the catalog; the operator says its context is 32,768.
+    const small = policy(', overrides: [{ backend: oa, model: gpt-5-mini, context: 32768 }]');
+    const call = emptyCall({ messages: [user([{ type: 'text', text: 'x'.repeat(4 * 50_000) }])] });
+    expect(new CatalogGate(small, call, undefined).skip(candidate('oa', 'gpt-5-mini'))?.reason).to.equal('context: about 50000 tokens > context limit 32768 of gpt-5-mini (backend override)');
+    expect(small.describe('oa', 'gpt-5-mini')?.inputTokens).to.equal(32768);
+    // The catalog's own input limit still decides when it is the smaller.
+    expect(policy().describe('oa', 'gpt-5-mini')?.inputTokens).to.equal(272_000);
+  });
+
   it('model_catalog.exclude turns each check off', () => {
     const off = policy(', exclude: { context: false, modalities: false, tools: false }');
     const call = emptyCall({ tools: [{ name: 'f', parameters: {} }] as unknown as Call['tools'], messages: [user([{ type: 'image', url: 'https://x/a.png' }, { type: 'text', text: 'x'.repeat(100_000) }])] });
