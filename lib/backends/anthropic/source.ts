@@ -31,10 +31,10 @@ export function anthropicHeaders(o: AnthropicOptions, key: string | undefined, a
 /** What `count_tokens` takes of a Messages request (it refuses `max_tokens`, `stream`, sampling; of the knobs it takes `speed`). */
 const COUNTED_FIELDS = ['model', 'messages', 'system', 'tools', 'tool_choice', 'thinking', 'output_config', 'speed', 'context_management', 'mcp_servers'] as const;
 
-/** `{"data": [{"id": "claude-..."}], "has_more": ...}` -> ids. */
-export function parseAnthropicModelList(body: unknown): string[] {
+/** `{"data": [{"id": "claude-..."}], "has_more": ...}` -> ids; undefined when it has no `data` array. */
+export function parseAnthropicModelList(body: unknown): string[] | undefined {
   const data = (body as { data?: unknown } | undefined)?.data;
-  if (!Array.isArray(data)) return [];
+  if (!Array.isArray(data)) return undefined;
   return data.map((m) => (m as { id?: unknown }).id).filter((id): id is string => typeof id === 'string').sort();
 }
 

@@ -29,10 +29,10 @@ export function modelSegment(backend: string, model: string): string {
 /** What CountTokens takes of a Converse request (`input.converse`). */
 const COUNTED_FIELDS = ['messages', 'system', 'toolConfig', 'additionalModelRequestFields'] as const;
 
-/** `{"modelSummaries": [{"modelId": "anthropic.claude-..."}]}` (ListFoundationModels) -> ids. */
-export function parseFoundationModels(body: unknown): string[] {
+/** `{"modelSummaries": [{"modelId": "anthropic.claude-..."}]}` (ListFoundationModels) -> ids; undefined when it has no `modelSummaries` array. */
+export function parseFoundationModels(body: unknown): string[] | undefined {
   const list = (body as { modelSummaries?: unknown } | undefined)?.modelSummaries;
-  if (!Array.isArray(list)) return [];
+  if (!Array.isArray(list)) return undefined;
   return list.map((m) => (m as { modelId?: unknown })?.modelId).filter((id): id is string => typeof id === 'string').sort();
 }
 

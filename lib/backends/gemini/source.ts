@@ -22,10 +22,16 @@ export function geminiHeaders(o: GeminiOptions, key: string | undefined, accept:
   return headers;
 }
 
-/** `{"models": [{"name": "models/gemini-2.5-flash", "supportedGenerationMethods": [...]}]}` -> ids. */
-export function parseGeminiModelList(body: unknown): string[] {
-  const models = (body as { models?: unknown } | undefined)?.models;
-  if (!Array.isArray(models)) return [];
+/**
+ * `{"models": [{"name": "models/gemini-2.5-flash", "supportedGenerationMethods": [...]}]}` -> ids.
+ * Gemini leaves an empty list out (`{}`); anything else without a `models` array (an `error`, an
+ * OpenAI-style `data` list, not an object) is not a model list: undefined.
+ */
+export function parseGeminiModelList(body: unknown): string[] | undefined {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
+  const { models } = body as { models?: unknown };
+  if (models === undefined && !['error', 'data', 'object'].some((k) => k in body)) return [];
+  if (!Array.isArray(models)) return undefined;
   return models
     .filter((m) => !Array.isArray(m?.supportedGenerationMethods) || m.supportedGenerationMethods.includes('generateContent'))
     .map((m) => m?.name)

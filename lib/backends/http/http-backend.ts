@@ -152,7 +152,8 @@ export interface HttpProtocol {
   /** The model-list request and how to read its answer (`lip inventory --live`). */
   readonly models?: {
     request(key: string | undefined): UpstreamRequest | Promise<UpstreamRequest>;
-    parse(body: unknown): string[];
+    /** The ids, or undefined when the answer is not a model list (no list array). */
+    parse(body: unknown): string[] | undefined;
   };
 }
 
@@ -294,7 +295,9 @@ export class HttpBackend implements Backend {
     if (!models) throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', `backend "${this.id}" (${this.kind}) cannot list its models`);
     const own = signal === undefined ? deadline(UNARY_TIMEOUT_MS) : undefined;
     try {
-      return models.parse(await this.unary((key) => models.request(key), signal ?? own!.signal, 'the model list'));
+      const ids = models.parse(await this.unary((key) => models.request(key), signal ?? own!.signal, 'the model list'));
+      if (ids === undefined) throw new LipError('LIP_ERR_UPSTREAM_MALFORMED', `backend "${this.id}": the model list has no data array`);
+      return ids;
     } finally {
       own?.clear();
     }

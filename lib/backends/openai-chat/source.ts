@@ -17,10 +17,10 @@ export function chatHeaders(o: ChatOptions, key: string | undefined, accept: str
   return headers;
 }
 
-/** The OpenAI-style model list: `{"data": [{"id": ...}]}` (Ollama and others answer the same). */
-export function parseOpenAIModelList(body: unknown): string[] {
+/** The OpenAI-style model list: `{"data": [{"id": ...}]}` (Ollama and others answer the same); undefined when it has no `data` array. */
+export function parseOpenAIModelList(body: unknown): string[] | undefined {
   const data = (body as { data?: unknown } | undefined)?.data;
-  if (!Array.isArray(data)) return [];
+  if (!Array.isArray(data)) return undefined;
   return data.map((m) => (m as { id?: unknown }).id).filter((id): id is string => typeof id === 'string').sort();
 }
 

@@ -22,9 +22,10 @@ export function responsesHeaders(o: ResponsesOptions, key: string | undefined, a
 /** What `POST /responses/input_tokens` takes of a Responses request (no `stream`, `store`, sampling or limits). */
 const COUNTED_FIELDS = ['model', 'input', 'instructions', 'tools', 'tool_choice', 'parallel_tool_calls', 'reasoning', 'text', 'truncation'] as const;
 
-function parseModelList(body: unknown): string[] {
+/** `{"data": [{"id": ...}]}` -> ids; undefined when it has no `data` array. */
+function parseModelList(body: unknown): string[] | undefined {
   const data = (body as { data?: unknown } | undefined)?.data;
-  if (!Array.isArray(data)) return [];
+  if (!Array.isArray(data)) return undefined;
   return data.map((m) => (m as { id?: unknown }).id).filter((id): id is string => typeof id === 'string').sort();
 }
 

@@ -36,6 +36,44 @@ describe('backends/http/http-backend', () => {
     }
   });
 
+  // Found by probing: `lip inventory --live` said "the upstream lists no models" (exit 0) for a 200
+  // whose JSON was not a model list at all.
+  it('fails a 200 model list without its array as malformed; Gemini may leave out an empty list', async () => {
+    let body = '{}';
+    const json = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(body));
+    await new Promise<void>((resolve) => json.listen(0, '127.0.0.1', resolve));
+    const origin = `http://127.0.0.1:${(json.address() as AddressInfo).port}`;
+    const runtime = runtimeFor([
+      `  - { id: oa, kind: openai-chat, base_url: "${origin}/v1", api_key: k-0123456789 }`,
+      `  - { id: rs, kind: openai-responses, base_url: "${origin}/v1", api_key: k-0123456789 }`,
+      `  - { id: an, kind: anthropic, base_url: "${origin}", api_key: k-0123456789 }`,
+      `  - { id: br, kind: bedrock, region: us-east-1, base_endpoint: "${origin}", disable_https: true, access_key_id: AKIAEXAMPLE, secret_access_key: secret }`,
+      `  - { id: ge, kind: gemini, base_url: "${origin}", api_key: k-0123456789 }`,
+    ].join('\n'));
+    const list = (id: string) => backendOf(runtime, id).listModels!().catch((e: unknown) => e);
+    try {
+      for (const shape of ['{}', '{"object":"list","data":null}', '{"error":{"message":"nope"}}', '[]', '"models"']) {
+        body = shape;
+        for (const id of ['oa', 'rs', 'an', 'br']) {
+          const err = await list(id);
+          expect(err, `${id} ${shape}`).to.include({ code: 'LIP_ERR_UPSTREAM_MALFORMED' });
+          expect((err as Error).message).to.equal(`backend "${id}": the model list has no data array`);
+        }
+      }
+      for (const shape of ['{"error":{"message":"nope"}}', '{"object":"list","data":[{"id":"m"}]}', '{"models":{}}', '[]']) {
+        body = shape;
+        expect(await list('ge'), shape).to.include({ code: 'LIP_ERR_UPSTREAM_MALFORMED' });
+      }
+      body = '{}';
+      expect(await list('ge')).to.deep.equal([]);
+      body = '{"data":[{"id":"m1"}]}';
+      expect(await list('oa')).to.deep.equal(['m1']);
+    } finally {
+      await runtime.close();
+      json.close();
+    }
+  });
+
   // Found by probing the operator side: `lip inventory --live` against an upstream that took the
   // connection and never answered reported "could not reach the upstream" when its deadline passed.
   it('a model list that does not come before the caller\'s deadline is a timeout, not an unreachable upstream', async () => {
