@@ -13,6 +13,7 @@ import { BatchSlots } from './batch-slots.js';
 import { BatchFileStore, type BatchFileKind } from './files.js';
 import { dropped, loaded } from './stored-record.js';
 import { servedModel, wholeContext } from './served-model.js';
+import { refuseBodyToken } from './session-identity.js';
 import { storedResponses } from './stored-responses.js';
 import { candidateAllow } from '../core/candidate-allow.js';
 import { WorkSlices } from '../wire/index.js';
@@ -800,6 +801,12 @@ export class Batches {
   /** `exchange` is told the A-leg the request ran in. */
   private async execute(run: BatchRun, requestId: string, index: number, raw: unknown, meta: ExecutionMeta, trace: RequestTrace | undefined, exchange: BatchExchange): Promise<BatchOutcome> {
     const endpoint = run.endpoint;
+    try {
+      // Before anything reads the body: a resume token in it is taken out and refused.
+      refuseBodyToken(raw);
+    } catch (err) {
+      return errored(endpoint.frontend, toLipError(err), requestId);
+    }
     if ('embeddings' in endpoint) return this.embed(run, requestId, index, raw, endpoint.embeddings, meta, exchange, trace);
     const { call } = run;
     const { frontend, route } = endpoint;

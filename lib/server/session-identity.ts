@@ -35,6 +35,19 @@ export function sessionIdentity(req: IncomingMessage, body: unknown): SessionIde
   return { ...(sessionId !== undefined ? { sessionId } : {}), ...(resumeToken !== undefined ? { resumeToken, resumeTokenParam } : {}), ...(aLegId !== undefined ? { aLegId } : {}) };
 }
 
+/**
+ * A request of a batch: a batch runs detached from the request that made it, and none of its
+ * requests continues a conversation. A resume token in the body's metadata is taken out (so that
+ * it goes no further: not to a decoder, an observer, a recording or the provider) and refused,
+ * a 400 naming `metadata.lip_resume_token`.
+ * @see docs/sessions.md
+ */
+export function refuseBodyToken(body: unknown): void {
+  if (takeBodyToken(body) === undefined) return;
+  const param = `metadata.${RESUME_TOKEN_METADATA_KEY}`;
+  throw new LipError('LIP_ERR_REQUEST_INVALID', `${param}: a request of a batch cannot continue a conversation (it runs detached); send it without the resume token`, { param });
+}
+
 function takeBodyToken(body: unknown): string | undefined {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
   const metadata = (body as Record<string, unknown>).metadata;
