@@ -329,7 +329,10 @@ export interface ContinuityStore {
    * needs it. A leg already stored under `aLegId` for this principal is resumed instead.
    */
   storeALeg(leg: PendingALegIds): ResolvedALeg;
-  /** The session holding `fingerprint` while it is stored, expired or not (expiry is the caller's call). */
+  /**
+   * The session holding `fingerprint` until its A-leg expires (`max(ttl, resume_window)` idle),
+   * whether or not it was swept yet; within that, the resume window is the caller's call.
+   */
   findSession(fingerprint: string): SessionRecord | undefined;
   /** Continues an A-leg of `principal` (marks it seen now); undefined when unknown, not theirs or expired. */
   resumeALeg(aLegId: string, principal: string): ResolvedALeg | undefined;

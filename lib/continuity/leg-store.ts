@@ -204,7 +204,9 @@ export abstract class LegStore implements ContinuityStore {
       state = this.loadFingerprint(fingerprint);
       if (state) this.legs.add(state);
     }
-    return state && { aLegId: state.aLegId, sessionId: state.sessionId, principal: state.principal, createdAt: state.createdAt, lastSeenAt: state.lastSeenAt };
+    // Expired and not yet swept: unknown, as once it is (every store alike).
+    if (!state || this.expired(state, this.now())) return undefined;
+    return { aLegId: state.aLegId, sessionId: state.sessionId, principal: state.principal, createdAt: state.createdAt, lastSeenAt: state.lastSeenAt };
   }
 
   resumeALeg(aLegId: string, principal: string): ResolvedALeg | undefined {

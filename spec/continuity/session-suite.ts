@@ -124,6 +124,24 @@ export function runSessionSuite(kind: string, harness: SessionHarness): void {
       expect(refusal(() => sessions.open({ principal: 'alice', resumeToken: grant.resumeToken, sessionId: 's_other' })).code).to.equal('LIP_ERR_SESSION_DENIED');
     });
 
+    it('a session past its record\'s lifetime (the longer of ttl and resume_window) is refused as unknown (403), swept yet or not', async () => {
+      open({ ttl: 4 * HOUR, resume_window: HOUR });
+      const grant = begin();
+      const resume = async () => {
+        const request = { principal: 'alice', resumeToken: grant.resumeToken };
+        await sessions.prepare(request);
+        return refusal(() => sessions.open(request));
+      };
+      clock.advance(2 * HOUR);
+      expect((await resume()).code, 'past the window, the record still kept').to.equal('LIP_ERR_SESSION_EXPIRED');
+      clock.advance(2 * HOUR);
+      // Nothing swept it (no new A-leg, no write): the read itself sees that it expired.
+      const err = await resume();
+      expect([err.code, err.status, err.message]).to.deep.equal(['LIP_ERR_SESSION_DENIED', 403, DENIED_MESSAGE]);
+      expect(store.findSession(sessions.fingerprint('alice', grant.resumeToken))).to.equal(undefined);
+      expect(sessions.identify('alice', grant.resumeToken)).to.equal(undefined);
+    });
+
     it('keeps a session for the whole window even when continuity.ttl is shorter', async () => {
       open({ ttl: HOUR, resume_window: 10 * HOUR });
       const grant = begin();
