@@ -32,7 +32,10 @@ export interface SessionRequest {
   readonly resumeToken?: string;
   /** Where the client sent the token (`metadata.lip_resume_token`), named by an error about it; default `X-LIP-Resume-Token`. */
   readonly resumeTokenParam?: string;
-  /** `X-LIP-A-Leg-Id`: when sent with a token, it must name the token's A-leg. */
+  /**
+   * `X-LIP-A-Leg-Id`: with a token, it must name the token's A-leg. Without one it is refused
+   * like a session id, unless `client_session_ids` (then it names the principal's A-leg).
+   */
   readonly aLegId?: string;
   /** The A-leg of the stored response the request continues (`previous_response_id`), if any. */
   readonly continuedALegId?: string;
@@ -78,9 +81,9 @@ const denied = () => new LipError('LIP_ERR_SESSION_DENIED', 'session could not b
  * 5. the last activity is within `resume_window` -> else expired.
  *
  * Every denial of 1-4 is the same 403 with the same message, so no answer tells whether a
- * session exists for another principal. A session id without a token is refused (400), unless
- * `client_session_ids` keeps the older behaviour: the client's own id names (and creates) the
- * principal's A-leg. A `previous_response_id` continuation resumes the A-leg of that response
+ * session exists for another principal. A session id or A-leg id without a token is refused
+ * (400), unless `client_session_ids` keeps the older behaviour: the client's own session id names
+ * (and creates) the principal's A-leg, an A-leg id names an existing one. A `previous_response_id` continuation resumes the A-leg of that response
  * (the store already checked that the response is this principal's).
  *
  * With `lazy` (`continuity.lineage: conversations`) a new conversation gets no record: its ids
@@ -120,17 +123,31 @@ export class SecureSessions {
     const { principal, sessionId, resumeToken } = request;
     if (sessionId !== undefined) checkSessionId(sessionId);
     if (resumeToken !== undefined) return { aLeg: this.resume(request, resumeToken) };
-    if (sessionId !== undefined) {
-      if (!this.settings.clientSessionIds) {
-        throw new LipError('LIP_ERR_SESSION_TOKEN_REQUIRED', 'X-LIP-Session-Id alone does not resume a conversation: send the X-LIP-Resume-Token that lip returned when the conversation started (or send neither to start a new one)', { param: 'X-LIP-Resume-Token' });
-      }
-      return { aLeg: this.store.resolveALeg(principal, sessionId) };
-    }
+    if (sessionId !== undefined || request.aLegId !== undefined) return { aLeg: this.named(request) };
     if (request.continuedALegId !== undefined) {
       const aLeg = this.store.resumeALeg(request.continuedALegId, principal);
       if (aLeg) return { aLeg };
     }
     return this.begin(principal);
+  }
+
+  /**
+   * The conversation a request names without a token, by its session id or A-leg id: refused
+   * (400) unless `client_session_ids`. Then a session id names (and creates) the principal's
+   * A-leg; an A-leg id names one that exists, and must be the session id's and the continued
+   * response's when those come along (else denied, as with a token).
+   */
+  private named(request: SessionRequest): ResolvedALeg {
+    const { principal, sessionId, aLegId, continuedALegId } = request;
+    if (!this.settings.clientSessionIds) {
+      const header = sessionId !== undefined ? 'X-LIP-Session-Id' : 'X-LIP-A-Leg-Id';
+      throw new LipError('LIP_ERR_SESSION_TOKEN_REQUIRED', `${header} alone does not resume a conversation: send the X-LIP-Resume-Token that lip returned when the conversation started (or send neither to start a new one)`, { param: 'X-LIP-Resume-Token' });
+    }
+    if (aLegId === undefined) return this.store.resolveALeg(principal, sessionId!);
+    if (continuedALegId !== undefined && continuedALegId !== aLegId) throw denied();
+    const aLeg = this.store.resumeALeg(aLegId, principal);
+    if (aLeg === undefined || (sessionId !== undefined && aLeg.sessionId !== sessionId)) throw denied();
+    return aLeg;
   }
 
   /** Starts a conversation: a new A-leg and session id, and the token that resumes them. */

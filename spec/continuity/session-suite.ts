@@ -164,6 +164,40 @@ export function runSessionSuite(kind: string, harness: SessionHarness): void {
       expect(sessions.open({ principal: 'alice', resumeToken: issued.resumeToken! }).aLeg.aLegId).to.equal(issued.aLeg.aLegId);
     });
 
+    it('an A-leg id without its token is refused (400) like a session id, a continued response or not, and starts nothing', () => {
+      open();
+      const first = begin();
+      const second = begin();
+      for (const request of [{ aLegId: first.aLeg.aLegId }, { aLegId: first.aLeg.aLegId, continuedALegId: first.aLeg.aLegId }, { aLegId: first.aLeg.aLegId, continuedALegId: second.aLeg.aLegId }]) {
+        const err = refusal(() => sessions.open({ principal: 'alice', ...request }));
+        expect([err.code, err.status, err.param]).to.deep.equal(['LIP_ERR_SESSION_TOKEN_REQUIRED', 400, 'X-LIP-Resume-Token']);
+        expect(err.message).to.match(/^X-LIP-A-Leg-Id alone does not resume a conversation/);
+      }
+      expect(store.status().legs).to.equal(2);
+    });
+
+    it('with client_session_ids, an A-leg id names the principal\'s A-leg; one not the session id\'s or the continued response\'s is denied', () => {
+      open({}, true);
+      const first = sessions.open({ principal: 'alice', sessionId: 'chat-1' });
+      const second = sessions.open({ principal: 'alice', sessionId: 'chat-2' });
+      const { aLegId } = first.aLeg;
+      for (const request of [{ aLegId }, { aLegId, sessionId: 'chat-1' }, { aLegId, continuedALegId: aLegId }]) {
+        const again = sessions.open({ principal: 'alice', ...request });
+        expect([again.aLeg.aLegId, again.aLeg.created, again.resumeToken]).to.deep.equal([aLegId, false, undefined]);
+      }
+      for (const request of [
+        { aLegId, sessionId: 'chat-2' },
+        { aLegId, continuedALegId: second.aLeg.aLegId },
+        { aLegId: 'a_0123456789abcdef0123456789abcdef' },
+        { aLegId, sessionId: 'chat-new' },
+      ]) {
+        const err = refusal(() => sessions.open({ principal: 'alice', ...request }));
+        expect([err.code, err.status, err.message], JSON.stringify(request)).to.deep.equal(['LIP_ERR_SESSION_DENIED', 403, DENIED_MESSAGE]);
+      }
+      expect(refusal(() => sessions.open({ principal: 'mallory', aLegId })).code, 'another principal\'s A-leg').to.equal('LIP_ERR_SESSION_DENIED');
+      expect(store.status().legs, 'a refused request starts nothing').to.equal(2);
+    });
+
     it('a continued response resumes its A-leg for its own principal only', () => {
       open();
       const grant = begin();

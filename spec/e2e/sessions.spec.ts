@@ -146,6 +146,42 @@ recording: { enabled: true, path: "${path}" }`));
     expect(matched.status).to.equal(200);
   });
 
+  // Found by probing: an A-leg id without a token was ignored (a new conversation), even beside the
+  // previous_response_id of another conversation.
+  it('an A-leg id without the token is refused (400) like a session id, also beside a previous_response_id', async () => {
+    const one = await send('openai-chat');
+    const bare = await send('openai-chat', { headers: { 'x-lip-a-leg-id': one.headers['x-lip-a-leg-id'] as string } });
+    expect([bare.status, codeOf(bare)]).to.deep.equal([400, 'LIP_ERR_SESSION_TOKEN_REQUIRED']);
+    expect(JSON.parse(bare.body).error.message).to.match(/^X-LIP-A-Leg-Id alone does not resume a conversation/);
+    const stored = await httpRequest(`${lip.url}/v1/responses`, { body: JSON.stringify({ model: 'up:m', input: 'hi' }), headers: { authorization: `Bearer ${ALICE}` } });
+    expect(stored.status).to.equal(200);
+    const previous = await httpRequest(`${lip.url}/v1/responses`, {
+      body: JSON.stringify({ model: 'up:m', input: 'and?', previous_response_id: JSON.parse(stored.body).id }),
+      headers: { authorization: `Bearer ${ALICE}`, 'x-lip-a-leg-id': one.headers['x-lip-a-leg-id'] as string },
+    });
+    expect([previous.status, codeOf(previous)]).to.deep.equal([400, 'LIP_ERR_SESSION_TOKEN_REQUIRED']);
+    // Without the header, the continued response's conversation is joined as before.
+    const continued = await httpRequest(`${lip.url}/v1/responses`, { body: JSON.stringify({ model: 'up:m', input: 'and?', previous_response_id: JSON.parse(stored.body).id }), headers: { authorization: `Bearer ${ALICE}` } });
+    expect(continued.headers['x-lip-a-leg-id']).to.equal(stored.headers['x-lip-a-leg-id']);
+  });
+
+  it('with client_session_ids, an A-leg id alone continues its conversation; beside another conversation\'s previous_response_id, 403', async () => {
+    const single = await startLip(testConfig(`  - { id: up, kind: openai-chat, base_url: "${upstream.url}", api_key: "upstream-key" }`, `routing: { default_route: "up:m" }
+continuity: { client_session_ids: true }`));
+    try {
+      const ask = (path: string, body: unknown, headers: Record<string, string> = {}) => httpRequest(`${single.url}${path}`, { body: JSON.stringify(body), headers });
+      const chat = await ask('/v1/chat/completions', { model: 'up:m', messages: [{ role: 'user', content: 'hi' }] });
+      const aLegId = chat.headers['x-lip-a-leg-id'] as string;
+      const again = await ask('/v1/chat/completions', { model: 'up:m', messages: [{ role: 'user', content: 'hi' }] }, { 'x-lip-a-leg-id': aLegId });
+      expect([again.status, again.headers['x-lip-a-leg-id'], again.headers['x-lip-resume-token']]).to.deep.equal([200, aLegId, undefined]);
+      const stored = await ask('/v1/responses', { model: 'up:m', input: 'hi' });
+      const crossed = await ask('/v1/responses', { model: 'up:m', input: 'and?', previous_response_id: JSON.parse(stored.body).id }, { 'x-lip-a-leg-id': aLegId });
+      expect([crossed.status, JSON.parse(crossed.body).error.code]).to.deep.equal([403, 'LIP_ERR_SESSION_DENIED']);
+    } finally {
+      await single.close();
+    }
+  });
+
   describe('cancel endpoints', () => {
     const attempts = async (aLegId: string): Promise<AttemptRow[]> => {
       for (let i = 0; i < 200; i++) {
