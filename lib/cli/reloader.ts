@@ -1,5 +1,6 @@
 import { configChanges, reloadProblems, withRestartFieldsKept, type Config } from '../config/index.js';
 import { keyScope } from '../backends/credentials/key-states.js';
+import { sameStore, storeLimits } from '../continuity/index.js';
 import { createRuntime, keepsCatalogSource, keepsGeoipSource } from '../core/runtime.js';
 import { isLipError } from '../errors/index.js';
 import type { Logger } from '../observability/logger.js';
@@ -15,7 +16,8 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
  * admission caps (`reloadProblems`: all or nothing, for access safety) keeps the running
  * configuration. The logger's and the metrics' settings keep their running values while the
  * rest applies; both kinds are reported as `restart_required`.
- * Stores whose settings did not change are handed on (one SQLite writer; circuits kept), and
+ * Stores whose settings did not change are handed on (one SQLite writer; circuits kept; a
+ * continuity store whose limits alone changed takes them in place, `reconfigure`), and
  * the routing decisions of `GET /admin/routes` always are, as are the API keys' states. The
  * circuits of a backend the reload points at another upstream or removes are closed
  * (`movedBackends`), as its API keys' states are forgotten.
@@ -63,10 +65,12 @@ export class Reloader implements ConfigControl {
       }
       if (changed.length > 0) {
         const effective = withRestartFieldsKept(next, running.config);
-        // The session switches (client_session_ids, resume_token_key, lineage) are not the store's: they change without reopening it.
-        const storeKeys = ({ client_session_ids: _ids, resume_token_key: _key, lineage: _lineage, ...store }: Config['continuity']) => store;
-        const keepStore = same(storeKeys(effective.continuity), storeKeys(running.config.continuity))
+        // Only another store (its kind, its SQLite file, its Redis) opens a new one: the limits (resume_window included, which the
+        // new sessions read too) apply to the running one in place (below); the session switches (client_session_ids,
+        // resume_token_key, lineage) are the sessions' alone.
+        const keepStore = sameStore(running.config.continuity, effective.continuity)
           && (effective.continuity.store !== 'redis' || same(effective.redis, running.config.redis));
+        const limits = storeLimits(effective.continuity);
         // A memory breaker has nothing on Redis: a change of redis settings alone keeps its circuits.
         const keepBreaker = same(effective.routing.circuit_breaker, running.config.routing.circuit_breaker)
           && (effective.routing.circuit_breaker.store !== 'redis' || same(effective.redis, running.config.redis));
@@ -94,6 +98,8 @@ export class Reloader implements ConfigControl {
         runtime.breaker.forget(movedBackends(running.config, effective));
         // Its features' start() first (bounded, never rejects): their hooks see no request before, and the old bundles stop after.
         await runtime.started;
+        // A kept store takes the new limits as the new configuration takes over (a shorter ttl, a lower cap evict now).
+        if (keepStore && !same(limits, storeLimits(running.config.continuity))) runtime.continuity.reconfigure(limits);
         await this.server.reload(runtime);
       }
       outcome = { status: changed.length > 0 ? 'reloaded' : 'unchanged', ...base, config: next.source, at: new Date().toISOString(), changed, restart_required: restartRequired };

@@ -289,6 +289,24 @@ export interface PreloadRequest {
   readonly aLegIds?: readonly string[];
 }
 
+/**
+ * The `continuity` limits a store applies, which a reload may change in place
+ * (`ContinuityStore.reconfigure`), in milliseconds and counts.
+ */
+export interface StoreLimits {
+  /** `continuity.ttl`: idle time after which an A-leg (and an unreferenced response) expires. */
+  readonly ttlMs: number;
+  /** `continuity.max_legs`: past it A-legs go by the fair-share rule. */
+  readonly maxLegs: number;
+  /**
+   * `continuity.resume_window`: an A-leg of a proxy-issued session is kept for the longer of it
+   * and `ttlMs` (so that it can be resumed, or refused as expired, for the whole window).
+   */
+  readonly resumeWindowMs?: number;
+  /** `continuity.max_response_bytes`: the memory store's budget of stored responses (the others keep theirs by `ttlMs`). */
+  readonly maxResponseBytes?: number;
+}
+
 /** Logger-shaped sink (a winston logger fits); continuity never imports a logger itself. */
 export interface ContinuityLogger {
   error(message: string, meta?: Record<string, unknown>): unknown;
@@ -410,6 +428,14 @@ export interface ContinuityStore {
    * Not reentrant: a change that waits for another `exclusive` of its own key never ends.
    */
   exclusive<T>(key: string, change: () => Promise<T>): Promise<T>;
+  /**
+   * Applies new limits to what the store holds and keeps (a reload that changes `ttl`,
+   * `max_legs`, `max_response_bytes` or `resume_window` and not the store itself): every read
+   * checks expiry by them from now on, and what a lowered cap leaves over goes by the fair-share
+   * rule (memory: at once; SQLite: once nothing waits to be written, expired rows at its next
+   * pruning; Redis: as each A-leg is written, as always).
+   */
+  reconfigure(limits: StoreLimits): void;
   status(): ContinuityStatus;
   /** Writes everything pending now; rejects when the database refuses. */
   flush(): Promise<void>;

@@ -2,7 +2,7 @@ import { asyncScheduler } from 'rxjs/internal/scheduler/async';
 import type { SchedulerLike } from 'rxjs';
 import type { Config } from '../config/index.js';
 import { LipError } from '../errors/index.js';
-import type { ContinuityLogger, ContinuityStore } from './continuity-store.js';
+import type { ContinuityLogger, ContinuityStore, StoreLimits } from './continuity-store.js';
 import { MemoryContinuityStore, type MemoryStoreOptions } from './memory-store.js';
 import { SqliteContinuityStore, type SqliteStoreOptions } from './sqlite-store.js';
 import { RedisContinuityStore, type RedisStoreOptions } from './redis/redis-store.js';
@@ -38,24 +38,38 @@ export interface ContinuityDeps {
  */
 export function createContinuityStore(config: StoreSettings, deps: ContinuityDeps = {}): ContinuityStore {
   const scheduler = deps.scheduler ?? asyncScheduler;
-  const resumeWindowMs = config.resume_window ?? RESUME_WINDOW_DEFAULT_MS;
+  const limits = storeLimits(config);
   if (config.store === 'sqlite') {
     return new SqliteContinuityStore({
-      path: config.sqlite_path, ttlMs: config.ttl, resumeWindowMs, maxLegs: config.max_legs, scheduler,
+      path: config.sqlite_path, ...limits, scheduler,
       ...(deps.logger ? { log: deps.logger } : {}), ...deps.sqlite,
     });
   }
   if (config.store === 'redis') {
     if (!deps.redis) throw new LipError('LIP_ERR_CONFIG_INVALID', 'continuity.store is redis but no redis settings were given');
     return new RedisContinuityStore({
-      url: deps.redis.url, keyPrefix: deps.redis.key_prefix, ttlMs: config.ttl, resumeWindowMs, maxLegs: config.max_legs, scheduler,
+      url: deps.redis.url, keyPrefix: deps.redis.key_prefix, ...limits, scheduler,
       ...(deps.logger ? { log: deps.logger } : {}), ...deps.redisStore,
     });
   }
-  return new MemoryContinuityStore({
-    ttlMs: config.ttl, resumeWindowMs, maxLegs: config.max_legs, scheduler,
-    ...(config.max_response_bytes !== undefined ? { maxResponseBytes: config.max_response_bytes } : {}), ...deps.memory,
-  });
+  return new MemoryContinuityStore({ ...limits, scheduler, ...deps.memory });
+}
+
+/** The limits of a store's settings: what `ContinuityStore.reconfigure` takes when a reload changes only them. */
+export function storeLimits(config: StoreSettings): StoreLimits {
+  return {
+    ttlMs: config.ttl, maxLegs: config.max_legs, resumeWindowMs: config.resume_window ?? RESUME_WINDOW_DEFAULT_MS,
+    ...(config.max_response_bytes !== undefined ? { maxResponseBytes: config.max_response_bytes } : {}),
+  };
+}
+
+/**
+ * Whether a reload from `before` to `after` keeps the running store: the same `store`, and the
+ * same file for SQLite (the `redis` connection is the caller's to compare). The limits
+ * (`storeLimits`) are applied to it in place; the session keys are not the store's.
+ */
+export function sameStore(before: StoreSettings, after: StoreSettings): boolean {
+  return before.store === after.store && (before.store !== 'sqlite' || before.sqlite_path === after.sqlite_path);
 }
 
 /** The `continuity` keys a store reads (the session keys are read by SecureSessions). */

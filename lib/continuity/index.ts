@@ -1,5 +1,5 @@
 export * from './continuity-store.js';
-export { createContinuityStore, type ContinuityDeps } from './create-continuity-store.js';
+export { createContinuityStore, sameStore, storeLimits, type ContinuityDeps } from './create-continuity-store.js';
 export { recordAttempt, defaultFailureOutcome, type RecordAttemptOptions } from './record-attempt.js';
 export { assistantMessage, conversationMessages, UNLABELED_REASONING_DIALECT } from './rebuild-conversation.js';
 export { MemoryContinuityStore, MEMORY_DEFAULTS, type MemoryStoreOptions } from './memory-store.js';

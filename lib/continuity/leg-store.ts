@@ -2,7 +2,7 @@ import type { SchedulerLike } from 'rxjs';
 import { LipError } from '../errors/index.js';
 import type {
   ALegInfo, ALegRouting, AttemptEnd, AttemptRow, AttemptStart, AttemptTicket, ContinuityLogger, ContinuityStatus,
-  ContinuityStore, Conversation, PendingALegIds, ResolvedALeg, ResponseRecord, SessionRecord, StoredResponse, UsageQuery, UsageSummary,
+  ContinuityStore, Conversation, PendingALegIds, ResolvedALeg, ResponseRecord, SessionRecord, StoreLimits, StoredResponse, UsageQuery, UsageSummary,
 } from './continuity-store.js';
 import { checkPrincipal, checkSessionId, clipReason, clipRowText, newALegId, newBLegId, newSessionId } from './ids.js';
 import { LegTable, legInfo, newLegState, resolvedALeg, type LegState } from './leg-table.js';
@@ -12,14 +12,8 @@ import { fromResponseRow, isDeletedResponse, responseNotFound, storedResponseNot
 /** Attempt rows are mutable while the attempt runs; consumers get copies. */
 export type MutableAttemptRow = { -readonly [K in keyof AttemptRow]: AttemptRow[K] };
 
-export interface LegStoreOptions {
-  /** Idle time after which an A-leg (and an unreferenced response) expires, in milliseconds. */
-  readonly ttlMs: number;
-  /**
-   * `continuity.resume_window`: an A-leg of a proxy-issued session is kept for the longer of it
-   * and `ttlMs` (so that it can be resumed, or refused as expired, for the whole window).
-   */
-  readonly resumeWindowMs?: number;
+/** The limits at the start (`reconfigure` changes them later), and the clock. */
+export interface LegStoreOptions extends StoreLimits {
   /** Clock; the stores read time only from here (virtual time in tests). */
   readonly scheduler: SchedulerLike;
 }
@@ -47,8 +41,20 @@ export abstract class LegStore implements ContinuityStore {
   private lastUsage: Promise<unknown> = Promise.resolve();
   /** The last `exclusive` change queued per key (removed once the queue of a key is empty). */
   private readonly exclusives = new Map<string, Promise<unknown>>();
+  /** The limits in force: the options' at first, a reload's after `reconfigure`. Read them here, never from the options. */
+  protected limits: StoreLimits;
 
-  constructor(protected readonly options: LegStoreOptions) {}
+  constructor(protected readonly options: LegStoreOptions) {
+    this.limits = limitsOf(options);
+  }
+
+  reconfigure(limits: StoreLimits): void {
+    this.limits = limitsOf(limits);
+    if (!this.closed) this.limitsChanged();
+  }
+
+  /** After `reconfigure`: what the store does at once under the new limits (evict past a lowered cap). */
+  protected abstract limitsChanged(): void;
 
   exclusive<T>(key: string, change: () => Promise<T>): Promise<T> {
     const before = this.exclusives.get(key);
@@ -105,7 +111,7 @@ export abstract class LegStore implements ContinuityStore {
 
   /** How long an A-leg is kept after its last activity. */
   protected lifetime(state: LegState): number {
-    return state.fingerprint === undefined ? this.options.ttlMs : Math.max(this.options.ttlMs, this.options.resumeWindowMs ?? 0);
+    return state.fingerprint === undefined ? this.limits.ttlMs : Math.max(this.limits.ttlMs, this.limits.resumeWindowMs ?? 0);
   }
 
   protected expired(state: LegState, now: number): boolean {
@@ -334,7 +340,7 @@ export abstract class LegStore implements ContinuityStore {
     for (const stack = [id]; stack.length > 0;) {
       for (const row of this.continuations(stack.pop()!)) {
         if (seen.has(row.response_id)) continue;
-        if (now - row.created_at < this.options.ttlMs) return true;
+        if (now - row.created_at < this.limits.ttlMs) return true;
         seen.add(row.response_id);
         stack.push(row.response_id);
       }
@@ -349,7 +355,7 @@ export abstract class LegStore implements ContinuityStore {
   protected responseRow(id: string, principal: string, missing: (id: string) => LipError = responseNotFound): ResponseRow {
     const row = this.findResponse(id);
     if (!row || row.principal !== principal) throw missing(id);
-    if (this.now() - row.created_at >= this.options.ttlMs && !this.hasContinuation(id)) throw missing(id);
+    if (this.now() - row.created_at >= this.limits.ttlMs && !this.hasContinuation(id)) throw missing(id);
     return row;
   }
 
@@ -403,4 +409,9 @@ export abstract class LegStore implements ContinuityStore {
     }
     return chain.reverse();
   }
+}
+
+/** Only the limits of `options` (a store's options carry more). */
+function limitsOf({ ttlMs, maxLegs, resumeWindowMs, maxResponseBytes }: StoreLimits): StoreLimits {
+  return { ttlMs, maxLegs, ...(resumeWindowMs !== undefined ? { resumeWindowMs } : {}), ...(maxResponseBytes !== undefined ? { maxResponseBytes } : {}) };
 }

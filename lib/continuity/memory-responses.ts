@@ -32,7 +32,14 @@ export class MemoryResponses {
   private readonly holdings = new Map<string, Holding>();
   private bytes = 0;
 
-  constructor(private readonly ttlMs: number, private readonly maxBytes: number) {}
+  constructor(private ttlMs: number, private maxBytes: number) {}
+
+  /** New limits (a reload): what they leave expired or over the budget goes now. */
+  reconfigure(ttlMs: number, maxBytes: number, now: number): void {
+    this.ttlMs = ttlMs;
+    this.maxBytes = maxBytes;
+    this.sweep(now);
+  }
 
   get size(): number {
     return this.entries.size;

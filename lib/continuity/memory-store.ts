@@ -78,6 +78,12 @@ export class MemoryContinuityStore extends LegStore {
     if (created) this.evict(state);
   }
 
+  /** A reload's limits: what a shorter ttl expired and a lowered cap leaves over goes now. */
+  protected limitsChanged(): void {
+    this.responses.reconfigure(this.limits.ttlMs, this.limits.maxResponseBytes ?? MEMORY_DEFAULTS.maxResponseBytes, this.now());
+    this.evict(undefined);
+  }
+
   protected attemptChanged(row: MutableAttemptRow, begun: boolean): void {
     if (!begun) return; // rows are held by reference: later changes are already in place
     const held = this.rows.get(row.a_leg_id);
@@ -109,7 +115,7 @@ export class MemoryContinuityStore extends LegStore {
         if (state !== keep) this.retire(state);
       }
     }
-    while (this.legs.size > this.memory.maxLegs || this.totalAttempts > this.maxAttempts) {
+    while (this.legs.size > this.limits.maxLegs || this.totalAttempts > this.maxAttempts) {
       const victim = this.legs.fairShareVictim(keep);
       if (!victim) break;
       this.retire(victim);

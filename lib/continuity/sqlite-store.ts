@@ -64,7 +64,7 @@ export class SqliteContinuityStore extends LegStore {
   /** Why the file cannot be written right now (it was removed or replaced), until reopened. */
   private fault: string | undefined;
   private reopened = 0;
-  private readonly cacheLegs: number;
+  private cacheLegs: number;
   private dbLegs: number;
   private lastPruneAt: number;
   /** A pruning run has more to delete (it goes on after yielding, or once the queue drains). */
@@ -74,7 +74,7 @@ export class SqliteContinuityStore extends LegStore {
 
   constructor(private readonly sqlite: SqliteStoreOptions) {
     super(sqlite);
-    this.cacheLegs = sqlite.cacheLegs ?? Math.min(sqlite.maxLegs, SQLITE_DEFAULTS.cacheLegs);
+    this.cacheLegs = this.legsToCache();
     this.conn = this.connect(false);
     this.sql = this.conn.sql;
     this.dbLegs = this.conn.legsAtOpen;
@@ -164,6 +164,20 @@ export class SqliteContinuityStore extends LegStore {
     writeRecords(this.sql, batch);
   }
 
+  /** A-legs kept in memory: `cacheLegs`, else `max_legs` up to SQLITE_DEFAULTS.cacheLegs. */
+  private legsToCache(): number {
+    return this.sqlite.cacheLegs ?? Math.min(this.limits.maxLegs, SQLITE_DEFAULTS.cacheLegs);
+  }
+
+  /**
+   * A reload's limits: A-legs past a lowered max_legs are deleted now (once the writes pending
+   * are written); what a shorter ttl expired, at the next pruning (reads check expiry meanwhile).
+   */
+  protected limitsChanged(): void {
+    this.cacheLegs = this.legsToCache();
+    this.pruneIfDue();
+  }
+
   /** Every `pruneIntervalMs`, with or without traffic (the queue's drain runs it too). */
   private schedulePrune(): void {
     this.pruneTimer = this.sqlite.scheduler.schedule(() => {
@@ -181,7 +195,7 @@ export class SqliteContinuityStore extends LegStore {
   private pruneIfDue(): void {
     const now = this.now();
     if (this.closed || this.queue.size > 0) return;
-    if (!this.pruning && this.dbLegs <= this.sqlite.maxLegs && now - this.lastPruneAt < (this.sqlite.pruneIntervalMs ?? SQLITE_DEFAULTS.pruneIntervalMs)) return;
+    if (!this.pruning && this.dbLegs <= this.limits.maxLegs && now - this.lastPruneAt < (this.sqlite.pruneIntervalMs ?? SQLITE_DEFAULTS.pruneIntervalMs)) return;
     this.lastPruneAt = now;
     const sliceEnd = performance.now() + PRUNE_SLICE_MS;
     do {
@@ -203,9 +217,9 @@ export class SqliteContinuityStore extends LegStore {
   private pruneBatch(now: number): boolean {
     let result: { deleted: string[]; legs: number; more: boolean };
     try {
-      const sessionLifetime = Math.max(this.options.ttlMs, this.options.resumeWindowMs ?? 0);
+      const sessionLifetime = Math.max(this.limits.ttlMs, this.limits.resumeWindowMs ?? 0);
       const running = [...new Set(Array.from(this.running.values(), (row) => row.a_leg_id))];
-      result = this.conn.prune(now - this.options.ttlMs, now - sessionLifetime, this.sqlite.maxLegs, SQLITE_DEFAULTS.pruneBatch, running);
+      result = this.conn.prune(now - this.limits.ttlMs, now - sessionLifetime, this.limits.maxLegs, SQLITE_DEFAULTS.pruneBatch, running);
     } catch (err) {
       this.sqlite.log?.warn('continuity pruning failed; retried later', { error: (err as Error).message });
       return false;

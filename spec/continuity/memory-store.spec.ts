@@ -117,6 +117,20 @@ describe('continuity/MemoryContinuityStore limits', () => {
     }
   });
 
+  it('a reload\'s lower max_legs and max_response_bytes (reconfigure) evict at once, by the fair-share rule', async () => {
+    const big = 'x'.repeat(1_000);
+    const one = responseRowBytes(toResponseRow({ id: 'resp_1', principal: 'alice', input: [user(big)], output: reply(big) }, 0));
+    const store = open({ maxLegs: 10, maxResponseBytes: one * 10 });
+    const legs = ['alice', 'alice', 'alice', 'bob'].map((principal) => store.resolveALeg(principal).aLegId);
+    for (const id of ['resp_1', 'resp_2', 'resp_3']) store.saveResponse({ id, principal: 'alice', input: [user(big)], output: reply(big) });
+    store.saveResponse({ id: 'resp_bob', principal: 'bob', input: [user(big)], output: reply(big) });
+    store.reconfigure({ ttlMs: 3_600_000, maxLegs: 2, maxResponseBytes: Math.floor(one * 2.5) });
+    expect(store.status().legs).to.equal(2);
+    expect(await store.describeALeg(legs[3]!), 'bob\'s one A-leg stays').to.not.equal(undefined);
+    const left = await Promise.all(['resp_1', 'resp_2', 'resp_3', 'resp_bob'].map((id) => store.loadResponse(id, id === 'resp_bob' ? 'bob' : 'alice').then(() => id, () => undefined)));
+    expect(left.filter((id) => id !== undefined), 'alice\'s oldest went').to.deep.equal(['resp_3', 'resp_bob']);
+  });
+
   it('keeps the newest response even when it alone is over the budget', async () => {
     const store = open({ maxResponseBytes: 100 });
     store.saveResponse({ id: 'resp_big', principal: 'alice', input: [user('y'.repeat(500))], output: reply('ok') });

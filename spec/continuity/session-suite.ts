@@ -153,6 +153,19 @@ export function runSessionSuite(kind: string, harness: SessionHarness): void {
       expect(await store.describeALeg(plain.aLegId)).to.equal(undefined);
     });
 
+    it('a reload\'s longer resume_window (reconfigure, then sessions over the same store) keeps and resumes sessions for the whole new window', async () => {
+      open({ ttl: HOUR, resume_window: 2 * HOUR });
+      const grant = begin();
+      store.reconfigure({ ttlMs: HOUR, maxLegs: 1_000, resumeWindowMs: 10 * HOUR });
+      sessions = new SecureSessions(store, { resumeWindowMs: 10 * HOUR, clientSessionIds: false, now: () => clock.now() });
+      clock.advance(9 * HOUR);
+      store.resolveALeg('bob'); // a new A-leg sweeps what has expired
+      await store.flush();
+      const request = { principal: 'alice', resumeToken: grant.resumeToken };
+      await sessions.prepare(request);
+      expect(sessions.open(request).aLeg.aLegId).to.equal(grant.aLeg.aLegId);
+    });
+
     it('with client_session_ids, a client-chosen session id names (and creates) the principal\'s A-leg without a token', () => {
       open({}, true);
       const first = sessions.open({ principal: 'alice', sessionId: 'my-conversation' });

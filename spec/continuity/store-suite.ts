@@ -352,6 +352,37 @@ export function runStoreSuite(kind: 'memory' | 'sqlite' | 'redis', harness: Stor
       expect(store.resolveALeg('alice', 'two').created).to.equal(true);
     });
 
+    it('takes new limits in place (a reload): a longer ttl keeps what the old one would have dropped, a shorter one expires it at once', async () => {
+      open({ ttl: 10_000 });
+      const leg = store.resolveALeg('alice', 'kept');
+      store.saveResponse({ id: 'resp_kept', principal: 'alice', input: [user('1')], output: reply('one') });
+      store.reconfigure({ ttlMs: 20_000, maxLegs: 1_000 });
+      clock.advance(15_000);
+      await store.flush();
+      expect(await rows(leg.aLegId), 'past the old ttl, within the new').to.deep.equal([]);
+      expect((await store.loadResponse('resp_kept', 'alice')).id).to.equal('resp_kept');
+      expect(store.resolveALeg('alice', 'kept').aLegId).to.equal(leg.aLegId);
+      clock.advance(15_000);
+      store.reconfigure({ ttlMs: 10_000, maxLegs: 1_000 });
+      await store.flush();
+      expect(await rows(leg.aLegId), 'idle past the new, shorter ttl').to.equal(undefined);
+      await expectRejected(store.loadResponse('resp_kept', 'alice'), 'LIP_ERR_CONTINUITY_RESPONSE_NOT_FOUND', 404);
+      expect(store.resolveALeg('alice', 'kept').created).to.equal(true);
+    });
+
+    it('takes a lower max_legs in place (a reload): what is past it goes by the fair-share rule, by the next new A-leg at the latest', async () => {
+      open({ max_legs: 10 });
+      const legs = [store.resolveALeg('alice', 'one'), store.resolveALeg('alice', 'two'), store.resolveALeg('alice', 'three'), store.resolveALeg('bob', 'four')];
+      clock.advance(1);
+      store.reconfigure({ ttlMs: HOUR, maxLegs: 2 });
+      const carol = store.resolveALeg('carol', 'five');
+      await store.flush();
+      const kept = await Promise.all([...legs, carol].map((leg) => store.describeALeg(leg.aLegId)));
+      expect(kept.filter((info) => info !== undefined), 'two A-legs left').to.have.length(2);
+      expect(kept[4]?.session_id, 'the new one stays').to.equal('five');
+      expect(kept.slice(0, 3).filter((info) => info !== undefined), 'alice, holding the most, gave up hers first').to.have.length.at.most(1);
+    });
+
     it('stores responses per principal; unknown and foreign ids are a 404 (on previous_response_id when continued)', async () => {
       open();
       const output = reply('Paris.');

@@ -16,8 +16,8 @@ import { startLip, type RunningLip } from '../helpers/lip.js';
 /**
  * Regression: work that outlives its request lost what it stores when a reload replaced the
  * continuity store under it. A batch keeps its records in the store it began on, but the server
- * counted only requests in flight as using a runtime: a reload that changed `continuity` (only
- * `continuity.ttl`, here) while a batch ran closed the previous runtime and its store at once.
+ * counted only requests in flight as using a runtime: a reload that changed `continuity` (its
+ * `sqlite_path`, here) while a batch ran closed the previous runtime and its store at once.
  * Every record of the batch arrived after the store closed ("continuity record arrived after the
  * store closed"), it stayed `in_progress`, and a minute later it showed ended with every request
  * `expired`, although each had succeeded upstream. A background response held its runtime, but
@@ -33,23 +33,29 @@ describe('regression: batches and background responses across a reload that repl
   let next: Config;
   let reloader: Reloader;
 
-  /** SQLite at `dir/lip.db` with `ttl`; a retired runtime waits 100 ms for the requests in flight on it. */
-  const config = (ttl: string) => testConfig(`  - { id: up, kind: openai-chat, base_url: "${upstream.url}", api_key: k-0123456789 }`,
-    `server: { host: 127.0.0.1, port: 0, batch_concurrency: 1, shutdown_timeout: 100ms }\ncontinuity: { store: sqlite, sqlite_path: "${join(dir, 'lip.db')}", ttl: ${ttl} }`);
+  /** SQLite at `dir/<file>`; a retired runtime waits 100 ms for the requests in flight on it. */
+  const config = (file = 'lip.db') => testConfig(`  - { id: up, kind: openai-chat, base_url: "${upstream.url}", api_key: k-0123456789 }`,
+    `server: { host: 127.0.0.1, port: 0, batch_concurrency: 1, shutdown_timeout: 100ms }\ncontinuity: { store: sqlite, sqlite_path: "${join(dir, file)}" }`);
   const retired = () => (lip!.server as unknown as { retired: Map<unknown, unknown> }).retired.size;
   const closedStoreLines = () => lip!.logs.filter((l) => String(l.message).includes('after the store closed'));
 
-  /** The config reloaded with another `continuity.ttl` (a new store on the same file), then past the previous runtime's shutdown_timeout. */
-  async function reloadTtl(): Promise<void> {
-    next = config('25h');
+  /** The config reloaded with another `sqlite_path` (a new store), then past the previous runtime's shutdown_timeout. */
+  async function reloadStore(): Promise<void> {
+    next = config('other.db');
     expect((await reloader.reload('signal')).status).to.equal('reloaded');
     await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+
+  /** Back on `dir/lip.db` (a store opened on it again), to read what the previous runtime wrote there. */
+  async function reloadBack(): Promise<void> {
+    next = config();
+    expect((await reloader.reload('signal')).status).to.equal('reloaded');
   }
 
   beforeEach(async () => {
     upstream = await startHeldUpstream();
     dir = mkdtempSync(join(tmpdir(), 'lip-reload-detached-'));
-    next = config('24h');
+    next = config();
     lip = await startLip(next);
     reloader = new Reloader(lip.server, () => next, createLogger({ level: 'error', format: 'json', stream: new PassThrough() }));
   });
@@ -64,18 +70,18 @@ describe('regression: batches and background responses across a reload that repl
     const client = new Anthropic({ baseURL: lip!.url, apiKey: 'unused', maxRetries: 0 });
     const made = await client.messages.batches.create({ requests: [0, 1, 2].map((i) => ({ custom_id: `r${i}`, params: params('up:chat', `r${i}`) })) });
     await until(() => upstream.held.length === 1, 'the first request upstream');
-    await reloadTtl();
+    await reloadStore();
     expect(retired(), 'the previous runtime is kept while the batch runs').to.equal(1);
     const answering = setInterval(() => { for (const res of upstream.held.splice(0)) upstream.answer(res); }, 10);
     try {
-      const batch = await ended(client, made.id, 5_000);
-      expect(batch.request_counts).to.deep.equal({ processing: 0, succeeded: 3, errored: 0, canceled: 0, expired: 0 });
+      await until(() => retired() === 0, 'the previous runtime closed once the batch ended', 5_000);
     } finally {
       clearInterval(answering);
     }
-    await until(() => retired() === 0, 'the previous runtime closed once the batch ended', 5_000);
-    // Read from the file through the new store: the batch and its results as its runner wrote them.
-    expect((await client.messages.batches.retrieve(made.id)).processing_status).to.equal('ended');
+    // Read from its file: the batch and its results as its runner wrote them.
+    await reloadBack();
+    const batch = await ended(client, made.id, 5_000);
+    expect(batch.request_counts).to.deep.equal({ processing: 0, succeeded: 3, errored: 0, canceled: 0, expired: 0 });
     expect((await resultsOf(client, made.id)).map((l) => [l.custom_id, l.result.type])).to.deep.equal([['r0', 'succeeded'], ['r1', 'succeeded'], ['r2', 'succeeded']]);
     expect(closedStoreLines()).to.deep.equal([]);
   });
@@ -84,11 +90,11 @@ describe('regression: batches and background responses across a reload that repl
     const client = new Anthropic({ baseURL: lip!.url, apiKey: 'unused', maxRetries: 0 });
     const made = await client.messages.batches.create({ requests: [0, 1, 2].map((i) => ({ custom_id: `r${i}`, params: params('up:chat', `r${i}`) })) });
     await until(() => upstream.held.length === 1, 'the first request upstream');
-    await reloadTtl();
+    await reloadStore();
     await lip!.server.shutdown(200);
     expect(closedStoreLines()).to.deep.equal([]);
     // The next start on the same file finds the batch ended by the shutdown.
-    lip = await startLip(config('25h'));
+    lip = await startLip(config());
     const batch = await new Anthropic({ baseURL: lip.url, apiKey: 'unused', maxRetries: 0 }).messages.batches.retrieve(made.id);
     expect([batch.processing_status, batch.request_counts]).to.deep.equal(['ended', { processing: 0, succeeded: 0, errored: 0, canceled: 0, expired: 3 }]);
   });
@@ -97,10 +103,11 @@ describe('regression: batches and background responses across a reload that repl
     const client = new OpenAI({ baseURL: `${lip!.url}/v1`, apiKey: 'unused', maxRetries: 0 });
     const created = await client.responses.create({ model: 'up:chat', input: 'hi', background: true });
     await until(() => upstream.held.length === 1, 'the background response upstream');
-    await reloadTtl();
+    await reloadStore();
     expect(retired(), 'the previous runtime is kept while the response runs').to.equal(1);
     upstream.answer(upstream.held.shift()!);
     await until(() => retired() === 0, 'the previous runtime closed once the response ended', 5_000);
+    await reloadBack();
     const stored = await client.responses.retrieve(created.id);
     expect([stored.status, stored.output_text]).to.deep.equal(['completed', 'hello']);
     expect(closedStoreLines()).to.deep.equal([]);

@@ -48,7 +48,7 @@ describe('regression: a request running past server.shutdown_timeout after a rel
   const closedStoreLines = () => lip!.logs.filter((l) => String(l.message).includes('after the store closed'));
   const configWith = (extra: string) => testConfig(`  - { id: up, kind: openai-chat, base_url: "${upstream.url}", api_key: k-0123456789 }`,
     `server: { host: 127.0.0.1, port: 0, shutdown_timeout: ${SHUTDOWN_TIMEOUT_MS}ms }\nrouting: { default_route: "up:chat" }\n${extra}`);
-  const sqlite = (ttl: string) => configWith(`continuity: { store: sqlite, sqlite_path: "${join(dir, 'lip.db')}", ttl: ${ttl} }`);
+  const sqlite = (file = 'lip.db') => configWith(`continuity: { store: sqlite, sqlite_path: "${join(dir, file)}" }`);
   const recording = (file: string) => configWith(`recording: { enabled: true, path: "${join(dir, file)}" }`);
   /** What the client asked in each exchange recorded in `file` (none while it does not exist). */
   const asked = (file: string) => (existsSync(join(dir, file)) ? readFileSync(join(dir, file), 'utf8').split('\n').filter(Boolean) : [])
@@ -83,13 +83,13 @@ describe('regression: a request running past server.shutdown_timeout after a rel
   });
 
   it('a stored Responses stream completes and is stored, with its attempt row, in the store it began on, which closes after it', async () => {
-    await start(sqlite('24h'));
+    await start(sqlite());
     const client = new OpenAI({ baseURL: `${lip!.url}/v1`, apiKey: 'unused', maxRetries: 0 });
     const first = lip!.server.runtimeNow;
     const stream = responsesStream();
     await until(() => upstream.held.length === 1, 'the stream upstream');
-    // Only continuity.ttl changes: a new store on the same file.
-    next = sqlite('25h');
+    // Another file: a new store.
+    next = sqlite('other.db');
     expect((await reloader.reload('signal')).status).to.equal('reloaded');
     await pastShutdownTimeout();
     expect(retired(), 'the previous runtime is kept while its request runs').to.equal(1);
@@ -100,7 +100,9 @@ describe('regression: a request running past server.shutdown_timeout after a rel
     expect(types.at(-1)).to.equal('response.completed');
     await until(() => retired() === 0, 'the previous runtime closed once its request ended');
     expect(first.continuity.status()).to.deep.include({ state: 'closed', lost: 0 });
-    // Read from the file through the new store.
+    // Read from its file through a store opened on it again.
+    next = sqlite();
+    expect((await reloader.reload('signal')).status).to.equal('reloaded');
     const stored = await client.responses.retrieve(id!);
     expect([stored.status, stored.output_text]).to.deep.equal(['completed', 'hello']);
     const aLegId = (await lip!.server.runtimeNow.continuity.loadResponse(id!, 'local')).aLegId!;
@@ -136,7 +138,7 @@ describe('regression: a request running past server.shutdown_timeout after a rel
   });
 
   it('a stored stream whose store closed under it ends with response.failed, not a completion it cannot keep', async () => {
-    await start(sqlite('24h'));
+    await start(sqlite());
     const stream = responsesStream();
     await until(() => upstream.held.length === 1, 'the stream upstream');
     // What no reload does any more, done by hand: the store goes while the request runs.
@@ -150,7 +152,7 @@ describe('regression: a request running past server.shutdown_timeout after a rel
   });
 
   it('so does a stored answer that is not streamed: an error, not a 200 it cannot keep', async () => {
-    await start(sqlite('24h'));
+    await start(sqlite());
     const client = new OpenAI({ baseURL: `${lip!.url}/v1`, apiKey: 'unused', maxRetries: 0 });
     const answer = client.responses.create({ model: 'up:chat', input: 'hi', store: true }).then(() => undefined, (err: unknown) => err);
     await until(() => upstream.held.length === 1, 'the request upstream');

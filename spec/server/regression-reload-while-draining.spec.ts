@@ -84,11 +84,11 @@ diagnostics: { enabled: true, shared_secret: "${SECRET}" }\nrecording: { enabled
 
   it('a reload just before the stop: the request the shutdown cancels on the replaced runtime is recorded there, its attempt row written', async () => {
     const db = join(dir, 'lip.db');
-    const reloader = await start(config('before.jsonl', `continuity: { store: sqlite, sqlite_path: "${db}", ttl: 24h }`));
+    const reloader = await start(config('before.jsonl', `continuity: { store: sqlite, sqlite_path: "${db}" }`));
     const answer = httpRequest(`${server.url}/v1/chat/completions`, { body: JSON.stringify({ model: 'up:chat', stream: true, messages: [{ role: 'user', content: 'cut by the stop' }] }) });
     await until(() => upstream.held.length === 1, 'the stream upstream');
-    // Another recording path and another store (continuity.ttl) on the same file.
-    next = config('after.jsonl', `continuity: { store: sqlite, sqlite_path: "${db}", ttl: 25h }`);
+    // Another recording path and another store (another file).
+    next = config('after.jsonl', `continuity: { store: sqlite, sqlite_path: "${join(dir, 'other.db')}" }`);
     expect((await reloader.reload('signal')).status).to.equal('reloaded');
     server.drain();
     // Past server.shutdown_timeout as the reload counted it (a timer of that duration set after the

@@ -117,7 +117,7 @@ export class RedisContinuityStore extends LegStore {
   private readonly writer: RedisWriter<RedisRecord>;
   private readonly responses: MemoryResponses;
   private readonly timeoutMs: number;
-  private readonly cacheLegs: number;
+  private cacheLegs: number;
   private readonly maxAttemptsPerLeg: number;
   /** When each A-leg's affinity last changed here (merged by the newest change). */
   private readonly affinityAt = new WeakMap<LegState, number>();
@@ -143,7 +143,7 @@ export class RedisContinuityStore extends LegStore {
     super(redis);
     this.prefix = `${redis.keyPrefix}cont:`;
     this.timeoutMs = redis.timeoutMs ?? REDIS_DEFAULTS.timeoutMs;
-    this.cacheLegs = redis.cacheLegs ?? Math.min(redis.maxLegs, REDIS_DEFAULTS.cacheLegs);
+    this.cacheLegs = this.legsToCache();
     this.maxAttemptsPerLeg = redis.maxAttemptsPerLeg ?? REDIS_DEFAULTS.maxAttemptsPerLeg;
     this.responses = new MemoryResponses(redis.ttlMs, redis.localResponseBytes ?? REDIS_DEFAULTS.localResponseBytes);
     this.startBy = Date.now() + Math.max(1_000, this.timeoutMs * 5);
@@ -328,6 +328,25 @@ export class RedisContinuityStore extends LegStore {
     if (state && state.open === 0 && this.writer.get(`l:${state.aLegId}`) === undefined) this.legs.delete(state);
   }
 
+  /** A-legs kept in memory: `cacheLegs`, else `max_legs` up to REDIS_DEFAULTS.cacheLegs. */
+  private legsToCache(): number {
+    return this.redis.cacheLegs ?? Math.min(this.limits.maxLegs, REDIS_DEFAULTS.cacheLegs);
+  }
+
+  /**
+   * A reload's limits. Redis applies them as each A-leg and response is written (past a lowered
+   * max_legs the fair-share rule evicts there, as always); here the local table and the responses
+   * kept locally follow them, and running A-legs are kept alive at the new half ttl.
+   */
+  protected limitsChanged(): void {
+    this.cacheLegs = this.legsToCache();
+    this.responses.reconfigure(this.limits.ttlMs, this.redis.localResponseBytes ?? REDIS_DEFAULTS.localResponseBytes, this.now());
+    if (this.keepAlive === undefined) return;
+    this.keepAlive.unsubscribe();
+    this.keepAlive = undefined;
+    this.keepRunningAlive();
+  }
+
   /** Keeps the local table within `cacheLegs` (by the fair-share rule; Redis keeps what goes). */
   private trim(keep: LegState): void {
     while (this.legs.size > this.cacheLegs) {
@@ -437,7 +456,7 @@ export class RedisContinuityStore extends LegStore {
         if (state) this.legChanged(state, false);
       }
       this.keepRunningAlive();
-    }, this.options.ttlMs / 2);
+    }, this.limits.ttlMs / 2);
   }
 
   /**
@@ -456,7 +475,7 @@ export class RedisContinuityStore extends LegStore {
         case 'leg': {
           const s = record.state;
           const seen = s.open > 0 ? Math.max(s.lastSeenAt, now) : s.lastSeenAt; // a leg with a running attempt does not expire
-          pipeline.lipContLeg(this.prefix, now, this.redis.maxLegs, s.aLegId, s.principal, s.sessionId, s.createdAt, seen,
+          pipeline.lipContLeg(this.prefix, now, this.limits.maxLegs, s.aLegId, s.principal, s.sessionId, s.createdAt, seen,
             s.firstConsumed ? 1 : 0, s.fingerprint ?? '', s.affinity?.candidateKey ?? '', s.affinity?.boundAt ?? 0,
             this.affinityAt.get(s) ?? 0, this.lifetime(s));
           break;
@@ -467,17 +486,17 @@ export class RedisContinuityStore extends LegStore {
         case 'attempt': {
           const state = this.legs.get(record.row.a_leg_id);
           pipeline.lipContAttempt(this.prefix, record.row.a_leg_id, record.row.b_leg_id, JSON.stringify(record.row),
-            this.maxAttemptsPerLeg, state ? this.lifetime(state) : this.options.ttlMs);
+            this.maxAttemptsPerLeg, state ? this.lifetime(state) : this.limits.ttlMs);
           break;
         }
         case 'response': {
           const row = record.row;
           pipeline.lipContResponse(this.prefix, row.response_id, JSON.stringify(row), row.previous_response_id ?? '', row.created_at,
-            this.options.ttlMs, now, MAX_CHAIN);
+            this.limits.ttlMs, now, MAX_CHAIN);
           break;
         }
         case 'forget':
-          pipeline.lipContForget(this.prefix, record.responseId, this.options.ttlMs);
+          pipeline.lipContForget(this.prefix, record.responseId, this.limits.ttlMs);
           break;
       }
     }
@@ -620,7 +639,7 @@ export class RedisContinuityStore extends LegStore {
   /** Read from Redis: kept while its newest continuation is younger than ttl; else what this instance knows. */
   protected override hasContinuation(id: string): boolean {
     const fetched = this.fetched?.get(id);
-    if (fetched && this.now() - fetched.keptFrom < this.options.ttlMs) return true;
+    if (fetched && this.now() - fetched.keptFrom < this.limits.ttlMs) return true;
     return super.hasContinuation(id);
   }
 
