@@ -15,6 +15,7 @@ import { foreignReference, mediaRefusal, refuseForeignMediaFields } from '../med
 import { mediaAsUser } from '../media-as-user.js';
 import { audioOrVideo, inlineFileName } from '../../wire/index.js';
 import { endUserId } from '../end-user-id.js';
+import { failedOutput } from '../failed-tool-result.js';
 
 type Json = Record<string, unknown>;
 
@@ -191,7 +192,7 @@ function pushMessage(out: Json[], message: Message, o: ChatOptions, marks: boole
       for (const part of message.parts) {
         if (part.type !== 'tool_result') continue;
         const content = typeof part.content === 'string' ? part.content : textContent(part.content.filter((p): p is TextPart => p.type === 'text'), marks);
-        out.push({ role: 'tool', tool_call_id: part.callId, content });
+        out.push({ role: 'tool', tool_call_id: part.callId, content: failedOutput(content, part.isError, (text): Json => ({ type: 'text', text })) });
       }
       return;
   }

@@ -1,5 +1,6 @@
 import type { Call, ToolCallFields, ToolCallPart, ToolDefinition, ToolResultPart } from '../../canonical/index.js';
 import { TOOL_DIALECTS } from '../../canonical/index.js';
+import { failedOutput } from '../failed-tool-result.js';
 
 type Json = Record<string, any>;
 
@@ -98,7 +99,7 @@ export function clientOutputInput(part: ToolResultPart, tool: string): Json | un
   }
   if (tool === 'computer') return screenshotOutput(part);
   if (tool === 'apply_patch') return { type: 'apply_patch_call_output', call_id: part.callId, status: part.isError === true ? 'failed' : 'completed', output: text };
-  if (tool === 'local_shell') return { type: 'local_shell_call_output', id: part.callId, output: text };
+  if (tool === 'local_shell') return { type: 'local_shell_call_output', id: part.callId, output: failedOutput(text, part.isError) };
   return { type: 'shell_call_output', call_id: part.callId, output: [{ stdout: text, stderr: '', outcome: { type: 'exit', exit_code: part.isError === true ? 1 : 0 } }] };
 }
 

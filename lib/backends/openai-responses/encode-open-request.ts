@@ -10,7 +10,8 @@ import { refuseStopSequences } from '../stop-sequences.js';
 import { inlineFileName } from '../../wire/index.js';
 import { strictCompatible } from '../strict-schema.js';
 import { ownWebSearches, refuseWebSearch, webSearchTool } from '../web-search.js';
-import { reasoningField, textField } from './encode-request.js';
+import { inputText, reasoningField, textField } from './encode-request.js';
+import { failedOutput } from '../failed-tool-result.js';
 import type { ResponsesOptions } from './options.js';
 
 type Json = Record<string, unknown>;
@@ -120,7 +121,7 @@ function pushItems(out: Json[], message: Message, inputPart: PartOf): void {
       for (const part of message.parts) {
         if (part.type !== 'tool_result') continue;
         const output = typeof part.content === 'string' ? part.content : part.content.map(inputPart).filter((p): p is Json => p !== undefined);
-        out.push({ type: 'function_call_output', call_id: part.callId, output });
+        out.push({ type: 'function_call_output', call_id: part.callId, output: failedOutput(output, part.isError, inputText) });
       }
       return;
   }

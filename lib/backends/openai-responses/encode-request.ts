@@ -18,6 +18,7 @@ import { declaredTools, sendsToolSearch, toolSearchCallIds, toolSearchCallInput,
 import { allowedCallers, answerWithCaller, callersById, withCaller } from './programs.js';
 import { endUserId } from '../end-user-id.js';
 import { refuseStopSequences } from '../stop-sequences.js';
+import { failedOutput } from '../failed-tool-result.js';
 
 /** The least `max_output_tokens` the Responses API takes. */
 const MIN_OUTPUT_TOKENS = 16;
@@ -282,11 +283,14 @@ function pushItems(out: Json[], message: Message, { custom, searches, clients, c
           continue;
         }
         const output = typeof part.content === 'string' ? part.content : part.content.map((p) => inputPart(p, marks)).filter((p): p is Json => p !== undefined);
-        out.push(answerWithCaller({ type: custom.has(part.callId) ? 'custom_tool_call_output' : 'function_call_output', call_id: part.callId, output }, part, callers));
+        out.push(answerWithCaller({ type: custom.has(part.callId) ? 'custom_tool_call_output' : 'function_call_output', call_id: part.callId, output: failedOutput(output, part.isError, inputText) }, part, callers));
       }
       return;
   }
 }
+
+/** Text as an input content part. */
+export const inputText = (text: string): Json => ({ type: 'input_text', text });
 
 function inputPart(part: Part, marks: boolean): Json | undefined {
   switch (part.type) {
