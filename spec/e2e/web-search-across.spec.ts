@@ -86,6 +86,23 @@ describe('e2e: hosted web search across protocols', function () {
       ]);
     });
 
+    it(`an Anthropic client's web_search served by gemini: one cited text block, then the search (${mode})`, async () => {
+      emulators.gem!.enqueue(SCRIPT);
+      const content = JSON.parse(JSON.stringify(await claude('gem:gemini-2.5-flash', stream)));
+      // Gemini reports its grounding after the text: the citations still land on that text block
+      // (streamed, they once came after the search blocks, on an extra empty text block).
+      const id = content[1]?.id;
+      expect(id).to.match(/^srvtoolu_/);
+      expect(content).to.deep.equal([
+        { type: 'text', text: TEXT.join(''), citations: [{ type: 'web_search_result_location', cited_text: TEXT[1], url: URL_A, title: 'Paris weather', encrypted_index: '' }] },
+        { type: 'server_tool_use', id, name: 'web_search', input: { query: 'paris weather' } },
+        { type: 'web_search_tool_result', tool_use_id: id, content: [
+          { type: 'web_search_result', url: URL_A, title: 'Paris weather', encrypted_content: '', page_age: null },
+          { type: 'web_search_result', url: 'https://news.example/rain', title: 'Rain news', encrypted_content: '', page_age: null },
+        ] },
+      ]);
+    });
+
     it(`a Responses client's web_search served by anthropic: web_search_20250305 upstream, a web_search_call item and annotations back (${mode})`, async () => {
       emulators.an!.enqueue(SCRIPT);
       const response = await responses('an:claude-sonnet-4-6', stream);

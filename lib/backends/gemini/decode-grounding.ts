@@ -16,7 +16,8 @@ interface ByteCitation {
 
 /**
  * A candidate's Google Search grounding (`groundingMetadata`), read from every frame that has
- * it and reported once at the end of the answer, as canonical events:
+ * it and reported once at the end of the answer, as canonical events, the citations first (they
+ * cite the text just before them):
  *
  * * one `web_search` event per query of `webSearchQueries` (`completed`: Gemini reports searches
  *   only after they ran), its id made from the response id and the query's place. Gemini does
@@ -36,7 +37,7 @@ interface ByteCitation {
  * ```
  * {webSearchQueries: ["q"], groundingChunks: [{web: {uri: "u", title: "t"}}],
  *  groundingSupports: [{segment: {endIndex: 3, text: "né"}, groundingChunkIndices: [0]}]}   text "né!"
- *   -> web_search {id, status: completed, query: q, results: [{url: u, title: t}]}, citation {url: u, title: t, start: 0, end: 2, citedText: né}
+ *   -> citation {url: u, title: t, start: 0, end: 2, citedText: né}, web_search {id, status: completed, query: q, results: [{url: u, title: t}]}
  * ```
  * @see spec/backends/gemini/decode-grounding.spec.ts
  */
@@ -89,20 +90,23 @@ export class GroundingReader {
   }
 
   /**
-   * The searches, then (when the response text is known) the citations. `idPrefix` + the
-   * query's place is each search's id.
+   * The citations (when the response text is known), then the searches. `idPrefix` + the
+   * query's place is each search's id. Citations come first as they cite the text just
+   * streamed: a search after it opens a block of its own (an Anthropic client's
+   * `server_tool_use`), and a citation after that one would land on a new, empty text block.
    */
   events(idPrefix: string, text: string | undefined, out: LipEvent[]): void {
+    if (text !== undefined) {
+      for (const { startByte, endByte, ...citation } of this.citations) {
+        const start = utf16Offset(text, startByte);
+        out.push({ type: 'citation', ...citation, start, end: Math.max(start, utf16Offset(text, endByte)), dialect: SEARCH_DIALECTS.gemini });
+      }
+    }
     this.queries.forEach((query, i) => {
       const results = i === 0 && this.results.length > 0 ? { results: this.results } : {};
       const entryPoint = i === 0 && this.entryPoint !== undefined ? { entryPoint: this.entryPoint } : {};
       out.push({ type: 'web_search', id: `${idPrefix}${i}`, status: 'completed', query, ...results, dialect: SEARCH_DIALECTS.gemini, ...entryPoint });
     });
-    if (text === undefined) return;
-    for (const { startByte, endByte, ...citation } of this.citations) {
-      const start = utf16Offset(text, startByte);
-      out.push({ type: 'citation', ...citation, start, end: Math.max(start, utf16Offset(text, endByte)), dialect: SEARCH_DIALECTS.gemini });
-    }
   }
 }
 

@@ -131,8 +131,8 @@ describe('backends/gemini: Maps, File Search, retrieval, the partner searches, M
       expect(events.filter((e) => e.type !== 'response_started' && e.type !== 'message_started' && e.type !== 'response_finished')).to.deep.equal([
         { type: 'hosted_tool', id: 'gh_r1_grounding', dialect: GEMINI, phase: 'done', scope: 'message', block: { groundingMetadata: grounding } },
         { type: 'text_delta', text: 'Cafés abound.' },
-        { type: 'web_search', id: 'gs_r1_0', status: 'completed', query: 'cafes near the station', results: [{ url: 'https://a.example/', title: 'a.example' }], dialect: 'gemini.google_search' },
         { type: 'citation', url: 'https://a.example/', title: 'a.example', citedText: 'Cafés', start: 0, end: 5, dialect: 'gemini.google_search' },
+        { type: 'web_search', id: 'gs_r1_0', status: 'completed', query: 'cafes near the station', results: [{ url: 'https://a.example/', title: 'a.example' }], dialect: 'gemini.google_search' },
       ]);
     });
 

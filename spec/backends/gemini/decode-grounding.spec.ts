@@ -29,12 +29,13 @@ const GROUNDING = {
 const zh = { url: 'https://vertexaisearch.cloud.google.com/grounding-api-redirect/AAA', title: 'zuerich.example' };
 const kl = { url: 'https://vertexaisearch.cloud.google.com/grounding-api-redirect/BBB', title: 'koeln.example' };
 const EXPECTED: LipEvent[] = [
-  // Google's search suggestions go with the first search: a Gemini client gets them back as searchEntryPoint.
-  { type: 'web_search', id: 'gs_r1_0', status: 'completed', query: 'zürich grüße', results: [zh, kl], dialect: 'gemini.google_search', entryPoint: '<div></div>' },
-  { type: 'web_search', id: 'gs_r1_1', status: 'completed', query: 'köln', dialect: 'gemini.google_search' },
+  // The citations first: they cite the text just streamed (a search after it would close that text for an Anthropic client).
   { type: 'citation', ...zh, citedText: 'Grüße aus Zürich 😀', ...span('Grüße aus Zürich 😀'), dialect: 'gemini.google_search' },
   { type: 'citation', ...kl, citedText: 'Köln.', ...span('Köln.'), dialect: 'gemini.google_search' },
   { type: 'citation', ...zh, citedText: 'Köln.', ...span('Köln.'), dialect: 'gemini.google_search' },
+  // Google's search suggestions go with the first search: a Gemini client gets them back as searchEntryPoint.
+  { type: 'web_search', id: 'gs_r1_0', status: 'completed', query: 'zürich grüße', results: [zh, kl], dialect: 'gemini.google_search', entryPoint: '<div></div>' },
+  { type: 'web_search', id: 'gs_r1_1', status: 'completed', query: 'köln', dialect: 'gemini.google_search' },
 ];
 
 function stream(frames: Record<string, unknown>[], search = true): LipEvent[] {
@@ -46,7 +47,7 @@ function stream(frames: Record<string, unknown>[], search = true): LipEvent[] {
 }
 
 describe('backends/gemini: Google Search grounding', () => {
-  it('reports the searches, then the citations in UTF-16 offsets of the text, before the usage and the finish', () => {
+  it('reports the citations in UTF-16 offsets of the text, then the searches, before the usage and the finish', () => {
     const events = stream([frame(TEXT[0]!), frame(TEXT[1]!), frame(TEXT[2]!, { finishReason: 'STOP', groundingMetadata: GROUNDING })].map((f, i) => (i === 2 ? { ...f, usageMetadata: { promptTokenCount: 5, candidatesTokenCount: 3 } } : f)));
     expect(events.slice(5)).to.deep.equal([...EXPECTED, { type: 'usage', usage: { inputTokens: 5, outputTokens: 3 } }, { type: 'response_finished', reason: 'stop' }]);
     expect(events.slice(0, 5).map((e) => e.type)).to.deep.equal(['response_started', 'message_started', 'text_delta', 'text_delta', 'text_delta']);
@@ -69,7 +70,7 @@ describe('backends/gemini: Google Search grounding', () => {
 
   it('without a declared search keeps no text: the searches only, no citations', () => {
     const events = stream([frame(whole, { finishReason: 'STOP', groundingMetadata: GROUNDING })], false);
-    expect(events.filter((e) => e.type === 'web_search' || e.type === 'citation')).to.deep.equal(EXPECTED.slice(0, 2));
+    expect(events.filter((e) => e.type === 'web_search' || e.type === 'citation')).to.deep.equal(EXPECTED.slice(3));
   });
 
   it('clamps offsets past the text and ignores malformed grounding', () => {
@@ -79,8 +80,8 @@ describe('backends/gemini: Google Search grounding', () => {
       groundingSupports: [{ segment: { startIndex: 1, endIndex: 99 }, groundingChunkIndices: [0, 1, 2, 'x'] }, { segment: null, groundingChunkIndices: [0] }, 5],
     } })]);
     expect(events.filter((e) => e.type === 'web_search' || e.type === 'citation')).to.deep.equal([
-      { type: 'web_search', id: 'gs_r1_0', status: 'completed', query: 'q', results: [{ url: 'u' }], dialect: 'gemini.google_search' },
       { type: 'citation', url: 'u', start: 1, end: 2, dialect: 'gemini.google_search' },
+      { type: 'web_search', id: 'gs_r1_0', status: 'completed', query: 'q', results: [{ url: 'u' }], dialect: 'gemini.google_search' },
     ]);
   });
 
