@@ -1,6 +1,7 @@
 import type { Observable, SchedulerLike } from 'rxjs';
 import type { Call, EmbeddingRequest, EmbeddingResult, LipEvent } from '../canonical/index.js';
 import type { FlowGate } from '../wire/index.js';
+import type { LipError } from '../errors/index.js';
 import type { KeyPoolView, SharedCooldowns } from './credentials/key-pool.js';
 import type { KeyStates } from './credentials/key-states.js';
 import type { SharedRenewals } from './credentials/shared-renewals.js';
@@ -127,6 +128,14 @@ export interface Backend {
    * `requestHeaders` are lip's own for the upstream (`X-Request-Id`, the trace context).
    */
   readonly countTokens?: (call: Call, model: string, signal?: AbortSignal, client?: ClientHeaders, requestHeaders?: Readonly<Record<string, string>>) => Promise<number | undefined>;
+  /**
+   * The LipError a generation of `call` on `model` would be refused with before anything is sent
+   * (its encoder's refusals: a hosted tool the protocol has no form for, ...), undefined when it
+   * would go out; sends nothing. A backend without `countTokens` gives it, so that lip's estimate
+   * of a call it would refuse is that refusal (handle-count-tokens.ts); a count call encodes the
+   * call itself. Absent: nothing is refused before sending.
+   */
+  readonly refusal?: (call: Call, model: string) => LipError | undefined;
   /**
    * Embeds `request.inputs` with `model` in this backend's protocol (OpenAI `/embeddings`, Gemini
    * `:batchEmbedContents`, Bedrock InvokeModel). Absent when the protocol has no embeddings call

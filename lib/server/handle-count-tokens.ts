@@ -24,7 +24,8 @@ const COUNT_TIMEOUT_MS = 30_000;
  * `routing.unknown_model: reject`) and its first candidate decides: a backend whose protocol has a count call
  * counts the call as it would send it (`x-lip-token-count: upstream`), in whichever protocol that
  * is; any other, or an upstream without the endpoint, gets lip's own estimate
- * (lib/canonical/estimate-tokens.ts), marked in the body and by `x-lip-token-count: estimate`.
+ * (lib/canonical/estimate-tokens.ts), marked in the body and by `x-lip-token-count: estimate`,
+ * unless that backend would refuse the call before sending it (Backend.refusal): then its refusal.
  * The secret guards (the `secret_guard` stage, e.g. secrets-guard) run on the decoded call first,
  * as for a generation: a block is its 400, a redaction is what gets counted.
  * A client that goes away aborts the upstream count. Failures answer in the protocol's envelope.
@@ -68,7 +69,15 @@ export async function handleCountTokens(
     const first = runtime.executor.candidates(call.model, typeof header === 'string' ? header : undefined)[0];
     // A candidate the caller's key may not use (auth.api_keys[].allow) is not sent the request: lip estimates.
     const target = first && (allow === undefined || allow.allows(first.backend, first.model)) ? first : undefined;
-    const count = target ? runtime.backends.get(target.backend)?.countTokens : undefined;
+    const backend = target ? runtime.backends.get(target.backend) : undefined;
+    // A backend with no count call still refuses what its generation would refuse (a hosted tool
+    // its protocol has no form for): that refusal, not an estimate of a call it would not send.
+    const refused = target && backend?.refusal?.(call, target.model);
+    if (target && refused) {
+      backendKey = `${target.backend}:${target.model}`;
+      throw refused;
+    }
+    const count = backend?.countTokens;
     if (count && target) {
       backendKey = `${target.backend}:${target.model}`;
       // X-Request-Id and the request span's trace context go upstream, as a generation's do.

@@ -15,6 +15,7 @@ import { HttpTransport } from './http-transport.js';
 import { mapFinishReason } from './map-finish-reason.js';
 import { acpOptions, checkAgentModel, withModel, type AcpOptions } from './options.js';
 import { StdioTransport } from './stdio-transport.js';
+import { refusalOf } from '../refusal-of.js';
 
 /** Which agent serves a call: the client's session (metadata `session_id`, else `user`). */
 export function sessionOf(call: Call): string {
@@ -68,6 +69,14 @@ export class AcpBackend implements Backend {
       { backend: this.id, maxProcesses: this.options.maxProcesses, idleTimeoutMs: this.options.idleTimeoutMs, scheduler: this.scheduler },
       (key) => this.spawn(key.split('\u0000')[1]!),
     );
+  }
+
+  /** What a prompt turn refuses before the agent is asked: a model it cannot be given, tools (checkPromptable). */
+  refusal(call: Call, model: string): LipError | undefined {
+    return refusalOf(() => {
+      checkAgentModel(model, this.listed, this.id);
+      checkPromptable(call, this.id);
+    });
   }
 
   stream(call: Call, target: Target): Observable<LipEvent> {

@@ -15,6 +15,7 @@ import { toolReferencesAsText } from '../tool-references.js';
 import { namespacedCallsFromFunctions, namespacesAsFunctions } from '../tool-namespaces.js';
 import { declareAddedTools } from '../added-tools.js';
 import { mediaUrlRefusal } from '../media-refusal.js';
+import { refusalOf } from '../refusal-of.js';
 import { continuePausedTurns, continueResumedAnswers, type PausedTurns } from '../continue-turn.js';
 import { classifyTransportError } from './classify-transport-error.js';
 import { KeyRotation, type KeyRefusals } from './key-rotation.js';
@@ -127,6 +128,12 @@ export interface HttpProtocol {
    */
   keyRejected?(status: number, error: LipError): boolean;
   /**
+   * The generation body of `call` for `model`, nothing sent: it throws what `generate` would
+   * refuse the call with (Backend.refusal). A kind without a count call gives it, so that a
+   * count of a call it would refuse is that refusal rather than lip's estimate.
+   */
+  encode?(call: Call, model: string): unknown;
+  /**
    * The protocol's token-count call for a call as `generate` would encode it (only the fields the
    * count endpoint takes), and where its answer holds the count.
    */
@@ -191,6 +198,7 @@ export class HttpBackend implements Backend {
   /** The row says `media_urls: refuse`: the backend as a refusal names it; undefined when it passes them. */
   private readonly refusesMediaUrls: string | undefined;
   readonly countTokens?: (call: Call, model: string, signal?: AbortSignal, client?: ClientHeaders, requestHeaders?: Readonly<Record<string, string>>) => Promise<number | undefined>;
+  readonly refusal?: (call: Call, model: string) => LipError | undefined;
   readonly embed?: (request: EmbeddingRequest, model: string, signal: AbortSignal, client?: ClientHeaders, requestHeaders?: Readonly<Record<string, string>>) => Promise<EmbeddingResult>;
   readonly embedsWith?: (model: string) => boolean;
 
@@ -223,6 +231,8 @@ export class HttpBackend implements Backend {
     };
     const count = protocol.countTokens;
     if (count) this.countTokens = (call, model, signal, client, requestHeaders) => this.count(count, call, model, signal, { client, requestHeaders });
+    const encode = protocol.encode;
+    if (encode) this.refusal = (call, model) => refusalOf(() => encode(this.sendable(call), model));
     const embed = protocol.embed;
     if (embed) this.embed = (request, model, signal, client, requestHeaders) => this.embedAll(embed, request, model, signal, { client, requestHeaders });
     if (embed?.takes) this.embedsWith = (model) => embed.takes!(model);
@@ -307,10 +317,7 @@ export class HttpBackend implements Backend {
   private async count(count: NonNullable<HttpProtocol['countTokens']>, call: Call, model: string, signal: AbortSignal | undefined, headers: CallHeaders = {}): Promise<number | undefined> {
     // Media by URL the row refuses are not sent for a count either: lip estimates it.
     if (this.refusedMedia(call) !== undefined) return undefined;
-    // Custom tools go out as the function tools a generation would send.
-    const declared = this.protocol.addedTools === true ? call : declareAddedTools(call);
-    const read = this.readable(portableCallIds(portableToolNames(this.protocol.toolNamespaces === true ? declared : namespacesAsFunctions(declared)), this.protocol.callIds));
-    const sent = this.protocol.customTools === true ? read : customToolsAsFunctions(read);
+    const sent = this.sendable(call);
     const own = signal === undefined ? deadline(UNARY_TIMEOUT_MS) : undefined;
     let body: unknown;
     try {
@@ -322,6 +329,13 @@ export class HttpBackend implements Backend {
     const tokens = count.parse(body);
     if (tokens === undefined) throw new LipError('LIP_ERR_UPSTREAM_MALFORMED', `backend "${this.id}": the token count holds no count`);
     return tokens;
+  }
+
+  /** `call` as one upstream request of a generation holds it: custom tools as the function tools it would send, and so on. */
+  private sendable(call: Call): Call {
+    const declared = this.protocol.addedTools === true ? call : declareAddedTools(call);
+    const read = this.readable(portableCallIds(portableToolNames(this.protocol.toolNamespaces === true ? declared : namespacesAsFunctions(declared)), this.protocol.callIds));
+    return this.protocol.customTools === true ? read : customToolsAsFunctions(read);
   }
 
   /** The vectors of `request`, in calls of at most `maxInputs` inputs each (their token counts add up). */

@@ -48,6 +48,8 @@ export function chatProtocol(row: BackendRow, defaults: KindDefaults): HttpProto
       headers: chatHeaders(o, o.auth === 'none' ? undefined : key, target.whole ? 'application/json' : 'text/event-stream'),
       body: JSON.stringify(encodeChatRequest(call, target.model, o, !target.whole)),
     }),
+    // No count call: a count of a call this would refuse is that refusal (Backend.refusal).
+    encode: (call, model) => encodeChatRequest(call, model, o),
     decoder: (_call, _target, secrets) => new ChatStreamDecoder(row.id, secrets, { reasoningDetails: o.reasoningDetails }),
     response: (_call, _target, secrets) => new ChatResponseDecoder(row.id, secrets, { reasoningDetails: o.reasoningDetails }),
     statusError: (status, text, headers, wait, secrets) => classifyChatStatus(row.id, status, text, headers, wait, secrets),

@@ -56,6 +56,8 @@ export function codexProtocol(row: BackendRow, o: CodexOptions, credentials: Cod
         body: JSON.stringify(encodeCodexRequest(call, target.model, o, turn)),
       };
     },
+    // No count call: a count of a call this would refuse is that refusal (CodexBackend.refusal).
+    encode: (call, model) => encodeCodexRequest(call, model, o, { conversationId: conversationId(call, codexModel(model)), turn: 0, bump: false }),
     decoder: (_call, _target, secrets) => new ResponsesStreamDecoder(row.id, masked(secrets)),
     statusError: (status, text, headers, wait, secrets) => classifyCodexStatus(row.id, status, text, headers, wait, masked(secrets), now()),
     renew: (key, status, client, _signal, sent) => tokens.renew(row.id, key, status, client, bearerOf(sent.headers.authorization)),
@@ -99,6 +101,17 @@ export class CodexBackend implements Backend {
     this.turns = new TurnCounter(() => scheduler.now());
   }
 
+  /** What a generation refuses before sending: the parameters the endpoint does not take, then the encoder's refusals. */
+  refusal(call: Call, model: string): LipError | undefined {
+    return this.paramsRefusal(call) ?? this.http.refusal?.(call, model);
+  }
+
+  /** The refusal of generation parameters the endpoint does not take (none under `ignore_unsupported_gen_params`). */
+  private paramsRefusal(call: Call): LipError | undefined {
+    const refused = this.options.ignoreUnsupportedGenParams ? [] : unsupportedParams(call);
+    return refused.length > 0 ? unsupportedParamsError(this.id, refused) : undefined;
+  }
+
   stream(call: Call, target: Target): Observable<LipEvent> {
     return defer(() => {
       const { problem } = this.credentials;
@@ -110,9 +123,9 @@ export class CodexBackend implements Backend {
       // The token was refused and its refresh failed a moment ago: nothing to send it for.
       const dead = this.tokens.refused(this.id);
       if (dead !== undefined) return throwError(() => dead);
+      const refused = this.paramsRefusal(call);
+      if (refused !== undefined) return throwError(() => refused);
       const o = this.options;
-      const refused = o.ignoreUnsupportedGenParams ? [] : unsupportedParams(call);
-      if (refused.length > 0) return throwError(() => unsupportedParamsError(this.id, refused));
       const conversation = conversationId(call, codexModel(target.model));
       // A -codex model is never bumped (the endpoint refuses its verbosity): its turns are not counted.
       const counted = (o.earlyBumpTurns > 0 || o.midBumpFrequency > 0) && takesVerbosity(target.model);

@@ -103,6 +103,8 @@ function openResponsesProtocol(row: BackendRow, o: ResponsesOptions, defaults: K
       headers: responsesHeaders(o, sendKey(key), target.whole ? 'application/json' : 'text/event-stream'),
       body: JSON.stringify(encodeOpenResponsesRequest(call, target.model, o, row.id, !target.whole)),
     }),
+    // No count call: a count of a call this would refuse is that refusal (Backend.refusal).
+    encode: (call, model) => encodeOpenResponsesRequest(call, model, o, row.id),
     decoder: (_call, _target, secrets) => new ResponsesStreamDecoder(row.id, secrets, undefined),
     response: (_call, _target, secrets) => new ResponsesResponseDecoder(row.id, secrets, undefined),
     statusError: (status, text, headers, wait, secrets) => classifyResponsesStatus(row.id, status, text, headers, wait, secrets),
