@@ -1,4 +1,5 @@
 import { nearest } from '../config/suggest.js';
+import { globPattern } from '../wire/glob-pattern.js';
 import type { ExchangeRecord } from './record-format.js';
 
 /** Whether a recorded exchange is one to replay. */
@@ -37,12 +38,6 @@ export const FILTER_FIELDS: readonly string[] = Object.keys(FIELDS);
 
 /** `field=glob`, `field!=glob`, `status>=N` … (the field is lower case letters and `_`). */
 const EXPRESSION = /^([a-z_]+)(!=|>=|<=|=|>|<)(.*)$/s;
-
-/** A glob as a whole-value regular expression: `*` any run of characters, `?` one, the rest literal. */
-function globPattern(glob: string): RegExp {
-  const source = [...glob].map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[\\^$.|+()[\]{}]/g, '\\$&'))).join('');
-  return new RegExp(`^${source}$`, 's');
-}
 
 const COMPARE: Readonly<Record<string, (a: number, b: number) => boolean>> = {
   '>=': (a, b) => a >= b, '<=': (a, b) => a <= b, '>': (a, b) => a > b, '<': (a, b) => a < b,

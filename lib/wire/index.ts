@@ -18,3 +18,4 @@ export * from './media-types.js';
 export * from './work-slices.js';
 export * from './form-data.js';
 export * from './deadline.js';
+export * from './glob-pattern.js';

@@ -22,7 +22,7 @@ const OTHERS: { readonly name: string; readonly encode: (c: Call) => unknown; re
   { name: 'openai-responses', encode: (c) => encodeResponsesRequest(c, 'gpt', responsesOptions({ id: 'or', kind: 'openai-responses', models: [] })), functions: (b) => b.tools.map((t: Json) => ({ name: t.name, schema: t.parameters })) },
   { name: 'openai-chat', encode: (c) => encodeChatRequest(c, 'gpt', chatOptions({ id: 'oc', kind: 'openai-chat', models: [] })), functions: (b) => b.tools.map((t: Json) => ({ name: t.function.name, schema: t.function.parameters })) },
   { name: 'openai-codex', encode: (c) => encodeCodexRequest(c, 'gpt-5.4', codexOptions({ id: 'cx', kind: 'openai-codex', models: [] }), { conversationId: 'c', turn: 1, bump: false }), functions: (b) => b.tools.map((t: Json) => ({ name: t.name, schema: t.parameters })) },
-  { name: 'bedrock', encode: (c) => encodeBedrockRequest(c, 'anthropic.claude-sonnet-4-6'), functions: (b) => b.toolConfig.tools.map((t: Json) => ({ name: t.toolSpec.name, schema: t.toolSpec.inputSchema.json })) },
+  { name: 'bedrock', encode: (c) => encodeBedrockRequest(c, 'anthropic'), functions: (b) => b.toolConfig.tools.map((t: Json) => ({ name: t.toolSpec.name, schema: t.toolSpec.inputSchema.json })) },
   { name: 'acp', encode: (c) => checkPromptable(c, 'agent') },
 ];
 

@@ -28,7 +28,7 @@ const ENCODERS: { readonly name: string; readonly dialect?: string; readonly enc
   { name: 'gemini', dialect: HOSTED_DIALECTS.gemini, encode: (c) => encodeGeminiRequest(c) },
   { name: 'openai-chat', encode: (c) => encodeChatRequest(c, 'gpt', chatOptions({ id: 'oc', kind: 'openai-chat', models: [] })) },
   { name: 'openai-codex', encode: (c) => encodeCodexRequest(c, 'gpt-5.4', codexOptions({ id: 'cx', kind: 'openai-codex', models: [] }), { conversationId: 'c', turn: 1, bump: false }) },
-  { name: 'bedrock', encode: (c) => encodeBedrockRequest(c, 'anthropic.claude-sonnet-4-6') },
+  { name: 'bedrock', encode: (c) => encodeBedrockRequest(c, 'anthropic') },
   { name: 'acp', encode: (c) => checkPromptable(c, 'agent') },
 ];
 

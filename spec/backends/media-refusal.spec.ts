@@ -16,7 +16,7 @@ const ENCODERS: { readonly name: string; readonly encode: (c: Call) => unknown }
   { name: 'open', encode: (c) => encodeOpenResponsesRequest(c, 'm', options, 'open') },
   { name: 'openai-chat backend "oc"', encode: (c) => encodeChatRequest(c, 'gpt', chatOptions({ id: 'oc', kind: 'openai-chat', models: [] })) },
   { name: 'openai-codex', encode: (c) => encodeCodexRequest(c, 'gpt-5.4', codexOptions({ id: 'cx', kind: 'openai-codex', models: [] }), { conversationId: 'c', turn: 1, bump: false }) },
-  { name: 'bedrock', encode: (c) => encodeBedrockRequest(c, 'anthropic.claude-sonnet-4-6') },
+  { name: 'bedrock', encode: (c) => encodeBedrockRequest(c, 'anthropic') },
 ];
 
 const clip: FilePart = {

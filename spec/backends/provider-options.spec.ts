@@ -69,7 +69,7 @@ describe('backends: provider request knobs reach only their own family', () => {
 
   it('gemini and bedrock ignore every knob', () => {
     const c = call({ openai: OPENAI, anthropic: ANTHROPIC });
-    for (const body of [encodeGeminiRequest(c), encodeBedrockRequest(c, 'anthropic.claude-x')]) {
+    for (const body of [encodeGeminiRequest(c), encodeBedrockRequest(c, 'anthropic')]) {
       const wire = JSON.stringify(body);
       for (const marker of ['flex', 'client-key', 'standard_only', 'sid-1', 'service', 'Tier', 'geo', 'speed', 'fast']) expect(wire).not.to.include(marker);
     }

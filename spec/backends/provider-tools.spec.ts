@@ -51,7 +51,7 @@ describe('backends: a provider tool of another dialect is a function tool', () =
   });
 
   it('bedrock, a Claude model too: a toolSpec with the schema (Converse declares no tool by type)', () => {
-    const body = encodeBedrockRequest(call, 'anthropic.claude-sonnet-4-20250514-v1:0');
+    const body = encodeBedrockRequest(call, 'anthropic');
     expect(body.toolConfig).to.deep.equal({
       tools: [{ toolSpec: { name: 'str_replace_based_edit_tool', description: DESCRIPTION, inputSchema: { json: PARAMETERS } } }],
       toolChoice: { tool: { name: 'str_replace_based_edit_tool' } },

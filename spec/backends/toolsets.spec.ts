@@ -83,7 +83,7 @@ describe('backends: Anthropic\'s toolsets on other providers, one function per m
   });
 
   it('bedrock, a Claude model too: a toolSpec per member (Converse declares no toolset), the state as text', () => {
-    const body = encodeBedrockRequest(call, 'anthropic.claude-sonnet-4-20250514-v1:0');
+    const body = encodeBedrockRequest(call, 'anthropic');
     expect(((body.toolConfig as Json).tools as Json[]).filter((t) => t.toolSpec).map((t) => t.toolSpec.name)).to.deep.equal(MEMBERS);
     expect(JSON.stringify(body.messages)).to.contain(JSON.stringify(STATE_TEXT).slice(1, -1));
     expect(JSON.stringify(body)).to.not.contain('browser_toolset').and.not.contain('browser_state');

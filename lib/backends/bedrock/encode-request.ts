@@ -9,6 +9,7 @@ import { CACHE_POINT, encodeMessages } from './encode-messages.js';
 import { forHostedDialect } from '../hosted-tools.js';
 import { refuseForeignMediaFields } from '../media-refusal.js';
 import { anthropicFormatSchema, anthropicStrictInput } from '../anthropic-strict-schema.js';
+import type { BedrockFamily } from './model-family.js';
 
 type Json = Record<string, unknown>;
 /** The JSON Pointer of the matched stop sequence in a model's own answer (`additionalModelResponseFields`). */
@@ -18,22 +19,18 @@ const ANSWER_ROOM = 4096;
 /** Converse's reasoning and tool result blocks (loopWithoutThinking). */
 const THINKING_BLOCKS: ThinkingBlocks = { thinking: (b) => b.reasoningContent !== undefined, toolResult: (b) => b.toolResult !== undefined };
 
-/** Whether the model id names an Anthropic model (foundation id, inference profile or ARN). */
-export function isAnthropicModel(model: string): boolean {
-  return /(^|[./:])anthropic\./.test(model);
-}
-
 /**
- * Where Converse takes `cachePoint` blocks for the model: Anthropic's models in the system, the
+ * Where Converse takes `cachePoint` blocks for the family: Anthropic's models in the system, the
  * messages and the tools; Amazon Nova's in the system and the messages only; others nowhere.
  */
-function cachePointsOf(model: string): { readonly any: boolean; readonly tools: boolean } {
-  const claude = isAnthropicModel(model);
-  return { any: claude || /(^|[./:])amazon\.nova-/.test(model), tools: claude };
+function cachePointsOf(family: BedrockFamily): { readonly any: boolean; readonly tools: boolean } {
+  return { any: family !== 'other', tools: family === 'anthropic' };
 }
 
 /**
- * Call -> Converse / ConverseStream request body (the model goes in the path). Text that is empty
+ * Call -> Converse / ConverseStream request body for a model of `family` (the row's
+ * `model_families`, else what the model id names: BedrockOptions.familyOf; the model goes in the
+ * path). Text that is empty
  * or only whitespace is left out, its cache mark moved to the block before it (withoutBlankText),
  * as Converse refuses such text blocks. Instructions and system messages become `system` text blocks; `inferenceConfig` carries only what the call
  * sets, the temperature capped at 1 (Converse's range for every model) and, for a Claude model, no
@@ -62,16 +59,17 @@ function cachePointsOf(model: string): { readonly any: boolean; readonly tools: 
  * names the one that matched.
  *
  * ```ts
- * encodeBedrockRequest(call, 'anthropic.claude-sonnet-4-20250514-v1:0')
+ * encodeBedrockRequest(call, 'anthropic')
  * // { messages: [...], system: [{ text }], inferenceConfig: { maxTokens: 512 }, toolConfig: {...} }
  * ```
  * @see spec/backends/bedrock/encode-request.spec.ts
  */
-export function encodeBedrockRequest(given: Call, model: string, enrolled = false, ceiling?: number): Json {
+export function encodeBedrockRequest(given: Call, family: BedrockFamily, enrolled = false, ceiling?: number): Json {
   refuseWebSearch(given, 'bedrock');
   refuseForeignMediaFields(given, 'bedrock');
   const own = forHostedDialect(given, 'bedrock');
-  const where = cachePointsOf(model);
+  const claude = family === 'anthropic';
+  const where = cachePointsOf(family);
   const cachePoints = where.any;
   const writable = cachePoints ? writableMarks(own, where) : own;
   const call = withoutBlankText(cachePoints ? fitCacheMarks(enrolled ? enrollInCache(writable, undefined, { tools: where.tools }) : writable) : own);
@@ -80,7 +78,7 @@ export function encodeBedrockRequest(given: Call, model: string, enrolled = fals
   const systemParts = [...call.system, ...system];
   if (systemParts.length > 0) body.system = systemParts.flatMap((p) => (cachePoints && p.cache ? [{ text: p.text }, CACHE_POINT] : [{ text: p.text }]));
   const opt = call.options;
-  const asked = isAnthropicModel(model) && !loopWithoutThinking(messages, THINKING_BLOCKS) ? anthropicThinking(call) : undefined;
+  const asked = claude && !loopWithoutThinking(messages, THINKING_BLOCKS) ? anthropicThinking(call) : undefined;
   const { maxTokens, budget } = fitThinking({ limit: opt.maxOutputTokens, budget: asked?.type === 'enabled' ? asked.budget : undefined, room: ANSWER_ROOM, ceiling });
   // A budget that did not fit under the call's limit leaves thinking out.
   const thinking = asked?.type === 'adaptive' || budget !== undefined ? asked : undefined;
@@ -90,7 +88,7 @@ export function encodeBedrockRequest(given: Call, model: string, enrolled = fals
   if (opt.temperature !== undefined && thinking === undefined) inference.temperature = Math.min(1, opt.temperature);
   // Claude models after Claude 3 refuse `temperature` and `top_p` together, as on the anthropic
   // backend: a call with both sends the temperature. Other families take both.
-  const nucleus = !isAnthropicModel(model) || inference.temperature === undefined;
+  const nucleus = !claude || inference.temperature === undefined;
   if (opt.topP !== undefined && nucleus && (thinking === undefined || opt.topP >= 0.95)) inference.topP = opt.topP;
   if (opt.stopSequences && opt.stopSequences.length > 0) inference.stopSequences = [...opt.stopSequences];
   if (Object.keys(inference).length > 0) body.inferenceConfig = inference;
@@ -99,7 +97,7 @@ export function encodeBedrockRequest(given: Call, model: string, enrolled = fals
   if (inference.stopSequences !== undefined) body.additionalModelResponseFieldPaths = [STOP_SEQUENCE_PATH];
   const additional: Json = {};
   if (thinking !== undefined) additional.thinking = budget !== undefined ? { type: 'enabled', budget_tokens: budget } : { type: 'adaptive' };
-  if (opt.topK !== undefined && thinking === undefined && isAnthropicModel(model)) additional.top_k = opt.topK;
+  if (opt.topK !== undefined && thinking === undefined && claude) additional.top_k = opt.topK;
   if (Object.keys(additional).length > 0) body.additionalModelRequestFields = additional;
   if (call.tools.length > 0) {
     if (call.toolChoice.type === 'none') throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', 'bedrock (Converse) has no tool_choice "none" while tools are declared: leave the tools out instead (a history with tool calls then declares only the tools it used, as Converse requires)');
@@ -121,7 +119,7 @@ export function encodeBedrockRequest(given: Call, model: string, enrolled = fals
   if (format?.type === 'json_schema') {
     // Converse takes the schema as a JSON string; a Claude model compiles it as Anthropic does, so
     // it is fitted to that subset (and a recursive one refused before sending, as on anthropic).
-    const schema = isAnthropicModel(model) ? anthropicFormatSchema(format.schema, 'bedrock') : format.schema;
+    const schema = claude ? anthropicFormatSchema(format.schema, 'bedrock') : format.schema;
     const definition = { schema: JSON.stringify(schema), ...(format.name !== undefined ? { name: format.name } : {}), ...(format.description !== undefined ? { description: format.description } : {}) };
     body.outputConfig = { textFormat: { type: 'json_schema', structure: { jsonSchema: definition } } };
   }

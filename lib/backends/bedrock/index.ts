@@ -1,6 +1,7 @@
 export { bedrockKind } from './kind.js';
 export { bedrockBackend, bedrockProtocol, modelSegment, parseFoundationModels, BEDROCK_DEFAULTS, BEDROCK_KEY_ENV } from './source.js';
-export { encodeBedrockRequest, isAnthropicModel } from './encode-request.js';
+export { encodeBedrockRequest } from './encode-request.js';
+export { BEDROCK_FAMILIES, familyOfId, modelFamilies, type BedrockFamily } from './model-family.js';
 export { bedrockEmbedModel, bedrockEmbedMaxInputs, cohereInputType, invokeModelBody, readInvokeModelEmbeddings, COHERE_EMBED_MAX, type BedrockEmbedModel } from './embeddings.js';
 export { encodeMessages, documentName } from './encode-messages.js';
 export { BedrockStreamDecoder, bedrockUsage } from './decode-stream.js';

@@ -1,4 +1,5 @@
 import type { BackendRow } from '../backend.js';
+import { BEDROCK_FAMILIES, modelFamilies, type BedrockFamily } from './model-family.js';
 
 /**
  * The bedrock row keys beside the common ones. Credentials come, in this order, from the row's
@@ -17,6 +18,11 @@ export const bedrockProperties: Record<string, Record<string, unknown>> = {
   /** Where `lip inventory --live` lists foundation models (the control plane); base_endpoint or the regional host when absent. */
   control_endpoint: { type: 'string', lipUrl: ['http', 'https'] },
   cache_enrollment: { enum: ['disabled', 'automatic'], default: 'disabled' },
+  /**
+   * Model ids or globs (`*`, `?`) -> the family the model is of, for the ids that do not name it
+   * (application inference profiles, provisioned throughput): `{ "arn:aws:bedrock:*:*:application-inference-profile/abc*": anthropic }`.
+   */
+  model_families: { type: 'object', additionalProperties: { enum: [...BEDROCK_FAMILIES] } },
 };
 
 export interface StaticCredentials {
@@ -35,6 +41,8 @@ export interface BedrockOptions {
   readonly headers: Readonly<Record<string, string>>;
   /** `cache_enrollment: automatic`: a cache point after the last cacheable block of every call (for the models that cache). */
   readonly cacheEnrollment: boolean;
+  /** The family of a model: the row's `model_families` first (compiled here, once), else what the id names (modelFamilies). */
+  readonly familyOf: (model: string) => BedrockFamily;
 }
 
 function isLoopback(url: string): boolean {
@@ -50,7 +58,7 @@ function isLoopback(url: string): boolean {
  * Row rules a schema cannot say: no `base_url` (a common row key, which this kind would ignore,
  * sending the traffic to AWS: its endpoint is `base_endpoint`), plain HTTP only towards a loopback
  * `base_endpoint` (unless explicitly allowed, which takes `disable_https`), static keys as a
- * complete pair, no lone session token.
+ * complete pair, no lone session token, no empty `model_families` pattern (it would match no model).
  */
 export function checkBedrockRow(row: Readonly<Record<string, unknown>>): { key: string; message: string } | undefined {
   if (row.base_url !== undefined) return { key: 'base_url', message: 'a bedrock row takes no base_url: set base_endpoint (the Bedrock Runtime endpoint) instead' };
@@ -71,6 +79,8 @@ export function checkBedrockRow(row: Readonly<Record<string, unknown>>): { key: 
   if (id && (row.api_key !== undefined || row.api_keys !== undefined || row.api_key_env !== undefined)) {
     return { key: 'access_key_id', message: 'give either static AWS credentials or Bedrock API keys (api_key / api_keys / api_key_env), not both' };
   }
+  const families = row.model_families as Readonly<Record<string, unknown>> | undefined;
+  if (families !== undefined && Object.hasOwn(families, '')) return { key: 'model_families', message: 'a pattern is empty and would match no model: write a model id or a glob (`*` any run of characters, `?` one)' };
   return undefined;
 }
 
@@ -90,5 +100,6 @@ export function bedrockOptions(row: BackendRow): BedrockOptions {
     } : {}),
     headers: (row.headers as Record<string, string> | undefined) ?? {},
     cacheEnrollment: row.cache_enrollment === 'automatic',
+    familyOf: modelFamilies(row.model_families as Readonly<Record<string, BedrockFamily>> | undefined),
   };
 }

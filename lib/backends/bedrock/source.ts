@@ -75,7 +75,7 @@ export function bedrockProtocol(row: BackendRow, deps: BackendDeps, defaults: Ki
     // toolUseId: `[a-zA-Z0-9_-]`, 1 to 64 characters.
     callIds: { chars: 'portable', max: 64 },
     generate: (call, target, key) => {
-      const body = JSON.stringify(encodeBedrockRequest(call, target.model, o.cacheEnrollment, target.outputCeiling));
+      const body = JSON.stringify(encodeBedrockRequest(call, o.familyOf(target.model), o.cacheEnrollment, target.outputCeiling));
       const request: UpstreamRequest = {
         method: 'POST',
         url: `${o.runtimeUrl}/model/${modelSegment(row.id, target.model)}/${target.whole ? 'converse' : 'converse-stream'}`,
@@ -99,7 +99,7 @@ export function bedrockProtocol(row: BackendRow, deps: BackendDeps, defaults: Ki
       request: (call, model, key) => authorize(o, credentials, {
         method: 'POST', url: `${o.runtimeUrl}/model/${modelSegment(row.id, model)}/count-tokens`,
         headers: { 'content-type': 'application/json', accept: 'application/json', ...o.headers },
-        body: JSON.stringify({ input: { converse: pick(encodeBedrockRequest(call, model), COUNTED_FIELDS) } }),
+        body: JSON.stringify({ input: { converse: pick(encodeBedrockRequest(call, o.familyOf(model)), COUNTED_FIELDS) } }),
       }, key),
       parse: (body) => countAt(body, 'inputTokens'),
       // Models without counting (Nova, inference profiles) are refused with a ValidationException.

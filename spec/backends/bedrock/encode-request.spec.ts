@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { encodeBedrockRequest } from '../../../lib/backends/bedrock/index.js';
+import { encodeBedrockRequest, familyOfId } from '../../../lib/backends/bedrock/index.js';
 import { emptyCall, REASONING_DIALECTS } from '../../../lib/canonical/index.js';
 import { toLipError } from '../../../lib/errors/index.js';
 import { configFrom } from '../../helpers/config.js';
@@ -15,12 +15,12 @@ describe('backends/bedrock/encode-request', () => {
       tools: [{ name: 'a', parameters: { type: 'object', properties: {}, additionalProperties: false }, strict: true }, { name: 'b', parameters: bounded, strict: true }, { name: 'c', parameters: { type: 'object', properties: {}, additionalProperties: false } }],
       options: { responseFormat: { type: 'json_schema', schema: bounded } },
     });
-    const claude = encodeBedrockRequest(call, CLAUDE);
+    const claude = encodeBedrockRequest(call, familyOfId(CLAUDE));
     expect((claude.toolConfig as any).tools.map((t: any) => t.toolSpec.strict)).to.deep.equal([true, undefined, undefined]);
     expect(claude.outputConfig).to.deep.equal({ textFormat: { type: 'json_schema', structure: { jsonSchema: { schema: JSON.stringify({ ...bounded, properties: { n: { type: 'integer', description: '{minimum: 1}' } } }) } } } });
-    const other = encodeBedrockRequest(call, 'qwen.qwen3-32b-v1:0');
+    const other = encodeBedrockRequest(call, familyOfId('qwen.qwen3-32b-v1:0'));
     expect((other.outputConfig as any).textFormat.structure.jsonSchema.schema).to.equal(JSON.stringify(bounded));
-    expect(encodeBedrockRequest(emptyCall({ messages: call.messages, options: { responseFormat: { type: 'json_object' } } }), CLAUDE)).to.not.have.property('outputConfig');
+    expect(encodeBedrockRequest(emptyCall({ messages: call.messages, options: { responseFormat: { type: 'json_object' } } }), familyOfId(CLAUDE))).to.not.have.property('outputConfig');
   });
 
   it('maps system text, images and PDF documents inline, tool results as user toolResult blocks, and inference options', () => {
@@ -36,7 +36,7 @@ describe('backends/bedrock/encode-request', () => {
         { role: 'system', parts: [{ type: 'text', text: 'Later rule.' }] },
       ],
       options: { maxOutputTokens: 100, temperature: 0.2, topP: 0.9, stopSequences: ['END'] },
-    }), 'amazon.nova-pro-v1:0');
+    }), familyOfId('amazon.nova-pro-v1:0'));
     expect(body).to.deep.equal({
       messages: [
         { role: 'user', content: [{ text: 'look' }, { image: { format: 'jpeg', source: { bytes: 'AAAA' } } }, { document: { format: 'pdf', name: 'Q3 report final', source: { bytes: 'JVBERi0=' } } }] },
@@ -63,7 +63,7 @@ describe('backends/bedrock/encode-request', () => {
           { type: 'reasoning', dialect: REASONING_DIALECTS.anthropicRedacted, opaque: 'b64' },
         ] },
       ],
-    }), CLAUDE);
+    }), familyOfId(CLAUDE));
     expect((body.messages as { content: unknown[] }[])[1]!.content).to.deep.equal([
       { reasoningContent: { reasoningText: { text: 'why', signature: 'sig' } } }, { reasoningContent: { redactedContent: 'b64' } },
       { toolUse: { toolUseId: 'c', name: 'f', input: {} } },
@@ -72,10 +72,10 @@ describe('backends/bedrock/encode-request', () => {
 
   it('asks Anthropic models for extended thinking (budget from the effort, maxTokens above it, no temperature); other families get none', () => {
     const call = emptyCall({ messages: [{ role: 'user', parts: [{ type: 'text', text: 'q' }] }], options: { reasoning: { effort: 'medium' }, temperature: 0.5, topK: 5 } });
-    const claude = encodeBedrockRequest(call, `arn:aws:bedrock:us-east-1:1:inference-profile/us.${CLAUDE}`);
+    const claude = encodeBedrockRequest(call, familyOfId(`arn:aws:bedrock:us-east-1:1:inference-profile/us.${CLAUDE}`));
     expect(claude.additionalModelRequestFields).to.deep.equal({ thinking: { type: 'enabled', budget_tokens: 8192 } });
     expect(claude.inferenceConfig).to.deep.equal({ maxTokens: 8192 + 4096 });
-    const nova = encodeBedrockRequest(call, 'amazon.nova-pro-v1:0');
+    const nova = encodeBedrockRequest(call, familyOfId('amazon.nova-pro-v1:0'));
     expect(nova.additionalModelRequestFields).to.equal(undefined);
     expect(nova.inferenceConfig).to.deep.equal({ temperature: 0.5 });
   });
@@ -83,7 +83,7 @@ describe('backends/bedrock/encode-request', () => {
   // The client's limit was raised by the whole budget (max_tokens 1000 with effort high went out as
   // 17384), undoing the model catalog's clamp too; it now stays, as on the anthropic backend.
   it('keeps a limit the call set: a budget at or over it is lowered below it, or thinking left out when under 1024 tokens would remain', () => {
-    const ask = (maxOutputTokens: number | undefined, effort = 'high') => encodeBedrockRequest(emptyCall({ messages: [{ role: 'user', parts: [{ type: 'text', text: 'q' }] }], options: { reasoning: { effort }, maxOutputTokens, temperature: 0.5 } }), CLAUDE);
+    const ask = (maxOutputTokens: number | undefined, effort = 'high') => encodeBedrockRequest(emptyCall({ messages: [{ role: 'user', parts: [{ type: 'text', text: 'q' }] }], options: { reasoning: { effort }, maxOutputTokens, temperature: 0.5 } }), familyOfId(CLAUDE));
     const lowered = ask(3000);
     expect([lowered.inferenceConfig, lowered.additionalModelRequestFields]).to.deep.equal([{ maxTokens: 3000 }, { thinking: { type: 'enabled', budget_tokens: 2999 } }]);
     // No room for the smallest budget: no thinking, so the temperature it would have left out goes.
@@ -97,9 +97,9 @@ describe('backends/bedrock/encode-request', () => {
 
   it('holds the maxTokens it raises at the ceiling (the model\'s known output limit), the budget under it; sends none without thinking', () => {
     const q = [{ role: 'user' as const, parts: [{ type: 'text' as const, text: 'q' }] }];
-    const xhigh = encodeBedrockRequest(emptyCall({ messages: q, options: { reasoning: { effort: 'xhigh' } } }), CLAUDE, false, 32000);
+    const xhigh = encodeBedrockRequest(emptyCall({ messages: q, options: { reasoning: { effort: 'xhigh' } } }), familyOfId(CLAUDE), false, 32000);
     expect([xhigh.inferenceConfig, xhigh.additionalModelRequestFields]).to.deep.equal([{ maxTokens: 32000 }, { thinking: { type: 'enabled', budget_tokens: 31999 } }]);
-    expect(encodeBedrockRequest(emptyCall({ messages: q }), CLAUDE, false, 32000)).to.not.have.property('inferenceConfig');
+    expect(encodeBedrockRequest(emptyCall({ messages: q }), familyOfId(CLAUDE), false, 32000)).to.not.have.property('inferenceConfig');
   });
 
   it('puts a cachePoint after each cache-marked system part, message part and tool (not for Nova) for the models that cache; none for the others', () => {
@@ -113,7 +113,7 @@ describe('backends/bedrock/encode-request', () => {
     });
     const point = { cachePoint: { type: 'default' } };
     for (const model of [CLAUDE, 'us.amazon.nova-pro-v1:0']) {
-      const body = encodeBedrockRequest(call, model);
+      const body = encodeBedrockRequest(call, familyOfId(model));
       expect(body.system, model).to.deep.equal([{ text: 'Rules.' }, point]);
       // Nova takes cache points in the system and the messages only.
       expect((body.toolConfig as { tools: unknown[] }).tools[1], model).to.deep.equal(model === CLAUDE ? point : undefined);
@@ -122,7 +122,7 @@ describe('backends/bedrock/encode-request', () => {
         { role: 'assistant', content: [{ reasoningContent: { reasoningText: { text: 'hm', signature: 's' } } }, { text: 'a' }, point] },
       ]);
     }
-    expect(JSON.stringify(encodeBedrockRequest(call, 'meta.llama3-70b-instruct-v1:0'))).to.not.contain('cachePoint');
+    expect(JSON.stringify(encodeBedrockRequest(call, familyOfId('meta.llama3-70b-instruct-v1:0')))).to.not.contain('cachePoint');
   });
 
   it('moves a cache mark on blank text to the block before it, as the Anthropic backend does (the blank block is left out)', () => {
@@ -134,7 +134,7 @@ describe('backends/bedrock/encode-request', () => {
         { role: 'assistant', parts: [{ type: 'text', text: 'a' }] },
         { role: 'tool', parts: [{ type: 'tool_result', callId: 'c', content: [{ type: 'text', text: 'out' }, { type: 'text', text: '', cache: {} }] }] },
       ],
-    }), CLAUDE);
+    }), familyOfId(CLAUDE));
     expect(body.system).to.deep.equal([{ text: 'Rules.' }, point]);
     expect(body.messages).to.deep.equal([
       { role: 'user', content: [{ text: 'long doc' }, point] },
@@ -153,7 +153,7 @@ describe('backends/bedrock/encode-request', () => {
         { role: 'assistant', parts: [{ type: 'text', text: 'It is ', cache: {} }] },
       ],
     });
-    expect(encodeBedrockRequest(call, CLAUDE).messages).to.deep.equal([
+    expect(encodeBedrockRequest(call, familyOfId(CLAUDE)).messages).to.deep.equal([
       { role: 'user', content: [{ text: 'q' }] },
       { role: 'assistant', content: [{ text: 'one \n' }] },
       { role: 'user', content: [{ text: 'again' }] },
@@ -163,29 +163,29 @@ describe('backends/bedrock/encode-request', () => {
 
   it('asks Anthropic models for adaptive thinking when the call does (no budget, maxTokens as the call set it, no temperature)', () => {
     const call = emptyCall({ messages: [{ role: 'user', parts: [{ type: 'text', text: 'q' }] }], options: { reasoning: { adaptive: true, effort: 'high' }, temperature: 0.5, topK: 5, maxOutputTokens: 1000 } });
-    const claude = encodeBedrockRequest(call, CLAUDE);
+    const claude = encodeBedrockRequest(call, familyOfId(CLAUDE));
     expect(claude.additionalModelRequestFields).to.deep.equal({ thinking: { type: 'adaptive' } });
     expect(claude.inferenceConfig).to.deep.equal({ maxTokens: 1000 });
-    expect(encodeBedrockRequest(call, 'amazon.nova-pro-v1:0').additionalModelRequestFields).to.equal(undefined);
+    expect(encodeBedrockRequest(call, familyOfId('amazon.nova-pro-v1:0')).additionalModelRequestFields).to.equal(undefined);
   });
 
   it('asks no thinking of an Anthropic model when the call forces a tool call (the model refuses the two together)', () => {
     const q = [{ role: 'user' as const, parts: [{ type: 'text' as const, text: 'q' }] }];
     const tools = [{ name: 'f', parameters: { type: 'object' } }];
-    const forced = encodeBedrockRequest(emptyCall({ messages: q, tools, toolChoice: { type: 'tool', name: 'f' }, options: { reasoning: { effort: 'medium' }, temperature: 0.5 } }), CLAUDE);
+    const forced = encodeBedrockRequest(emptyCall({ messages: q, tools, toolChoice: { type: 'tool', name: 'f' }, options: { reasoning: { effort: 'medium' }, temperature: 0.5 } }), familyOfId(CLAUDE));
     expect([forced.additionalModelRequestFields, forced.inferenceConfig]).to.deep.equal([undefined, { temperature: 0.5 }]);
-    const auto = encodeBedrockRequest(emptyCall({ messages: q, tools, options: { reasoning: { effort: 'medium' } } }), CLAUDE);
+    const auto = encodeBedrockRequest(emptyCall({ messages: q, tools, options: { reasoning: { effort: 'medium' } } }), familyOfId(CLAUDE));
     expect(auto.additionalModelRequestFields).to.deep.equal({ thinking: { type: 'enabled', budget_tokens: 8192 } });
   });
 
   it('maps tool choice, and refuses what Converse cannot take: tool_choice none with tools, image URLs', () => {
     const tools = [{ name: 'f', parameters: { type: 'object' } }];
     const q = [{ role: 'user' as const, parts: [{ type: 'text' as const, text: 'q' }] }];
-    expect((encodeBedrockRequest(emptyCall({ messages: q, tools, toolChoice: { type: 'tool', name: 'f' } }), CLAUDE).toolConfig as { toolChoice: unknown }).toolChoice).to.deep.equal({ tool: { name: 'f' } });
-    expect((encodeBedrockRequest(emptyCall({ messages: q, tools, toolChoice: { type: 'any' } }), CLAUDE).toolConfig as { toolChoice: unknown }).toolChoice).to.deep.equal({ any: {} });
+    expect((encodeBedrockRequest(emptyCall({ messages: q, tools, toolChoice: { type: 'tool', name: 'f' } }), familyOfId(CLAUDE)).toolConfig as { toolChoice: unknown }).toolChoice).to.deep.equal({ tool: { name: 'f' } });
+    expect((encodeBedrockRequest(emptyCall({ messages: q, tools, toolChoice: { type: 'any' } }), familyOfId(CLAUDE)).toolConfig as { toolChoice: unknown }).toolChoice).to.deep.equal({ any: {} });
     const refused = (f: () => unknown) => { try { f(); } catch (err) { return [toLipError(err).code, toLipError(err).status]; } return undefined; };
-    expect(refused(() => encodeBedrockRequest(emptyCall({ messages: q, tools, toolChoice: { type: 'none' } }), CLAUDE))).to.deep.equal(['LIP_ERR_REQUEST_UNSUPPORTED', 400]);
-    expect(refused(() => encodeBedrockRequest(emptyCall({ messages: [{ role: 'user', parts: [{ type: 'image', url: 'https://x/y.png' }] }] }), CLAUDE))).to.deep.equal(['LIP_ERR_REQUEST_UNSUPPORTED', 400]);
+    expect(refused(() => encodeBedrockRequest(emptyCall({ messages: q, tools, toolChoice: { type: 'none' } }), familyOfId(CLAUDE)))).to.deep.equal(['LIP_ERR_REQUEST_UNSUPPORTED', 400]);
+    expect(refused(() => encodeBedrockRequest(emptyCall({ messages: [{ role: 'user', parts: [{ type: 'image', url: 'https://x/y.png' }] }] }), familyOfId(CLAUDE)))).to.deep.equal(['LIP_ERR_REQUEST_UNSUPPORTED', 400]);
   });
 
   // Converse refuses toolUse / toolResult blocks without a toolConfig (400 ValidationException).
@@ -196,17 +196,17 @@ describe('backends/bedrock/encode-request', () => {
       { role: 'tool' as const, parts: [{ type: 'tool_result' as const, callId: 't1', content: 'sunny' }, { type: 'tool_result' as const, callId: 't2', content: 'rain' }, { type: 'tool_result' as const, callId: 't3', content: 'noon' }] },
       { role: 'user' as const, parts: [{ type: 'text' as const, text: 'Summarise.' }] },
     ];
-    const body = encodeBedrockRequest(emptyCall({ messages: history }), CLAUDE);
+    const body = encodeBedrockRequest(emptyCall({ messages: history }), familyOfId(CLAUDE));
     expect(body.toolConfig).to.deep.equal({ tools: [
       { toolSpec: { name: 'get_weather', inputSchema: { json: { type: 'object' } } } },
       { toolSpec: { name: 'get_time', inputSchema: { json: { type: 'object' } } } },
     ] });
     // Declared tools are sent as they are; a conversation without tool blocks gets no toolConfig.
-    const declared = encodeBedrockRequest(emptyCall({ messages: history, tools: [{ name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } }] }), CLAUDE);
+    const declared = encodeBedrockRequest(emptyCall({ messages: history, tools: [{ name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } }] }), familyOfId(CLAUDE));
     expect((declared.toolConfig as any).tools.map((t: any) => t.toolSpec.inputSchema.json)).to.deep.equal([{ type: 'object', properties: { city: { type: 'string' } } }]);
-    expect(encodeBedrockRequest(emptyCall({ messages: [history[0]!] }), CLAUDE)).to.not.have.property('toolConfig');
+    expect(encodeBedrockRequest(emptyCall({ messages: [history[0]!] }), familyOfId(CLAUDE))).to.not.have.property('toolConfig');
     // tool_choice none without tools: nothing to refuse, the history's tools declared (Converse has no "none").
-    expect(encodeBedrockRequest(emptyCall({ messages: history, toolChoice: { type: 'none' } }), CLAUDE).toolConfig).to.deep.equal(body.toolConfig);
+    expect(encodeBedrockRequest(emptyCall({ messages: history, toolChoice: { type: 'none' } }), familyOfId(CLAUDE)).toolConfig).to.deep.equal(body.toolConfig);
   });
 
   it('config: disable_https only for a loopback base_endpoint; static keys only as a pair', () => {

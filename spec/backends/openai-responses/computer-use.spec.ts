@@ -136,7 +136,7 @@ describe('backends: OpenAI computer use', () => {
 
     it('bedrock: a toolSpec named computer, the screenshot an image of the toolResult (inline: Converse takes no image URLs)', () => {
       const c = preview();
-      const body = encodeBedrockRequest({ ...c, messages: c.messages.slice(0, 3) }, 'anthropic.claude-sonnet-4-20250514-v1:0') as Json;
+      const body = encodeBedrockRequest({ ...c, messages: c.messages.slice(0, 3) }, 'anthropic') as Json;
       expect(body.toolConfig.tools[0].toolSpec.name).to.equal('computer');
       const result = (body.messages as Json[]).flatMap((m) => m.content as Json[]).find((b) => b.toolResult?.toolUseId === 'call_1');
       expect(result!.toolResult.content).to.deep.equal([{ image: { format: 'png', source: { bytes: PNG } } }]);

@@ -17,6 +17,20 @@ export const EMULATOR_AWS = { accessKeyId: 'AKIDEMULATOR0000', secretAccessKey: 
 /** Bedrock API keys (bearer) the emulator accepts. */
 export const EMULATOR_BEARER_KEYS = new Set(['test-key-0123456789', 'bedrock-api-key-1', 'bedrock-api-key-2']);
 
+/**
+ * The application inference profiles and provisioned throughput of the emulated account, by ARN:
+ * the foundation model each serves. Bedrock resolves such an ARN to its model and holds the
+ * request to that model's rules, although the ARN names no model (lip learns the family from the
+ * row's `model_families`).
+ */
+export const EMULATOR_PROFILES: ReadonlyMap<string, string> = new Map([
+  ['arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/emuclaude01', 'anthropic.claude-sonnet-4-5-20250929-v1:0'],
+  ['arn:aws:bedrock:us-east-1:123456789012:provisioned-model/emuclaude02', 'anthropic.claude-sonnet-4-5-20250929-v1:0'],
+]);
+
+/** The model a request's id serves: the foundation model of a profile or provisioned ARN (EMULATOR_PROFILES), else the id itself. */
+const servedModel = (model: string | undefined): string | undefined => (model === undefined ? undefined : EMULATOR_PROFILES.get(model) ?? model);
+
 const STOP: Record<string, string> = { stop: 'end_turn', length: 'max_tokens', tool_calls: 'tool_use', content_filter: 'content_filtered', stop_sequence: 'stop_sequence' };
 const ERROR_TYPES: Record<number, string> = {
   400: 'ValidationException', 401: 'UnrecognizedClientException', 403: 'AccessDeniedException', 404: 'ResourceNotFoundException', 408: 'ModelTimeoutException',
@@ -114,7 +128,7 @@ function content(script: Script): Record<string, unknown>[] {
  */
 function responseFields(script: Script, request: RecordedRequest): Record<string, unknown> {
   const paths: unknown = request.body?.additionalModelResponseFieldPaths;
-  if (!Array.isArray(paths) || !paths.includes('/stop_sequence') || !/(^|[./:])anthropic\./.test(request.model ?? '')) return {};
+  if (!Array.isArray(paths) || !paths.includes('/stop_sequence') || !/(^|[./:])anthropic\./.test(servedModel(request.model) ?? '')) return {};
   return { additionalModelResponseFields: { stop_sequence: finishOf(script) === 'stop_sequence' ? script.stopSequence ?? null : null } };
 }
 
@@ -309,11 +323,16 @@ export async function verifyBedrockRequest(request: RecordedRequest): Promise<{ 
  * must carry a valid SigV4 signature (recomputed here) or a known Bedrock API key, a temperature
  * and top-p from 0 to 1 (refuseInferenceConfig), no blank text block (refuseBlankText), no
  * `toolUse` or `toolResult` block without a `toolConfig` (refuseToolHistoryWithoutConfig), no two documents of one name, and structured outputs in the shape
- * Converse takes (refuseStructuredOutput: for a Claude model inside Claude's subset); errors carry
+ * Converse takes (refuseStructuredOutput: for a Claude model inside Claude's subset); a profile or
+ * provisioned ARN of EMULATOR_PROFILES is held to the rules of the model it serves; errors carry
  * `x-amzn-errortype` and `{message}`; a `streamError` is an exception frame.
  */
 export const bedrockProtocol: EmulatorProtocol = {
-  refuse: (request) => refuseBedrock(request.body) ?? refuseInferenceConfig(request.body) ?? refuseBedrockCombination(request.body, request.model) ?? refuseFieldPaths(request.body) ?? refuseBlankText(request.body) ?? refuseToolHistoryWithoutConfig(request.body) ?? refuseDuplicateDocumentNames(request.body) ?? refuseStructuredOutput(request.body, request.model),
+  refuse: (request) => {
+    const model = servedModel(request.model);
+    return refuseBedrock(request.body) ?? refuseInferenceConfig(request.body) ?? refuseBedrockCombination(request.body, model) ?? refuseFieldPaths(request.body) ?? refuseBlankText(request.body)
+      ?? refuseToolHistoryWithoutConfig(request.body) ?? refuseDuplicateDocumentNames(request.body) ?? refuseStructuredOutput(request.body, model);
+  },
   name: 'bedrock',
   basePath: '',
   streamContentType: 'application/vnd.amazon.eventstream',
