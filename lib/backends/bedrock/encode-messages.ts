@@ -25,7 +25,8 @@ const DOCUMENT_FORMATS: ReadonlyMap<string, string> = new Map(Object.entries({
  * consecutive turns of one role are merged, and a system message in the middle of a
  * conversation joins the top-level `system`. Converse refuses text blocks that are empty or only
  * whitespace (the request leaves blank text out before: withoutBlankText; a turn left with nothing
- * is left out too, its neighbours merged), so a tool result with no content says `(no output)`;
+ * is left out too, its neighbours merged), so a tool result with no content says `(no output)`,
+ * and a user turn with a document but no text, which it refuses too, gets a placeholder text (withDocumentText);
  * Claude models refuse a final assistant turn (a prefill) that ends with whitespace, which is
  * trimmed (trimmedPrefill, for every model); a conversation with nothing left to send is refused
  * (400) before sending.
@@ -63,7 +64,22 @@ export function encodeMessages(messages: readonly Message[], cachePoints = false
   });
   if (turns.length === 0) throw new LipError('LIP_ERR_REQUEST_UNSUPPORTED', 'bedrock (Converse): the messages hold nothing to send (text that is empty or only whitespace is left out: Converse refuses it)', { retryable: true });
   const last = turns.length - 1;
-  return { messages: turns.map((t, i) => ({ role: t.role, content: i === last ? trimmedPrefill(t.role, t.blocks) : t.blocks })), system };
+  return { messages: turns.map((t, i) => ({ role: t.role, content: t.role === 'user' ? withDocumentText(t.blocks) : i === last ? trimmedPrefill(t.role, t.blocks) : t.blocks })), system };
+}
+
+/** What a user message with a document and no text says beside it (Converse refuses such a message). */
+const DOCUMENT_TEXT = '(document attached)';
+
+/**
+ * A user turn's blocks with DOCUMENT_TEXT after them when they hold a document and no text block,
+ * which Converse refuses ("A text block must be included when using documents."; blank text is
+ * left out before: withoutBlankText); before the trailing cache point, so that it still closes
+ * the turn. The same blocks otherwise.
+ */
+function withDocumentText(blocks: Json[]): Json[] {
+  if (!blocks.some((b) => b.document !== undefined) || blocks.some((b) => b.text !== undefined)) return blocks;
+  const end = blocks.at(-1)?.cachePoint !== undefined ? blocks.length - 1 : blocks.length;
+  return [...blocks.slice(0, end), { text: DOCUMENT_TEXT }, ...blocks.slice(end)];
 }
 
 /** Converse's prompt-cache breakpoint: the prompt up to the block before it may be cached. */

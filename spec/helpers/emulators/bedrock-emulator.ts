@@ -230,6 +230,20 @@ function refuseDuplicateDocumentNames(body: Record<string, any> | undefined): { 
 }
 
 /**
+ * A message with a document but no text block refused as Converse refuses it (a 400
+ * ValidationException), whatever the model.
+ */
+function refuseDocumentWithoutText(body: Record<string, any> | undefined): { status: number; error: { message: string; type: string } } | undefined {
+  for (const m of Array.isArray(body?.messages) ? body!.messages : []) {
+    const blocks: any[] = Array.isArray(m?.content) ? m.content : [];
+    if (blocks.some((b) => b?.document !== undefined) && !blocks.some((b) => typeof b?.text === 'string')) {
+      return { status: 400, error: { type: 'ValidationException', message: 'A text block must be included when using documents.' } };
+    }
+  }
+  return undefined;
+}
+
+/**
  * The InvokeModel body fields each embedding model takes, by its id (foundation id, inference
  * profile or ARN naming it); none for any other model, so its body is refused with a 400
  * ValidationException as Bedrock refuses a body the model does not take.
@@ -322,7 +336,8 @@ export async function verifyBedrockRequest(request: RecordedRequest): Promise<{ 
  * (`invokeModelAnswer`); `GET /foundation-models` lists models (ListFoundationModels). Every request
  * must carry a valid SigV4 signature (recomputed here) or a known Bedrock API key, a temperature
  * and top-p from 0 to 1 (refuseInferenceConfig), no blank text block (refuseBlankText), no
- * `toolUse` or `toolResult` block without a `toolConfig` (refuseToolHistoryWithoutConfig), no two documents of one name, and structured outputs in the shape
+ * `toolUse` or `toolResult` block without a `toolConfig` (refuseToolHistoryWithoutConfig), no two documents of one name, no
+ * document in a message without a text block (refuseDocumentWithoutText), and structured outputs in the shape
  * Converse takes (refuseStructuredOutput: for a Claude model inside Claude's subset); a profile or
  * provisioned ARN of EMULATOR_PROFILES is held to the rules of the model it serves; errors carry
  * `x-amzn-errortype` and `{message}`; a `streamError` is an exception frame.
@@ -331,7 +346,7 @@ export const bedrockProtocol: EmulatorProtocol = {
   refuse: (request) => {
     const model = servedModel(request.model);
     return refuseBedrock(request.body) ?? refuseInferenceConfig(request.body) ?? refuseBedrockCombination(request.body, model) ?? refuseFieldPaths(request.body) ?? refuseBlankText(request.body)
-      ?? refuseToolHistoryWithoutConfig(request.body) ?? refuseDuplicateDocumentNames(request.body) ?? refuseStructuredOutput(request.body, model);
+      ?? refuseToolHistoryWithoutConfig(request.body) ?? refuseDuplicateDocumentNames(request.body) ?? refuseDocumentWithoutText(request.body) ?? refuseStructuredOutput(request.body, model);
   },
   name: 'bedrock',
   basePath: '',
