@@ -27,6 +27,23 @@ const CLIENT_STATUS_OF_CODE: ReadonlyMap<string, number> = new Map([
   ['ModelErrorException', 502], ['ModelStreamErrorException', 502], ['ModelTimeoutException', 504],
 ]);
 
+/** What to name instead of a model id Bedrock will not invoke on demand. */
+const NAME_A_PROFILE = 'name an inference profile as the model: the model id with us., eu., apac. or global. before it';
+/** What to check when Bedrock knows no such model. */
+const CHECK_THE_ID = "check the model id and the row's region; a model that takes an inference profile is named with us., eu., apac. or global. before its id";
+
+/**
+ * Bedrock's refusals of the model id a candidate names, which say that the candidate is
+ * configured wrong (as the 403 of a model not enabled does), not the request: a foundation model
+ * that takes an inference profile named by its own id, an id Bedrock does not know (both 400
+ * ValidationException), a 404 ResourceNotFoundException about the model; each with a hint.
+ */
+const MODEL_ID_REFUSALS: readonly { readonly status: number; readonly code: string; readonly text: RegExp; readonly hint: string }[] = [
+  { status: 400, code: 'ValidationException', text: /with on-demand throughput isn.t supported/i, hint: NAME_A_PROFILE },
+  { status: 400, code: 'ValidationException', text: /provided model identifier is invalid/i, hint: CHECK_THE_ID },
+  { status: 404, code: 'ResourceNotFoundException', text: /\bmodel\b|inference profile/i, hint: CHECK_THE_ID },
+];
+
 /** What Bedrock answers (403) to an API key it does not take. */
 const KEY_REFUSED_TYPE = /^(UnrecognizedClient|InvalidClientTokenId|InvalidToken|ExpiredToken)/i;
 const KEY_REFUSED_TEXT = /security token included in the request is (?:invalid|expired)|API Key is valid|Authentication failed/i;
@@ -53,9 +70,13 @@ export function staleCredentials(err: LipError): boolean {
  * route fails over, the circuit counts them), as the status rule already says for 408, 429 and
  * 5xx. Credential failures (expired or unknown keys, bad signatures, access denied) are
  * retryable too: another candidate may be configured right, and the circuit of this one counts
- * them. Everything else (ValidationException, ResourceNotFoundException, ...) is the request's
- * problem and reaches the client with its status, except the model's own failures, which the
- * client is told as 502 / 504 (CLIENT_STATUS_OF_CODE). The AWS code is kept as `upstream_type`.
+ * them. So are Bedrock's refusals of the candidate's model id (MODEL_ID_REFUSALS: a model that
+ * takes an inference profile named by its own id, an unknown id, a 404 about the model), their
+ * message with a hint of what to name instead, told the client as a 404 (a 400 would say the
+ * client's request was wrong, and no circuit would count it). Everything else (ValidationException,
+ * ResourceNotFoundException, ...) is the request's problem and reaches the client with its
+ * status, except the model's own failures, which the client is told as 502 / 504
+ * (CLIENT_STATUS_OF_CODE). The AWS code is kept as `upstream_type`, the status as `upstream_status`.
  *
  * ```ts
  * classifyBedrockStatus('br', 429, '{"message":"slow down"}', { 'x-amzn-errortype': 'ThrottlingException:http://internal.amazon.com/coral/com.amazon.bedrock/' }, undefined, [])
@@ -68,9 +89,11 @@ export function classifyBedrockStatus(backendId: string, status: number, text: s
   const code = awsErrorCode(headers, body);
   // AWS writes `Message` in some answers (an API key refused): that, not the body's raw text.
   const upper = (body as { Message?: unknown; message?: unknown } | undefined);
-  const message = typeof upper?.Message === 'string' && upper.message === undefined ? upper.Message : errorMessageOf(body, text).message;
-  const retryable = (code !== undefined && (TRANSIENT.test(code) || AUTH.test(code))) || status === 401 || status === 403 ? true : undefined;
-  const clientStatus = code === undefined ? undefined : CLIENT_STATUS_OF_CODE.get(code);
+  const said = typeof upper?.Message === 'string' && upper.message === undefined ? upper.Message : errorMessageOf(body, text).message;
+  const refused = said === undefined ? undefined : MODEL_ID_REFUSALS.find((r) => r.status === status && (code ?? r.code) === r.code && r.text.test(said));
+  const message = refused ? `${said} (${refused.hint})` : said;
+  const retryable = refused !== undefined || (code !== undefined && (TRANSIENT.test(code) || AUTH.test(code))) || status === 401 || status === 403 ? true : undefined;
+  const clientStatus = refused ? 404 : code === undefined ? undefined : CLIENT_STATUS_OF_CODE.get(code);
   return upstreamStatusError({
     backendId, status, message, retryAfterMs, secrets, ...(code ? { upstreamType: code } : {}), ...(retryable ? { retryable } : {}), ...(clientStatus !== undefined ? { clientStatus } : {}),
   });

@@ -28,6 +28,19 @@ export const EMULATOR_PROFILES: ReadonlyMap<string, string> = new Map([
   ['arn:aws:bedrock:us-east-1:123456789012:provisioned-model/emuclaude02', 'anthropic.claude-sonnet-4-5-20250929-v1:0'],
 ]);
 
+/**
+ * Foundation models the emulated account can invoke only through an inference profile: named by
+ * their own id, Converse refuses them (a 400 ValidationException), as Bedrock refuses the Claude 4
+ * models without the `us.` / `global.` before the id.
+ */
+export const EMULATOR_PROFILE_ONLY: ReadonlySet<string> = new Set(['anthropic.claude-opus-4-20250514-v1:0']);
+
+/** A model invoked on demand by its own id although it takes an inference profile only (EMULATOR_PROFILE_ONLY), refused in Bedrock's words. */
+function refuseOnDemand(model: string | undefined): { status: number; error: { message: string; type: string } } | undefined {
+  if (model === undefined || !EMULATOR_PROFILE_ONLY.has(model)) return undefined;
+  return { status: 400, error: { type: 'ValidationException', message: `Invocation of model ID ${model} with on-demand throughput isn\u2019t supported. Retry your request with the ID or ARN of an inference profile that contains this model.` } };
+}
+
 /** The model a request's id serves: the foundation model of a profile or provisioned ARN (EMULATOR_PROFILES), else the id itself. */
 const servedModel = (model: string | undefined): string | undefined => (model === undefined ? undefined : EMULATOR_PROFILES.get(model) ?? model);
 
@@ -334,7 +347,8 @@ export async function verifyBedrockRequest(request: RecordedRequest): Promise<{ 
  * stopReason, and the usage in a metadata event after it. `POST /model/{id}/converse` answers
  * one JSON object; `POST /model/{id}/invoke` (InvokeModel) embeds with Titan and Cohere models
  * (`invokeModelAnswer`); `GET /foundation-models` lists models (ListFoundationModels). Every request
- * must carry a valid SigV4 signature (recomputed here) or a known Bedrock API key, a temperature
+ * must carry a valid SigV4 signature (recomputed here) or a known Bedrock API key, name no model
+ * that takes an inference profile only by its own id (refuseOnDemand), a temperature
  * and top-p from 0 to 1 (refuseInferenceConfig), no blank text block (refuseBlankText), no
  * `toolUse` or `toolResult` block without a `toolConfig` (refuseToolHistoryWithoutConfig), no two documents of one name, no
  * document in a message without a text block (refuseDocumentWithoutText), and structured outputs in the shape
@@ -345,7 +359,7 @@ export async function verifyBedrockRequest(request: RecordedRequest): Promise<{ 
 export const bedrockProtocol: EmulatorProtocol = {
   refuse: (request) => {
     const model = servedModel(request.model);
-    return refuseBedrock(request.body) ?? refuseInferenceConfig(request.body) ?? refuseBedrockCombination(request.body, model) ?? refuseFieldPaths(request.body) ?? refuseBlankText(request.body)
+    return refuseOnDemand(request.model) ?? refuseBedrock(request.body) ?? refuseInferenceConfig(request.body) ?? refuseBedrockCombination(request.body, model) ?? refuseFieldPaths(request.body) ?? refuseBlankText(request.body)
       ?? refuseToolHistoryWithoutConfig(request.body) ?? refuseDuplicateDocumentNames(request.body) ?? refuseDocumentWithoutText(request.body) ?? refuseStructuredOutput(request.body, model);
   },
   name: 'bedrock',

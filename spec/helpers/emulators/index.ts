@@ -7,5 +7,5 @@ export { startAnthropicEmulator, anthropicProtocol } from './anthropic-emulator.
 export { startGeminiEmulator, geminiProtocol } from './gemini-emulator.js';
 export { startForwardProxy, type ForwardProxy, type ProxiedRequest } from './forward-proxy.js';
 export { startAcpHttpEmulator, type AcpHttpEmulator, type AcpHttpFaults } from './acp-http-emulator.js';
-export { startBedrockEmulator, bedrockProtocol, bedrockFrame, bedrockUsageWire, invokeModelFields, verifyBedrockRequest, EMULATOR_AWS, EMULATOR_BEARER_KEYS, EMULATOR_PROFILES } from './bedrock-emulator.js';
+export { startBedrockEmulator, bedrockProtocol, bedrockFrame, bedrockUsageWire, invokeModelFields, verifyBedrockRequest, EMULATOR_AWS, EMULATOR_BEARER_KEYS, EMULATOR_PROFILES, EMULATOR_PROFILE_ONLY } from './bedrock-emulator.js';
 export { startCodexEmulator, CODEX_TOKENS, CODEX_REFRESH_TOKEN, type CodexEmulator, type RefreshRequest } from './openai-codex-emulator.js';
