@@ -14,6 +14,7 @@ import type { AttemptReport } from '../core/attempt.js';
 import type { RouteDecision } from '../core/observe-route.js';
 import { AccessLog } from '../observability/access-log.js';
 import { providerName } from '../backends/gen-ai/registry.js';
+import type { BackendWarning } from '../backends/backend-warning.js';
 import { clipText, type Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { createTracing, type Tracing, type TracingOptions } from '../observability/tracing.js';
@@ -186,6 +187,11 @@ export class LipServer {
     const error = report.error as Error | undefined;
     this.logger.error('internal error', { where: report.where, ...(report.requestId ? { request_id: report.requestId } : {}), error: scrubCredentials(error?.stack ?? String(report.error)) });
   };
+  /** One `warn` line per finding a backend reports on `lip:backend-warning` (a Bedrock clock skewed from AWS's). */
+  private readonly onBackendWarning = (message: unknown) => {
+    const warning = message as BackendWarning;
+    this.logger.warn(warning.message, { backend: warning.backend, ...warning.detail });
+  };
   /** Prometheus metrics, when enabled at start (a reload keeps them; they read the current runtime). */
   private readonly metrics: Metrics | undefined;
   /** OpenTelemetry tracing, when enabled at start (a reload keeps it). */
@@ -269,6 +275,7 @@ export class LipServer {
     this.auth = new Authenticator(runtime.config.auth.api_keys);
     installRxjsLastResort();
     subscribe('lip:internal-error', this.onInternalError);
+    subscribe('lip:backend-warning', this.onBackendWarning);
     const separate = runtime.config.diagnostics.listen !== undefined;
     this.table = routeTable(runtime, this.metrics, separate ? 'protocol' : 'both');
     // Only a WebSocket upgrade leaves HTTP: any other Upgrade (h2c) is served as HTTP/1.1.
@@ -482,6 +489,7 @@ export class LipServer {
     this.limitsFor(undefined);
     if (!(await traces)) this.logger.warn('shutdown: the trace exporter did not finish in time; stopping without it (spans not exported yet are lost)', { timeout_ms: closeMs });
     unsubscribe('lip:internal-error', this.onInternalError);
+    unsubscribe('lip:backend-warning', this.onBackendWarning);
     unsubscribe('lip:attempt-failed', this.onAttempt);
     unsubscribe('lip:route', this.onRoute);
     return { cancelled };

@@ -6,6 +6,7 @@ import { modelUrlPath } from '../http/model-url-path.js';
 import { classifyBedrockStatus, keyRefused, staleCredentials } from './classify-error.js';
 import { bedrockEmbedMaxInputs, bedrockEmbedModel, invokeModelBody, readInvokeModelEmbeddings } from './embeddings.js';
 import { BedrockCredentials, type ChainFactory } from './credentials.js';
+import { ClockSkew } from './clock-skew.js';
 import { BedrockResponseDecoder } from './decode-response.js';
 import { BedrockStreamDecoder } from './decode-stream.js';
 import { encodeBedrockRequest } from './encode-request.js';
@@ -37,15 +38,15 @@ export function parseFoundationModels(body: unknown): string[] | undefined {
 }
 
 /**
- * Signs (SigV4 over credentials resolved for this request) or, with a Bedrock API key, sends
- * the key as a bearer token.
+ * Signs (SigV4 over credentials resolved for this request, at the backend's corrected time:
+ * ClockSkew) or, with a Bedrock API key, sends the key as a bearer token.
  */
-async function authorize(o: BedrockOptions, credentials: BedrockCredentials, request: UpstreamRequest, key: string | undefined): Promise<UpstreamRequest> {
+async function authorize(o: BedrockOptions, credentials: BedrockCredentials, skew: ClockSkew, request: UpstreamRequest, key: string | undefined): Promise<UpstreamRequest> {
   if (key !== undefined) return { ...request, headers: { ...request.headers, authorization: `Bearer ${key}` } };
   const resolved = await credentials.resolve();
   const { method, url, headers, body } = request;
   // The protocol's own requests name every header they send (the upstream client adds the identity after signing).
-  const signed = await signRequest({ method, url, headers: headers as Readonly<Record<string, string>>, ...(body !== undefined ? { body } : {}), region: o.region, credentials: resolved });
+  const signed = await signRequest({ method, url, headers: headers as Readonly<Record<string, string>>, ...(body !== undefined ? { body } : {}), region: o.region, credentials: resolved, date: skew.now() });
   return { ...request, headers: signed.headers };
 }
 
@@ -59,6 +60,8 @@ async function authorize(o: BedrockOptions, credentials: BedrockCredentials, req
 export function bedrockProtocol(row: BackendRow, deps: BackendDeps, defaults: KindDefaults, chain?: ChainFactory): HttpProtocol {
   const o = bedrockOptions(row);
   const credentials = new BedrockCredentials(row.id, o.staticCredentials, chain);
+  const skew = new ClockSkew(row.id);
+  const sign = (request: UpstreamRequest, key: string | undefined) => authorize(o, credentials, skew, request, key);
   const maxFrame = deps.http?.max_line_bytes;
   // A static secret and session token are masked out of upstream messages like API keys are.
   const own = o.staticCredentials ? [o.staticCredentials.secretAccessKey, ...(o.staticCredentials.sessionToken ? [o.staticCredentials.sessionToken] : [])] : [];
@@ -82,7 +85,7 @@ export function bedrockProtocol(row: BackendRow, deps: BackendDeps, defaults: Ki
         headers: { 'content-type': 'application/json', accept: target.whole ? 'application/json' : 'application/vnd.amazon.eventstream', ...o.headers },
         body,
       };
-      return authorize(o, credentials, request, key);
+      return sign(request, key);
     },
     decoder: (call, _target, secrets) => new BedrockStreamDecoder(row.id, masked(secrets), call.options.stopSequences),
     framer: () => new EventStreamFramer(row.id, maxFrame),
@@ -90,13 +93,16 @@ export function bedrockProtocol(row: BackendRow, deps: BackendDeps, defaults: Ki
     statusError: (status, text, headers, wait, secrets) => {
       const err = classifyBedrockStatus(row.id, status, text, headers, wait, masked(secrets));
       if (staleCredentials(err)) credentials.invalidate();
+      skew.learn(err, headers);
       return err;
     },
+    // A request refused for a signing time that the corrected clock puts out of bounds is signed afresh and sent once more.
+    renew: async (_key, status, _client, _signal, sent) => (status === 403 && skew.resigns(sent) ? true : undefined),
     // A Bedrock API key that is refused comes back as a 403, not a 401.
     keyRejected: keyRefused,
     // CountTokens takes the Converse request's conversation, tools and model fields (not inferenceConfig).
     countTokens: {
-      request: (call, model, key) => authorize(o, credentials, {
+      request: (call, model, key) => sign({
         method: 'POST', url: `${o.runtimeUrl}/model/${modelSegment(row.id, model)}/count-tokens`,
         headers: { 'content-type': 'application/json', accept: 'application/json', ...o.headers },
         body: JSON.stringify({ input: { converse: pick(encodeBedrockRequest(call, o.familyOf(model)), COUNTED_FIELDS) } }),
@@ -109,7 +115,7 @@ export function bedrockProtocol(row: BackendRow, deps: BackendDeps, defaults: Ki
     embed: {
       request: (request, model, key) => {
         const body = JSON.stringify(invokeModelBody(request, model));
-        return authorize(o, credentials, {
+        return sign({
           method: 'POST', url: `${o.runtimeUrl}/model/${modelSegment(row.id, model)}/invoke`,
           headers: { 'content-type': 'application/json', accept: 'application/json', ...o.headers }, body,
         }, key);
@@ -119,7 +125,7 @@ export function bedrockProtocol(row: BackendRow, deps: BackendDeps, defaults: Ki
       takes: (model) => bedrockEmbedModel(model) !== undefined,
     },
     models: {
-      request: (key) => authorize(o, credentials, { method: 'GET', url: `${o.controlUrl}/foundation-models`, headers: { accept: 'application/json', ...o.headers } }, key),
+      request: (key) => sign({ method: 'GET', url: `${o.controlUrl}/foundation-models`, headers: { accept: 'application/json', ...o.headers } }, key),
       parse: parseFoundationModels,
     },
   };

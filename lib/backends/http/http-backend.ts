@@ -51,7 +51,8 @@ export interface HttpProtocol {
   readonly keyHint?: string;
   /**
    * Renews the credential of `key` after a 401 or 403 (an OAuth refresh through this backend's
-   * own client): true when a fresh one is in place, the error when renewing failed, undefined
+   * own client; Bedrock: a SigV4 signature made again at AWS's time after a clock skew): true
+   * when a fresh one is in place, the error when renewing failed, undefined
    * when there is nothing to renew. Asked once per attempt; `sent` is the request that was
    * refused (a credential renewed since it went out needs no renewal of its own).
    */

@@ -292,13 +292,21 @@ function invokeModelAnswer(request: RecordedRequest, script: Script): unknown {
   return { id: `emu-embed-${texts.length}`, texts, ...(byType ? { embeddings: { float: vectors }, response_type: 'embeddings_by_type' } : { embeddings: vectors, response_type: 'embeddings_floats' }) };
 }
 
+/** How far a signing time may be from the emulator's clock, as AWS allows. */
+const SKEW_LIMIT_MS = 5 * 60_000;
+
+/** A time as SigV4 writes it (`20261208T030000Z`). */
+const amzDate = (ms: number) => new Date(ms).toISOString().replace(/[-:]|\.\d{3}/g, '');
+
 /**
  * Checks a request's SigV4 signature the way AWS does: the credential scope must name the
- * `bedrock` service, the access key must be known, and the signature recomputed with
- * `@smithy/signature-v4` over the received method, path (as sent, encoded once), signed
- * headers and body must match. A bearer token must be a known Bedrock API key.
+ * `bedrock` service, the access key must be known, the signing time (`x-amz-date`) within five
+ * minutes of `now` (else 403 InvalidSignatureException "Signature expired: ... is now earlier
+ * than ..." or "Signature not yet current: ... is still later than ...", AWS's words), and the
+ * signature recomputed with `@smithy/signature-v4` over the received method, path (as sent,
+ * encoded once), signed headers and body must match. A bearer token must be a known Bedrock API key.
  */
-export async function verifyBedrockRequest(request: RecordedRequest): Promise<{ status: number; error: { message: string; type: string } } | undefined> {
+export async function verifyBedrockRequest(request: RecordedRequest, now: () => number = Date.now): Promise<{ status: number; error: { message: string; type: string } } | undefined> {
   const auth = request.headers.authorization;
   if (typeof auth !== 'string') return { status: 403, error: { type: 'MissingAuthenticationTokenException', message: 'Missing Authentication Token' } };
   const bearer = bearerKey(request.headers);
@@ -313,6 +321,14 @@ export async function verifyBedrockRequest(request: RecordedRequest): Promise<{ 
   const date = String(request.headers['x-amz-date'] ?? '');
   const at = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(date);
   if (!at) return { status: 403, error: { type: 'IncompleteSignatureException', message: 'missing or malformed X-Amz-Date' } };
+  const signedAt = Date.UTC(+at[1]!, +at[2]! - 1, +at[3]!, +at[4]!, +at[5]!, +at[6]!);
+  const clock = now();
+  if (signedAt < clock - SKEW_LIMIT_MS) {
+    return { status: 403, error: { type: 'InvalidSignatureException', message: `Signature expired: ${date} is now earlier than ${amzDate(clock - SKEW_LIMIT_MS)} (${amzDate(clock)} - 5 min.)` } };
+  }
+  if (signedAt > clock + SKEW_LIMIT_MS) {
+    return { status: 403, error: { type: 'InvalidSignatureException', message: `Signature not yet current: ${date} is still later than ${amzDate(clock + SKEW_LIMIT_MS)} (${amzDate(clock)} + 5 min.)` } };
+  }
   const payloadHash = createHash('sha256').update(request.raw, 'utf8').digest('hex');
   if (request.headers['x-amz-content-sha256'] !== undefined && request.headers['x-amz-content-sha256'] !== payloadHash) {
     return { status: 400, error: { type: 'XAmzContentSHA256Mismatch', message: "The provided 'x-amz-content-sha256' header does not match what was computed." } };
@@ -330,7 +346,7 @@ export async function verifyBedrockRequest(request: RecordedRequest): Promise<{ 
   const signed = await signer.sign({
     method: request.method, protocol: 'http:', hostname: host!, ...(port ? { port: Number(port) } : {}), path: request.path, query, headers,
     ...(request.raw ? { body: request.raw } : {}),
-  }, { signingDate: new Date(Date.UTC(+at[1]!, +at[2]! - 1, +at[3]!, +at[4]!, +at[5]!, +at[6]!)) });
+  }, { signingDate: new Date(signedAt) });
   if (signed.headers.authorization !== auth) {
     return { status: 403, error: { type: 'InvalidSignatureException', message: 'The request signature we calculated does not match the signature you provided.' } };
   }
@@ -448,7 +464,18 @@ export const bedrockProtocol: EmulatorProtocol = {
   },
 };
 
-/** A Bedrock Runtime upstream on a free port; `url` is the origin (a row's `base_endpoint`). */
-export function startBedrockEmulator(): Promise<Emulator> {
-  return startEmulator(bedrockProtocol);
+/**
+ * A Bedrock Runtime upstream on a free port; `url` is the origin (a row's `base_endpoint`). With
+ * `clockSkewMs`, its clock is that far from this machine's: it checks signing times against it
+ * and its error answers carry it as their `Date`, as AWS's do.
+ */
+export function startBedrockEmulator(options: { readonly clockSkewMs?: number } = {}): Promise<Emulator> {
+  const skew = options.clockSkewMs ?? 0;
+  if (skew === 0) return startEmulator(bedrockProtocol);
+  const now = () => Date.now() + skew;
+  return startEmulator({
+    ...bedrockProtocol,
+    verify: (request) => verifyBedrockRequest(request, now),
+    errorHeaders: (status, error) => ({ ...bedrockProtocol.errorHeaders!(status, error), date: new Date(now()).toUTCString() }),
+  });
 }
