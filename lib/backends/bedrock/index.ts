@@ -12,4 +12,5 @@ export { classifyBedrockStatus, bedrockStreamError, awsErrorCode, staleCredentia
 export { BedrockCredentials, defaultChain, type AwsCredentials, type ChainFactory, type CredentialProvider } from './credentials.js';
 export { signRequest, BEDROCK_SIGNING_NAME, type SignInput } from './sign-request.js';
 export { Sha256 } from './sha256.js';
-export { bedrockProperties, bedrockOptions, checkBedrockRow, type BedrockOptions, type StaticCredentials } from './options.js';
+export { bedrockProperties, bedrockOptions, bedrockPlace, checkBedrockRow, type BedrockOptions, type BedrockPlace, type StaticCredentials } from './options.js';
+export { regionOf, environmentRegion, sharedConfigRegion, DEFAULT_REGION, type ProfileRegion } from './region.js';

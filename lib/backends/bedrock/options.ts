@@ -1,5 +1,6 @@
 import type { BackendRow } from '../backend.js';
 import { BEDROCK_FAMILIES, modelFamilies, type BedrockFamily } from './model-family.js';
+import { environmentRegion, REGION_NAME } from './region.js';
 
 /**
  * The bedrock row keys beside the common ones. Credentials come, in this order, from the row's
@@ -8,7 +9,8 @@ import { BEDROCK_FAMILIES, modelFamilies, type BedrockFamily } from './model-fam
  * (environment, shared config and SSO, web identity, container and instance roles).
  */
 export const bedrockProperties: Record<string, Record<string, unknown>> = {
-  region: { type: 'string', pattern: '^[a-z0-9-]+$', default: 'us-east-1' },
+  /** Absent: AWS_REGION, AWS_DEFAULT_REGION, the AWS profile's, us-east-1 (regionOf). */
+  region: { type: 'string', pattern: REGION_NAME.source },
   base_endpoint: { type: 'string', lipUrl: ['http', 'https'] },
   disable_https: { type: 'boolean', default: false },
   allow_insecure_non_loopback: { type: 'boolean', default: false },
@@ -25,6 +27,24 @@ export const bedrockProperties: Record<string, Record<string, unknown>> = {
   model_families: { type: 'object', additionalProperties: { enum: [...BEDROCK_FAMILIES] } },
 };
 
+/** Where a backend's requests go, once its region is known. */
+export interface BedrockPlace {
+  readonly region: string;
+  /** The runtime endpoint (`https://bedrock-runtime.{region}.amazonaws.com` unless `base_endpoint`). */
+  readonly runtimeUrl: string;
+  /** The control plane (`control_endpoint`, else `base_endpoint`, else `https://bedrock.{region}.amazonaws.com`). */
+  readonly controlUrl: string;
+}
+
+/** The endpoints of `o` in `region`. */
+export function bedrockPlace(o: BedrockOptions, region: string): BedrockPlace {
+  return {
+    region,
+    runtimeUrl: o.endpoint ?? `https://bedrock-runtime.${region}.amazonaws.com`,
+    controlUrl: o.controlEndpoint ?? o.endpoint ?? `https://bedrock.${region}.amazonaws.com`,
+  };
+}
+
 export interface StaticCredentials {
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
@@ -32,11 +52,12 @@ export interface StaticCredentials {
 }
 
 export interface BedrockOptions {
-  readonly region: string;
-  /** The runtime endpoint (`https://bedrock-runtime.{region}.amazonaws.com` unless overridden), no trailing slash. */
-  readonly runtimeUrl: string;
-  /** The control plane (`https://bedrock.{region}.amazonaws.com` unless overridden). */
-  readonly controlUrl: string;
+  /** The row's `region`, else the environment's (environmentRegion); undefined: the profile's or us-east-1, read at the first request (regionOf). */
+  readonly region: string | undefined;
+  /** `base_endpoint`, no trailing slash. */
+  readonly endpoint?: string;
+  /** `control_endpoint`, no trailing slash. */
+  readonly controlEndpoint?: string;
   readonly staticCredentials?: StaticCredentials;
   readonly headers: Readonly<Record<string, string>>;
   /** `cache_enrollment: automatic`: a cache point after the last cacheable block of every call (for the models that cache). */
@@ -84,14 +105,14 @@ export function checkBedrockRow(row: Readonly<Record<string, unknown>>): { key: 
   return undefined;
 }
 
-export function bedrockOptions(row: BackendRow): BedrockOptions {
-  const region = typeof row.region === 'string' ? row.region : 'us-east-1';
+/** The row's options; `env` gives the region of a row without one (environmentRegion). */
+export function bedrockOptions(row: BackendRow, env: NodeJS.ProcessEnv = {}): BedrockOptions {
   const endpoint = typeof row.base_endpoint === 'string' ? row.base_endpoint.replace(/\/+$/, '') : undefined;
   const control = typeof row.control_endpoint === 'string' ? row.control_endpoint.replace(/\/+$/, '') : undefined;
   return {
-    region,
-    runtimeUrl: endpoint ?? `https://bedrock-runtime.${region}.amazonaws.com`,
-    controlUrl: control ?? endpoint ?? `https://bedrock.${region}.amazonaws.com`,
+    region: typeof row.region === 'string' ? row.region : environmentRegion(env),
+    ...(endpoint !== undefined ? { endpoint } : {}),
+    ...(control !== undefined ? { controlEndpoint: control } : {}),
     ...(typeof row.access_key_id === 'string' && typeof row.secret_access_key === 'string' ? {
       staticCredentials: {
         accessKeyId: row.access_key_id, secretAccessKey: row.secret_access_key,

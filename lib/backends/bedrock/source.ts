@@ -11,7 +11,8 @@ import { BedrockResponseDecoder } from './decode-response.js';
 import { BedrockStreamDecoder } from './decode-stream.js';
 import { encodeBedrockRequest } from './encode-request.js';
 import { EventStreamFramer } from './event-stream-framer.js';
-import { bedrockOptions, type BedrockOptions } from './options.js';
+import { bedrockOptions, bedrockPlace, type BedrockPlace } from './options.js';
+import { regionOf } from './region.js';
 import { signRequest } from './sign-request.js';
 import { ANTHROPIC_REASONING } from '../reasoning-replay.js';
 
@@ -41,12 +42,12 @@ export function parseFoundationModels(body: unknown): string[] | undefined {
  * Signs (SigV4 over credentials resolved for this request, at the backend's corrected time:
  * ClockSkew) or, with a Bedrock API key, sends the key as a bearer token.
  */
-async function authorize(o: BedrockOptions, credentials: BedrockCredentials, skew: ClockSkew, request: UpstreamRequest, key: string | undefined): Promise<UpstreamRequest> {
+async function authorize(region: string, credentials: BedrockCredentials, skew: ClockSkew, request: UpstreamRequest, key: string | undefined): Promise<UpstreamRequest> {
   if (key !== undefined) return { ...request, headers: { ...request.headers, authorization: `Bearer ${key}` } };
   const resolved = await credentials.resolve();
   const { method, url, headers, body } = request;
   // The protocol's own requests name every header they send (the upstream client adds the identity after signing).
-  const signed = await signRequest({ method, url, headers: headers as Readonly<Record<string, string>>, ...(body !== undefined ? { body } : {}), region: o.region, credentials: resolved, date: skew.now() });
+  const signed = await signRequest({ method, url, headers: headers as Readonly<Record<string, string>>, ...(body !== undefined ? { body } : {}), region, credentials: resolved, date: skew.now() });
   return { ...request, headers: signed.headers };
 }
 
@@ -55,13 +56,20 @@ async function authorize(o: BedrockOptions, credentials: BedrockCredentials, ske
  * (an AWS event stream, cut by EventStreamFramer), or `/converse` (one JSON answer) when the
  * attempt is `whole`; embeddings from InvokeModel, `POST {runtime}/model/{id}/invoke` (Titan one
  * text per call, Cohere up to 96: embeddings.ts); `GET {control}/foundation-models` for
- * `lip inventory --live`. Every call is signed (or carries the API key) the same way.
+ * `lip inventory --live`. Every call is signed (or carries the API key) the same way, in the
+ * row's region (else the environment's or the AWS profile's, read at the first request: regionOf).
  */
 export function bedrockProtocol(row: BackendRow, deps: BackendDeps, defaults: KindDefaults, chain?: ChainFactory): HttpProtocol {
-  const o = bedrockOptions(row);
+  const env = deps.env ?? {};
+  const o = bedrockOptions(row, env);
   const credentials = new BedrockCredentials(row.id, o.staticCredentials, chain);
   const skew = new ClockSkew(row.id);
-  const sign = (request: UpstreamRequest, key: string | undefined) => authorize(o, credentials, skew, request, key);
+  const region = regionOf(o.region, env);
+  /** The request `at` builds for the backend's endpoints, signed (or carrying `key`). */
+  const sign = async (at: (place: BedrockPlace) => UpstreamRequest, key: string | undefined) => {
+    const place = bedrockPlace(o, await region());
+    return authorize(place.region, credentials, skew, at(place), key);
+  };
   const maxFrame = deps.http?.max_line_bytes;
   // A static secret and session token are masked out of upstream messages like API keys are.
   const own = o.staticCredentials ? [o.staticCredentials.secretAccessKey, ...(o.staticCredentials.sessionToken ? [o.staticCredentials.sessionToken] : [])] : [];
@@ -79,13 +87,12 @@ export function bedrockProtocol(row: BackendRow, deps: BackendDeps, defaults: Ki
     callIds: { chars: 'portable', max: 64 },
     generate: (call, target, key) => {
       const body = JSON.stringify(encodeBedrockRequest(call, o.familyOf(target.model), o.cacheEnrollment, target.outputCeiling));
-      const request: UpstreamRequest = {
-        method: 'POST',
-        url: `${o.runtimeUrl}/model/${modelSegment(row.id, target.model)}/${target.whole ? 'converse' : 'converse-stream'}`,
+      const path = `/model/${modelSegment(row.id, target.model)}/${target.whole ? 'converse' : 'converse-stream'}`;
+      return sign((at) => ({
+        method: 'POST', url: `${at.runtimeUrl}${path}`,
         headers: { 'content-type': 'application/json', accept: target.whole ? 'application/json' : 'application/vnd.amazon.eventstream', ...o.headers },
         body,
-      };
-      return sign(request, key);
+      }), key);
     },
     decoder: (call, _target, secrets) => new BedrockStreamDecoder(row.id, masked(secrets), call.options.stopSequences),
     framer: () => new EventStreamFramer(row.id, maxFrame),
@@ -102,11 +109,11 @@ export function bedrockProtocol(row: BackendRow, deps: BackendDeps, defaults: Ki
     keyRejected: keyRefused,
     // CountTokens takes the Converse request's conversation, tools and model fields (not inferenceConfig).
     countTokens: {
-      request: (call, model, key) => sign({
-        method: 'POST', url: `${o.runtimeUrl}/model/${modelSegment(row.id, model)}/count-tokens`,
-        headers: { 'content-type': 'application/json', accept: 'application/json', ...o.headers },
-        body: JSON.stringify({ input: { converse: pick(encodeBedrockRequest(call, o.familyOf(model)), COUNTED_FIELDS) } }),
-      }, key),
+      request: (call, model, key) => {
+        const body = JSON.stringify({ input: { converse: pick(encodeBedrockRequest(call, o.familyOf(model)), COUNTED_FIELDS) } });
+        const path = `/model/${modelSegment(row.id, model)}/count-tokens`;
+        return sign((at) => ({ method: 'POST', url: `${at.runtimeUrl}${path}`, headers: { 'content-type': 'application/json', accept: 'application/json', ...o.headers }, body }), key);
+      },
       parse: (body) => countAt(body, 'inputTokens'),
       // Models without counting (Nova, inference profiles) are refused with a ValidationException.
       unsupported: (status, text) => status === 400 && /support(?:s)? counting tokens/i.test(text),
@@ -115,17 +122,15 @@ export function bedrockProtocol(row: BackendRow, deps: BackendDeps, defaults: Ki
     embed: {
       request: (request, model, key) => {
         const body = JSON.stringify(invokeModelBody(request, model));
-        return sign({
-          method: 'POST', url: `${o.runtimeUrl}/model/${modelSegment(row.id, model)}/invoke`,
-          headers: { 'content-type': 'application/json', accept: 'application/json', ...o.headers }, body,
-        }, key);
+        const path = `/model/${modelSegment(row.id, model)}/invoke`;
+        return sign((at) => ({ method: 'POST', url: `${at.runtimeUrl}${path}`, headers: { 'content-type': 'application/json', accept: 'application/json', ...o.headers }, body }), key);
       },
       parse: readInvokeModelEmbeddings,
       maxInputs: bedrockEmbedMaxInputs,
       takes: (model) => bedrockEmbedModel(model) !== undefined,
     },
     models: {
-      request: (key) => sign({ method: 'GET', url: `${o.controlUrl}/foundation-models`, headers: { accept: 'application/json', ...o.headers } }, key),
+      request: (key) => sign((at) => ({ method: 'GET', url: `${at.controlUrl}/foundation-models`, headers: { accept: 'application/json', ...o.headers } }), key),
       parse: parseFoundationModels,
     },
   };
