@@ -13,4 +13,4 @@ export { BedrockCredentials, defaultChain, type AwsCredentials, type ChainFactor
 export { signRequest, BEDROCK_SIGNING_NAME, type SignInput } from './sign-request.js';
 export { Sha256 } from './sha256.js';
 export { bedrockProperties, bedrockOptions, bedrockPlace, checkBedrockRow, type BedrockOptions, type BedrockPlace, type StaticCredentials } from './options.js';
-export { regionOf, environmentRegion, sharedConfigRegion, DEFAULT_REGION, type ProfileRegion } from './region.js';
+export { regionOf, environmentRegion, DEFAULT_REGION } from './region.js';

@@ -9,7 +9,7 @@ import { environmentRegion, REGION_NAME } from './region.js';
  * (environment, shared config and SSO, web identity, container and instance roles).
  */
 export const bedrockProperties: Record<string, Record<string, unknown>> = {
-  /** Absent: AWS_REGION, AWS_DEFAULT_REGION, the AWS profile's, us-east-1 (regionOf). */
+  /** Absent: AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1 (regionOf). */
   region: { type: 'string', pattern: REGION_NAME.source },
   base_endpoint: { type: 'string', lipUrl: ['http', 'https'] },
   disable_https: { type: 'boolean', default: false },
@@ -52,7 +52,7 @@ export interface StaticCredentials {
 }
 
 export interface BedrockOptions {
-  /** The row's `region`, else the environment's (environmentRegion); undefined: the profile's or us-east-1, read at the first request (regionOf). */
+  /** The row's `region`, else the environment's (environmentRegion); undefined: us-east-1 (regionOf). */
   readonly region: string | undefined;
   /** `base_endpoint`, no trailing slash. */
   readonly endpoint?: string;

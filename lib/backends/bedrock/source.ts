@@ -57,14 +57,14 @@ async function authorize(region: string, credentials: BedrockCredentials, skew: 
  * attempt is `whole`; embeddings from InvokeModel, `POST {runtime}/model/{id}/invoke` (Titan one
  * text per call, Cohere up to 96: embeddings.ts); `GET {control}/foundation-models` for
  * `lip inventory --live`. Every call is signed (or carries the API key) the same way, in the
- * row's region (else the environment's or the AWS profile's, read at the first request: regionOf).
+ * row's region (else the environment's, else us-east-1: regionOf).
  */
 export function bedrockProtocol(row: BackendRow, deps: BackendDeps, defaults: KindDefaults, chain?: ChainFactory): HttpProtocol {
   const env = deps.env ?? {};
   const o = bedrockOptions(row, env);
   const credentials = new BedrockCredentials(row.id, o.staticCredentials, chain);
   const skew = new ClockSkew(row.id);
-  const region = regionOf(o.region, env);
+  const region = regionOf(o.region);
   /** The request `at` builds for the backend's endpoints, signed (or carrying `key`). */
   const sign = async (at: (place: BedrockPlace) => UpstreamRequest, key: string | undefined) => {
     const place = bedrockPlace(o, await region());
