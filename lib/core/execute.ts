@@ -12,7 +12,7 @@ import type { Backend, ClientHeaders } from '../backends/backend.js';
 import type { BackendConfig, Config } from '../config/index.js';
 import { outcomeOf, type CircuitBreaker, type CircuitDecision } from '../circuit/index.js';
 import { recordAttempt, type ContinuityStore, type PendingALeg, type ResolvedALeg } from '../continuity/index.js';
-import type { ExtensionHost, ExtensionRequest, NestedCall } from '../extensions/index.js';
+import type { AttemptExtension, ExtensionHost, ExtensionRequest, NestedCall } from '../extensions/index.js';
 import { LipError, toLipError } from '../errors/index.js';
 import type { FlowGate } from '../wire/index.js';
 import { limitHeldEvents } from '../routing/operators/limit-held-events.js';
@@ -512,6 +512,12 @@ export class Executor {
     return { bound: undefined, bind: () => undefined, clear: () => undefined };
   }
 
+  /** An attempt the extensions refused before it opened: its circuit admission is given back (a half-open probe slot freed), nothing else was taken. */
+  private refused(candidate: Candidate, role: AttemptRole, err: LipError): Observable<never> {
+    this.breaker?.record(candidate.key, 'ignored', role.admission as CircuitDecision | undefined);
+    return throwError(() => err);
+  }
+
   /**
    * One backend attempt: per-leaf overrides merged, leaf TTFT budget, reported on `lip:attempt`,
    * recorded as a B-leg of the conversation (outside the leaf budget, so an expiry is a
@@ -525,10 +531,18 @@ export class Executor {
     let attemptCall = options === call.options ? call : { ...call, options };
     // What the model catalog knows of the model, for the extensions (reasoning-output-preservation).
     const catalog = gate && ext ? gate.extensionFacts(candidate) : undefined;
+    const cancelReason = () => role.cancelReason ?? route.cancelReason ?? ctx.cancelReason?.() ?? 'client abort';
+    // The extensions shape the attempt's call and choose its stream stages (inside the leaf, before
+    // its commit gate: a buffering stage moves the commit) before anything counts or watches it, so
+    // that one they refuse is no attempt; only the breaker's admission is given back.
+    let attempt: AttemptExtension | undefined;
     if (ext !== undefined) {
       const prepared = ext.prepareAttempt(attemptCall, candidate, backend, catalog);
-      if (prepared instanceof LipError) return throwError(() => prepared);
+      if (prepared instanceof LipError) return this.refused(candidate, role, prepared);
       attemptCall = prepared;
+      const stages = ext.attempt(attemptCall, candidate, backend, catalog, cancelReason);
+      if (stages instanceof LipError) return this.refused(candidate, role, stages);
+      attempt = stages;
     }
     const whole = wantsWhole(call, role, candidate.leaf, globalTtftMs);
     const provider = providerName(backend.kind);
@@ -583,7 +597,6 @@ export class Executor {
     const meta = ctx.meta;
     meta.attempts = (meta.attempts ?? 0) + 1;
     ctx.onAttempt?.();
-    const cancelReason = () => role.cancelReason ?? route.cancelReason ?? ctx.cancelReason?.() ?? 'client abort';
     const info: AttemptInfo | undefined = stats && watched ? {
       requestId: ctx.requestId, candidateKey: candidate.key, backendId: candidate.backend, model: candidate.model, provider, stats, cancelReason,
       failoverFrom: failedBefore?.key, failoverReason: failedBefore?.code, span,
@@ -599,8 +612,6 @@ export class Executor {
       },
     } : undefined;
     const breaker = this.breaker;
-    // Stream stages sit inside the leaf, before its commit gate (a buffering stage moves the commit).
-    const attempt = ext?.attempt(attemptCall, candidate, backend, catalog, cancelReason);
     const recorded = rows !== undefined && ctx.aLeg !== undefined;
     // Traffic observation alone (the recorder; no stream stage) runs inside the attempt's row.
     const observeInRow = recorded && attempt?.observeOnly !== undefined ? attempt.observeOnly : undefined;

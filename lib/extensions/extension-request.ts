@@ -152,10 +152,11 @@ export class ExtensionRequest {
 
   /**
    * The attempt's stream stages and observations; undefined when no stream hook and no observer
-   * exists. `cancelReason` says why the attempt was stopped, when it is (its traffic leg's ending
-   * carries it).
+   * exists; the error that refuses the attempt when a fail_closed hook's `appliesTo` throws
+   * (asked before the attempt is counted or wrapped, as `prepareAttempt` is). `cancelReason` says
+   * why the attempt was stopped, when it is (its traffic leg's ending carries it).
    */
-  attempt(call: Call, candidate: AttemptCandidate, backend?: AttemptBackend, catalog?: AttemptTarget['catalog'], cancelReason?: () => string | undefined): AttemptExtension | undefined {
+  attempt(call: Call, candidate: AttemptCandidate, backend?: AttemptBackend, catalog?: AttemptTarget['catalog'], cancelReason?: () => string | undefined): AttemptExtension | LipError | undefined {
     const host = this.host;
     if (!host.streamActive && !host.traffic.active) return undefined;
     const { hooks, failures } = host;
@@ -172,8 +173,8 @@ export class ExtensionRequest {
       gates = applying(hooks.get('completionGates', disabled), call, target, failures);
       observers = applying(hooks.get('streamObservers', disabled), call, target, failures);
     } catch (err) {
-      // A fail_closed hook's appliesTo threw: the attempt fails before its backend opens.
-      return { onBegin, stages: () => throwError(() => err) };
+      // A fail_closed hook's appliesTo threw (`applying` throws only its LipError): the attempt is refused.
+      return err as LipError;
     }
     if (!host.traffic.active && mutators.length + finalizers.length + policies.length + reactors.length + gates.length + observers.length === 0) return undefined;
     /** The attempt's two traffic legs: `proxy_to_backend` now, the `backend_to_proxy` channel returned. */

@@ -3,7 +3,7 @@ import { lastValueFrom, NEVER, Observable, of, toArray } from 'rxjs';
 import { collectEvents, type LipEvent } from '../../lib/canonical/index.js';
 import type { Runtime } from '../../lib/core/runtime.js';
 import { auxiliaryCancelled, auxiliaryClient, type NestedCall } from '../../lib/extensions/auxiliary-client.js';
-import { ExtensionRequest } from '../../lib/extensions/extension-request.js';
+import { ExtensionRequest, type AttemptExtension } from '../../lib/extensions/extension-request.js';
 import { userCall } from './fixtures.js';
 import { bundles, featureRuntime, ok, useTestFeatures } from './test-feature.js';
 
@@ -165,7 +165,7 @@ describe('extensions/auxiliaryClient', () => {
     runtime = made.runtime;
     runtime.extensions!.bind({ run: () => stall.source });
     const request = new ExtensionRequest(runtime.extensions!, { requestId: 'req-a' });
-    const attempt = request.attempt(userCall('hi', { model: 's:main' }), { backend: 's', model: 'main', key: 's:main' })!;
+    const attempt = request.attempt(userCall('hi', { model: 's:main' }), { backend: 's', model: 'main', key: 's:main' }) as AttemptExtension;
     const seen: LipEvent[] = [];
     const sub = attempt.stages(of(...events)).subscribe((e) => seen.push(e));
     await until(() => stall.seen.subscribed === 1);

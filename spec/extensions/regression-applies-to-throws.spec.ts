@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { LipEvent } from '../../lib/canonical/index.js';
 import { LipError } from '../../lib/errors/index.js';
 import { ExtensionHost } from '../../lib/extensions/extension-host.js';
-import { ExtensionRequest } from '../../lib/extensions/extension-request.js';
+import { ExtensionRequest, type AttemptExtension } from '../../lib/extensions/extension-request.js';
 import type { FeatureBundle, StreamObserver } from '../../lib/extensions/sdk.js';
 import { MemoryStateStore } from '../../lib/extensions/state-store.js';
 import { testScheduler } from '../helpers/marbles.js';
@@ -37,7 +37,7 @@ function hooks(failureMode: 'fail_open' | 'fail_closed') {
 describe('regression: a stream hook whose appliesTo throws', () => {
   it('fail_open: the hook is left out of the attempt, the others run, the failure is logged with its name', () => {
     const { request, logger, seen } = hooks('fail_open');
-    const attempt = request.attempt(userCall(), candidate)!;
+    const attempt = request.attempt(userCall(), candidate) as AttemptExtension;
     testScheduler().run(({ cold, expectObservable }) => {
       expectObservable(attempt.stages(cold('-s-m-t-f|', ev))).toBe('-s-m-t-f|', ev);
     });
@@ -46,14 +46,11 @@ describe('regression: a stream hook whose appliesTo throws', () => {
     expect(logger.lines[0]).to.nested.include({ message: 'extension hook failed; skipped (fail_open)', 'meta.feature': 'test', 'meta.hook': 'broken', 'meta.stage': 'final_stream_observation', 'meta.error': 'appliesTo bug' });
   });
 
-  it('fail_closed: the attempt fails with a retryable LIP_ERR_EXTENSION_FAILED, its backend never opened', () => {
+  it('fail_closed: the attempt is refused with a retryable LIP_ERR_EXTENSION_FAILED, before it has stages (its backend never opened)', () => {
     const { request, seen } = hooks('fail_closed');
-    const attempt = request.attempt(userCall(), candidate)!;
-    testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
-      const source = cold('-s-m-t-f|', ev);
-      expectObservable(attempt.stages(source)).toBe('#', ev, new LipError('LIP_ERR_EXTENSION_FAILED', 'extension hook test/broken (final_stream_observation) failed: appliesTo bug', { retryable: true }));
-      expectSubscriptions(source.subscriptions).toBe([]);
-    });
+    const refused = request.attempt(userCall(), candidate);
+    expect(refused).to.be.instanceOf(LipError);
+    expect(refused).to.deep.include({ code: 'LIP_ERR_EXTENSION_FAILED', message: 'extension hook test/broken (final_stream_observation) failed: appliesTo bug', retryable: true });
     expect(seen).to.deep.equal([]);
   });
 

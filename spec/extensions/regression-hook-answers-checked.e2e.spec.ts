@@ -92,8 +92,8 @@ describe('regression: a hook\'s malformed answer is its failure, never the clien
     const mutator: EventMutator = { id: 'mutator', failureMode: 'fail_open', mutate: (event, ctx) => answers.mutate?.(event, ctx) ?? event };
     const reactor: ToolReactor = { id: 'reactor', failureMode: 'fail_open', react: (tool, ctx) => answers.react?.(tool, ctx) ?? { action: 'pass' } };
     const gate: CompletionGate = { id: 'gate', failureMode: 'fail_open', gate: (completion, ctx) => answers.gate?.(completion, ctx) ?? { action: 'pass_original' } };
-    const observer: StreamObserver = { id: 'observer', failureMode: 'fail_open', appliesTo: (call, target) => answers.appliesTo?.(call, target) ?? true };
-    const strict: StreamObserver = { id: 'strict-observer', failureMode: 'fail_closed', appliesTo: (call, target) => strictAppliesTo?.(call, target) ?? true };
+    const observer: StreamObserver = { id: 'observer', failureMode: 'fail_open', appliesTo: (call, target) => answers.appliesTo?.(call, target) ?? true, event: () => undefined };
+    const strict: StreamObserver = { id: 'strict-observer', failureMode: 'fail_closed', appliesTo: (call, target) => strictAppliesTo?.(call, target) ?? true, event: () => undefined };
     bundles['test-hooks'] = () => ({ eventMutators: [mutator], toolReactors: [reactor], completionGates: [gate], streamObservers: [observer, strict] });
     upstream = await startOpenAIChatEmulator();
     lip = await startLip(chatUpstreamConfig(upstream.url, ['features:', '  - { id: test-hooks }']));

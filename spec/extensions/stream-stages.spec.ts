@@ -4,7 +4,7 @@ import type { TestScheduler } from 'rxjs/testing';
 import type { LipEvent } from '../../lib/canonical/index.js';
 import { toLipError } from '../../lib/errors/index.js';
 import { ExtensionHost } from '../../lib/extensions/extension-host.js';
-import { ExtensionRequest } from '../../lib/extensions/extension-request.js';
+import { ExtensionRequest, type AttemptExtension } from '../../lib/extensions/extension-request.js';
 import type { FeatureBundle } from '../../lib/extensions/sdk.js';
 import { MemoryStateStore } from '../../lib/extensions/state-store.js';
 import { compilePlan } from '../../lib/routing/plan/compile-plan.js';
@@ -36,7 +36,7 @@ function plan(ts: TestScheduler, bundle: FeatureBundle, sources: Record<string, 
     budget: { remaining: 3 }, maxAttempts: 3, journal: new RouteJournal(ts),
     open: (c: Candidate) => {
       const source = sources[c.key]!();
-      const attempt = request.attempt(userCall(), c);
+      const attempt = request.attempt(userCall(), c) as AttemptExtension | undefined;
       return attempt ? attempt.stages(source) : source;
     },
     commit: (c: Candidate) => committed.push([c.key, ts.now()]),
