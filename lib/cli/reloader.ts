@@ -2,7 +2,7 @@ import { configChanges, reloadProblems, withRestartFieldsKept, type Config } fro
 import { keyScope } from '../backends/credentials/key-states.js';
 import { sameStore, storeLimits } from '../continuity/index.js';
 import { createRuntime, keepsCatalogSource, keepsGeoipSource } from '../core/runtime.js';
-import { isLipError } from '../errors/index.js';
+import { isLipError, LipError } from '../errors/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { ConfigControl, ConfigStatus, ReloadOutcome, ReloadTrigger } from '../server/config-control.js';
 import type { LipServer } from '../server/lip-server.js';
@@ -54,6 +54,8 @@ export class Reloader implements ConfigControl {
     const base = { trigger, config: running.config.source };
     let outcome: ReloadOutcome;
     try {
+      // Queued behind a reload that ran into the shutdown: nothing is read or built (LipServer.reload refuses one that gets there).
+      if (this.server.stopping) throw new LipError('LIP_ERR_SERVER_SHUTTING_DOWN', 'the server is shutting down');
       const next = this.load(text);
       const { changed, restartRequired } = configChanges(running.config, next);
       const refused = reloadProblems(running.config, next);
@@ -94,12 +96,16 @@ export class Reloader implements ConfigControl {
           // A worker's backends keep renewing credentials with the other workers.
           ...(running.renewals ? { renewals: running.renewals } : {}),
         });
-        // What a circuit learnt is about the upstream its backend named (a Redis breaker, kept or new, still lists them).
-        runtime.breaker.forget(movedBackends(running.config, effective));
         // Its features' start() first (bounded, never rejects): their hooks see no request before, and the old bundles stop after.
         await runtime.started;
-        // A kept store takes the new limits as the new configuration takes over (a shorter ttl, a lower cap evict now).
-        if (keepStore && !same(limits, storeLimits(running.config.continuity))) runtime.continuity.reconfigure(limits);
+        // Unless the server began to stop meanwhile (then server.reload refuses it and closes it), the
+        // new configuration takes over now: what a circuit learnt is about the upstream its backend
+        // named (a Redis breaker, kept or new, still lists them), and a kept store takes the new
+        // limits (a shorter ttl, a lower cap evict now).
+        if (!this.server.stopping) {
+          runtime.breaker.forget(movedBackends(running.config, effective));
+          if (keepStore && !same(limits, storeLimits(running.config.continuity))) runtime.continuity.reconfigure(limits);
+        }
         await this.server.reload(runtime);
       }
       outcome = { status: changed.length > 0 ? 'reloaded' : 'unchanged', ...base, config: next.source, at: new Date().toISOString(), changed, restart_required: restartRequired };

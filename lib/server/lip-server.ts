@@ -305,6 +305,11 @@ export class LipServer {
     return this.runtime;
   }
 
+  /** A graceful stop has begun (`drain()` or `shutdown()`): reloads are refused from then on. */
+  get stopping(): boolean {
+    return this.draining;
+  }
+
   /**
    * Starts listening (and the operator listener, `diagnostics.listen`, when configured); a
    * port in use (or any listen error) rejects with a clear LipError.
@@ -340,9 +345,19 @@ export class LipServer {
     await this.tracing?.flush();
   }
 
-  /** Swaps in a new runtime (SIGHUP); requests already running finish on the old one. */
+  /**
+   * Swaps in a new runtime (SIGHUP); requests already running finish on the old one. Refused
+   * (LIP_ERR_SERVER_SHUTTING_DOWN) once the server is stopping: `next` is closed, the running
+   * runtime, which the shutdown closes, stays (a reload that was still building its runtime
+   * when SIGTERM came must not put new stores under the requests the shutdown cancels).
+   */
   async reload(next: Runtime): Promise<void> {
     const previous = this.runtime;
+    if (this.draining) {
+      // Whatever `next` took over from the running runtime (its stores, the recording writer) stays open with it.
+      await next.close({ next: previous }).catch((err: unknown) => { this.logger.error('reload: closing the refused runtime failed', { error: String(err) }); });
+      throw new LipError('LIP_ERR_SERVER_SHUTTING_DOWN', 'the server is shutting down');
+    }
     this.runtime = next;
     for (const server of [this.http, this.operatorHttp]) if (server) Object.assign(server, socketTimeouts(next.config.server));
     this.table = routeTable(next, this.metrics, this.operatorHttp ? 'protocol' : 'both');
