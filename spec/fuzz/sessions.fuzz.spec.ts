@@ -82,7 +82,7 @@ class Model {
     leg.gone = false;
     leg.lastSeen = now;
     // SQLite deletes expired records when it prunes (once a minute, or past max_legs): never within
-    // a run here, so an expired record stays and its token is answered 410 rather than 403.
+    // a run here, so an expired record stays; a read still answers it as gone (403).
     if (this.s.sqlite) return;
     for (const l of this.live().sort((a, b) => a.lastSeen - b.lastSeen)) {
       if (l === leg || now - l.lastSeen < this.lifetime) break;
@@ -102,7 +102,8 @@ class Model {
 
   resume(principal: number, leg: Leg | undefined, sessionId: 'none' | 'right' | 'wrong', aLegId: 'none' | 'right' | 'wrong', now: number): string {
     if (leg === undefined || leg.principal !== principal || sessionId === 'wrong' || aLegId === 'wrong') return 'denied';
-    const record = leg.stored && !leg.gone;
+    // Past its lifetime a record is gone, swept or not (expiry is checked on every read).
+    const record = leg.stored && !leg.gone && now - leg.lastSeen < this.lifetime;
     if (!record) {
       // No record (never made, or swept or evicted): a sealed token still names it, its start taken as its last activity.
       if (!this.s.lazy) return 'denied';
@@ -111,7 +112,6 @@ class Model {
       return `leg ${leg.id}`;
     }
     if (now - leg.lastSeen > this.s.resumeWindow) return 'expired';
-    if (now - leg.lastSeen >= this.lifetime) return 'denied';
     leg.lastSeen = now;
     return `leg ${leg.id}`;
   }
