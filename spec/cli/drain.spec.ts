@@ -1,10 +1,9 @@
 import { expect } from 'chai';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serveLip, type LipProcess } from '../helpers/spawn-lip.js';
-import { httpRequest, parseSse } from '../helpers/sse-client.js';
+import { collectChatStream, httpRequest, parseSse } from '../helpers/sse-client.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lip-drain-'));
 
@@ -18,23 +17,6 @@ async function until(what: string, predicate: () => boolean | Promise<boolean>, 
   }
 }
 
-/** A streamed request whose body is collected; resolves `started` at the first bytes. */
-function openStream(url: string, model: string): { started: Promise<void>; done: Promise<string> } {
-  let onStart!: () => void;
-  const started = new Promise<void>((r) => { onStart = r; });
-  const done = new Promise<string>((resolve, reject) => {
-    const req = request(`${url}/v1/chat/completions`, { method: 'POST', agent: false, headers: { 'content-type': 'application/json' } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => { text += c; onStart(); });
-      res.on('end', () => resolve(text));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(JSON.stringify({ model, stream: true, messages: [{ role: 'user', content: 'x' }] }));
-  });
-  return { started, done };
-}
 
 const refused = (url: string) => httpRequest(`${url}/healthz`, { method: 'GET' }).then(() => false, (err: NodeJS.ErrnoException) => err.code === 'ECONNREFUSED');
 
@@ -57,7 +39,7 @@ backends:
 `);
     const lip = await serveLip(['--config', path]);
     expect((await httpRequest(`${lip.url}/readyz`, { method: 'GET' })).status).to.equal(200);
-    const stream = openStream(lip.url, 'slow:m');
+    const stream = collectChatStream(lip.url, 'slow:m');
     await stream.started;
     lip.proc.kill('SIGTERM');
     await until('readyz 503', async () => (await httpRequest(`${lip.url}/readyz`, { method: 'GET' })).status === 503);

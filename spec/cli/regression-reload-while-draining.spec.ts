@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { killLip, serveLip, type LipProcess } from '../helpers/spawn-lip.js';
+import { collectChatStream } from '../helpers/sse-client.js';
 
 type Line = Record<string, unknown> & { message: string };
 const lines = (p: LipProcess): Line[] => p.stdout().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Line);
@@ -17,23 +17,6 @@ async function until(what: string, predicate: () => boolean, p: LipProcess, time
   }
 }
 
-/** A chat stream collected whole; `started` resolves at its first bytes. */
-function openStream(url: string, content: string): { started: Promise<void>; done: Promise<string> } {
-  let onStart!: () => void;
-  const started = new Promise<void>((r) => { onStart = r; });
-  const done = new Promise<string>((resolve, reject) => {
-    const req = request(`${url}/v1/chat/completions`, { method: 'POST', agent: false, headers: { 'content-type': 'application/json' } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => { text += c; onStart(); });
-      res.on('end', () => resolve(text));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(JSON.stringify({ model: 'slow:m', stream: true, messages: [{ role: 'user', content }] }));
-  });
-  return { started, done };
-}
 
 /**
  * Regression: SIGHUP while lip drained for a stop (SIGTERM) was applied. The runtime it replaced
@@ -69,7 +52,7 @@ backends:
     const path = join(dir, 'lip.yaml');
     writeFileSync(path, configText('before.jsonl'));
     lip = await serveLip(['--config', path]);
-    const stream = openStream(lip.url, 'cut by the stop');
+    const stream = collectChatStream(lip.url, 'slow:m', 'cut by the stop');
     await stream.started;
     lip.proc.kill('SIGTERM');
     await until('draining', () => logged(lip!, 'draining').length === 1, lip);

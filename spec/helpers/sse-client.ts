@@ -58,3 +58,25 @@ export async function openStream(url: string, body: unknown, headers: Record<str
   })();
   return { response, head, rest };
 }
+
+/**
+ * A streamed Chat request (`model`, one user message `content`) on a connection of its own,
+ * collected whole: `started` resolves at its first bytes, `done` with the whole body (or the
+ * connection's error: a stop that cuts it).
+ */
+export function collectChatStream(url: string, model: string, content = 'x'): { started: Promise<void>; done: Promise<string> } {
+  let onStart!: () => void;
+  const started = new Promise<void>((r) => { onStart = r; });
+  const done = new Promise<string>((resolve, reject) => {
+    const req = request(`${url}/v1/chat/completions`, { method: 'POST', agent: false, headers: { 'content-type': 'application/json' } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => { text += c; onStart(); });
+      res.on('end', () => resolve(text));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify({ model, stream: true, messages: [{ role: 'user', content }] }));
+  });
+  return { started, done };
+}
